@@ -1,0 +1,467 @@
+// End-to-end test of the msgsim playground.
+//
+//   node e2e/e2e.mjs            (after `trunk build --release`, from any directory)
+//
+// Serves dist/ on a free 127.0.0.1 port with Node's own http module, drives the
+// system Chromium (/usr/bin/chromium) through playwright-core, and checks the
+// page through its stable test hooks (data-testid attributes). Screenshots go
+// to e2e/out/. Exits non-zero if any check fails.
+//
+// Environment (all optional):
+//   E2E_DIST         directory to serve (default: <repo>/dist)
+//   E2E_OUT          screenshot directory (default: <repo>/e2e/out)
+//   CHROMIUM_PATH    browser binary (default: /usr/bin/chromium)
+//   E2E_HEADED=1     show the browser window (needs a display)
+
+import http from 'node:http';
+import fs from 'node:fs';
+import fsp from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const ROOT = path.resolve(HERE, '..');
+const DIST = path.resolve(process.env.E2E_DIST || path.join(ROOT, 'dist'));
+const OUT = path.resolve(process.env.E2E_OUT || path.join(HERE, 'out'));
+const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
+const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-dev-shm-usage',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--disable-quic',
+];
+const APP_START_TIMEOUT = 30_000; // wasm download + init
+const WATCHDOG_MS = 240_000; // whole run
+
+const T0 = Date.now();
+const ts = () => new Date().toISOString().slice(11, 19);
+const log = (...a) => console.log(`[${ts()}]`, ...a);
+
+// ---------------------------------------------------------------- results ---
+const results = [];
+function pass(name, detail = '') {
+  results.push({ name, ok: true });
+  console.log(`[${ts()}] PASS ${name}${detail ? ` -- ${detail}` : ''}`);
+}
+function fail(name, err) {
+  const msg = err instanceof Error ? err.message.split('\n').slice(0, 6).join('\n      ') : String(err);
+  results.push({ name, ok: false, msg });
+  console.log(`[${ts()}] FAIL ${name} -- ${msg}`);
+}
+class CheckFailed extends Error {}
+
+// check(name, fn): run fn; PASS when it returns (its return value is the detail),
+// FAIL and throw CheckFailed (aborting the current section) when it throws.
+async function check(name, fn) {
+  try {
+    const detail = await fn();
+    pass(name, detail === undefined ? '' : String(detail));
+    return detail;
+  } catch (e) {
+    fail(name, e);
+    throw new CheckFailed(name);
+  }
+}
+function assert(cond, msg) {
+  if (!cond) throw new Error(msg);
+}
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+// Poll fn() until it returns a truthy value or timeout; returns that value.
+async function waitFor(fn, timeoutMs, what, intervalMs = 100) {
+  const end = Date.now() + timeoutMs;
+  let last;
+  for (;;) {
+    try {
+      last = await fn();
+      if (last) return last;
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() > end) {
+      const why = last instanceof Error ? `: ${last.message}` : '';
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${why}`);
+    }
+    await sleep(intervalMs);
+  }
+}
+
+// ----------------------------------------------------------------- server ---
+const MIME = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
+  '.wasm': 'application/wasm',
+  '.css': 'text/css; charset=utf-8',
+  '.json': 'application/json; charset=utf-8',
+  '.map': 'application/json; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.jpg': 'image/jpeg',
+  '.jpeg': 'image/jpeg',
+  '.gif': 'image/gif',
+  '.webp': 'image/webp',
+  '.ico': 'image/x-icon',
+  '.txt': 'text/plain; charset=utf-8',
+  '.woff': 'font/woff',
+  '.woff2': 'font/woff2',
+  '.ttf': 'font/ttf',
+  '.webmanifest': 'application/manifest+json',
+};
+const notFound = [];
+
+function startServer(root) {
+  const server = http.createServer(async (req, res) => {
+    try {
+      const url = new URL(req.url, 'http://localhost');
+      let rel = decodeURIComponent(url.pathname);
+      if (rel.endsWith('/')) rel += 'index.html';
+      let file = path.resolve(root, '.' + rel);
+      if (file !== root && !file.startsWith(root + path.sep)) {
+        res.writeHead(403).end('forbidden');
+        return;
+      }
+      let st = await fsp.stat(file).catch(() => null);
+      if (st && st.isDirectory()) {
+        file = path.join(file, 'index.html');
+        st = await fsp.stat(file).catch(() => null);
+      }
+      // SPA fallback: extension-less paths get index.html.
+      if (!st && !path.extname(rel)) {
+        file = path.join(root, 'index.html');
+        st = await fsp.stat(file).catch(() => null);
+      }
+      if (!st || !st.isFile()) {
+        notFound.push(url.pathname);
+        res.writeHead(404, { 'Content-Type': 'text/plain' }).end('not found');
+        return;
+      }
+      const type = MIME[path.extname(file).toLowerCase()] || 'application/octet-stream';
+      res.writeHead(200, {
+        'Content-Type': type,
+        'Content-Length': st.size,
+        'Cache-Control': 'no-store',
+      });
+      if (req.method === 'HEAD') {
+        res.end();
+        return;
+      }
+      fs.createReadStream(file).pipe(res);
+    } catch (e) {
+      res.writeHead(500).end(String(e));
+    }
+  });
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve(server));
+  });
+}
+
+// ---------------------------------------------------------------- helpers ---
+const tid = (id) => `[data-testid="${id}"]`;
+
+async function readInt(page, id) {
+  const loc = page.locator(tid(id)).first();
+  const raw = await loc.textContent({ timeout: 5_000 });
+  const text = (raw ?? '').trim().replace(/[,\s\u00a0\u202f_]/g, '');
+  assert(/^\d+$/.test(text), `${tid(id)} text should be an integer, got ${JSON.stringify(raw)}`);
+  return Number(text);
+}
+
+// Snapshot of all message elements: identity + position. The position is read,
+// in this order, from data-x/data-y, transform="translate(x y)", cx/cy, x/y,
+// and finally the bounding-box centre.
+async function messages(page) {
+  return page.$$eval(tid('message'), (els) => {
+    const num = (v) => (v === null || v === undefined || v === '' ? NaN : Number(v));
+    const positionOf = (el) => {
+      const dx = num(el.getAttribute('data-x'));
+      const dy = num(el.getAttribute('data-y'));
+      if (Number.isFinite(dx) && Number.isFinite(dy)) return { x: dx, y: dy, via: 'data-x/data-y' };
+      const tr = el.getAttribute('transform');
+      if (tr) {
+        const m = /translate\(\s*(-?[\d.eE+-]+)(?:[\s,]+(-?[\d.eE+-]+))?\s*\)/.exec(tr);
+        if (m) return { x: Number(m[1]), y: Number(m[2] ?? 0), via: 'transform' };
+      }
+      for (const [a, b] of [['cx', 'cy'], ['x', 'y']]) {
+        const x = num(el.getAttribute(a));
+        const y = num(el.getAttribute(b));
+        if (Number.isFinite(x) && Number.isFinite(y)) return { x, y, via: `${a}/${b}` };
+      }
+      const r = el.getBoundingClientRect();
+      return { x: r.x + r.width / 2, y: r.y + r.height / 2, via: 'bbox' };
+    };
+    return els.map((el) => ({
+      id: el.getAttribute('data-msg-id'),
+      kind: el.getAttribute('data-kind'),
+      attempt: el.getAttribute('data-attempt'),
+      duplicate: el.getAttribute('data-duplicate'),
+      pos: positionOf(el),
+    }));
+  });
+}
+const keyOf = (m) => `${m.id}|${m.attempt}|${m.duplicate}`;
+
+// Click an element; if something (e.g. a moving message) covers it, dispatch the
+// click on the element itself instead.
+async function robustClick(loc) {
+  try {
+    await loc.click({ timeout: 3_000 });
+    return 'mouse click';
+  } catch {
+    await loc.dispatchEvent('click');
+    return 'dispatched click event';
+  }
+}
+
+// A page with console/pageerror collection and no requests off this machine.
+async function openPage(context, label, url) {
+  const page = await context.newPage();
+  const pageErrors = [];
+  const consoleErrors = [];
+  const offsite = [];
+  page.on('pageerror', (e) => pageErrors.push(String(e && e.stack ? e.stack : e)));
+  page.on('console', (m) => {
+    if (m.type() === 'error') consoleErrors.push(m.text());
+  });
+  await page.route('**/*', (route) => {
+    const u = new URL(route.request().url());
+    if (u.protocol.startsWith('http') && !['127.0.0.1', 'localhost'].includes(u.hostname)) {
+      offsite.push(u.href);
+      return route.abort();
+    }
+    return route.continue();
+  });
+  log(`[${label}] open ${url}`);
+  await page.goto(url, { waitUntil: 'load', timeout: APP_START_TIMEOUT });
+  const finish = async () => {
+    for (const c of consoleErrors) log(`[${label}] console error: ${c}`);
+    for (const o of offsite) log(`[${label}] blocked off-machine request: ${o}`);
+    await check(`[${label}] no uncaught page errors`, async () => {
+      assert(pageErrors.length === 0, `${pageErrors.length} page error(s):\n${pageErrors.join('\n')}`);
+      return consoleErrors.length ? `${consoleErrors.length} console error(s), see above` : undefined;
+    }).catch(() => {});
+  };
+  return { page, finish };
+}
+
+async function screenshot(page, name) {
+  const file = path.join(OUT, name);
+  await page.screenshot({ path: file, fullPage: true });
+  log(`screenshot: ${path.relative(process.cwd(), file) || file}`);
+}
+
+// --------------------------------------------------------------- sections ---
+async function playground(context, base) {
+  const label = 'playground';
+  const { page, finish } = await openPage(context, label, `${base}/?scenario=order-events&seed=42`);
+  try {
+    await check(`[${label}] topology SVG renders`, async () => {
+      const topo = page.locator(tid('topology')).first();
+      await topo.waitFor({ state: 'visible', timeout: APP_START_TIMEOUT });
+      const tag = await topo.evaluate((e) =>
+        e.tagName.toLowerCase() === 'svg' ? 'svg' : e.querySelector('svg') ? 'contains svg' : e.tagName,
+      );
+      assert(tag === 'svg' || tag === 'contains svg', `${tid('topology')} is <${tag}>, expected an <svg>`);
+      return tag;
+    });
+
+    const sent0 = await check(`[${label}] metric-sent is an integer`, () => readInt(page, 'metric-sent'));
+
+    await check(`[${label}] click play`, async () => {
+      const play = page.locator(tid('play')).first();
+      await play.waitFor({ state: 'visible', timeout: 5_000 });
+      return robustClick(play);
+    });
+
+    await check(`[${label}] a message appears within 15 s`, async () => {
+      await page.locator(tid('message')).first().waitFor({ state: 'attached', timeout: 15_000 });
+      const all = await messages(page);
+      return `${all.length} in flight`;
+    });
+
+    await check(`[${label}] message carries data-msg-id/kind/attempt/duplicate`, async () => {
+      const all = await waitFor(async () => {
+        const a = await messages(page);
+        return a.length ? a : 0;
+      }, 5_000, 'a message');
+      const m = all[0];
+      assert(m.id !== null && m.id !== '', `data-msg-id missing: ${JSON.stringify(m)}`);
+      assert(m.kind !== null && m.kind !== '', `data-kind missing: ${JSON.stringify(m)}`);
+      assert(m.attempt !== null && /^\d+$/.test(m.attempt), `data-attempt should be an integer: ${JSON.stringify(m)}`);
+      assert(['true', 'false', '1', '0'].includes(m.duplicate), `data-duplicate should be true/false: ${JSON.stringify(m)}`);
+      return `id=${m.id} kind=${m.kind} attempt=${m.attempt} duplicate=${m.duplicate}`;
+    });
+
+    await check(`[${label}] a message moves (same message, 300 ms apart)`, async () => {
+      const end = Date.now() + 10_000;
+      let tried = 0;
+      let lastWhy = 'no message to observe';
+      while (Date.now() < end) {
+        const first = await messages(page);
+        const counts = new Map();
+        for (const m of first) counts.set(keyOf(m), (counts.get(keyOf(m)) || 0) + 1);
+        await sleep(300);
+        const second = await messages(page);
+        const after = new Map();
+        for (const m of second) after.set(keyOf(m), [...(after.get(keyOf(m)) || []), m]);
+        for (const m of first) {
+          const k = keyOf(m);
+          if (counts.get(k) !== 1 || (after.get(k) || []).length !== 1) continue; // gone or ambiguous
+          tried++;
+          const n = after.get(k)[0];
+          if (n.pos.x !== m.pos.x || n.pos.y !== m.pos.y) {
+            return `msg ${m.id} (${m.pos.via}) (${m.pos.x.toFixed(1)},${m.pos.y.toFixed(1)}) -> (${n.pos.x.toFixed(1)},${n.pos.y.toFixed(1)})`;
+          }
+          lastWhy = `msg ${m.id} stayed at (${m.pos.x},${m.pos.y}) via ${m.pos.via}`;
+        }
+      }
+      throw new Error(`no message moved within 10 s (${tried} observed; last: ${lastWhy})`);
+    });
+
+    await check(`[${label}] metric-sent grows`, async () => {
+      const now = await waitFor(async () => {
+        const v = await readInt(page, 'metric-sent');
+        return v > sent0 ? v : 0;
+      }, 15_000, `metric-sent > ${sent0}`);
+      return `${sent0} -> ${now}`;
+    });
+
+    // Fault injection: 100 % loss on the order -> broker link.
+    const dropped0 = await check(`[${label}] metric-dropped is an integer`, () => readInt(page, 'metric-dropped'));
+    await check(`[${label}] select link order-broker`, async () => {
+      const link = page.locator(tid('link-order-broker')).first();
+      await link.waitFor({ state: 'attached', timeout: 5_000 });
+      return robustClick(link);
+    });
+    await check(`[${label}] set fault-loss to 100 %`, async () => {
+      const loss = page.locator(tid('fault-loss')).first();
+      await loss.waitFor({ state: 'visible', timeout: 5_000 });
+      await loss.fill('100');
+      await loss.press('Enter');
+      await loss.dispatchEvent('change');
+      return `value=${await loss.inputValue()}`;
+    });
+    await check(`[${label}] metric-dropped grows within 20 s`, async () => {
+      const now = await waitFor(async () => {
+        const v = await readInt(page, 'metric-dropped');
+        return v > dropped0 ? v : 0;
+      }, 20_000, `metric-dropped > ${dropped0}`, 200);
+      return `${dropped0} -> ${now}`;
+    });
+  } catch (e) {
+    if (!(e instanceof CheckFailed)) fail(`[${label}] unexpected error`, e);
+  } finally {
+    await screenshot(page, 'playground.png').catch((e) => log(`screenshot failed: ${e.message}`));
+    await finish();
+    await page.close().catch(() => {});
+  }
+}
+
+async function badInput(context, base) {
+  const label = 'bad-input';
+  const { page, finish } = await openPage(context, label, `${base}/?scenario=does-not-exist&seed=abc`);
+  try {
+    await check(`[${label}] error message names the scenario and the seed`, async () => {
+      const err = page.locator(tid('error')).first();
+      await err.waitFor({ state: 'visible', timeout: APP_START_TIMEOUT });
+      const text = ((await err.textContent()) ?? '').trim();
+      assert(text.includes('does-not-exist'), `error text lacks "does-not-exist": ${JSON.stringify(text)}`);
+      assert(/seed/i.test(text), `error text lacks "seed": ${JSON.stringify(text)}`);
+      return JSON.stringify(text.length > 120 ? text.slice(0, 117) + '...' : text);
+    });
+    await check(`[${label}] fallback topology still renders`, async () => {
+      await page.locator(tid('topology')).first().waitFor({ state: 'visible', timeout: 10_000 });
+    });
+  } catch (e) {
+    if (!(e instanceof CheckFailed)) fail(`[${label}] unexpected error`, e);
+  } finally {
+    await screenshot(page, 'bad-input.png').catch((e) => log(`screenshot failed: ${e.message}`));
+    await finish();
+    await page.close().catch(() => {});
+  }
+}
+
+async function embed(context, base) {
+  const label = 'embed';
+  const { page, finish } = await openPage(context, label, `${base}/?embed=1`);
+  try {
+    await check(`[${label}] topology and play visible`, async () => {
+      await page.locator(tid('topology')).first().waitFor({ state: 'visible', timeout: APP_START_TIMEOUT });
+      await page.locator(tid('play')).first().waitFor({ state: 'visible', timeout: 5_000 });
+    });
+    await check(`[${label}] no fault panel`, async () => {
+      const n = await page.locator(tid('fault-panel')).count();
+      assert(n === 0, `${tid('fault-panel')} present ${n} time(s) in embed mode`);
+    });
+  } catch (e) {
+    if (!(e instanceof CheckFailed)) fail(`[${label}] unexpected error`, e);
+  } finally {
+    await screenshot(page, 'embed.png').catch((e) => log(`screenshot failed: ${e.message}`));
+    await finish();
+    await page.close().catch(() => {});
+  }
+}
+
+// ------------------------------------------------------------------- main ---
+async function main() {
+  let server;
+  let browser;
+  const watchdog = setTimeout(() => {
+    console.log(`[${ts()}] FAIL e2e watchdog: still running after ${WATCHDOG_MS / 1000} s`);
+    process.exit(1);
+  }, WATCHDOG_MS);
+  watchdog.unref();
+  try {
+    if (!fs.existsSync(path.join(DIST, 'index.html'))) {
+      fail('dist/index.html exists', `${path.join(DIST, 'index.html')} not found (run \`trunk build --release\` first)`);
+      return;
+    }
+    await fsp.mkdir(OUT, { recursive: true });
+    server = await startServer(DIST);
+    const base = `http://127.0.0.1:${server.address().port}`;
+    log(`serving ${DIST} at ${base}/`);
+
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      headless: process.env.E2E_HEADED !== '1',
+      args: CHROMIUM_ARGS,
+    });
+    log(`browser: Chromium ${browser.version()} (${CHROMIUM})`);
+
+    for (const section of [playground, badInput, embed]) {
+      // A fresh context per section: no shared storage between pages.
+      const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
+      try {
+        await section(context, base);
+      } catch (e) {
+        fail(`[${section.name}] could not run`, e);
+      } finally {
+        await context.close().catch(() => {});
+      }
+    }
+    if (notFound.length) log(`404s served: ${[...new Set(notFound)].join(', ')}`);
+  } catch (e) {
+    fail('e2e harness', e);
+  } finally {
+    if (browser) await browser.close().catch(() => {});
+    if (server) {
+      server.closeAllConnections?.();
+      await new Promise((r) => server.close(() => r()));
+    }
+    clearTimeout(watchdog);
+  }
+}
+
+await main();
+const failed = results.filter((r) => !r.ok);
+console.log('');
+console.log(`[${ts()}] ${failed.length ? 'E2E FAILED' : 'E2E PASSED'} in ${((Date.now() - T0) / 1000).toFixed(1)} s`);
+for (const f of failed) console.log(`  FAIL ${f.name}`);
+console.log(`e2e: ${results.length - failed.length} passed, ${failed.length} failed`);
+process.exit(failed.length || results.length === 0 ? 1 : 0);

@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# README command 2: run every check and test, failing fast.
+#   bash scripts/test.sh
+# Stages: setup, fmt, clippy (native + wasm32), native tests, wasm-bindgen-test
+# in headless Chromium (engine + web crate), trunk release build, Playwright e2e.
+#
+# For local iteration only (ignored when CI=true):
+#   SKIP_WASM_TESTS=1  skip the two headless-Chromium wasm-bindgen-test stages
+#   SKIP_E2E=1         skip the trunk release build and the Playwright e2e test
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+# shellcheck source=scripts/setup.sh
+source scripts/setup.sh
+
+SKIP_WASM_TESTS="${SKIP_WASM_TESTS:-0}"
+SKIP_E2E="${SKIP_E2E:-0}"
+if [[ "${CI:-}" == "true" ]] && [[ "${SKIP_WASM_TESTS}" != "0" || "${SKIP_E2E}" != "0" ]]; then
+  warn "CI=true: ignoring SKIP_WASM_TESTS/SKIP_E2E, running everything"
+  SKIP_WASM_TESTS=0
+  SKIP_E2E=0
+fi
+
+# wasm-bindgen-test in headless Chromium (webdriver.json in each crate dir adds the flags).
+export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner
+export CHROMEDRIVER=/usr/bin/chromedriver
+export WASM_BINDGEN_TEST_TIMEOUT="${WASM_BINDGEN_TEST_TIMEOUT:-180}"
+export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
+
+START_ALL=$(date +%s)
+STAGE_NO=0
+STAGES_DONE=()
+
+banner() {
+  printf '\n[%s] ==================== %s ====================\n' "$(date +%H:%M:%S)" "$*"
+}
+
+# stage NAME CMD...: run CMD with a banner; stop everything on failure.
+stage() {
+  local name="$1"
+  shift
+  STAGE_NO=$((STAGE_NO + 1))
+  banner "STAGE ${STAGE_NO}: ${name}"
+  log "\$ $*"
+  local t0 rc=0
+  t0=$(date +%s)
+  "$@" || rc=$?
+  if [[ ${rc} -ne 0 ]]; then
+    banner "FAILED at stage ${STAGE_NO}: ${name} (exit ${rc}, after $(($(date +%s) - t0))s)"
+    exit "${rc}"
+  fi
+  log "stage ${STAGE_NO} ok: ${name} ($(($(date +%s) - t0))s)"
+  STAGES_DONE+=("${name}")
+}
+
+skip() {
+  STAGE_NO=$((STAGE_NO + 1))
+  banner "STAGE ${STAGE_NO}: $* SKIPPED (local run with SKIP_* set)"
+}
+
+stage "setup toolchain" setup_all
+stage "rustfmt" cargo fmt --all --check
+stage "clippy (native, workspace, all targets)" \
+  cargo clippy --workspace --all-targets -- -D warnings
+stage "clippy (wasm32, msgsim-web, all targets)" \
+  cargo clippy -p msgsim-web --target wasm32-unknown-unknown --all-targets -- -D warnings
+stage "native tests msgsim (unit, integration, doc)" cargo test -p msgsim
+
+if [[ "${SKIP_WASM_TESTS}" == "0" ]]; then
+  stage "wasm-bindgen-test msgsim determinism (headless Chromium)" \
+    cargo test -p msgsim --target wasm32-unknown-unknown --test wasm_determinism
+  stage "wasm-bindgen-test msgsim-web (headless Chromium)" \
+    cargo test -p msgsim-web --target wasm32-unknown-unknown
+else
+  skip "wasm-bindgen-test (engine + web)"
+fi
+
+if [[ "${SKIP_E2E}" == "0" ]]; then
+  stage "trunk build --release (dist/)" trunk build --release
+  stage "end-to-end (Playwright + headless Chromium against dist/)" node e2e/e2e.mjs
+else
+  skip "trunk build --release + e2e"
+fi
+
+banner "ALL ${#STAGES_DONE[@]} STAGES PASSED in $(($(date +%s) - START_ALL))s"
+for s in "${STAGES_DONE[@]}"; do
+  log "  ok: ${s}"
+done

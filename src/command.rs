@@ -1,0 +1,150 @@
+//! Commands: what a user (or a fault schedule) does to a running simulation. Applied at the current
+//! virtual time; each is recorded with that time, so a run is reproduced by its seed and its
+//! command log.
+
+use crate::network::{Direction, LinkFaults};
+use serde::{Deserialize, Serialize};
+
+/// A change applied at the current virtual time. JSON form: `{"op": "partition", "a": "order",
+/// "b": "broker"}`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Command {
+    /// Replaces the faults of a link (one direction or both).
+    SetLink {
+        /// One end.
+        a: String,
+        /// Other end.
+        b: String,
+        /// Which direction, relative to `a`/`b`. Default both.
+        #[serde(default)]
+        direction: Direction,
+        /// The new faults.
+        faults: LinkFaults,
+    },
+    /// Drops every message between `a` and `b` from now on, both ways (turmoil `partition`).
+    Partition {
+        /// One end.
+        a: String,
+        /// Other end.
+        b: String,
+    },
+    /// Drops messages from `a` to `b` only (turmoil `partition_oneway`).
+    PartitionOneway {
+        /// Sender side.
+        a: String,
+        /// Receiver side.
+        b: String,
+    },
+    /// Heals a partition both ways (turmoil `repair`).
+    Repair {
+        /// One end.
+        a: String,
+        /// Other end.
+        b: String,
+    },
+    /// Holds messages on the link both ways until released (turmoil `hold`).
+    Hold {
+        /// One end.
+        a: String,
+        /// Other end.
+        b: String,
+    },
+    /// Releases held messages; each then takes a fresh latency draw (turmoil `release`).
+    Release {
+        /// One end.
+        a: String,
+        /// Other end.
+        b: String,
+    },
+    /// Crashes a node instance: in-memory state (inbox, work in progress, pending publishes) is
+    /// lost; its broker connections reset. For a broker, durable queues survive.
+    Crash {
+        /// Node name.
+        node: String,
+        /// Instance index (0-based). Default 0.
+        #[serde(default)]
+        instance: u32,
+    },
+    /// Restarts a crashed instance with empty memory.
+    Restart {
+        /// Node name.
+        node: String,
+        /// Instance index. Default 0.
+        #[serde(default)]
+        instance: u32,
+    },
+    /// Freezes an instance (SIGSTOP): it keeps its connections and buffers arriving messages, but
+    /// does nothing until resumed.
+    Pause {
+        /// Node name.
+        node: String,
+        /// Instance index. Default 0.
+        #[serde(default)]
+        instance: u32,
+    },
+    /// Unfreezes a paused instance; what it missed happens now.
+    Resume {
+        /// Node name.
+        node: String,
+        /// Instance index. Default 0.
+        #[serde(default)]
+        instance: u32,
+    },
+}
+
+impl Command {
+    /// Short verb, for traces and logs.
+    pub fn verb(&self) -> &'static str {
+        match self {
+            Command::SetLink { .. } => "set_link",
+            Command::Partition { .. } => "partition",
+            Command::PartitionOneway { .. } => "partition_oneway",
+            Command::Repair { .. } => "repair",
+            Command::Hold { .. } => "hold",
+            Command::Release { .. } => "release",
+            Command::Crash { .. } => "crash",
+            Command::Restart { .. } => "restart",
+            Command::Pause { .. } => "pause",
+            Command::Resume { .. } => "resume",
+        }
+    }
+
+    /// One-line human description: `partition order <-> broker`.
+    pub fn describe(&self) -> String {
+        match self {
+            Command::SetLink {
+                a,
+                b,
+                direction,
+                faults: f,
+            } => {
+                let arrow = match direction {
+                    Direction::Both => "<->",
+                    Direction::AToB => "->",
+                    Direction::BToA => "<-",
+                };
+                format!(
+                    "set_link {a} {arrow} {b} latency={}ms jitter={}ms loss={}% duplicate={}%{}{}",
+                    f.latency_ms,
+                    f.jitter_ms,
+                    f.loss_percent,
+                    f.duplicate_percent,
+                    if f.partitioned { " partitioned" } else { "" },
+                    if f.held { " held" } else { "" }
+                )
+            }
+            Command::Partition { a, b } => format!("partition {a} <-> {b}"),
+            Command::PartitionOneway { a, b } => format!("partition_oneway {a} -> {b}"),
+            Command::Repair { a, b } => format!("repair {a} <-> {b}"),
+            Command::Hold { a, b } => format!("hold {a} <-> {b}"),
+            Command::Release { a, b } => format!("release {a} <-> {b}"),
+            Command::Crash { node, instance }
+            | Command::Restart { node, instance }
+            | Command::Pause { node, instance }
+            | Command::Resume { node, instance } => {
+                format!("{} {node}#{instance}", self.verb())
+            }
+        }
+    }
+}

@@ -1,0 +1,42 @@
+//! # msgsim — a deterministic simulator of how microservices talk
+//!
+//! A discrete-event simulation, in virtual time (µs), of services, network links, a message broker
+//! and their faults. Every random draw derives from one `u64` seed; the same seed and the same
+//! commands at the same virtual times give the same trace, natively and in wasm32.
+//!
+//! ```
+//! use msgsim::{Simulation, SimTime, Command};
+//! let json = msgsim::scenarios::get("order-events").unwrap();
+//! let mut sim = Simulation::from_json(json, 42).unwrap();
+//! sim.run_until(SimTime::from_ms(1_000), 1_000_000);
+//! sim.apply(Command::Partition { a: "order".into(), b: "broker".into() }).unwrap();
+//! sim.run_until(SimTime::from_ms(2_000), 1_000_000);
+//! assert!(sim.metrics().dropped > 0);
+//! ```
+//!
+//! The engine never reads a clock, never draws OS entropy, never touches a browser: see
+//! `ARCHITECTURE.md`.
+
+#![warn(missing_docs)]
+
+pub mod command;
+pub mod error;
+pub mod message;
+pub mod network;
+pub mod rng;
+pub mod scenario;
+pub mod scenarios;
+pub mod sim;
+pub mod snapshot;
+pub mod time;
+pub mod trace;
+
+pub use command::Command;
+pub use error::{CommandError, ScenarioError};
+pub use message::{Headers, Message, MessageId, MessageKind};
+pub use network::{Direction, DropReason, LinkFaults};
+pub use scenario::Scenario;
+pub use sim::{RecordedCommand, RunOutcome, Simulation};
+pub use snapshot::{Metrics, Snapshot};
+pub use time::SimTime;
+pub use trace::{Trace, TraceConfig, TraceEvent, TraceKind};

@@ -1,0 +1,119 @@
+//! Seeded, portable randomness.
+//!
+//! Every random draw in a run derives from the run's one `u64` seed. Each subsystem (a link
+//! direction, a workload generator) draws from its own ChaCha8 stream, so turning a fault on in one
+//! place does not shift the draws anywhere else. Draws are `u64`-based only (never `usize`), so a
+//! native and a wasm32 run of the same seed see the same numbers.
+
+use rand_chacha::ChaCha8Rng;
+use rand_core::{RngCore, SeedableRng};
+
+/// One deterministic random stream. Wraps `rand_chacha::ChaCha8Rng`.
+#[derive(Clone, Debug)]
+pub struct SimRng(ChaCha8Rng);
+
+/// Stream ids of the subsystems. A link direction `d` of link `i` uses `LINK_BASE + 2*i + d`.
+pub(crate) mod stream {
+    pub const WORKLOAD_BASE: u64 = 1 << 32;
+    pub const LINK_BASE: u64 = 3 << 32;
+}
+
+impl SimRng {
+    /// The stream `stream` of the run seeded with `seed`.
+    pub fn new(seed: u64, stream: u64) -> SimRng {
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        rng.set_stream(stream);
+        SimRng(rng)
+    }
+
+    /// A uniform `u64`.
+    pub fn next_u64(&mut self) -> u64 {
+        self.0.next_u64()
+    }
+
+    /// A uniform float in `[0, 1)`, from the top 53 bits of one `u64` draw.
+    pub fn unit(&mut self) -> f64 {
+        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    /// `true` with probability `percent`/100. Draws nothing when `percent <= 0` or `>= 100`, so a
+    /// fault that is off never consumes randomness.
+    pub fn chance_percent(&mut self, percent: f64) -> bool {
+        if percent <= 0.0 {
+            false
+        } else if percent >= 100.0 {
+            true
+        } else {
+            self.unit() * 100.0 < percent
+        }
+    }
+
+    /// A uniform integer in `[0, n)`; `0` when `n == 0`. Unbiased (Lemire's widening multiply with
+    /// rejection).
+    pub fn below(&mut self, n: u64) -> u64 {
+        if n == 0 {
+            return 0;
+        }
+        let threshold = n.wrapping_neg() % n;
+        loop {
+            let m = (self.next_u64() as u128) * (n as u128);
+            if (m as u64) >= threshold {
+                return (m >> 64) as u64;
+            }
+        }
+    }
+
+    /// `base` ± up to `jitter` (uniform, inclusive), never below zero. Draws nothing when
+    /// `jitter == 0`.
+    pub fn jittered(&mut self, base: u64, jitter: u64) -> u64 {
+        if jitter == 0 {
+            return base;
+        }
+        let offset = self.below(2 * jitter + 1);
+        (base + offset).saturating_sub(jitter)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn same_seed_same_stream_same_draws() {
+        let mut a = SimRng::new(42, 7);
+        let mut b = SimRng::new(42, 7);
+        for _ in 0..100 {
+            assert_eq!(a.next_u64(), b.next_u64());
+        }
+    }
+
+    #[test]
+    fn known_first_draws_are_stable() {
+        // Golden values: a change here changes every trace of every seed.
+        assert_eq!(SimRng::new(42, 0).next_u64(), 12578764544318200737);
+        assert_eq!(SimRng::new(42, 1).next_u64(), 13222472167927179408);
+        assert_eq!(SimRng::new(42, 0).below(1000), 681);
+    }
+
+    #[test]
+    fn jitter_stays_in_range() {
+        let mut r = SimRng::new(1, 1);
+        for _ in 0..10_000 {
+            let v = r.jittered(40, 10);
+            assert!((30..=50).contains(&v));
+        }
+        // Never below zero: 5 - 10 saturates.
+        for _ in 0..1_000 {
+            assert!(r.jittered(5, 10) <= 15);
+        }
+    }
+
+    #[test]
+    fn chance_bounds_draw_nothing() {
+        let mut a = SimRng::new(3, 3);
+        let mut b = SimRng::new(3, 3);
+        assert!(!a.chance_percent(0.0));
+        assert!(a.chance_percent(100.0));
+        assert_eq!(a.next_u64(), b.next_u64());
+    }
+}

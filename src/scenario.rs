@@ -1,0 +1,464 @@
+//! Scenarios are data: a JSON document that names the nodes, links, channels, workloads, policies
+//! and a fault schedule of one run. See `README.md` ("Scenario format") for an annotated example.
+//!
+//! Every field has a default where one makes sense, unknown fields are rejected (so a typo is an
+//! error, not a silently ignored setting), and [`Scenario::validate`] checks references and limits
+//! before a simulation is built from it.
+
+use crate::command::Command;
+use crate::error::ScenarioError;
+use crate::message::MessageKind;
+use crate::network::LinkFaults;
+use serde::{Deserialize, Serialize};
+
+/// Limits on a scenario's size, so that a scenario file cannot make the engine or the page grow
+/// without bound.
+pub mod limits {
+    /// Maximum number of nodes (services and brokers).
+    pub const MAX_NODES: usize = 64;
+    /// Maximum instances of one service.
+    pub const MAX_INSTANCES: u32 = 16;
+    /// Maximum number of links.
+    pub const MAX_LINKS: usize = 256;
+    /// Maximum number of channels (topics and queues).
+    pub const MAX_CHANNELS: usize = 64;
+    /// Maximum number of workload generators.
+    pub const MAX_WORKLOADS: usize = 64;
+    /// Maximum scheduled faults.
+    pub const MAX_FAULTS: usize = 1_024;
+    /// Maximum messages one workload generator may send (its `count`).
+    pub const MAX_WORKLOAD_COUNT: u64 = 10_000_000;
+    /// Maximum bytes of a scenario JSON document.
+    pub const MAX_SCENARIO_BYTES: usize = 1 << 20;
+}
+
+/// A complete scenario: what exists and what happens. Serde JSON, `deny_unknown_fields`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scenario {
+    /// Short machine name, used in URLs (`?scenario=order-events`). Lowercase, digits and `-`.
+    pub name: String,
+    /// One-line human title.
+    #[serde(default)]
+    pub title: String,
+    /// What the scenario shows and what to try; shown beside the canvas.
+    #[serde(default)]
+    pub description: String,
+    /// Gallery section of the reference this scenario belongs to (e.g. "Asynchronous messaging").
+    #[serde(default)]
+    pub section: String,
+    /// Default seed when none is given (URL or API). Default 1.
+    #[serde(default = "default_seed")]
+    pub seed: u64,
+    /// Services and brokers.
+    pub nodes: Vec<NodeSpec>,
+    /// Network links between nodes. Messages only travel over declared links.
+    #[serde(default)]
+    pub links: Vec<LinkSpec>,
+    /// Topics and queues hosted by brokers.
+    #[serde(default)]
+    pub channels: Vec<ChannelSpec>,
+    /// Who sends what, how often.
+    #[serde(default)]
+    pub workloads: Vec<WorkloadSpec>,
+    /// Delivery and publishing policies.
+    #[serde(default)]
+    pub policies: Policies,
+    /// Faults applied at given virtual times.
+    #[serde(default)]
+    pub faults: Vec<ScheduledFault>,
+}
+
+fn default_seed() -> u64 {
+    1
+}
+
+/// What a node is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NodeKind {
+    /// An application service with one or more instances.
+    Service,
+    /// A message broker hosting topics and queues.
+    Broker,
+}
+
+/// How a receiving service handles a message it has already processed.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DuplicateHandling {
+    /// Every delivery applies its effect: a duplicate doubles it.
+    #[default]
+    Naive,
+    /// Deduplication by message id: a processed-messages table (shared by all instances of the
+    /// service, written in the same local transaction as the effect) discards repeats.
+    Dedup,
+}
+
+/// A node of the topology.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NodeSpec {
+    /// Unique node name (`order`, `broker`).
+    pub name: String,
+    /// Service or broker.
+    pub kind: NodeKind,
+    /// Number of instances (services only). Default 1, at most [`limits::MAX_INSTANCES`].
+    #[serde(default = "one")]
+    pub instances: u32,
+    /// Time one instance needs to handle one delivered message, in ms. Default 10 ms.
+    #[serde(default = "default_processing_ms")]
+    pub processing_ms: u64,
+    /// Duplicate handling of this receiver. Default `naive`.
+    #[serde(default)]
+    pub duplicates: DuplicateHandling,
+    /// Human label of the effect a processed message has (e.g. "tickets cooked").
+    #[serde(default)]
+    pub effect: String,
+    /// Position on the canvas, in a 1000 × 600 coordinate box. Default: laid out automatically.
+    #[serde(default)]
+    pub pos: Option<[f64; 2]>,
+}
+
+fn one() -> u32 {
+    1
+}
+fn default_processing_ms() -> u64 {
+    10
+}
+
+/// A bidirectional network link between two nodes. Each direction has its own faults.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LinkSpec {
+    /// One end (node name).
+    pub a: String,
+    /// The other end (node name).
+    pub b: String,
+    /// Initial faults of both directions (latency, jitter, loss...). Default: 1 ms latency, no
+    /// faults.
+    #[serde(flatten)]
+    pub faults: LinkFaults,
+}
+
+/// A channel on a broker.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChannelSpec {
+    /// Unique channel name.
+    pub name: String,
+    /// Topic (publish/subscribe) or queue (point-to-point).
+    pub kind: ChannelKind,
+    /// The broker node hosting it.
+    pub broker: String,
+    /// Consuming services. A topic gives each subscriber its own subscription (a copy of every
+    /// message); a queue has its consumers compete (each message goes to one instance).
+    #[serde(default)]
+    pub consumers: Vec<String>,
+}
+
+/// Channel kinds (Enterprise Integration Patterns).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ChannelKind {
+    /// Publish/subscribe: every subscription gets every message.
+    Topic,
+    /// Point-to-point: each message is consumed by one consumer.
+    Queue,
+}
+
+/// A workload generator: a service that sends messages periodically.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WorkloadSpec {
+    /// The sending service.
+    pub from: String,
+    /// First send, ms after start. Default 0.
+    #[serde(default)]
+    pub start_ms: u64,
+    /// Interval between sends, ms. Must be ≥ 1.
+    pub every_ms: u64,
+    /// Random ± variation of the interval, ms. Default 0.
+    #[serde(default)]
+    pub jitter_ms: u64,
+    /// Number of sends; at most [`limits::MAX_WORKLOAD_COUNT`].
+    pub count: u64,
+    /// Messages sent at each tick (one per entry). `{n}` in `key` or string payload values is
+    /// replaced by the tick number, starting at 1.
+    pub messages: Vec<MessageTemplate>,
+}
+
+/// One message a workload sends per tick.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MessageTemplate {
+    /// Channel to send to.
+    pub channel: String,
+    /// Command, event, document or reply.
+    pub kind: MessageKind,
+    /// Message type name, e.g. `OrderCreated`.
+    #[serde(rename = "type")]
+    pub type_name: String,
+    /// Message key (e.g. `order-{n}`), carried in the headers. Default none.
+    #[serde(default)]
+    pub key: Option<String>,
+    /// Payload (any JSON); `{n}` in strings is substituted.
+    #[serde(default)]
+    pub payload: serde_json::Value,
+}
+
+/// Delivery and publishing policies; defaults are stated per field.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Policies {
+    /// A delivery not acked within this time is redelivered (as an SQS visibility timeout or a
+    /// RabbitMQ consumer timeout). ms, default 500.
+    pub ack_timeout_ms: u64,
+    /// Maximum unacked deliveries per consumer instance (AMQP prefetch). Default 1.
+    pub prefetch: u32,
+    /// Deliveries of one message before it is moved to the dead-letter queue. Default 10.
+    pub max_delivery_attempts: u32,
+    /// A publish not confirmed by the broker within this time is retried. ms, default 300.
+    pub publish_timeout_ms: u64,
+    /// Attempts of one publish, the first included, before the producer gives up. Default 5.
+    pub publish_max_attempts: u32,
+    /// Maximum messages buffered in one queue or subscription; a publish beyond it is dropped and
+    /// counted. Default 10 000.
+    pub max_queue_length: u32,
+    /// Maximum messages waiting in one service instance's inbox. Default 1 000.
+    pub max_inbox: u32,
+}
+
+impl Default for Policies {
+    fn default() -> Self {
+        Policies {
+            ack_timeout_ms: 500,
+            prefetch: 1,
+            max_delivery_attempts: 10,
+            publish_timeout_ms: 300,
+            publish_max_attempts: 5,
+            max_queue_length: 10_000,
+            max_inbox: 1_000,
+        }
+    }
+}
+
+/// A command applied at a virtual time.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScheduledFault {
+    /// When, ms after start.
+    pub at_ms: u64,
+    /// What.
+    pub command: Command,
+}
+
+impl Scenario {
+    /// Parses a scenario from JSON and validates it. Errors name the line and column (syntax) or the
+    /// field (semantics).
+    pub fn from_json(text: &str) -> Result<Scenario, ScenarioError> {
+        if text.len() > limits::MAX_SCENARIO_BYTES {
+            return Err(ScenarioError::TooLarge {
+                what: "scenario document (bytes)",
+                got: text.len() as u64,
+                max: limits::MAX_SCENARIO_BYTES as u64,
+            });
+        }
+        let scenario: Scenario = serde_json::from_str(text).map_err(|e| ScenarioError::Parse {
+            line: e.line(),
+            column: e.column(),
+            message: e.to_string(),
+        })?;
+        scenario.validate()?;
+        Ok(scenario)
+    }
+
+    /// Serializes to pretty JSON.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).unwrap_or_default()
+    }
+
+    /// Index of the node named `name`.
+    pub fn node_index(&self, name: &str) -> Option<usize> {
+        self.nodes.iter().position(|n| n.name == name)
+    }
+
+    /// Checks names, references and limits.
+    pub fn validate(&self) -> Result<(), ScenarioError> {
+        use ScenarioError::*;
+        let too = |what: &'static str, got: usize, max: usize| {
+            if got > max {
+                Err(TooLarge {
+                    what,
+                    got: got as u64,
+                    max: max as u64,
+                })
+            } else {
+                Ok(())
+            }
+        };
+        too("nodes", self.nodes.len(), limits::MAX_NODES)?;
+        too("links", self.links.len(), limits::MAX_LINKS)?;
+        too("channels", self.channels.len(), limits::MAX_CHANNELS)?;
+        too("workloads", self.workloads.len(), limits::MAX_WORKLOADS)?;
+        too("faults", self.faults.len(), limits::MAX_FAULTS)?;
+        if self.nodes.is_empty() {
+            return Err(Invalid {
+                field: "nodes".into(),
+                message: "a scenario needs at least one node".into(),
+            });
+        }
+        for (i, n) in self.nodes.iter().enumerate() {
+            if n.name.is_empty() || n.name.len() > 32 {
+                return Err(Invalid {
+                    field: format!("nodes[{i}].name"),
+                    message: "must be 1 to 32 characters".into(),
+                });
+            }
+            if self.nodes[..i].iter().any(|m| m.name == n.name) {
+                return Err(Invalid {
+                    field: format!("nodes[{i}].name"),
+                    message: format!("duplicate node name `{}`", n.name),
+                });
+            }
+            if n.instances == 0 || n.instances > limits::MAX_INSTANCES {
+                return Err(Invalid {
+                    field: format!("nodes[{i}].instances"),
+                    message: format!(
+                        "{} is out of range 1..={}",
+                        n.instances,
+                        limits::MAX_INSTANCES
+                    ),
+                });
+            }
+            if n.kind == NodeKind::Broker && n.instances != 1 {
+                return Err(Invalid {
+                    field: format!("nodes[{i}].instances"),
+                    message: "a broker has exactly one instance".into(),
+                });
+            }
+            if let Some([x, y]) = n.pos {
+                if !(x.is_finite() && y.is_finite()) {
+                    return Err(Invalid {
+                        field: format!("nodes[{i}].pos"),
+                        message: "coordinates must be finite numbers".into(),
+                    });
+                }
+            }
+        }
+        let node = |field: String, name: &str| -> Result<usize, ScenarioError> {
+            self.node_index(name).ok_or_else(|| UnknownName {
+                field,
+                name: name.to_string(),
+            })
+        };
+        for (i, l) in self.links.iter().enumerate() {
+            let a = node(format!("links[{i}].a"), &l.a)?;
+            let b = node(format!("links[{i}].b"), &l.b)?;
+            if a == b {
+                return Err(Invalid {
+                    field: format!("links[{i}]"),
+                    message: "a link joins two different nodes".into(),
+                });
+            }
+            if self.links[..i]
+                .iter()
+                .any(|m| (m.a == l.a && m.b == l.b) || (m.a == l.b && m.b == l.a))
+            {
+                return Err(Invalid {
+                    field: format!("links[{i}]"),
+                    message: format!("duplicate link {} <-> {}", l.a, l.b),
+                });
+            }
+            l.faults.validate(&format!("links[{i}]"))?;
+        }
+        let linked = |x: &str, y: &str| {
+            self.links
+                .iter()
+                .any(|l| (l.a == x && l.b == y) || (l.a == y && l.b == x))
+        };
+        for (i, c) in self.channels.iter().enumerate() {
+            if self.channels[..i].iter().any(|m| m.name == c.name) {
+                return Err(Invalid {
+                    field: format!("channels[{i}].name"),
+                    message: format!("duplicate channel name `{}`", c.name),
+                });
+            }
+            let b = node(format!("channels[{i}].broker"), &c.broker)?;
+            if self.nodes[b].kind != NodeKind::Broker {
+                return Err(Invalid {
+                    field: format!("channels[{i}].broker"),
+                    message: format!("`{}` is not a broker", c.broker),
+                });
+            }
+            for (j, s) in c.consumers.iter().enumerate() {
+                let field = format!("channels[{i}].consumers[{j}]");
+                let n = node(field.clone(), s)?;
+                if self.nodes[n].kind != NodeKind::Service {
+                    return Err(Invalid {
+                        field,
+                        message: format!("`{s}` is not a service"),
+                    });
+                }
+                if !linked(s, &c.broker) {
+                    return Err(Invalid {
+                        field,
+                        message: format!("no link between `{s}` and broker `{}`", c.broker),
+                    });
+                }
+            }
+        }
+        for (i, w) in self.workloads.iter().enumerate() {
+            let n = node(format!("workloads[{i}].from"), &w.from)?;
+            if self.nodes[n].kind != NodeKind::Service {
+                return Err(Invalid {
+                    field: format!("workloads[{i}].from"),
+                    message: format!("`{}` is not a service", w.from),
+                });
+            }
+            if w.every_ms == 0 {
+                return Err(Invalid {
+                    field: format!("workloads[{i}].every_ms"),
+                    message: "must be at least 1".into(),
+                });
+            }
+            if w.count > limits::MAX_WORKLOAD_COUNT {
+                return Err(TooLarge {
+                    what: "workload count",
+                    got: w.count,
+                    max: limits::MAX_WORKLOAD_COUNT,
+                });
+            }
+            for (j, m) in w.messages.iter().enumerate() {
+                let field = format!("workloads[{i}].messages[{j}].channel");
+                let Some(c) = self.channels.iter().find(|c| c.name == m.channel) else {
+                    return Err(UnknownName {
+                        field,
+                        name: m.channel.clone(),
+                    });
+                };
+                if !linked(&w.from, &c.broker) {
+                    return Err(Invalid {
+                        field,
+                        message: format!("no link between `{}` and broker `{}`", w.from, c.broker),
+                    });
+                }
+            }
+        }
+        let p = &self.policies;
+        if p.prefetch == 0 || p.max_delivery_attempts == 0 || p.publish_max_attempts == 0 {
+            return Err(Invalid {
+                field: "policies".into(),
+                message: "prefetch, max_delivery_attempts and publish_max_attempts must be ≥ 1"
+                    .into(),
+            });
+        }
+        if p.ack_timeout_ms == 0 || p.publish_timeout_ms == 0 {
+            return Err(Invalid {
+                field: "policies".into(),
+                message: "ack_timeout_ms and publish_timeout_ms must be ≥ 1".into(),
+            });
+        }
+        Ok(())
+    }
+}

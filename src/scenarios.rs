@@ -1,0 +1,17 @@
+//! Built-in scenarios, shipped as JSON files in `www/scenarios/` and embedded at compile time.
+
+/// `(name, JSON)` of every built-in scenario, in gallery order.
+pub const BUILTIN: &[(&str, &str)] = &[(
+    "order-events",
+    include_str!("../www/scenarios/order-events.json"),
+)];
+
+/// The JSON of the built-in scenario `name`, if there is one.
+pub fn get(name: &str) -> Option<&'static str> {
+    BUILTIN.iter().find(|(n, _)| *n == name).map(|(_, j)| *j)
+}
+
+/// Names of the built-in scenarios, in gallery order.
+pub fn names() -> impl Iterator<Item = &'static str> {
+    BUILTIN.iter().map(|(n, _)| *n)
+}
