@@ -264,10 +264,15 @@ impl Scenario {
                 max: limits::MAX_SCENARIO_BYTES as u64,
             });
         }
-        let scenario: Scenario = serde_json::from_str(text).map_err(|e| ScenarioError::Parse {
-            line: e.line(),
-            column: e.column(),
-            message: e.to_string(),
+        let scenario: Scenario = serde_json::from_str(text).map_err(|e| {
+            // serde_json appends " at line L column C"; the error carries those separately.
+            let full = e.to_string();
+            let suffix = format!(" at line {} column {}", e.line(), e.column());
+            ScenarioError::Parse {
+                line: e.line(),
+                column: e.column(),
+                message: full.strip_suffix(&suffix).unwrap_or(&full).to_string(),
+            }
         })?;
         scenario.validate()?;
         Ok(scenario)
