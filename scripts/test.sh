@@ -58,7 +58,8 @@ skip() {
   banner "STAGE ${STAGE_NO}: $* SKIPPED (local run with SKIP_* set)"
 }
 
-stage "setup toolchain" setup_all
+# A separate bash process, so that `set -e` applies inside the setup functions.
+stage "setup toolchain" bash scripts/setup.sh all
 stage "rustfmt" cargo fmt --all --check
 stage "clippy (native, workspace, all targets)" \
   cargo clippy --workspace --all-targets -- -D warnings
