@@ -4,6 +4,8 @@
 //!
 //! A failing case prints the seed and the schedule that reproduce it (proptest shrinks it).
 
+#![cfg(not(target_arch = "wasm32"))]
+
 use msgsim::scenario::DuplicateHandling;
 use msgsim::{
     Command, Direction, LinkFaults, Scenario, SimTime, Simulation, TraceConfig, TraceKind,
@@ -43,15 +45,42 @@ fn op() -> impl Strategy<Value = Command> {
                 },
             }
         ),
-        link.clone().prop_map(|(a, b)| Command::Partition { a: a.into(), b: b.into() }),
-        link.clone().prop_map(|(a, b)| Command::PartitionOneway { a: a.into(), b: b.into() }),
-        link.clone().prop_map(|(a, b)| Command::Repair { a: a.into(), b: b.into() }),
-        link.clone().prop_map(|(a, b)| Command::Hold { a: a.into(), b: b.into() }),
-        link.prop_map(|(a, b)| Command::Release { a: a.into(), b: b.into() }),
-        inst.clone().prop_map(|(n, i)| Command::Crash { node: n.into(), instance: i }),
-        inst.clone().prop_map(|(n, i)| Command::Restart { node: n.into(), instance: i }),
-        inst.clone().prop_map(|(n, i)| Command::Pause { node: n.into(), instance: i }),
-        inst.prop_map(|(n, i)| Command::Resume { node: n.into(), instance: i }),
+        link.clone().prop_map(|(a, b)| Command::Partition {
+            a: a.into(),
+            b: b.into()
+        }),
+        link.clone().prop_map(|(a, b)| Command::PartitionOneway {
+            a: a.into(),
+            b: b.into()
+        }),
+        link.clone().prop_map(|(a, b)| Command::Repair {
+            a: a.into(),
+            b: b.into()
+        }),
+        link.clone().prop_map(|(a, b)| Command::Hold {
+            a: a.into(),
+            b: b.into()
+        }),
+        link.prop_map(|(a, b)| Command::Release {
+            a: a.into(),
+            b: b.into()
+        }),
+        inst.clone().prop_map(|(n, i)| Command::Crash {
+            node: n.into(),
+            instance: i
+        }),
+        inst.clone().prop_map(|(n, i)| Command::Restart {
+            node: n.into(),
+            instance: i
+        }),
+        inst.clone().prop_map(|(n, i)| Command::Pause {
+            node: n.into(),
+            instance: i
+        }),
+        inst.prop_map(|(n, i)| Command::Resume {
+            node: n.into(),
+            instance: i
+        }),
     ]
 }
 
@@ -80,8 +109,16 @@ fn heal(sim: &mut Simulation) {
         .unwrap();
     }
     for (n, i) in INSTANCES {
-        sim.apply(Command::Restart { node: n.into(), instance: i }).unwrap();
-        sim.apply(Command::Resume { node: n.into(), instance: i }).unwrap();
+        sim.apply(Command::Restart {
+            node: n.into(),
+            instance: i,
+        })
+        .unwrap();
+        sim.apply(Command::Resume {
+            node: n.into(),
+            instance: i,
+        })
+        .unwrap();
     }
 }
 
