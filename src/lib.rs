@@ -23,6 +23,7 @@ pub mod command;
 pub mod error;
 pub mod message;
 pub mod network;
+pub mod resilience;
 pub mod rng;
 pub mod scenario;
 pub mod scenarios;

@@ -74,6 +74,20 @@ impl SimRng {
     }
 }
 
+/// `SimRng` is a `rand_core::RngCore`, so policies that take `&mut impl RngCore` (retry jitter)
+/// draw from a seeded stream.
+impl RngCore for SimRng {
+    fn next_u32(&mut self) -> u32 {
+        self.0.next_u32()
+    }
+    fn next_u64(&mut self) -> u64 {
+        self.0.next_u64()
+    }
+    fn fill_bytes(&mut self, dst: &mut [u8]) {
+        self.0.fill_bytes(dst)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
