@@ -5,13 +5,18 @@
 //! commands at the same virtual times give the same trace, natively and in wasm32.
 //!
 //! ```
-//! use msgsim::{Simulation, SimTime, Command};
+//! use msgsim::{Command, SimTime, Simulation};
+//!
 //! let json = msgsim::scenarios::get("order-events").unwrap();
-//! let mut sim = Simulation::from_json(json, 42).unwrap();
-//! sim.run_until(SimTime::from_ms(1_000), 1_000_000);
-//! sim.apply(Command::Partition { a: "order".into(), b: "broker".into() }).unwrap();
-//! sim.run_until(SimTime::from_ms(2_000), 1_000_000);
-//! assert!(sim.metrics().dropped > 0);
+//! let mut sim = Simulation::from_json(json, 42)?;
+//! sim.run_until(SimTime::from_ms(2_000), u64::MAX);
+//! sim.apply(Command::Crash { node: "kitchen".into(), instance: 0 })?;
+//! sim.run_to_idle(10_000_000);
+//! let accounting = sim.node_metrics("accounting").unwrap();
+//! assert_eq!(accounting.distinct, 60);
+//! let first = sim.trace().events().next().unwrap();
+//! assert_eq!(first.to_string(), "t=0.000ms order#0 -> broker publish m1 attempt=1 #1");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
 //! The engine never reads a clock, never draws OS entropy, never touches a browser: see
