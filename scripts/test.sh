@@ -65,6 +65,18 @@ stage "clippy (native, workspace, all targets)" \
   cargo clippy --workspace --all-targets -- -D warnings
 stage "clippy (wasm32, msgsim-web, all targets)" \
   cargo clippy -p msgsim-web --target wasm32-unknown-unknown --all-targets -- -D warnings
+# The engine knows nothing about the browser, clocks or OS entropy: a fact of the Cargo graph.
+engine_is_pure() {
+  local bad
+  bad=$(cargo tree -p msgsim -e normal --prefix none | grep -E '^(yew|web-sys|js-sys|gloo|wasm-bindgen|getrandom)[ -]' || true)
+  if [[ -n "${bad}" ]]; then
+    echo "the engine crate msgsim depends on browser/entropy crates:"
+    echo "${bad}"
+    return 1
+  fi
+  echo "msgsim's normal dependencies contain no yew, web-sys, js-sys, gloo, wasm-bindgen or getrandom"
+}
+stage "engine dependency check" engine_is_pure
 stage "native tests msgsim (unit, integration, doc)" cargo test -p msgsim
 
 if [[ "${SKIP_WASM_TESTS}" == "0" ]]; then

@@ -26,6 +26,7 @@
 
 pub mod command;
 pub mod error;
+pub mod export;
 pub mod message;
 pub mod network;
 pub mod resilience;
