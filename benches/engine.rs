@@ -66,5 +66,37 @@ fn bench(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, bench);
+/// Seeking in a 10-minute virtual run (`order-events` with 1 500 orders, faults, trace on):
+/// from the end back to 5 min 3 s (restore a checkpoint + replay), and the same seek without
+/// checkpoints (replay from zero) for comparison.
+fn seek(c: &mut Criterion) {
+    let ten_minutes = msgsim::SimTime::from_ms(600_000);
+    let mut tl = msgsim::timeline::Timeline::new(
+        scaled_with_trace(1_500),
+        msgsim::timeline::DEFAULT_CHECKPOINT_INTERVAL,
+    );
+    tl.run_until(ten_minutes, u64::MAX);
+    let target = msgsim::SimTime::from_ms(303_000);
+    let mut g = c.benchmark_group("seek-10min-run");
+    g.bench_function("checkpointed", |b| {
+        b.iter_batched(
+            || tl.clone(),
+            |mut t| t.seek(target),
+            criterion::BatchSize::LargeInput,
+        )
+    });
+    g.bench_function("replay-from-zero", |b| {
+        b.iter(|| {
+            let mut s = scaled_with_trace(1_500);
+            s.run_with_log(tl.log(), target, u64::MAX)
+        })
+    });
+    g.finish();
+}
+
+fn scaled_with_trace(ticks: u64) -> Simulation {
+    scaled(ticks, true, true)
+}
+
+criterion_group!(benches, bench, seek);
 criterion_main!(benches);

@@ -65,4 +65,7 @@ pub enum CommandError {
     /// Faults out of range.
     #[error("invalid faults: {0}")]
     InvalidFaults(String),
+    /// The command log is full (a bound on what a run records); reset the run to go on.
+    #[error("the command log is full ({0} commands); reset the run to apply more")]
+    LogFull(usize),
 }

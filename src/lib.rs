@@ -36,6 +36,7 @@ pub mod scenarios;
 pub mod sim;
 pub mod snapshot;
 pub mod time;
+pub mod timeline;
 pub mod trace;
 
 pub use command::Command;

@@ -40,6 +40,8 @@ pub mod bounds {
 pub struct RecordedCommand {
     /// When it was applied.
     pub at: SimTime,
+    /// Events handled before it was applied: places it exactly between events that share a time.
+    pub events: u64,
     /// What.
     pub command: Command,
 }
@@ -510,7 +512,8 @@ impl Simulation {
         self.trace.hash()
     }
 
-    /// Commands applied so far with their virtual times (scheduled faults included).
+    /// Commands applied through [`Simulation::apply`] so far, with their places in the run. The
+    /// scenario's own fault schedule is not in it (it is part of the scenario).
     pub fn command_log(&self) -> &[RecordedCommand] {
         &self.commands
     }
@@ -679,6 +682,41 @@ impl Simulation {
         }
     }
 
+    /// As [`Simulation::run_until`], and applies the commands of `log` that this simulation has
+    /// not applied yet (those from index `command_log().len()` on) at exactly the place they had:
+    /// after the same number of events, at the same virtual time. Replaying a run's command log
+    /// from its start (or from a clone taken earlier in the same run) reproduces it exactly.
+    /// A command that fails is skipped (it cannot fail when `log` came from this scenario).
+    pub fn run_with_log(
+        &mut self,
+        log: &[RecordedCommand],
+        until: SimTime,
+        max_events: u64,
+    ) -> RunOutcome {
+        let mut events = 0;
+        while let Some(rc) = log.get(self.commands.len()).filter(|rc| rc.at <= until) {
+            while self.events_processed < rc.events {
+                if events >= max_events || self.step().is_none() {
+                    return RunOutcome {
+                        events,
+                        reached: false,
+                    };
+                }
+                events += 1;
+            }
+            self.now = self.now.max(rc.at);
+            if self.apply(rc.command.clone()).is_err() {
+                // Keep positions aligned with the log even if a foreign command is refused.
+                self.commands.push(rc.clone());
+            }
+        }
+        let rest = self.run_until(until, max_events.saturating_sub(events));
+        RunOutcome {
+            events: events + rest.events,
+            reached: rest.reached,
+        }
+    }
+
     /// Runs until nothing is scheduled or `max_events` were handled. Returns the events handled.
     pub fn run_to_idle(&mut self, max_events: u64) -> u64 {
         let mut n = 0;
@@ -749,12 +787,19 @@ impl Simulation {
     /// and recorded.
     pub fn apply(&mut self, cmd: Command) -> Result<(), CommandError> {
         self.check_command(&cmd)?;
-        if self.commands.len() < bounds::MAX_COMMAND_LOG {
-            self.commands.push(RecordedCommand {
-                at: self.now,
-                command: cmd.clone(),
-            });
+        if self.commands.len() >= bounds::MAX_COMMAND_LOG {
+            return Err(CommandError::LogFull(bounds::MAX_COMMAND_LOG));
         }
+        self.commands.push(RecordedCommand {
+            at: self.now,
+            events: self.events_processed,
+            command: cmd.clone(),
+        });
+        self.execute(cmd)
+    }
+
+    /// Applies a checked command without recording it.
+    fn execute(&mut self, cmd: Command) -> Result<(), CommandError> {
         if self.trace.enabled() {
             self.trace.push(
                 self.now,
@@ -925,7 +970,7 @@ impl Simulation {
             Event::Fault { index } => {
                 let cmd = self.scenario.faults[index as usize].command.clone();
                 // Checked at build time; a failure here would be a bug, and changes nothing.
-                let _ = self.apply(cmd);
+                let _ = self.execute(cmd);
             }
         }
     }
