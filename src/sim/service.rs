@@ -1,0 +1,292 @@
+//! Services: workload ticks, publishing with publisher confirms, handling deliveries, and the
+//! lifecycle of instances (crash, restart, resume).
+
+use super::*;
+
+impl Simulation {
+    pub(super) fn workload_tick(&mut self, w: u32, n: u64) {
+        let scenario = Arc::clone(&self.scenario);
+        let spec = &scenario.workloads[w as usize];
+        let node = self.workloads[w as usize].node;
+        let count = self.nodes[node as usize].instances.len() as u32;
+        // Round robin over running instances.
+        let start = self.workloads[w as usize].next_instance;
+        let chosen = (0..count).map(|k| (start + k) % count).find(|&i| {
+            let inst = &self.nodes[node as usize].instances[i as usize];
+            inst.up && !inst.paused
+        });
+        match chosen {
+            None => {
+                self.nodes[node as usize].metrics.skipped += 1;
+                if self.trace.enabled() {
+                    let node = Arc::clone(&self.nodes[node as usize].name);
+                    self.trace.push(self.now, TraceKind::Skipped { node });
+                }
+            }
+            Some(i) => {
+                self.workloads[w as usize].next_instance = (i + 1) % count;
+                let ep = Ep { node, instance: i };
+                for t in &spec.messages {
+                    let id = MessageId(self.next_msg);
+                    self.next_msg += 1;
+                    let channel = scenario
+                        .channels
+                        .iter()
+                        .position(|c| c.name == t.channel)
+                        .unwrap_or(0) as u32;
+                    let msg = Arc::new(Message {
+                        id,
+                        kind: t.kind,
+                        type_name: t.type_name.clone(),
+                        channel: t.channel.clone(),
+                        headers: Headers {
+                            message_id: id,
+                            correlation_id: None,
+                            reply_to: None,
+                            key: t.key.as_deref().map(|k| substitute(k, n)),
+                        },
+                        payload: substitute_value(&t.payload, n),
+                    });
+                    self.metrics.published += 1;
+                    self.nodes[node as usize].metrics.published += 1;
+                    self.publish(ep, channel, msg, 1);
+                }
+            }
+        }
+        if n < spec.count {
+            let wl = &mut self.workloads[w as usize];
+            let delay = wl
+                .rng
+                .jittered(spec.every_ms * 1000, spec.jitter_ms * 1000)
+                .max(1);
+            self.schedule(
+                self.now.plus_us(delay),
+                Event::WorkloadTick {
+                    workload: w,
+                    n: n + 1,
+                },
+            );
+        }
+    }
+
+    pub(super) fn publish(&mut self, ep: Ep, channel: u32, msg: Arc<Message>, attempt: u32) {
+        let broker = Ep {
+            node: self.channel_broker[channel as usize],
+            instance: 0,
+        };
+        let incarnation = self.inst(ep).incarnation;
+        let id = msg.id;
+        self.inst_mut(ep).pending.insert(
+            id,
+            PendingPublish {
+                channel,
+                msg: Arc::clone(&msg),
+                attempt,
+            },
+        );
+        self.send(
+            ep,
+            broker,
+            Packet::Publish {
+                channel,
+                msg,
+                attempt,
+            },
+        );
+        let timeout = self.scenario.policies.publish_timeout_ms;
+        self.schedule(
+            self.now.plus_ms(timeout),
+            Event::PublishTimeout {
+                node: ep.node,
+                instance: ep.instance,
+                incarnation,
+                msg: id,
+                attempt,
+            },
+        );
+    }
+
+    pub(super) fn publish_timeout(&mut self, ep: Ep, id: MessageId, attempt: u32) {
+        let Some(p) = self.inst(ep).pending.get(&id) else {
+            return;
+        };
+        if p.attempt != attempt {
+            return;
+        }
+        let p = p.clone();
+        let max = self.scenario.policies.publish_max_attempts;
+        if attempt >= max {
+            self.inst_mut(ep).pending.remove(&id);
+            self.metrics.publish_failed += 1;
+            self.nodes[ep.node as usize].metrics.publish_failed += 1;
+            if self.trace.enabled() {
+                let at = self.endpoint(ep);
+                self.trace.push(
+                    self.now,
+                    TraceKind::GiveUp {
+                        at,
+                        msg: id,
+                        attempts: attempt,
+                    },
+                );
+            }
+            return;
+        }
+        self.metrics.retried += 1;
+        self.nodes[ep.node as usize].metrics.retried += 1;
+        if self.trace.enabled() {
+            let at = self.endpoint(ep);
+            self.trace.push(
+                self.now,
+                TraceKind::Retry {
+                    at,
+                    msg: id,
+                    attempt: attempt + 1,
+                },
+            );
+        }
+        self.publish(ep, p.channel, p.msg, attempt + 1);
+    }
+
+    /// Puts a packet on the wire from `from` to `to`, drawing its fate from the link direction.
+    pub(super) fn try_start(&mut self, ep: Ep) {
+        let processing = self.nodes[ep.node as usize].processing_us;
+        let inst = self.inst_mut(ep);
+        if !inst.up || inst.paused || inst.busy.is_some() {
+            return;
+        }
+        let Some(d) = inst.inbox.pop_front() else {
+            return;
+        };
+        inst.busy = Some(d);
+        let incarnation = inst.incarnation;
+        self.schedule(
+            self.now.plus_us(processing),
+            Event::ProcessDone {
+                node: ep.node,
+                instance: ep.instance,
+                incarnation,
+            },
+        );
+    }
+
+    pub(super) fn process_done(&mut self, ep: Ep) {
+        let Some(d) = self.inst_mut(ep).busy.take() else {
+            return;
+        };
+        let node = &mut self.nodes[ep.node as usize];
+        node.metrics.processed += 1;
+        self.metrics.processed += 1;
+        let seen = node.processed_ids.contains(&d.msg.id);
+        if !seen {
+            node.metrics.distinct += 1;
+            node.processed_ids.insert(d.msg.id);
+            if node.processed_ids.len() > bounds::MAX_PROCESSED_IDS {
+                node.processed_ids.pop_first();
+            }
+        }
+        let applied = !(seen && node.duplicates == DuplicateHandling::Dedup);
+        if applied {
+            node.metrics.effects += 1;
+            self.metrics.effects += 1;
+        } else {
+            node.metrics.duplicates_discarded += 1;
+            self.metrics.duplicates_discarded += 1;
+        }
+        if self.trace.enabled() {
+            let what = TraceKind::Process {
+                at: self.endpoint(ep),
+                msg: d.msg.id,
+                attempt: d.attempt,
+                applied,
+            };
+            self.trace.push(self.now, what);
+        }
+        let broker = Ep {
+            node: self.queues[d.queue as usize].broker,
+            instance: 0,
+        };
+        self.send(
+            ep,
+            broker,
+            Packet::Ack {
+                queue: d.queue,
+                tag: d.tag,
+                msg: d.msg,
+            },
+        );
+        self.try_start(ep);
+    }
+
+    pub(super) fn crash(&mut self, ep: Ep) {
+        let inst = self.inst_mut(ep);
+        if !inst.up {
+            return;
+        }
+        inst.up = false;
+        inst.paused = false;
+        inst.incarnation += 1;
+        inst.inbox.clear();
+        inst.busy = None;
+        inst.deferred.clear();
+        inst.pending.clear();
+        if self.nodes[ep.node as usize].kind == NodeKind::Service {
+            // The consumer's connections close: a running broker requeues what it had delivered.
+            for q in self.queues_consumed_by(ep.node) {
+                let b = self.inst(Ep {
+                    node: self.queues[q as usize].broker,
+                    instance: 0,
+                });
+                if b.up && !b.paused {
+                    self.requeue_unacked(q, Some(ep.instance), RedeliveryReason::ConnectionReset);
+                    self.dispatch(q);
+                }
+            }
+        }
+    }
+
+    pub(super) fn restart(&mut self, ep: Ep) {
+        let inst = self.inst_mut(ep);
+        if inst.up {
+            return;
+        }
+        inst.up = true;
+        match self.nodes[ep.node as usize].kind {
+            NodeKind::Service => {
+                for q in self.queues_consumed_by(ep.node) {
+                    self.dispatch(q);
+                }
+            }
+            NodeKind::Broker => {
+                // Durable queues survive; unacked deliveries of the old incarnation go back.
+                for q in self.queues_on_broker(ep.node) {
+                    self.requeue_unacked(q, None, RedeliveryReason::BrokerRestart);
+                    self.dispatch(q);
+                }
+            }
+        }
+    }
+
+    pub(super) fn resume(&mut self, ep: Ep) {
+        let inst = self.inst_mut(ep);
+        if !inst.up || !inst.paused {
+            return;
+        }
+        inst.paused = false;
+        let deferred = std::mem::take(&mut inst.deferred);
+        for d in deferred {
+            match d {
+                Deferred::Receive(t) => self.receive(t),
+                Deferred::Event(e) => self.schedule(self.now, e),
+            }
+        }
+        match self.nodes[ep.node as usize].kind {
+            NodeKind::Service => self.try_start(ep),
+            NodeKind::Broker => {
+                for q in self.queues_on_broker(ep.node) {
+                    self.dispatch(q);
+                }
+            }
+        }
+    }
+}
