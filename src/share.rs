@@ -1,0 +1,254 @@
+//! Share a run as a link: scenario (built-in name or full definition), seed and the user's commands
+//! with their exact places, serialized as JSON, compressed with DEFLATE (`miniz_oxide`) and encoded
+//! as URL-safe base64 without padding, behind a version prefix: `v1.<base64url>`.
+//!
+//! Decoding never trusts its input: the text length, the inflated size and the JSON are all
+//! bounded and checked, and every error says what was wrong.
+
+use crate::error::ScenarioError;
+use crate::scenario::Scenario;
+use crate::sim::{RecordedCommand, Simulation};
+use crate::time::SimTime;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+/// Longest encoded run accepted in a link, in characters (many servers and browsers handle
+/// URLs of 8 KB; the rest of the URL needs room too). Longer: download the scenario file instead.
+pub const MAX_LINK_CHARS: usize = 6_000;
+/// Largest inflated JSON accepted, in bytes (the decompression bound).
+pub const MAX_INFLATED_BYTES: usize = 1 << 20;
+/// Prefix of the current format.
+pub const PREFIX: &str = "v1.";
+
+/// Which scenario a shared run uses.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum ScenarioRef {
+    /// A built-in scenario by name (see [`crate::scenarios`]).
+    Builtin(String),
+    /// A full scenario definition (an uploaded or edited one).
+    Inline(Box<Scenario>),
+}
+
+/// Everything that reproduces a run.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SharedRun {
+    /// The scenario.
+    pub scenario: ScenarioRef,
+    /// The seed.
+    pub seed: u64,
+    /// The user's commands with their places in the run (see [`RecordedCommand`]).
+    #[serde(default)]
+    pub commands: Vec<RecordedCommand>,
+    /// Virtual time the sharer was looking at, µs (the receiver runs to it). Default 0.
+    #[serde(default)]
+    pub at: SimTime,
+}
+
+/// Why a link could not be made or read.
+#[derive(Debug, Error, PartialEq)]
+pub enum ShareError {
+    /// The encoded run is longer than a link may be.
+    #[error("the run is too big for a link ({len} characters, maximum {max}); download the scenario file instead")]
+    TooLong {
+        /// Encoded length.
+        len: usize,
+        /// [`MAX_LINK_CHARS`].
+        max: usize,
+    },
+    /// The text does not start with a known version prefix.
+    #[error("not a msgsim link: expected it to start with `{PREFIX}`, found `{0}`")]
+    Version(String),
+    /// The base64 is damaged.
+    #[error("the link is damaged (base64): {0}")]
+    Base64(String),
+    /// The compressed data is damaged or inflates beyond [`MAX_INFLATED_BYTES`].
+    #[error(
+        "the link is damaged or too large once decompressed (limit {MAX_INFLATED_BYTES} bytes)"
+    )]
+    Inflate,
+    /// The JSON inside is not a shared run.
+    #[error("the link's content, line {line} column {column}: {message}")]
+    Json {
+        /// 1-based line.
+        line: usize,
+        /// 1-based column.
+        column: usize,
+        /// What is wrong.
+        message: String,
+    },
+    /// The scenario named is not built in.
+    #[error("the link names an unknown scenario `{0}`")]
+    UnknownScenario(String),
+    /// The inline scenario is invalid.
+    #[error("the link's scenario is invalid: {0}")]
+    Scenario(#[from] ScenarioError),
+}
+
+impl SharedRun {
+    /// Encodes as `v1.<base64url(deflate(json))>`. Errors with [`ShareError::TooLong`] beyond
+    /// [`MAX_LINK_CHARS`].
+    pub fn encode(&self) -> Result<String, ShareError> {
+        let json = serde_json::to_vec(self).unwrap_or_default();
+        let packed = miniz_oxide::deflate::compress_to_vec(&json, 9);
+        let text = format!("{PREFIX}{}", URL_SAFE_NO_PAD.encode(packed));
+        if text.len() > MAX_LINK_CHARS {
+            return Err(ShareError::TooLong {
+                len: text.len(),
+                max: MAX_LINK_CHARS,
+            });
+        }
+        Ok(text)
+    }
+
+    /// Decodes a link parameter made by [`SharedRun::encode`]; checks every step.
+    pub fn decode(text: &str) -> Result<SharedRun, ShareError> {
+        if text.len() > MAX_LINK_CHARS {
+            return Err(ShareError::TooLong {
+                len: text.len(),
+                max: MAX_LINK_CHARS,
+            });
+        }
+        let Some(body) = text.strip_prefix(PREFIX) else {
+            return Err(ShareError::Version(text.chars().take(8).collect()));
+        };
+        let packed = URL_SAFE_NO_PAD
+            .decode(body.trim())
+            .map_err(|e| ShareError::Base64(e.to_string()))?;
+        let json = miniz_oxide::inflate::decompress_to_vec_with_limit(&packed, MAX_INFLATED_BYTES)
+            .map_err(|_| ShareError::Inflate)?;
+        serde_json::from_slice(&json).map_err(|e| {
+            let full = e.to_string();
+            let suffix = format!(" at line {} column {}", e.line(), e.column());
+            ShareError::Json {
+                line: e.line(),
+                column: e.column(),
+                message: full.strip_suffix(&suffix).unwrap_or(&full).to_string(),
+            }
+        })
+    }
+
+    /// The scenario this run uses.
+    pub fn resolve_scenario(&self) -> Result<Scenario, ShareError> {
+        match &self.scenario {
+            ScenarioRef::Builtin(name) => {
+                let json = crate::scenarios::get(name)
+                    .ok_or_else(|| ShareError::UnknownScenario(name.clone()))?;
+                Ok(Scenario::from_json(json)?)
+            }
+            ScenarioRef::Inline(s) => {
+                s.validate()?;
+                Ok((**s).clone())
+            }
+        }
+    }
+
+    /// Rebuilds the run: the scenario with the seed, the commands at their places, up to `at`.
+    /// Commands that do not fit the scenario are skipped (see [`Simulation::run_with_log`]).
+    pub fn replay(&self) -> Result<Simulation, ShareError> {
+        let mut sim = Simulation::new(self.resolve_scenario()?, self.seed)?;
+        let end = self
+            .commands
+            .last()
+            .map(|c| c.at)
+            .unwrap_or(SimTime::ZERO)
+            .max(self.at);
+        sim.run_with_log(&self.commands, end, u64::MAX);
+        Ok(sim)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Command;
+
+    fn a_run() -> (SharedRun, Simulation) {
+        let mut sim =
+            Simulation::from_json(crate::scenarios::get("order-events").unwrap(), 7).unwrap();
+        sim.run_until(SimTime::from_ms(1_500), u64::MAX);
+        sim.apply(Command::Partition {
+            a: "order".into(),
+            b: "broker".into(),
+        })
+        .unwrap();
+        sim.step();
+        sim.apply(Command::Repair {
+            a: "order".into(),
+            b: "broker".into(),
+        })
+        .unwrap();
+        sim.run_until(SimTime::from_ms(4_000), u64::MAX);
+        let run = SharedRun {
+            scenario: ScenarioRef::Builtin("order-events".into()),
+            seed: 7,
+            commands: sim.command_log().to_vec(),
+            at: sim.now(),
+        };
+        (run, sim)
+    }
+
+    #[test]
+    fn a_link_reproduces_the_run_exactly() {
+        let (run, sim) = a_run();
+        let link = run.encode().unwrap();
+        assert!(link.starts_with("v1."));
+        assert_eq!(link.len(), 177);
+        let back = SharedRun::decode(&link).unwrap();
+        assert_eq!(back, run);
+        let replayed = back.replay().unwrap();
+        assert_eq!(replayed.now(), sim.now());
+        assert_eq!(replayed.trace_hash(), sim.trace_hash());
+    }
+
+    #[test]
+    fn an_inline_scenario_fits_and_an_oversized_one_is_refused() {
+        let (mut run, _) = a_run();
+        let scenario = Scenario::from_json(crate::scenarios::get("order-events").unwrap()).unwrap();
+        run.scenario = ScenarioRef::Inline(Box::new(scenario.clone()));
+        let link = run.encode().unwrap();
+        assert_eq!(link.len(), 1_382);
+        let mut big = scenario;
+        big.description = (0..20_000u32).map(|i| format!("{i:x}")).collect();
+        run.scenario = ScenarioRef::Inline(Box::new(big));
+        assert!(matches!(run.encode(), Err(ShareError::TooLong { .. })));
+    }
+
+    #[test]
+    fn damaged_links_are_clear_errors() {
+        assert_eq!(
+            SharedRun::decode("v2.abc").unwrap_err().to_string(),
+            "not a msgsim link: expected it to start with `v1.`, found `v2.abc`"
+        );
+        assert!(matches!(
+            SharedRun::decode("v1.@@@"),
+            Err(ShareError::Base64(_))
+        ));
+        assert_eq!(SharedRun::decode("v1.AAAA"), Err(ShareError::Inflate));
+        let not_a_run = format!(
+            "v1.{}",
+            URL_SAFE_NO_PAD.encode(miniz_oxide::deflate::compress_to_vec(b"{\"seed\":1}", 9))
+        );
+        assert_eq!(
+            SharedRun::decode(&not_a_run).unwrap_err().to_string(),
+            "the link's content, line 1 column 10: missing field `scenario`"
+        );
+        let unknown = SharedRun {
+            scenario: ScenarioRef::Builtin("nope".into()),
+            seed: 1,
+            commands: vec![],
+            at: SimTime::ZERO,
+        };
+        assert_eq!(
+            unknown.replay().unwrap_err().to_string(),
+            "the link names an unknown scenario `nope`"
+        );
+        // A decompression bomb is stopped at the limit.
+        let bomb = miniz_oxide::deflate::compress_to_vec(&vec![b' '; MAX_INFLATED_BYTES + 10], 9);
+        let text = format!("{PREFIX}{}", URL_SAFE_NO_PAD.encode(bomb));
+        assert_eq!(SharedRun::decode(&text), Err(ShareError::Inflate));
+    }
+}
