@@ -33,6 +33,7 @@ pub mod resilience;
 pub mod rng;
 pub mod scenario;
 pub mod scenarios;
+pub mod schema;
 pub mod share;
 pub mod sim;
 pub mod snapshot;
