@@ -27,6 +27,7 @@
 pub mod command;
 pub mod error;
 pub mod export;
+pub mod log;
 pub mod message;
 pub mod network;
 pub mod resilience;
