@@ -1,1 +1,21 @@
+//! # msgsim-web — the msgsim playground
+//!
+//! A Yew (CSR) app that runs the deterministic `msgsim` engine in the browser and animates every
+//! message. One reducer ([`state::Playground`]) owns the simulation; components render its
+//! snapshots; callbacks send [`state::Action`]s.
+//!
+//! Pure modules, tested natively: [`geometry`] (layout, lanes, message positions), [`format`]
+//! (URL fallbacks, seed parsing, speed slider, fault clamping), [`explain`] (trace → sentences),
+//! [`state`] (the reducer). Browser glue lives in [`web`].
 
+#![warn(missing_docs)]
+
+pub mod components;
+pub mod explain;
+pub mod format;
+pub mod geometry;
+pub mod state;
+pub mod web;
+
+pub use components::app::{App, AppProps};
+pub use state::{Action, AppInit, Playground};

@@ -1,1 +1,5 @@
-fn main() {}
+//! Entry point of the playground binary (built by Trunk).
+
+fn main() {
+    msgsim_web::web::start();
+}

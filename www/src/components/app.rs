@@ -1,0 +1,165 @@
+//! The root component: owns the reducer, runs the animation loop, keeps the URL in step, and
+//! lays the panels out (or only the canvas and the transport in embed mode).
+
+use super::controls::{RunSetup, Transport};
+use super::fault_panel::FaultPanel;
+use super::info::{Legend, ScenarioInfo};
+use super::log::{EventLog, Explain};
+use super::metrics::MetricsPanel;
+use super::topology::Topology;
+use crate::state::{builtin_titles, Action, AppInit, Playground, Selection, Source};
+use gloo::render::{request_animation_frame, AnimationFrame};
+use std::rc::Rc;
+use yew::prelude::*;
+
+/// Properties of [`App`].
+#[derive(Properties, PartialEq)]
+pub struct AppProps {
+    /// Scenario, seed, embed mode and URL problems to start with.
+    pub init: AppInit,
+    /// Keep `?scenario=&seed=` in the address bar in step (off in tests).
+    #[prop_or(false)]
+    pub sync_url: bool,
+}
+
+/// The playground.
+#[function_component(App)]
+pub fn app(props: &AppProps) -> Html {
+    let state = use_reducer(|| Playground::new(&props.init));
+    let builtins = use_memo((), |_| builtin_titles());
+    let dispatch: Callback<Action> = {
+        let d = state.dispatcher();
+        Callback::from(move |a| d.dispatch(a))
+    };
+
+    // The animation loop: one pending frame at a time, its handle kept here; replacing or
+    // dropping the handle cancels the frame. Re-armed after every action while it is wanted.
+    let raf = use_mut_ref(|| None::<AnimationFrame>);
+    {
+        let raf = raf.clone();
+        let d = state.dispatcher();
+        use_effect_with((state.wants_frames(), state.version), move |(wants, _)| {
+            let next = wants.then(|| {
+                request_animation_frame(move |ts| d.dispatch(Action::Frame { real_ms: ts }))
+            });
+            *raf.borrow_mut() = next;
+        });
+    }
+    {
+        // Drop a pending frame when the app goes away.
+        let raf = raf.clone();
+        use_effect_with((), move |_| move || drop(raf.borrow_mut().take()));
+    }
+
+    // The URL follows the scenario and the seed (not at start: a URL with mistakes stays visible).
+    {
+        let synced = use_mut_ref(|| (Some(props.init.scenario), props.init.seed));
+        let key = (state.builtin_name(), state.seed);
+        let sync = props.sync_url;
+        let embed = state.embed;
+        use_effect_with(key, move |key| {
+            if sync && *synced.borrow() != *key {
+                *synced.borrow_mut() = *key;
+                crate::web::replace_url(key.0, key.1, embed);
+            }
+        });
+    }
+
+    let on_select = {
+        let d = dispatch.clone();
+        Callback::from(move |s: Selection| d.emit(Action::Select(s)))
+    };
+    let on_instance = {
+        let d = dispatch.clone();
+        Callback::from(move |(node, k): (usize, u32)| {
+            d.emit(Action::SelectNode(node));
+            d.emit(Action::SelectInstance(k));
+        })
+    };
+    let snap = Rc::clone(&state.snapshot);
+    let topology = html! {
+        <Topology snapshot={Rc::clone(&snap)} layout={Rc::clone(&state.layout)}
+                  falling={Rc::clone(&state.falling)} selection={state.selection}
+                  on_select={on_select} on_instance={on_instance} />
+    };
+    let transport = html! {
+        <Transport playing={state.playing} speed={state.speed} time={snap.time} idle={snap.idle}
+                   capped={state.capped} idle_note={state.idle_note} compact={state.embed}
+                   dispatch={dispatch.clone()} />
+    };
+    let url_errors = if state.url_errors.is_empty() {
+        html! {}
+    } else {
+        html! {
+            <div class="banner error" data-testid="error" role="alert">
+                <strong>{ "Problem in the URL. " }</strong>
+                { for state.url_errors.iter().map(|e| html! { <p>{ e }{ " " }</p> }) }
+            </div>
+        }
+    };
+    let title = if state.scenario.title.is_empty() {
+        state.scenario.name.clone()
+    } else {
+        state.scenario.title.clone()
+    };
+
+    if state.embed {
+        let href = crate::format::playground_query(state.builtin_name(), state.seed);
+        return html! {
+            <div class="app embed">
+                { url_errors }
+                { transport }
+                { topology }
+                <p class="caption" data-testid="caption">
+                    <span>{ format!("{title} · seed {}", state.seed) }</span>
+                    <a href={href} target="_blank" rel="noopener" data-testid="open-playground">{ "open in the playground ↗" }</a>
+                </p>
+            </div>
+        };
+    }
+
+    let uploaded = state.uploaded.as_ref().map(|(file, s)| {
+        let t = if s.title.is_empty() {
+            s.name.clone()
+        } else {
+            s.title.clone()
+        };
+        (file.clone(), t)
+    });
+    let total = state.with_sim(|s| s.trace().len_total());
+    html! {
+        <div class="app">
+            <header class="topbar">
+                <h1><span class="logo" aria-hidden="true">{ "◎" }</span>{ "msgsim" }<span class="sub">{ " playground" }</span></h1>
+                <RunSetup builtins={Rc::clone(&builtins)} source={state.source.clone()} uploaded={uploaded}
+                          seed={state.seed} seed_error={state.seed_error.clone()}
+                          upload_error={state.upload_error.clone()} dispatch={dispatch.clone()} />
+            </header>
+            { url_errors }
+            <main class="layout">
+                <section class="stage" aria-label="Canvas">
+                    { transport }
+                    { topology }
+                    <Legend />
+                    <ScenarioInfo scenario={Rc::clone(&state.scenario)} seed={state.seed} />
+                </section>
+                <aside class="side">
+                    <FaultPanel scenario={Rc::clone(&state.scenario)} snapshot={Rc::clone(&snap)}
+                                link={state.link} direction={state.direction} node={state.node}
+                                instance={state.instance} note={state.fault_note.clone()}
+                                error={state.fault_error.clone()} commands={Rc::clone(&state.commands)}
+                                dispatch={dispatch.clone()} />
+                    <MetricsPanel snapshot={Rc::clone(&snap)} layout={Rc::clone(&state.layout)} />
+                </aside>
+                <section class="below">
+                    <Explain sentences={Rc::clone(&state.explanations)} />
+                    <EventLog lines={Rc::clone(&state.log)} total={total} />
+                </section>
+            </main>
+            <footer class="footer">
+                { "Deterministic: the same scenario, seed and commands at the same virtual times give the same run. " }
+                { match &state.source { Source::Builtin(_) => "", Source::Uploaded(_) => "This scenario was uploaded; the URL cannot reload it." } }
+            </footer>
+        </div>
+    }
+}

@@ -1,0 +1,241 @@
+//! The fault panel: pick a link (or click it) and edit its faults, or pick a node instance and
+//! crash / restart / pause / resume it. Every change is an engine `Command` applied at the current
+//! virtual time; the command log lists them.
+
+use super::cls;
+use super::input::SyncedInput;
+use crate::format::{format_field, format_secs, LinkField};
+use crate::state::{Action, LinkOp, NodeOp};
+use msgsim::network::Direction;
+use msgsim::scenario::Scenario;
+use msgsim::snapshot::InstanceStatus;
+use msgsim::{RecordedCommand, Snapshot};
+use std::rc::Rc;
+use web_sys::{HtmlInputElement, HtmlSelectElement};
+use yew::prelude::*;
+
+/// Properties of [`FaultPanel`].
+#[derive(Properties, PartialEq)]
+pub struct FaultPanelProps {
+    /// The scenario (names).
+    pub scenario: Rc<Scenario>,
+    /// Current faults and instance states.
+    pub snapshot: Rc<Snapshot>,
+    /// Picked link.
+    pub link: usize,
+    /// Picked direction.
+    pub direction: Direction,
+    /// Picked node.
+    pub node: usize,
+    /// Picked instance.
+    pub instance: u32,
+    /// A clamp note.
+    pub note: Option<String>,
+    /// An error.
+    pub error: Option<String>,
+    /// Applied commands.
+    pub commands: Rc<Vec<RecordedCommand>>,
+    /// Sends actions.
+    pub dispatch: Callback<Action>,
+}
+
+fn select_value(e: &Event) -> String {
+    let sel: HtmlSelectElement = e.target_unchecked_into();
+    sel.value()
+}
+
+/// The fault panel.
+#[function_component(FaultPanel)]
+pub fn fault_panel(p: &FaultPanelProps) -> Html {
+    let d = &p.dispatch;
+    let link = p.snapshot.links.get(p.link);
+    let shown = link.map(|l| match p.direction {
+        Direction::BToA => l.b_to_a.clone(),
+        _ => l.a_to_b.clone(),
+    });
+    let field = |field: LinkField, testid: &'static str, step: &'static str| {
+        let value = shown
+            .as_ref()
+            .map(|f| format_field(field.get(f)))
+            .unwrap_or_default();
+        let (lo, hi) = field.range();
+        let d = d.clone();
+        let onchange = Callback::from(move |(raw, input): (String, HtmlInputElement)| {
+            // Show the value that was actually applied (clamped), even when the model's value
+            // does not change.
+            if let Ok(c) = crate::format::clamp_field(field, &raw) {
+                input.set_value(&format_field(c.value));
+            }
+            d.emit(Action::SetLinkField { field, raw });
+        });
+        html! {
+            <label class="field num">
+                <span class="label">{ format!("{} ({})", field.label(), field.unit()) }</span>
+                <SyncedInput testid={testid} input_type="number" inputmode="decimal"
+                             min={format_field(lo)} max={format_field(hi)} step={step}
+                             value={value} {onchange} disabled={link.is_none()} />
+            </label>
+        }
+    };
+    let link_button = |op: LinkOp,
+                       testid: &'static str,
+                       text: &'static str,
+                       title: &'static str| {
+        let d = d.clone();
+        html! {
+            <button class="btn small" data-testid={testid} title={title} disabled={link.is_none()}
+                    onclick={Callback::from(move |_: MouseEvent| d.emit(Action::Link(op)))}>{ text }</button>
+        }
+    };
+    let node = p.snapshot.nodes.get(p.node);
+    let status = node
+        .and_then(|n| n.instances.get(p.instance as usize))
+        .map(|i| i.status);
+    let node_button = |op: NodeOp,
+                       testid: &'static str,
+                       text: &'static str,
+                       title: &'static str| {
+        let d = d.clone();
+        html! {
+            <button class="btn small" data-testid={testid} title={title} disabled={node.is_none()}
+                    onclick={Callback::from(move |_: MouseEvent| d.emit(Action::Node(op)))}>{ text }</button>
+        }
+    };
+    let on_link = {
+        let d = d.clone();
+        Callback::from(move |e: Event| {
+            if let Ok(i) = select_value(&e).parse() {
+                d.emit(Action::SelectLink(i));
+            }
+        })
+    };
+    let on_direction = {
+        let d = d.clone();
+        Callback::from(move |e: Event| {
+            let dir = match select_value(&e).as_str() {
+                "a_to_b" => Direction::AToB,
+                "b_to_a" => Direction::BToA,
+                _ => Direction::Both,
+            };
+            d.emit(Action::SelectDirection(dir));
+        })
+    };
+    let on_node = {
+        let d = d.clone();
+        Callback::from(move |e: Event| {
+            if let Ok(i) = select_value(&e).parse() {
+                d.emit(Action::SelectNode(i));
+            }
+        })
+    };
+    let on_instance = {
+        let d = d.clone();
+        Callback::from(move |e: Event| {
+            if let Ok(i) = select_value(&e).parse() {
+                d.emit(Action::SelectInstance(i));
+            }
+        })
+    };
+    let (a, b) = link.map(|l| (l.a.clone(), l.b.clone())).unwrap_or_default();
+    let dir_value = match p.direction {
+        Direction::Both => "both",
+        Direction::AToB => "a_to_b",
+        Direction::BToA => "b_to_a",
+    };
+    let status_text = match status {
+        Some(InstanceStatus::Up) => "up",
+        Some(InstanceStatus::Paused) => "paused",
+        Some(InstanceStatus::Crashed) => "crashed",
+        None => "",
+    };
+    html! {
+        <section class="panel fault-panel" data-testid="fault-panel" aria-label="Faults">
+            <h2>{ "Faults" }</h2>
+            <p class="hint">{ "Click a link or a node on the canvas, or pick one here. Changes apply at the current virtual time." }</p>
+            <fieldset class="group">
+                <legend>{ "Link" }</legend>
+                <div class="row">
+                    <label class="field">
+                        <span class="label">{ "Link" }</span>
+                        <select data-testid="fault-link" onchange={on_link}>
+                            { for p.scenario.links.iter().enumerate().map(|(i, l)| html! {
+                                <option key={i.to_string()} value={i.to_string()} selected={i == p.link}>
+                                    { format!("{} ↔ {}", l.a, l.b) }
+                                </option>
+                            }) }
+                        </select>
+                    </label>
+                    <label class="field">
+                        <span class="label">{ "Direction" }</span>
+                        <select data-testid="fault-direction" onchange={on_direction}>
+                            <option value="both" selected={dir_value == "both"}>{ "both directions" }</option>
+                            <option value="a_to_b" selected={dir_value == "a_to_b"}>{ format!("{a} → {b}") }</option>
+                            <option value="b_to_a" selected={dir_value == "b_to_a"}>{ format!("{b} → {a}") }</option>
+                        </select>
+                    </label>
+                </div>
+                <div class="row fields">
+                    { field(LinkField::Latency, "fault-latency", "1") }
+                    { field(LinkField::Jitter, "fault-jitter", "1") }
+                    { field(LinkField::Loss, "fault-loss", "any") }
+                    { field(LinkField::Duplicate, "fault-duplicate", "any") }
+                </div>
+                <div class="row buttons">
+                    { link_button(LinkOp::Partition, "fault-partition", "✂ Partition", "Drop every message both ways") }
+                    { link_button(LinkOp::PartitionOneway, "fault-partition-oneway", "✂ One way", "Drop messages in the picked direction only (a → b for both)") }
+                    { link_button(LinkOp::Repair, "fault-repair", "Repair", "Heal the partition") }
+                    { link_button(LinkOp::Hold, "fault-hold", "❚❚ Hold", "Keep messages on the link until released") }
+                    { link_button(LinkOp::Release, "fault-release", "Release", "Deliver held messages (fresh latency each)") }
+                </div>
+            </fieldset>
+            <fieldset class="group">
+                <legend>{ "Node" }</legend>
+                <div class="row">
+                    <label class="field">
+                        <span class="label">{ "Node" }</span>
+                        <select data-testid="fault-node" onchange={on_node}>
+                            { for p.scenario.nodes.iter().enumerate().map(|(i, n)| html! {
+                                <option key={i.to_string()} value={i.to_string()} selected={i == p.node}>{ &n.name }</option>
+                            }) }
+                        </select>
+                    </label>
+                    <label class="field">
+                        <span class="label">{ "Instance" }</span>
+                        <select data-testid="fault-instance" onchange={on_instance}>
+                            { for node.into_iter().flat_map(|n| n.instances.iter()).map(|inst| html! {
+                                <option key={inst.index.to_string()} value={inst.index.to_string()} selected={inst.index == p.instance}>
+                                    { format!("#{}", inst.index) }
+                                </option>
+                            }) }
+                        </select>
+                    </label>
+                    <span class={cls("status-pill", &[(true, status_text)])} data-testid="instance-status">{ status_text }</span>
+                </div>
+                <div class="row buttons">
+                    { node_button(NodeOp::Crash, "fault-crash", "✕ Crash", "Lose in-memory state; connections reset") }
+                    { node_button(NodeOp::Restart, "fault-restart", "Restart", "Start a crashed instance with empty memory") }
+                    { node_button(NodeOp::Pause, "fault-pause", "❚❚ Pause", "Freeze (SIGSTOP): buffers what arrives") }
+                    { node_button(NodeOp::Resume, "fault-resume", "Resume", "Unfreeze: what it missed happens now") }
+                </div>
+            </fieldset>
+            if let Some(n) = &p.note {
+                <p class="note" data-testid="fault-note" role="status">{ n }</p>
+            }
+            if let Some(e) = &p.error {
+                <p class="inline-error" data-testid="fault-error" role="alert">{ e }</p>
+            }
+            <details class="command-log" open={true}>
+                <summary>{ format!("Applied commands ({})", p.commands.len()) }</summary>
+                if p.commands.is_empty() {
+                    <p class="hint">{ "None yet." }</p>
+                } else {
+                    <ol data-testid="command-log">
+                        { for p.commands.iter().rev().take(100).map(|c| html! {
+                            <li><span class="time">{ format_secs(c.at) }</span>{ " " }{ c.command.describe() }</li>
+                        }) }
+                    </ol>
+                }
+            </details>
+        </section>
+    }
+}

@@ -1,0 +1,71 @@
+//! The scenario description and the legend of shapes, colours and badges.
+
+use msgsim::scenario::Scenario;
+use std::rc::Rc;
+use yew::prelude::*;
+
+/// Properties of [`ScenarioInfo`].
+#[derive(Properties, PartialEq)]
+pub struct ScenarioInfoProps {
+    /// The scenario.
+    pub scenario: Rc<Scenario>,
+    /// The seed.
+    pub seed: u64,
+}
+
+/// Title, section and description of the scenario.
+#[function_component(ScenarioInfo)]
+pub fn scenario_info(p: &ScenarioInfoProps) -> Html {
+    let s = &p.scenario;
+    let title = if s.title.is_empty() {
+        s.name.clone()
+    } else {
+        s.title.clone()
+    };
+    let pol = &s.policies;
+    html! {
+        <section class="panel about" data-testid="scenario-info" aria-label="Scenario">
+            if !s.section.is_empty() {
+                <p class="section-name">{ &s.section }</p>
+            }
+            <h2 data-testid="scenario-title">{ title }</h2>
+            if s.description.is_empty() {
+                <p class="hint">{ "This scenario has no description." }</p>
+            } else {
+                <p class="description" data-testid="scenario-description">{ &s.description }</p>
+            }
+            <p class="facts">
+                { format!("name `{}` · seed {} · ack timeout {} ms · publish timeout {} ms · prefetch {} · max deliveries {}",
+                    s.name, p.seed, pol.ack_timeout_ms, pol.publish_timeout_ms, pol.prefetch, pol.max_delivery_attempts) }
+            </p>
+        </section>
+    }
+}
+
+/// The legend's markup: static, so it costs bytes of text rather than code. The shapes are the
+/// ones [`super::topology::kind_shape`] draws, with the same classes (and so the same colours).
+const LEGEND: &str = concat!(
+    r#"<ul>"#,
+    r#"<li><span class="message kind-event"><svg class="swatch" viewBox="-12 -12 24 24" width="22" height="22" aria-hidden="true"><circle class="shape body" r="7"/></svg></span>event</li>"#,
+    r#"<li><span class="message kind-command"><svg class="swatch" viewBox="-12 -12 24 24" width="22" height="22" aria-hidden="true"><rect class="shape body" x="-6.5" y="-6.5" width="13" height="13" rx="1.5"/></svg></span>command</li>"#,
+    r#"<li><span class="message kind-document"><svg class="swatch" viewBox="-12 -12 24 24" width="22" height="22" aria-hidden="true"><path class="shape body" d="M-5.5 -7.5 H2.5 L6 -4 V7.5 H-5.5 Z"/></svg></span>document</li>"#,
+    r#"<li><span class="message kind-reply"><svg class="swatch" viewBox="-12 -12 24 24" width="22" height="22" aria-hidden="true"><path class="shape body" d="M-7 6 L0 -7 L7 6 Z"/></svg></span>reply</li>"#,
+    r#"<li><span class="message kind-ack"><svg class="swatch" viewBox="-12 -12 24 24" width="22" height="22" aria-hidden="true"><path class="shape body" d="M0 -5.5 L5.5 0 L0 5.5 L-5.5 0 Z"/></svg></span>ack / confirm</li>"#,
+    r#"<li><span class="message kind-event"><svg class="swatch" viewBox="-12 -12 24 24" width="22" height="22" aria-hidden="true"><circle class="shape body" r="7"/><g class="attempt-badge" transform="translate(5 -5)"><circle r="6"/><text y="3">2</text></g></svg></span>attempt 2+ (redelivery, retry)</li>"#,
+    r#"<li><span class="message kind-event dup"><svg class="swatch" viewBox="-12 -12 24 24" width="22" height="22" aria-hidden="true"><circle class="ghost" r="10"/><circle class="shape body" r="7"/></svg></span>network duplicate</li>"#,
+    r#"<li><span class="message kind-event held"><svg class="swatch" viewBox="-12 -12 24 24" width="22" height="22" aria-hidden="true"><circle class="shape body" r="7"/></svg></span>held on the link</li>"#,
+    r#"<li><span class="falling-legend">✕</span>dropped (falls off its link)</li>"#,
+    r#"<li><span class="dot-legend up"></span>up <span class="dot-legend paused"></span>paused <span class="dot-legend crashed"></span>crashed</li>"#,
+    r#"<li><span class="badge-legend">loss 20%</span>link fault</li>"#,
+    r#"</ul>"#,
+);
+
+/// The legend.
+#[function_component(Legend)]
+pub fn legend() -> Html {
+    html! {
+        <section class="legend" aria-label="Legend" data-testid="legend">
+            { Html::from_html_unchecked(AttrValue::Static(LEGEND)) }
+        </section>
+    }
+}

@@ -1,0 +1,97 @@
+//! The event log (the tail of the trace, newest at the bottom, coloured by kind) and the explain
+//! box (notable events as sentences, newest first).
+
+use super::cls;
+use crate::explain::Sentence;
+use crate::format::format_secs;
+use crate::state::{LogLine, LOG_LINES};
+use std::cell::Cell;
+use std::collections::VecDeque;
+use std::rc::Rc;
+use web_sys::Element;
+use yew::prelude::*;
+
+/// Properties of [`EventLog`].
+#[derive(Properties, PartialEq)]
+pub struct EventLogProps {
+    /// Lines.
+    pub lines: Rc<VecDeque<LogLine>>,
+    /// Total trace events so far.
+    pub total: u64,
+}
+
+/// The event log. It follows new lines while scrolled to the bottom; scrolling up stops that.
+#[function_component(EventLog)]
+pub fn event_log(p: &EventLogProps) -> Html {
+    let node = use_node_ref();
+    let follow = use_mut_ref(|| Cell::new(true));
+    {
+        let node = node.clone();
+        let follow = follow.clone();
+        let last = p.lines.back().map(|l| l.seq);
+        use_effect_with(last, move |_| {
+            if follow.borrow().get() {
+                if let Some(el) = node.cast::<Element>() {
+                    el.set_scroll_top(el.scroll_height());
+                }
+            }
+        });
+    }
+    let onscroll = {
+        let node = node.clone();
+        let follow = follow.clone();
+        Callback::from(move |_: Event| {
+            if let Some(el) = node.cast::<Element>() {
+                let near_bottom = el.scroll_height() - el.scroll_top() - el.client_height() < 24;
+                follow.borrow().set(near_bottom);
+            }
+        })
+    };
+    html! {
+        <section class="panel log" aria-label="Event log">
+            <h2>{ "Event log" }<span class="sub">{ format!("last {} of {} events", p.lines.len().min(LOG_LINES), p.total) }</span></h2>
+            <div class="log-lines" data-testid="event-log" ref={node} {onscroll} tabindex="0">
+                if p.lines.is_empty() {
+                    <p class="hint">{ "Press Play or Step: every engine event appears here." }</p>
+                }
+                { for p.lines.iter().map(|l| html! {
+                    <div key={l.seq.to_string()} class={cls("line", &[(true, l.tone.class())])}>{ &l.text }</div>
+                }) }
+            </div>
+        </section>
+    }
+}
+
+/// Properties of [`Explain`].
+#[derive(Properties, PartialEq)]
+pub struct ExplainProps {
+    /// Sentences, newest first.
+    pub sentences: Rc<Vec<Sentence>>,
+}
+
+/// The explain box.
+#[function_component(Explain)]
+pub fn explain(p: &ExplainProps) -> Html {
+    html! {
+        <section class="panel explain" aria-label="What just happened" aria-live="polite">
+            <h2>{ "What just happened" }</h2>
+            if p.sentences.is_empty() {
+                <p class="hint" data-testid="explain-empty">
+                    { "Nothing notable yet. Add loss or duplication to a link, or crash an instance, and the consequences are explained here." }
+                </p>
+            } else {
+                <ul data-testid="explain">
+                    { for p.sentences.iter().map(|s| html! {
+                        <li key={s.seq.to_string()} class={cls("sentence", &[(true, s.tone.class())])}>
+                            <span class="time">{ format_secs(s.time) }</span>
+                            <span class="text">{ &s.text }</span>
+                            if s.repeats > 1 {
+                                <span class="repeats">{ format!("×{}", s.repeats) }</span>
+                            }
+                        </li>
+                    }) }
+                </ul>
+            }
+        </section>
+    }
+}

@@ -1,0 +1,478 @@
+//! The SVG canvas: links (clickable, with fault badges), nodes (services with their instances,
+//! the broker with its queues), messages in flight and dropped messages falling off.
+
+use super::cls;
+use crate::format::{fault_badge, format_secs};
+use crate::geometry::{
+    lane, lerp, link_segment, right_normal, Layout, NodeBox, Point, LANE_OFFSET, VIEW_H, VIEW_W,
+};
+use crate::state::{Falling, Selection, MAX_DRAWN_MESSAGES};
+use msgsim::scenario::{DuplicateHandling, NodeKind};
+use msgsim::snapshot::{InstanceStatus, LinkView, NodeView, TransitView};
+use msgsim::Snapshot;
+use std::rc::Rc;
+use yew::prelude::*;
+
+/// Properties of [`Topology`].
+#[derive(Properties, PartialEq)]
+pub struct TopologyProps {
+    /// What to draw.
+    pub snapshot: Rc<Snapshot>,
+    /// Where.
+    pub layout: Rc<Layout>,
+    /// Dropped messages falling.
+    pub falling: Rc<Vec<Falling>>,
+    /// Highlighted link or node.
+    pub selection: Option<Selection>,
+    /// A link or node was clicked.
+    pub on_select: Callback<Selection>,
+    /// An instance dot was clicked: (node index, instance).
+    pub on_instance: Callback<(usize, u32)>,
+}
+
+fn f1(v: f64) -> String {
+    crate::format::fixed(v, 1)
+}
+
+/// An SVG `<text>` (one out-of-line helper rather than many inlined copies: smaller wasm).
+#[inline(never)]
+fn text(class: &'static str, x: f64, y: f64, content: Html) -> Html {
+    html! { <text class={class} x={f1(x)} y={f1(y)}>{ content }</text> }
+}
+
+fn translate(p: Point) -> String {
+    format!("translate({} {})", f1(p.x), f1(p.y))
+}
+
+/// The shape of a message kind, centred on (0, 0).
+pub fn kind_shape(kind: &str, class: &'static str) -> Html {
+    let class = cls("shape", &[(true, class)]);
+    match kind {
+        "event" => html! { <circle class={class} r="7" /> },
+        "command" => {
+            html! { <rect class={class} x="-6.5" y="-6.5" width="13" height="13" rx="1.5" /> }
+        }
+        "ack" => html! { <path class={class} d="M0 -5.5 L5.5 0 L0 5.5 L-5.5 0 Z" /> },
+        "reply" => html! { <path class={class} d="M-7 6 L0 -7 L7 6 Z" /> },
+        "document" => html! { <path class={class} d="M-5.5 -7.5 H2.5 L6 -4 V7.5 H-5.5 Z" /> },
+        _ => html! { <circle class={class} r="5" /> },
+    }
+}
+
+fn message(t: &TransitView, at: Point) -> Html {
+    let tip = format!(
+        "{} {}{} · {} · {}#{} → {}#{} · attempt {}{}{}",
+        t.msg,
+        t.label,
+        t.key
+            .as_deref()
+            .map(|k| format!(" ({k})"))
+            .unwrap_or_default(),
+        t.packet.as_str(),
+        t.from,
+        t.from_instance,
+        t.to,
+        t.to_instance,
+        t.attempt,
+        if t.duplicate {
+            " · network duplicate"
+        } else {
+            ""
+        },
+        if t.held { " · held on the link" } else { "" },
+    );
+    let class = cls(
+        "message",
+        &[
+            (true, &format!("kind-{}", t.kind)),
+            (t.duplicate, "dup"),
+            (t.held, "held"),
+            (t.attempt > 1, "again"),
+        ],
+    );
+    html! {
+        <g key={t.id.to_string()}
+           data-testid="message"
+           class={class}
+           data-msg-id={t.msg.to_string()}
+           data-kind={t.kind}
+           data-attempt={t.attempt.to_string()}
+           data-duplicate={t.duplicate.to_string()}
+           data-held={t.held.to_string()}
+           data-x={f1(at.x)}
+           data-y={f1(at.y)}
+           transform={translate(at)}>
+            <title>{ tip }</title>
+            if t.duplicate {
+                <circle class="ghost" r="11" />
+            }
+            { kind_shape(t.kind, "body") }
+            if t.attempt > 1 {
+                <g class="attempt-badge" transform="translate(9 -9)">
+                    <circle r="6.5" />
+                    <text y="3.2">{ t.attempt }</text>
+                </g>
+            }
+        </g>
+    }
+}
+
+fn falling(f: &Falling) -> Html {
+    html! {
+        <g key={format!("fall-{}", f.transit)} data-testid="falling" class="falling"
+           data-reason={f.reason.as_str()} transform={translate(f.at)}>
+            <g class="fall-anim">
+                { kind_shape(f.kind, "body") }
+                <text class="cross" y="5">{ "✕" }</text>
+            </g>
+        </g>
+    }
+}
+
+fn link(
+    i: usize,
+    view: &LinkView,
+    a: &NodeBox,
+    b: &NodeBox,
+    selected: bool,
+    on_select: &Callback<Selection>,
+) -> Html {
+    let (p, q) = link_segment(a, b);
+    let ab = lane(a, b, LANE_OFFSET);
+    let ba = lane(b, a, LANE_OFFSET);
+    let onclick = {
+        let on_select = on_select.clone();
+        Callback::from(move |e: MouseEvent| {
+            e.stop_propagation();
+            on_select.emit(Selection::Link(i))
+        })
+    };
+    let faulty = view.a_to_b != view.b_to_a || fault_badge(&view.a_to_b).is_some();
+    let cut = view.a_to_b.partitioned || view.b_to_a.partitioned;
+    let held = view.a_to_b.held || view.b_to_a.held;
+    let testid = format!("link-{}-{}", view.a, view.b);
+    let label = format!("Link {} ↔ {} (click to select)", view.a, view.b);
+    html! {
+        <g key={testid.clone()} data-testid={testid}
+           class={cls("link", &[(selected, "selected"), (faulty, "faulty"), (cut, "cut"), (held, "held")])}
+           {onclick} role="button" aria-label={label.clone()}>
+            <title>{ label }</title>
+            <line class="link-hit" x1={f1(p.x)} y1={f1(p.y)} x2={f1(q.x)} y2={f1(q.y)} />
+            <line class="link-line" x1={f1(p.x)} y1={f1(p.y)} x2={f1(q.x)} y2={f1(q.y)} />
+            <path class="lane" d={ab.path()} />
+            <path class="lane" d={ba.path()} />
+        </g>
+    }
+}
+
+/// Where a link's fault badges go and what they say: one badge beside the link when both
+/// directions agree, else one per direction, on the outer side of its own lane.
+pub fn badge_spots(view: &LinkView, a: &NodeBox, b: &NodeBox) -> Vec<(Point, String)> {
+    let out = |p: Point, n: Point, k: f64| Point::new(p.x + n.x * k, p.y + n.y * k);
+    let n_ab = right_normal(a.center, b.center);
+    let n_ba = right_normal(b.center, a.center);
+    match (fault_badge(&view.a_to_b), fault_badge(&view.b_to_a)) {
+        (Some(x), Some(y)) if x == y => {
+            let (p, q) = link_segment(a, b);
+            vec![(out(lerp(p, q, 0.5), n_ba, 22.0), x)]
+        }
+        (x, y) => {
+            let mut v = Vec::new();
+            if let Some(x) = x {
+                let mid = lane(a, b, LANE_OFFSET).at(0.5);
+                v.push((out(mid, n_ab, 14.0), format!("→ {x}")));
+            }
+            if let Some(y) = y {
+                let mid = lane(b, a, LANE_OFFSET).at(0.5);
+                v.push((out(mid, n_ba, 14.0), format!("← {y}")));
+            }
+            v
+        }
+    }
+}
+
+fn badges(
+    i: usize,
+    view: &LinkView,
+    a: &NodeBox,
+    b: &NodeBox,
+    on_select: &Callback<Selection>,
+) -> Html {
+    let spots = badge_spots(view, a, b);
+    if spots.is_empty() {
+        return html! {};
+    }
+    let onclick = {
+        let on_select = on_select.clone();
+        Callback::from(move |e: MouseEvent| {
+            e.stop_propagation();
+            on_select.emit(Selection::Link(i))
+        })
+    };
+    html! {
+        <g key={format!("badges-{i}")} class="badges" {onclick}>
+            { for spots.into_iter().enumerate().map(|(k, (at, text))| {
+                let w = 12.0 + 6.2 * text.chars().count() as f64;
+                html! {
+                    <g key={k.to_string()} class="fault-badge" data-testid="fault-badge" transform={translate(at)}>
+                        <rect x={f1(-w / 2.0)} y="-10" width={f1(w)} height="20" rx="10" />
+                        <text y="4">{ text }</text>
+                    </g>
+                }
+            }) }
+        </g>
+    }
+}
+
+fn status_class(s: InstanceStatus) -> &'static str {
+    match s {
+        InstanceStatus::Up => "up",
+        InstanceStatus::Paused => "paused",
+        InstanceStatus::Crashed => "crashed",
+    }
+}
+
+fn status_word(s: InstanceStatus) -> &'static str {
+    match s {
+        InstanceStatus::Up => "up",
+        InstanceStatus::Paused => "paused",
+        InstanceStatus::Crashed => "crashed",
+    }
+}
+
+fn service(i: usize, n: &NodeView, b: &NodeBox, selected: bool, props: &TopologyProps) -> Html {
+    let (x0, y0, w, h) = (b.left(), b.top(), b.width(), b.height());
+    let onclick = {
+        let cb = props.on_select.clone();
+        Callback::from(move |_| cb.emit(Selection::Node(i)))
+    };
+    let m = &n.metrics;
+    let consumer = props.layout.consumer.get(i).copied().unwrap_or(true);
+    let producer = !consumer || (m.processed == 0 && m.published > 0);
+    let counters = if producer {
+        format!(
+            "published {} · confirmed {}{}",
+            m.published,
+            m.confirmed,
+            if m.retried > 0 {
+                format!(" · ↻{}", m.retried)
+            } else {
+                String::new()
+            }
+        )
+    } else {
+        format!("processed {} · effects {}", m.processed, m.effects)
+    };
+    let effect_count = if producer { m.published } else { m.effects };
+    let effect = if n.effect.is_empty() {
+        format!("effects {effect_count}")
+    } else {
+        format!("{} {effect_count}", n.effect)
+    };
+    let doubled = !producer && n.duplicates == DuplicateHandling::Naive && m.effects > m.distinct;
+    let handling = match (consumer, n.duplicates) {
+        (false, _) => "producer",
+        (true, DuplicateHandling::Naive) => "naive",
+        (true, DuplicateHandling::Dedup) => "dedup",
+    };
+    html! {
+        <g key={n.name.clone()} data-testid={format!("node-{}", n.name)}
+           class={cls("node service", &[(selected, "selected")])} {onclick}>
+            <title>{ format!("{} ({}), {} instance(s)", n.name, if consumer { format!("{handling} receiver") } else { handling.to_string() }, n.instances.len()) }</title>
+            <rect class="node-box" x={f1(x0)} y={f1(y0)} width={f1(w)} height={f1(h)} rx="12" />
+            { text("node-name", x0 + 12.0, y0 + 22.0, html! { &n.name }) }
+            { text("node-sub end", x0 + w - 12.0, y0 + 21.0, html! { handling }) }
+            { for n.instances.iter().map(|inst| {
+                let cx = x0 + 20.0 + inst.index as f64 * crate::geometry::INSTANCE_PITCH;
+                let cy = y0 + 42.0;
+                let k = inst.index;
+                let cb = props.on_instance.clone();
+                let onclick = Callback::from(move |e: MouseEvent| { e.stop_propagation(); cb.emit((i, k)); });
+                let tip = format!("{}#{}: {}{}, inbox {}, pending publishes {}", n.name, k, status_word(inst.status),
+                    if inst.busy { ", busy" } else { "" }, inst.inbox, inst.pending_publishes);
+                html! {
+                    <g key={k.to_string()} data-testid={format!("instance-{}-{}", n.name, k)}
+                       data-status={status_word(inst.status)}
+                       class={cls("instance", &[(true, status_class(inst.status)), (inst.busy, "busy")])} {onclick}>
+                        <title>{ tip }</title>
+                        <circle class="ring" cx={f1(cx)} cy={f1(cy)} r="10" />
+                        <circle class="dot" cx={f1(cx)} cy={f1(cy)} r="7" />
+                        if inst.status == InstanceStatus::Crashed {
+                            { text("dot-mark", cx, cy + 3.0, html! { "✕" }) }
+                        } else if inst.status == InstanceStatus::Paused {
+                            { text("dot-mark", cx, cy + 3.0, html! { "❚❚" }) }
+                        }
+                        if inst.inbox > 0 {
+                            { text("inbox", cx, cy + 20.0, html! { inst.inbox }) }
+                        }
+                    </g>
+                }
+            }) }
+            { text("node-counters", x0 + 12.0, y0 + 72.0, html! { counters }) }
+            <text class={cls("node-effect", &[(doubled, "doubled")])} x={f1(x0 + 12.0)} y={f1(y0 + 88.0)}
+                  data-testid={format!("effect-{}", n.name)}>{ effect }</text>
+        </g>
+    }
+}
+
+fn broker(
+    i: usize,
+    n: &NodeView,
+    b: &NodeBox,
+    selected: bool,
+    snapshot: &Snapshot,
+    props: &TopologyProps,
+) -> Html {
+    let (x0, y0, w, h) = (b.left(), b.top(), b.width(), b.height());
+    let c = 14.0;
+    let shape = format!(
+        "M{} {} H{} L{} {} V{} L{} {} H{} L{} {} V{} Z",
+        f1(x0 + c),
+        f1(y0),
+        f1(x0 + w - c),
+        f1(x0 + w),
+        f1(y0 + c),
+        f1(y0 + h - c),
+        f1(x0 + w - c),
+        f1(y0 + h),
+        f1(x0 + c),
+        f1(x0),
+        f1(y0 + h - c),
+        f1(y0 + c),
+    );
+    let onclick = {
+        let cb = props.on_select.clone();
+        Callback::from(move |_| cb.emit(Selection::Node(i)))
+    };
+    let status = n
+        .instances
+        .first()
+        .map(|s| s.status)
+        .unwrap_or(InstanceStatus::Up);
+    let queues: Vec<_> = snapshot
+        .channels
+        .iter()
+        .filter(|ch| ch.broker == n.name)
+        .flat_map(|ch| ch.queues.iter().map(move |q| (ch.kind, q)))
+        .collect();
+    let col = |k: f64| x0 + w - 12.0 - k * 46.0;
+    let on_instance = {
+        let cb = props.on_instance.clone();
+        Callback::from(move |e: MouseEvent| {
+            e.stop_propagation();
+            cb.emit((i, 0))
+        })
+    };
+    html! {
+        <g key={n.name.clone()} data-testid={format!("node-{}", n.name)}
+           class={cls("node broker", &[(selected, "selected")])} {onclick}>
+            <title>{ format!("{}: message broker ({})", n.name, status_word(status)) }</title>
+            <path class="node-box" d={shape} />
+            <g data-testid={format!("instance-{}-0", n.name)} data-status={status_word(status)}
+               class={cls("instance", &[(true, status_class(status))])} onclick={on_instance}>
+                <circle class="dot" cx={f1(x0 + 22.0)} cy={f1(y0 + 19.0)} r="7" />
+                if status == InstanceStatus::Crashed {
+                    { text("dot-mark", x0 + 22.0, y0 + 22.0, html! { "✕" }) }
+                } else if status == InstanceStatus::Paused {
+                    { text("dot-mark", x0 + 22.0, y0 + 22.0, html! { "❚❚" }) }
+                }
+            </g>
+            { text("node-name", x0 + 36.0, y0 + 24.0, html! { &n.name }) }
+            { text("node-sub end", x0 + w - 12.0, y0 + 23.0, html! { "broker" }) }
+            { text("queue-head", x0 + 14.0, y0 + 44.0, html! { "queue" }) }
+            { text("queue-head num", col(2.0), y0 + 44.0, html! { "ready" }) }
+            { text("queue-head num", col(1.0), y0 + 44.0, html! { "unack" }) }
+            { text("queue-head num", col(0.0), y0 + 44.0, html! { "DLQ" }) }
+            { for queues.iter().enumerate().map(|(k, (kind, q))| {
+                let y = y0 + 44.0 + crate::geometry::QUEUE_ROW_H * (k as f64 + 1.0);
+                let icon = match kind { msgsim::scenario::ChannelKind::Topic => "◎ ", msgsim::scenario::ChannelKind::Queue => "▭ " };
+                html! {
+                    <g key={format!("{k}-{}", q.name)} class="queue-row" data-testid={format!("queue-{}", q.name)}>
+                        <title>{ format!("{}: consumer {}, enqueued {}, acked {}, redelivered {}", q.name, q.consumer, q.enqueued, q.acked, q.redelivered) }</title>
+                        { text("queue-name", x0 + 14.0, y, html! { format!("{icon}{}", crate::format::shorten(&q.name, 26)) }) }
+                        { text("num", col(2.0), y, html! { q.ready }) }
+                        { text("num", col(1.0), y, html! { q.unacked }) }
+                        { text(if q.dead_letters > 0 { "num dlq" } else { "num" }, col(0.0), y, html! { q.dead_letters }) }
+                    </g>
+                }
+            }) }
+        </g>
+    }
+}
+
+/// The topology canvas.
+#[function_component(Topology)]
+pub fn topology(props: &TopologyProps) -> Html {
+    let snap = &props.snapshot;
+    let layout = &props.layout;
+    let now = snap.time;
+    let drawn: Vec<Html> = snap
+        .in_flight
+        .iter()
+        .take(MAX_DRAWN_MESSAGES)
+        .filter_map(|t| {
+            let at = layout.position(&t.from, &t.to, t.progress(now))?;
+            Some(message(t, at))
+        })
+        .collect();
+    let more = snap.in_flight.len().saturating_sub(MAX_DRAWN_MESSAGES);
+    let links = layout.links.iter().enumerate().filter_map(|(i, &(a, b))| {
+        let view = snap.links.get(i)?;
+        let selected = props.selection == Some(Selection::Link(i));
+        Some(link(
+            i,
+            view,
+            &layout.boxes[a],
+            &layout.boxes[b],
+            selected,
+            &props.on_select,
+        ))
+    });
+    let badge_layer = layout.links.iter().enumerate().filter_map(|(i, &(a, b))| {
+        let view = snap.links.get(i)?;
+        Some(badges(
+            i,
+            view,
+            &layout.boxes[a],
+            &layout.boxes[b],
+            &props.on_select,
+        ))
+    });
+    let nodes = snap.nodes.iter().enumerate().filter_map(|(i, n)| {
+        let b = layout.boxes.get(i)?;
+        let selected = props.selection == Some(Selection::Node(i));
+        Some(match n.kind {
+            NodeKind::Service => service(i, n, b, selected, props),
+            NodeKind::Broker => broker(i, n, b, selected, snap, props),
+        })
+    });
+    let aria = format!(
+        "Topology of {} at {}: {} nodes, {} links, {} messages in flight",
+        snap.scenario,
+        format_secs(now),
+        snap.nodes.len(),
+        snap.links.len(),
+        snap.in_flight.len()
+    );
+    html! {
+        <>
+        <div class="canvas-wrap">
+            <svg data-testid="topology" class="topology" viewBox={format!("0 0 {VIEW_W} {VIEW_H}")}
+                 preserveAspectRatio="xMidYMid meet" role="img" aria-label={aria}
+                 data-in-flight={snap.in_flight.len().to_string()}>
+                <g class="links">{ for links }</g>
+                <g class="nodes">{ for nodes }</g>
+                <g class="badge-layer">{ for badge_layer }</g>
+                <g class="messages">{ drawn }</g>
+                <g class="fallings">{ for props.falling.iter().map(falling) }</g>
+                if more > 0 {
+                    <text data-testid="more-messages" class="more-note" x="14" y={f1(VIEW_H - 12.0)}>
+                        { format!("+{more} more in flight (drawing the first {MAX_DRAWN_MESSAGES})") }
+                    </text>
+                }
+            </svg>
+        </div>
+        <p class="scroll-hint">{ "← the canvas scrolls sideways →" }</p>
+        </>
+    }
+}

@@ -1,0 +1,582 @@
+//! The "explain" box: turns notable trace events into plain sentences, and the event log's line
+//! classes. Pure: fed with [`TraceEvent`]s, tested natively against real runs.
+//!
+//! A loss followed by its consequence (a broker redelivery, a producer retry) becomes one sentence:
+//! "m17 was lost on broker → accounting; the broker redelivered it after the 500 ms ack timeout
+//! (attempt 2)."
+
+use msgsim::network::DropReason;
+use msgsim::scenario::{DuplicateHandling, Scenario};
+use msgsim::trace::{Endpoint, PacketKind, RedeliveryReason};
+use msgsim::{MessageId, SimTime, TraceEvent, TraceKind};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+
+/// Sentences kept (newest first).
+pub const MAX_SENTENCES: usize = 8;
+/// Lost packets remembered, waiting for their consequence.
+const MAX_NOTES: usize = 4_096;
+/// `(service, message)` pairs remembered to recognise repeats.
+const MAX_SEEN: usize = 50_000;
+
+/// The colour class of a trace line or a sentence.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Tone {
+    /// Ordinary traffic.
+    Normal,
+    /// A loss, a give-up, a dead letter: red.
+    Loss,
+    /// A redelivery or a retry: orange.
+    Retry,
+    /// A network duplicate or a repeat handled: purple.
+    Duplicate,
+    /// A command: blue.
+    Command,
+}
+
+impl Tone {
+    /// CSS class suffix.
+    pub fn class(self) -> &'static str {
+        match self {
+            Tone::Normal => "normal",
+            Tone::Loss => "loss",
+            Tone::Retry => "retry",
+            Tone::Duplicate => "dup",
+            Tone::Command => "command",
+        }
+    }
+}
+
+/// The tone of a trace line in the event log: drops red, redeliveries and retries orange,
+/// duplicates purple, commands blue.
+pub fn tone_of(kind: &TraceKind) -> Tone {
+    match kind {
+        TraceKind::Drop { .. }
+        | TraceKind::Overflow { .. }
+        | TraceKind::GiveUp { .. }
+        | TraceKind::DeadLetter { .. } => Tone::Loss,
+        TraceKind::Redeliver { .. } | TraceKind::Retry { .. } => Tone::Retry,
+        TraceKind::Send {
+            duplicate: true, ..
+        } => Tone::Duplicate,
+        TraceKind::Process { applied: false, .. } => Tone::Duplicate,
+        TraceKind::Send { attempt, .. } | TraceKind::Process { attempt, .. } if *attempt > 1 => {
+            Tone::Retry
+        }
+        TraceKind::Command { .. } => Tone::Command,
+        _ => Tone::Normal,
+    }
+}
+
+/// One sentence of the explain box.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Sentence {
+    /// Trace position of the event that (last) produced it; a stable key.
+    pub seq: u64,
+    /// Virtual time.
+    pub time: SimTime,
+    /// The sentence.
+    pub text: String,
+    /// Colour.
+    pub tone: Tone,
+    /// How many times in a row the same sentence came (`×3`).
+    pub repeats: u32,
+    msg: Option<MessageId>,
+}
+
+#[derive(Clone, Debug)]
+struct LostNote {
+    packet: PacketKind,
+    /// `order#0's publish of m17`, `m17`...
+    what: String,
+    /// `order → broker`.
+    link: String,
+    /// Sequence of the sentence that reported the loss (to replace it).
+    seq: u64,
+}
+
+/// Turns trace events into sentences. Feed it every event, in order.
+#[derive(Clone, Debug)]
+pub struct Explainer {
+    ack_timeout_ms: u64,
+    publish_timeout_ms: u64,
+    /// Service name → (duplicate handling, effect label).
+    services: BTreeMap<String, (DuplicateHandling, String)>,
+    notes: BTreeMap<MessageId, LostNote>,
+    seen: BTreeSet<(String, MessageId)>,
+    seen_order: VecDeque<(String, MessageId)>,
+    sentences: VecDeque<Sentence>,
+}
+
+fn node_of(e: &Endpoint) -> &str {
+    &e.node
+}
+
+fn what_of(packet: PacketKind, from: &Endpoint, to: &Endpoint, msg: MessageId) -> String {
+    match packet {
+        PacketKind::Publish => format!("{from}'s publish of {msg}"),
+        PacketKind::PublishAck => format!("the confirm of {msg} from {from} to {to}"),
+        PacketKind::Deliver => format!("{msg}"),
+        PacketKind::Ack => format!("{from}'s ack of {msg}"),
+    }
+}
+
+/// Capitalises a sentence start, but never a message id (`m17`) or a node name.
+fn upper_first(s: &str) -> String {
+    if s.starts_with("the ") {
+        crate::format::capitalize(s)
+    } else {
+        s.to_string()
+    }
+}
+
+impl Explainer {
+    /// An explainer for runs of `scenario` (it reads timeouts and receivers' duplicate handling).
+    pub fn new(scenario: &Scenario) -> Explainer {
+        Explainer {
+            ack_timeout_ms: scenario.policies.ack_timeout_ms,
+            publish_timeout_ms: scenario.policies.publish_timeout_ms,
+            services: scenario
+                .nodes
+                .iter()
+                .map(|n| (n.name.clone(), (n.duplicates, n.effect.clone())))
+                .collect(),
+            notes: BTreeMap::new(),
+            seen: BTreeSet::new(),
+            seen_order: VecDeque::new(),
+            sentences: VecDeque::new(),
+        }
+    }
+
+    /// The sentences, newest first.
+    pub fn sentences(&self) -> impl Iterator<Item = &Sentence> {
+        self.sentences.iter()
+    }
+
+    fn say(&mut self, ev: &TraceEvent, tone: Tone, msg: Option<MessageId>, text: String) -> u64 {
+        if let Some(first) = self.sentences.front_mut() {
+            if first.text == text {
+                first.repeats += 1;
+                first.time = ev.time;
+                first.seq = ev.seq;
+                return ev.seq;
+            }
+        }
+        self.sentences.push_front(Sentence {
+            seq: ev.seq,
+            time: ev.time,
+            text,
+            tone,
+            repeats: 1,
+            msg,
+        });
+        self.sentences.truncate(MAX_SENTENCES);
+        ev.seq
+    }
+
+    /// Replaces the loss sentence `seq` (if it is still shown) by the combined one, or adds it.
+    fn follow_up(&mut self, ev: &TraceEvent, note_seq: Option<u64>, msg: MessageId, text: String) {
+        if let Some(seq) = note_seq {
+            if let Some(pos) = self
+                .sentences
+                .iter()
+                .position(|s| s.seq == seq && s.msg == Some(msg))
+            {
+                self.sentences.remove(pos);
+            }
+        }
+        self.say(ev, Tone::Retry, Some(msg), text);
+    }
+
+    fn remember(&mut self, msg: MessageId, note: LostNote) {
+        if self.notes.len() >= MAX_NOTES {
+            self.notes.pop_first();
+        }
+        self.notes.insert(msg, note);
+    }
+
+    /// Feeds one event; notable ones become sentences.
+    #[inline(never)]
+    pub fn feed(&mut self, ev: &TraceEvent) {
+        match &ev.what {
+            TraceKind::Drop {
+                from,
+                to,
+                packet,
+                msg,
+                reason,
+                ..
+            } => {
+                let what = what_of(*packet, from, to, *msg);
+                let link = format!("{} → {}", node_of(from), node_of(to));
+                let text = match reason {
+                    DropReason::Loss => format!("{} was lost on {link}.", upper_first(&what)),
+                    DropReason::Partition => format!(
+                        "{} was dropped on {link}: the link is partitioned.",
+                        upper_first(&what)
+                    ),
+                    DropReason::NodeDown => format!(
+                        "{} reached {to}, which is crashed, and was dropped.",
+                        upper_first(&what)
+                    ),
+                    DropReason::Overflow => format!(
+                        "{} was dropped on {link}: a buffer was full.",
+                        upper_first(&what)
+                    ),
+                };
+                let seq = self.say(ev, Tone::Loss, Some(*msg), text);
+                self.remember(
+                    *msg,
+                    LostNote {
+                        packet: *packet,
+                        what,
+                        link,
+                        seq,
+                    },
+                );
+            }
+            TraceKind::Redeliver {
+                queue,
+                msg,
+                attempt,
+                reason,
+            } => {
+                let note = self
+                    .notes
+                    .remove(msg)
+                    .filter(|n| matches!(n.packet, PacketKind::Deliver | PacketKind::Ack));
+                let consumer = queue.rsplit('/').next().unwrap_or(queue).to_string();
+                let text = match (reason, &note) {
+                    (RedeliveryReason::AckTimeout, Some(n)) if n.packet == PacketKind::Deliver => {
+                        format!(
+                            "{} was lost on {}; the broker redelivered it after the {} ms ack timeout (attempt {attempt}).",
+                            upper_first(&n.what), n.link, self.ack_timeout_ms
+                        )
+                    }
+                    (RedeliveryReason::AckTimeout, Some(n)) => format!(
+                        "{} was lost on {}; the broker redelivered {msg} after the {} ms ack timeout (attempt {attempt}){}",
+                        upper_first(&n.what),
+                        n.link,
+                        self.ack_timeout_ms,
+                        self.repeat_consequence(queue)
+                    ),
+                    (RedeliveryReason::AckTimeout, None) => format!(
+                        "{msg} was not acked within {} ms on {queue} (the consumer is slow, paused, or its ack is still on the way); the broker redelivered it (attempt {attempt}){}",
+                        self.ack_timeout_ms,
+                        self.repeat_consequence(queue)
+                    ),
+                    (RedeliveryReason::ConnectionReset, _) => format!(
+                        "The {consumer} instance holding {msg} crashed before acking it; the broker redelivers it on {queue} (attempt {attempt})."
+                    ),
+                    (RedeliveryReason::BrokerRestart, _) => format!(
+                        "The broker restarted with {msg} unacked on {queue}; it is delivered again (attempt {attempt})."
+                    ),
+                };
+                self.follow_up(ev, note.map(|n| n.seq), *msg, text);
+            }
+            TraceKind::Retry { at, msg, attempt } => {
+                let note = self
+                    .notes
+                    .remove(msg)
+                    .filter(|n| matches!(n.packet, PacketKind::Publish | PacketKind::PublishAck));
+                let t = self.publish_timeout_ms;
+                let text = match &note {
+                    Some(n) if n.packet == PacketKind::Publish => format!(
+                        "{} was lost on {}; {at} retried after the {t} ms publish timeout (attempt {attempt}).",
+                        upper_first(&n.what), n.link
+                    ),
+                    Some(n) => format!(
+                        "{} was lost on {}; {at} retried the publish after the {t} ms publish timeout (attempt {attempt}), so the broker gets {msg} twice.",
+                        upper_first(&n.what), n.link
+                    ),
+                    None => format!(
+                        "{at} got no confirm for {msg} within {t} ms and retried the publish (attempt {attempt})."
+                    ),
+                };
+                self.follow_up(ev, note.map(|n| n.seq), *msg, text);
+            }
+            TraceKind::GiveUp { at, msg, attempts } => {
+                self.say(
+                    ev,
+                    Tone::Loss,
+                    Some(*msg),
+                    format!("{at} gave up publishing {msg} after {attempts} attempts: the message is lost."),
+                );
+            }
+            TraceKind::DeadLetter {
+                queue,
+                msg,
+                attempts,
+            } => {
+                self.say(
+                    ev,
+                    Tone::Loss,
+                    Some(*msg),
+                    format!("{msg} was moved to the dead-letter queue of {queue} after {attempts} deliveries."),
+                );
+            }
+            TraceKind::Overflow { queue, msg } => {
+                self.say(
+                    ev,
+                    Tone::Loss,
+                    Some(*msg),
+                    format!("{queue} is full: {msg} was dropped."),
+                );
+            }
+            TraceKind::Send {
+                from,
+                to,
+                msg,
+                duplicate: true,
+                ..
+            } => {
+                self.say(
+                    ev,
+                    Tone::Duplicate,
+                    Some(*msg),
+                    format!(
+                        "The network duplicated {msg} on {} → {}: a second copy is on its way.",
+                        node_of(from),
+                        node_of(to)
+                    ),
+                );
+            }
+            TraceKind::Process {
+                at,
+                msg,
+                attempt,
+                applied,
+            } => {
+                let key = (at.node.to_string(), *msg);
+                let repeat = self.seen.contains(&key);
+                if !repeat {
+                    if self.seen_order.len() >= MAX_SEEN {
+                        if let Some(old) = self.seen_order.pop_front() {
+                            self.seen.remove(&old);
+                        }
+                    }
+                    self.seen.insert(key.clone());
+                    self.seen_order.push_back(key);
+                }
+                if !applied {
+                    self.say(
+                        ev,
+                        Tone::Duplicate,
+                        Some(*msg),
+                        format!("{at} discarded a repeat of {msg}: deduplication by message id kept the effect single."),
+                    );
+                } else if repeat {
+                    let effect = self
+                        .services
+                        .get(&*at.node)
+                        .map(|(_, e)| e.clone())
+                        .filter(|e| !e.is_empty())
+                        .unwrap_or_else(|| "its effect".to_string());
+                    let attempt = if *attempt > 1 {
+                        format!(" (delivery attempt {attempt})")
+                    } else {
+                        String::new()
+                    };
+                    self.say(
+                        ev,
+                        Tone::Duplicate,
+                        Some(*msg),
+                        format!("{at} handled {msg} a second time{attempt}: the naive receiver applied it again, so “{effect}” counts {msg} twice."),
+                    );
+                }
+            }
+            TraceKind::Skipped { node } => {
+                self.say(
+                    ev,
+                    Tone::Loss,
+                    None,
+                    format!("{node} has no running instance: its workload tick was skipped."),
+                );
+            }
+            TraceKind::Command { command } => {
+                self.say(
+                    ev,
+                    Tone::Command,
+                    None,
+                    format!(
+                        "Applied at {}: {command}.",
+                        crate::format::format_secs(ev.time)
+                    ),
+                );
+            }
+            _ => {}
+        }
+    }
+
+    /// What a redelivery on `queue` means for its consumer.
+    fn repeat_consequence(&self, queue: &str) -> String {
+        let consumer = queue.rsplit('/').next().unwrap_or(queue);
+        match self.services.get(consumer) {
+            Some((DuplicateHandling::Naive, _)) => format!(
+                "; {consumer} may now handle it twice, and as a naive receiver it applies the effect twice."
+            ),
+            Some((DuplicateHandling::Dedup, _)) => {
+                format!("; {consumer} deduplicates by message id, so a repeat is discarded.")
+            }
+            None => ".".to_string(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use msgsim::network::{Direction, LinkFaults};
+    use msgsim::{Command, Simulation};
+
+    fn scenario() -> Scenario {
+        Scenario::from_json(msgsim::scenarios::get("order-events").unwrap()).unwrap()
+    }
+
+    fn run(commands: &[Command], until_ms: u64) -> (Simulation, Explainer) {
+        let s = scenario();
+        let mut sim = Simulation::new(s.clone(), 42).unwrap();
+        for c in commands {
+            sim.apply(c.clone()).unwrap();
+        }
+        sim.run_until(SimTime::from_ms(until_ms), 1_000_000);
+        let mut ex = Explainer::new(&s);
+        for ev in sim.trace().events() {
+            ex.feed(ev);
+        }
+        (sim, ex)
+    }
+
+    #[test]
+    fn tones_of_trace_lines() {
+        let (sim, _) = run(
+            &[Command::SetLink {
+                a: "broker".into(),
+                b: "accounting".into(),
+                direction: Direction::Both,
+                faults: LinkFaults {
+                    latency_ms: 40,
+                    loss_percent: 30.0,
+                    duplicate_percent: 30.0,
+                    ..LinkFaults::default()
+                },
+            }],
+            5_000,
+        );
+        let mut tones = BTreeSet::new();
+        for ev in sim.trace().events() {
+            let t = tone_of(&ev.what);
+            tones.insert(t.class());
+            if matches!(ev.what, TraceKind::Drop { .. }) {
+                assert_eq!(t, Tone::Loss);
+            }
+            if matches!(ev.what, TraceKind::Redeliver { .. }) {
+                assert_eq!(t, Tone::Retry);
+            }
+        }
+        for c in ["loss", "retry", "dup", "command", "normal"] {
+            assert!(tones.contains(c), "{c} missing from {tones:?}");
+        }
+    }
+
+    #[test]
+    fn a_lost_delivery_and_its_redelivery_become_one_sentence() {
+        let (_, ex) = run(
+            &[Command::SetLink {
+                a: "broker".into(),
+                b: "accounting".into(),
+                direction: Direction::AToB,
+                faults: LinkFaults {
+                    latency_ms: 40,
+                    loss_percent: 50.0,
+                    ..LinkFaults::default()
+                },
+            }],
+            3_000,
+        );
+        let texts: Vec<&str> = ex.sentences().map(|s| s.text.as_str()).collect();
+        assert!(texts.len() <= MAX_SENTENCES);
+        let combined = texts
+            .iter()
+            .find(|t| t.contains("was lost on broker → accounting; the broker redelivered it after the 500 ms ack timeout (attempt"))
+            .unwrap_or_else(|| panic!("no combined sentence in {texts:#?}"));
+        assert!(combined.starts_with('m'), "{combined}");
+    }
+
+    #[test]
+    fn a_lost_publish_and_its_retry_become_one_sentence() {
+        let (_, ex) = run(
+            &[Command::SetLink {
+                a: "order".into(),
+                b: "broker".into(),
+                direction: Direction::AToB,
+                faults: LinkFaults {
+                    latency_ms: 40,
+                    loss_percent: 100.0,
+                    ..LinkFaults::default()
+                },
+            }],
+            700,
+        );
+        let texts: Vec<&str> = ex.sentences().map(|s| s.text.as_str()).collect();
+        assert!(
+            texts.iter().any(|t| t.contains(
+                "order#0's publish of m1 was lost on order → broker; order#0 retried after the 300 ms publish timeout (attempt 2)."
+            )),
+            "{texts:#?}"
+        );
+    }
+
+    #[test]
+    fn duplicates_and_repeats_are_explained() {
+        let (_, ex) = run(
+            &[Command::SetLink {
+                a: "broker".into(),
+                b: "accounting".into(),
+                direction: Direction::AToB,
+                faults: LinkFaults {
+                    latency_ms: 40,
+                    duplicate_percent: 100.0,
+                    ..LinkFaults::default()
+                },
+            }],
+            1_000,
+        );
+        let texts: Vec<String> = ex.sentences().map(|s| s.text.clone()).collect();
+        assert!(
+            texts
+                .iter()
+                .any(|t| t.contains("The network duplicated") && t.contains("broker → accounting")),
+            "{texts:#?}"
+        );
+        assert!(
+            texts.iter().any(
+                |t| t.contains("accounting#0 handled") && t.contains("“orders charged” counts")
+            ),
+            "{texts:#?}"
+        );
+    }
+
+    #[test]
+    fn commands_and_identical_sentences_coalesce() {
+        let s = scenario();
+        let mut sim = Simulation::new(s.clone(), 42).unwrap();
+        sim.apply(Command::Crash {
+            node: "order".into(),
+            instance: 0,
+        })
+        .unwrap();
+        sim.run_until(SimTime::from_ms(2_000), 1_000_000);
+        let mut ex = Explainer::new(&s);
+        for ev in sim.trace().events() {
+            ex.feed(ev);
+        }
+        let v: Vec<&Sentence> = ex.sentences().collect();
+        assert_eq!(
+            v[0].text,
+            "order has no running instance: its workload tick was skipped."
+        );
+        assert_eq!(v[0].repeats, 6, "ticks at 0, 400, ..., 2000 ms");
+        assert_eq!(v[1].text, "Applied at 0.000 s: crash order#0.");
+        assert_eq!(v[1].tone, Tone::Command);
+    }
+}

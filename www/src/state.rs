@@ -1,0 +1,960 @@
+//! The playground's one reducer: it owns the simulation, turns actions (frames, buttons, fault
+//! inputs) into engine calls, and derives what the components draw (snapshot, log tail, falling
+//! sprites, explanations).
+//!
+//! No browser calls here: real time comes in with the actions (`real_ms`), so the whole state
+//! machine also runs natively in tests.
+
+use crate::explain::{tone_of, Explainer, Sentence, Tone};
+use crate::format::{self, LinkField};
+use crate::geometry::{Layout, Point};
+use msgsim::network::{Direction, DropReason};
+use msgsim::scenario::Scenario;
+use msgsim::trace::{PacketKind, TraceKind};
+use msgsim::{Command, Simulation, Snapshot};
+use std::cell::RefCell;
+use std::collections::VecDeque;
+use std::rc::Rc;
+use yew::Reducible;
+
+/// Engine events handled per animation frame at most (the engine falls behind real time rather
+/// than freezing the page).
+pub const MAX_EVENTS_PER_FRAME: u64 = 20_000;
+/// Messages drawn per frame at most; the rest are counted in a "+N more" note.
+pub const MAX_DRAWN_MESSAGES: usize = 400;
+/// Lines kept in the event log.
+pub const LOG_LINES: usize = 200;
+/// How long a dropped message's "falling" sprite stays, in real ms.
+pub const FALL_MS: f64 = 700.0;
+/// Falling sprites shown at once at most.
+pub const MAX_FALLING: usize = 60;
+/// A real-time gap between two frames longer than this (a background tab) counts as this much.
+pub const MAX_FRAME_GAP_MS: f64 = 250.0;
+/// Virtual time the "advance" button runs.
+pub const ADVANCE_MS: u64 = 1_000;
+
+/// Where the scenario came from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Source {
+    /// A built-in scenario (`msgsim::scenarios::BUILTIN`).
+    Builtin(&'static str),
+    /// An uploaded file (its file name).
+    Uploaded(String),
+}
+
+/// What the page starts with.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AppInit {
+    /// Built-in scenario name.
+    pub scenario: &'static str,
+    /// Seed.
+    pub seed: u64,
+    /// Embed mode: canvas and transport only.
+    pub embed: bool,
+    /// Problems found in the URL, one sentence each.
+    pub errors: Vec<String>,
+}
+
+impl AppInit {
+    /// The defaults: first built-in scenario, its seed.
+    pub fn builtin(scenario: &'static str, seed: u64) -> AppInit {
+        AppInit {
+            scenario,
+            seed,
+            embed: false,
+            errors: Vec::new(),
+        }
+    }
+}
+
+impl From<format::StartChoice> for AppInit {
+    fn from(c: format::StartChoice) -> AppInit {
+        AppInit {
+            scenario: c.scenario,
+            seed: c.seed,
+            embed: c.embed,
+            errors: c.errors,
+        }
+    }
+}
+
+/// A line of the event log.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LogLine {
+    /// Trace position (key).
+    pub seq: u64,
+    /// `Display` of the event.
+    pub text: String,
+    /// Colour.
+    pub tone: Tone,
+}
+
+/// A dropped message falling off its lane.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Falling {
+    /// Transit id (key).
+    pub transit: u64,
+    /// Where it was dropped.
+    pub at: Point,
+    /// `event`, `command`, `ack`... as in [`msgsim::snapshot::TransitView::kind`], when known.
+    pub kind: &'static str,
+    /// Why.
+    pub reason: DropReason,
+    /// Real time it started falling.
+    pub born_ms: f64,
+}
+
+/// What is highlighted on the canvas.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Selection {
+    /// A link, by index.
+    Link(usize),
+    /// A node, by index.
+    Node(usize),
+}
+
+/// Link commands of the fault panel.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LinkOp {
+    /// Partition both ways.
+    Partition,
+    /// Partition in the selected direction (a → b for "both").
+    PartitionOneway,
+    /// Repair.
+    Repair,
+    /// Hold.
+    Hold,
+    /// Release.
+    Release,
+}
+
+/// Instance commands of the fault panel.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NodeOp {
+    /// Crash.
+    Crash,
+    /// Restart.
+    Restart,
+    /// Pause.
+    Pause,
+    /// Resume.
+    Resume,
+}
+
+/// Everything the UI can ask.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Action {
+    /// An animation frame at real time `real_ms` (ms, `performance.now()` clock).
+    Frame {
+        /// Real time.
+        real_ms: f64,
+    },
+    /// Start the clock.
+    Play,
+    /// Stop the clock.
+    Pause,
+    /// Handle exactly one engine event.
+    Step {
+        /// Real time (for falling sprites).
+        real_ms: f64,
+    },
+    /// Run `virtual_ms` of virtual time at once.
+    Advance {
+        /// Virtual ms.
+        virtual_ms: u64,
+        /// Real time.
+        real_ms: f64,
+    },
+    /// Rebuild from the scenario and the seed, without commands.
+    Reset,
+    /// Set the speed factor.
+    SetSpeed(f64),
+    /// The seed input changed.
+    SetSeedText(String),
+    /// Pick a built-in scenario (by name).
+    LoadBuiltin(String),
+    /// Switch back to the uploaded scenario.
+    LoadUploaded,
+    /// An uploaded file's text (or the error reading it).
+    Upload {
+        /// File name.
+        file: String,
+        /// Its text, or why it could not be read.
+        text: Result<String, String>,
+    },
+    /// Highlight something (a click on the canvas).
+    Select(Selection),
+    /// The link picked in the fault panel.
+    SelectLink(usize),
+    /// Direction for link edits.
+    SelectDirection(Direction),
+    /// The node picked in the fault panel.
+    SelectNode(usize),
+    /// The instance picked in the fault panel.
+    SelectInstance(u32),
+    /// A fault input changed.
+    SetLinkField {
+        /// Which.
+        field: LinkField,
+        /// What was typed.
+        raw: String,
+    },
+    /// A link button.
+    Link(LinkOp),
+    /// An instance button.
+    Node(NodeOp),
+}
+
+/// The engine and the bookkeeping that must not be cloned per frame.
+#[derive(Debug)]
+pub struct Engine {
+    /// The simulation.
+    pub sim: Simulation,
+    explainer: Explainer,
+    log_seq: u64,
+}
+
+/// The playground state.
+#[derive(Clone, Debug)]
+pub struct Playground {
+    engine: Rc<RefCell<Engine>>,
+    /// The scenario being run.
+    pub scenario: Rc<Scenario>,
+    /// Where it came from.
+    pub source: Source,
+    /// An uploaded scenario kept for the picker.
+    pub uploaded: Option<(String, Rc<Scenario>)>,
+    /// Seed of the run.
+    pub seed: u64,
+    /// Embed mode.
+    pub embed: bool,
+    /// URL problems found at start.
+    pub url_errors: Rc<Vec<String>>,
+    /// Canvas layout of the scenario.
+    pub layout: Rc<Layout>,
+    /// State at the current virtual time.
+    pub snapshot: Rc<Snapshot>,
+    /// Commands applied so far, with their times (`sim.command_log()`).
+    pub commands: Rc<Vec<msgsim::RecordedCommand>>,
+    /// The tail of the trace.
+    pub log: Rc<VecDeque<LogLine>>,
+    /// Sentences of the explain box, newest first.
+    pub explanations: Rc<Vec<Sentence>>,
+    /// Dropped messages falling.
+    pub falling: Rc<Vec<Falling>>,
+    /// Whether the clock runs.
+    pub playing: bool,
+    /// Virtual seconds per real second.
+    pub speed: f64,
+    last_real_ms: Option<f64>,
+    carry_us: f64,
+    /// The last frame hit [`MAX_EVENTS_PER_FRAME`].
+    pub capped: bool,
+    /// Incremented by every action: the animation loop re-arms on it.
+    pub version: u64,
+    /// Highlighted on the canvas.
+    pub selection: Option<Selection>,
+    /// Fault panel: link.
+    pub link: usize,
+    /// Fault panel: direction.
+    pub direction: Direction,
+    /// Fault panel: node.
+    pub node: usize,
+    /// Fault panel: instance.
+    pub instance: u32,
+    /// A fault panel note (a value was clamped).
+    pub fault_note: Option<String>,
+    /// A fault panel error (not a number, or the engine refused the command).
+    pub fault_error: Option<String>,
+    /// The seed input's error.
+    pub seed_error: Option<String>,
+    /// The upload's error.
+    pub upload_error: Option<String>,
+    /// The last step found nothing scheduled.
+    pub idle_note: bool,
+}
+
+fn builtin_scenario(name: &str) -> Option<(&'static str, Scenario)> {
+    msgsim::scenarios::BUILTIN
+        .iter()
+        .find(|(n, _)| *n == name)
+        .and_then(|(n, j)| Scenario::from_json(j).ok().map(|s| (*n, s)))
+}
+
+/// Titles of the built-in scenarios for the picker: `(name, title)`.
+pub fn builtin_titles() -> Vec<(&'static str, String)> {
+    msgsim::scenarios::BUILTIN
+        .iter()
+        .map(|(n, j)| {
+            let title = Scenario::from_json(j)
+                .ok()
+                .map(|s| s.title)
+                .filter(|t| !t.is_empty())
+                .unwrap_or_else(|| n.to_string());
+            (*n, title)
+        })
+        .collect()
+}
+
+impl Playground {
+    /// The state a page starts with. Never panics: if the requested built-in scenario does not
+    /// build, the first one that does is used and the problem is reported.
+    pub fn new(init: &AppInit) -> Playground {
+        let mut errors = init.errors.clone();
+        let mut chosen = builtin_scenario(init.scenario)
+            .and_then(|(n, s)| Simulation::new(s.clone(), init.seed).ok().map(|_| (n, s)));
+        if chosen.is_none() {
+            errors.push(format!(
+                "The built-in scenario `{}` could not be loaded; showing another one.",
+                init.scenario
+            ));
+            chosen = msgsim::scenarios::names().find_map(builtin_scenario);
+        }
+        let (name, scenario) = chosen.unwrap_or_else(|| (init.scenario, minimal_scenario()));
+        let sim = Simulation::new(scenario.clone(), init.seed)
+            .or_else(|_| Simulation::new(minimal_scenario(), init.seed))
+            .expect("the minimal scenario is valid");
+        let scenario = Rc::new(sim.scenario().clone());
+        let snapshot = Rc::new(sim.snapshot());
+        let mut p = Playground {
+            engine: Rc::new(RefCell::new(Engine {
+                explainer: Explainer::new(&scenario),
+                sim,
+                log_seq: 0,
+            })),
+            layout: Rc::new(Layout::new(&scenario)),
+            scenario,
+            source: Source::Builtin(name),
+            uploaded: None,
+            seed: init.seed,
+            embed: init.embed,
+            url_errors: Rc::new(errors),
+            snapshot,
+            commands: Rc::new(Vec::new()),
+            log: Rc::new(VecDeque::new()),
+            explanations: Rc::new(Vec::new()),
+            falling: Rc::new(Vec::new()),
+            playing: false,
+            speed: format::SPEED_DEFAULT,
+            last_real_ms: None,
+            carry_us: 0.0,
+            capped: false,
+            version: 0,
+            selection: None,
+            link: 0,
+            direction: Direction::Both,
+            node: 0,
+            instance: 0,
+            fault_note: None,
+            fault_error: None,
+            seed_error: None,
+            upload_error: None,
+            idle_note: false,
+        };
+        p.refresh(0.0);
+        p
+    }
+
+    /// Borrow the simulation (read only), e.g. for tests and the command log.
+    pub fn with_sim<R>(&self, f: impl FnOnce(&Simulation) -> R) -> R {
+        f(&self.engine.borrow().sim)
+    }
+
+    /// The built-in scenario name, if the scenario is a built-in one.
+    pub fn builtin_name(&self) -> Option<&'static str> {
+        match self.source {
+            Source::Builtin(n) => Some(n),
+            Source::Uploaded(_) => None,
+        }
+    }
+
+    /// Whether the animation loop should run: while playing, and while sprites still fall.
+    pub fn wants_frames(&self) -> bool {
+        self.playing || !self.falling.is_empty()
+    }
+
+    fn rebuild(&mut self, scenario: Rc<Scenario>, seed: u64) {
+        match Simulation::new((*scenario).clone(), seed) {
+            Ok(sim) => {
+                self.engine = Rc::new(RefCell::new(Engine {
+                    explainer: Explainer::new(&scenario),
+                    sim,
+                    log_seq: 0,
+                }));
+                if !Rc::ptr_eq(&self.scenario, &scenario) {
+                    self.layout = Rc::new(Layout::new(&scenario));
+                    self.selection = None;
+                    self.link = 0;
+                    self.node = 0;
+                    self.instance = 0;
+                    self.direction = Direction::Both;
+                }
+                self.scenario = scenario;
+                self.seed = seed;
+                self.log = Rc::new(VecDeque::new());
+                self.falling = Rc::new(Vec::new());
+                self.explanations = Rc::new(Vec::new());
+                self.carry_us = 0.0;
+                self.last_real_ms = None;
+                self.fault_note = None;
+                self.fault_error = None;
+                self.idle_note = false;
+                self.capped = false;
+                self.refresh(0.0);
+            }
+            Err(e) => {
+                // Only reachable for a scenario that validated before; say so, change nothing.
+                self.upload_error = Some(format!("Could not rebuild the scenario: {e}"));
+            }
+        }
+    }
+
+    /// Reads what happened since the last call: log lines, falling sprites, explanations, and a
+    /// fresh snapshot.
+    fn refresh(&mut self, real_ms: f64) {
+        let prev = Rc::clone(&self.snapshot);
+        let mut engine = self.engine.borrow_mut();
+        let Engine {
+            sim,
+            explainer,
+            log_seq,
+        } = &mut *engine;
+        let total = sim.trace().len_total();
+        let new = total.saturating_sub(*log_seq);
+        if new > 0 {
+            let log = Rc::make_mut(&mut self.log);
+            let falling = Rc::make_mut(&mut self.falling);
+            let skip_log = new.saturating_sub(LOG_LINES as u64);
+            for (i, ev) in sim.trace().since(*log_seq).enumerate() {
+                explainer.feed(ev);
+                if let TraceKind::Drop {
+                    transit,
+                    from,
+                    to,
+                    reason,
+                    packet,
+                    ..
+                } = &ev.what
+                {
+                    // Fated drops stop half way, a crashed receiver drops at its door, an
+                    // overflow never leaves.
+                    let progress = match reason {
+                        DropReason::Loss | DropReason::Partition => 0.5,
+                        DropReason::NodeDown => 1.0,
+                        DropReason::Overflow => 0.0,
+                    };
+                    if let Some(at) = self.layout.position(&from.node, &to.node, progress) {
+                        let kind = match packet {
+                            PacketKind::Ack | PacketKind::PublishAck => "ack",
+                            _ => prev
+                                .in_flight
+                                .binary_search_by_key(transit, |t| t.id)
+                                .ok()
+                                .map_or("message", |k| prev.in_flight[k].kind),
+                        };
+                        if falling.len() >= MAX_FALLING {
+                            falling.remove(0);
+                        }
+                        falling.push(Falling {
+                            transit: *transit,
+                            at,
+                            kind,
+                            reason: *reason,
+                            born_ms: real_ms,
+                        });
+                    }
+                }
+                if (i as u64) >= skip_log {
+                    if log.len() >= LOG_LINES {
+                        log.pop_front();
+                    }
+                    log.push_back(LogLine {
+                        seq: ev.seq,
+                        text: ev.to_string(),
+                        tone: tone_of(&ev.what),
+                    });
+                }
+            }
+            *log_seq = total;
+            self.explanations = Rc::new(explainer.sentences().cloned().collect());
+        }
+        if sim.command_log().len() != self.commands.len() {
+            self.commands = Rc::new(sim.command_log().to_vec());
+        }
+        self.snapshot = Rc::new(sim.snapshot());
+    }
+
+    fn expire_falling(&mut self, real_ms: f64) {
+        // (A frame's timestamp may be a little older than the click that created a sprite.)
+        if self.falling.iter().any(|f| real_ms - f.born_ms > FALL_MS) {
+            Rc::make_mut(&mut self.falling).retain(|f| real_ms - f.born_ms <= FALL_MS);
+        }
+    }
+
+    fn run_virtual_us(&mut self, us: u64, real_ms: f64) {
+        {
+            let mut e = self.engine.borrow_mut();
+            let target = e.sim.now().plus_us(us);
+            let out = e.sim.run_until(target, MAX_EVENTS_PER_FRAME);
+            self.capped = !out.reached;
+        }
+        self.refresh(real_ms);
+    }
+
+    fn frame(&mut self, real_ms: f64) {
+        if self.playing {
+            let dt = match self.last_real_ms {
+                Some(last) if real_ms > last => (real_ms - last).min(MAX_FRAME_GAP_MS),
+                _ => 0.0,
+            };
+            self.last_real_ms = Some(real_ms);
+            self.carry_us += dt * 1_000.0 * self.speed;
+            let whole = self.carry_us.floor();
+            self.carry_us -= whole;
+            self.run_virtual_us(whole as u64, real_ms);
+        }
+        self.expire_falling(real_ms);
+    }
+
+    fn apply(&mut self, cmd: Command) {
+        let result = self.engine.borrow_mut().sim.apply(cmd);
+        match result {
+            Ok(()) => self.fault_error = None,
+            Err(e) => self.fault_error = Some(format!("Not applied: {e}.")),
+        }
+        let now = self.last_real_ms.unwrap_or(0.0);
+        self.refresh(now);
+    }
+
+    /// The selected link's names `(a, b)`.
+    pub fn selected_link(&self) -> Option<(&str, &str)> {
+        self.scenario
+            .links
+            .get(self.link)
+            .map(|l| (l.a.as_str(), l.b.as_str()))
+    }
+
+    fn set_link_field(&mut self, field: LinkField, raw: &str) {
+        self.fault_note = None;
+        let clamped = match format::clamp_field(field, raw) {
+            Ok(c) => c,
+            Err(e) => {
+                self.fault_error = Some(e);
+                return;
+            }
+        };
+        let Some(view) = self.snapshot.links.get(self.link).cloned() else {
+            self.fault_error = Some("No link is selected.".into());
+            return;
+        };
+        let (a, b) = (view.a.clone(), view.b.clone());
+        let set = |f| field.set(f, clamped.value);
+        let commands = match self.direction {
+            Direction::AToB => vec![(Direction::AToB, set(&view.a_to_b))],
+            Direction::BToA => vec![(Direction::BToA, set(&view.b_to_a))],
+            Direction::Both if view.a_to_b == view.b_to_a => {
+                vec![(Direction::Both, set(&view.a_to_b))]
+            }
+            // The directions differ (say one is partitioned): change only this field in each.
+            Direction::Both => vec![
+                (Direction::AToB, set(&view.a_to_b)),
+                (Direction::BToA, set(&view.b_to_a)),
+            ],
+        };
+        for (direction, faults) in commands {
+            self.apply(Command::SetLink {
+                a: a.clone(),
+                b: b.clone(),
+                direction,
+                faults,
+            });
+        }
+        self.fault_note = clamped.note;
+    }
+
+    fn link_op(&mut self, op: LinkOp) {
+        let Some((a, b)) = self
+            .selected_link()
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+        else {
+            self.fault_error = Some("No link is selected.".into());
+            return;
+        };
+        self.fault_note = None;
+        let cmd = match op {
+            LinkOp::Partition => Command::Partition { a, b },
+            LinkOp::PartitionOneway => match self.direction {
+                Direction::BToA => Command::PartitionOneway { a: b, b: a },
+                _ => Command::PartitionOneway { a, b },
+            },
+            LinkOp::Repair => Command::Repair { a, b },
+            LinkOp::Hold => Command::Hold { a, b },
+            LinkOp::Release => Command::Release { a, b },
+        };
+        self.apply(cmd);
+    }
+
+    fn node_op(&mut self, op: NodeOp) {
+        let Some(node) = self.scenario.nodes.get(self.node).map(|n| n.name.clone()) else {
+            self.fault_error = Some("No node is selected.".into());
+            return;
+        };
+        self.fault_note = None;
+        let instance = self.instance;
+        let cmd = match op {
+            NodeOp::Crash => Command::Crash { node, instance },
+            NodeOp::Restart => Command::Restart { node, instance },
+            NodeOp::Pause => Command::Pause { node, instance },
+            NodeOp::Resume => Command::Resume { node, instance },
+        };
+        self.apply(cmd);
+    }
+
+    /// Applies one action (the reducer, on a mutable copy).
+    pub fn act(&mut self, action: Action) {
+        self.version = self.version.wrapping_add(1);
+        match action {
+            Action::Frame { real_ms } => self.frame(real_ms),
+            Action::Play => {
+                if !self.playing {
+                    self.playing = true;
+                    self.last_real_ms = None;
+                    self.idle_note = false;
+                }
+            }
+            Action::Pause => {
+                self.playing = false;
+                self.last_real_ms = None;
+            }
+            Action::Step { real_ms } => {
+                self.playing = false;
+                self.last_real_ms = None;
+                let stepped = self.engine.borrow_mut().sim.step();
+                self.idle_note = stepped.is_none();
+                self.refresh(real_ms);
+            }
+            Action::Advance {
+                virtual_ms,
+                real_ms,
+            } => {
+                self.run_virtual_us(virtual_ms.saturating_mul(1_000), real_ms);
+            }
+            Action::Reset => {
+                let scenario = Rc::clone(&self.scenario);
+                self.rebuild(scenario, self.seed);
+            }
+            Action::SetSpeed(s) => {
+                if s.is_finite() {
+                    self.speed = s.clamp(format::SPEED_MIN, format::SPEED_MAX);
+                }
+            }
+            Action::SetSeedText(text) => match format::parse_seed(&text) {
+                Ok(seed) => {
+                    self.seed_error = None;
+                    if seed != self.seed {
+                        let scenario = Rc::clone(&self.scenario);
+                        self.rebuild(scenario, seed);
+                    }
+                }
+                Err(e) => {
+                    self.seed_error = Some(format!("{e} Keeping seed {}.", self.seed));
+                }
+            },
+            Action::LoadBuiltin(name) => match builtin_scenario(&name) {
+                Some((n, s)) => {
+                    let seed = s.seed;
+                    self.source = Source::Builtin(n);
+                    self.seed_error = None;
+                    self.rebuild(Rc::new(s), seed);
+                }
+                None => {
+                    self.upload_error = Some(format!("There is no built-in scenario `{name}`."));
+                }
+            },
+            Action::LoadUploaded => {
+                if let Some((file, s)) = self.uploaded.clone() {
+                    let seed = s.seed;
+                    self.source = Source::Uploaded(file);
+                    self.rebuild(s, seed);
+                }
+            }
+            Action::Upload { file, text } => {
+                let result =
+                    text.and_then(|t| format::load_scenario_text(&t).map_err(|e| e.to_string()));
+                match result {
+                    Ok(s) => {
+                        let s = Rc::new(s);
+                        let seed = s.seed;
+                        self.upload_error = None;
+                        self.seed_error = None;
+                        self.uploaded = Some((file.clone(), Rc::clone(&s)));
+                        self.source = Source::Uploaded(file);
+                        self.rebuild(s, seed);
+                    }
+                    Err(e) => {
+                        self.upload_error = Some(format!(
+                            "`{}` was not loaded (nothing changed): {e}",
+                            format::shorten(&file, 60)
+                        ));
+                    }
+                }
+            }
+            Action::Select(sel) => {
+                self.selection = Some(sel);
+                match sel {
+                    Selection::Link(i) if i < self.scenario.links.len() => self.link = i,
+                    Selection::Node(i) if i < self.scenario.nodes.len() => {
+                        if self.node != i {
+                            self.instance = 0;
+                        }
+                        self.node = i;
+                    }
+                    _ => {}
+                }
+            }
+            Action::SelectLink(i) => {
+                if i < self.scenario.links.len() {
+                    self.link = i;
+                    self.selection = Some(Selection::Link(i));
+                }
+            }
+            Action::SelectDirection(d) => self.direction = d,
+            Action::SelectNode(i) => {
+                if i < self.scenario.nodes.len() {
+                    self.node = i;
+                    self.instance = 0;
+                    self.selection = Some(Selection::Node(i));
+                }
+            }
+            Action::SelectInstance(k) => {
+                let count = self
+                    .scenario
+                    .nodes
+                    .get(self.node)
+                    .map_or(0, |n| n.instances);
+                if k < count {
+                    self.instance = k;
+                }
+            }
+            Action::SetLinkField { field, raw } => self.set_link_field(field, &raw),
+            Action::Link(op) => self.link_op(op),
+            Action::Node(op) => self.node_op(op),
+        }
+    }
+}
+
+impl Reducible for Playground {
+    type Action = Action;
+
+    fn reduce(self: Rc<Self>, action: Action) -> Rc<Self> {
+        let mut next = Rc::unwrap_or_clone(self);
+        next.act(action);
+        Rc::new(next)
+    }
+}
+
+/// A one-node scenario, the last resort if no built-in scenario builds (never expected).
+fn minimal_scenario() -> Scenario {
+    Scenario::from_json(
+        r#"{"name":"empty","title":"Empty","nodes":[{"name":"service","kind":"service"}]}"#,
+    )
+    .expect("valid")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use msgsim::network::LinkFaults;
+    use msgsim::SimTime;
+
+    fn fresh() -> Playground {
+        Playground::new(&AppInit::builtin("order-events", 42))
+    }
+
+    fn native(ms: u64) -> Simulation {
+        let mut sim =
+            Simulation::from_json(msgsim::scenarios::get("order-events").unwrap(), 42).unwrap();
+        sim.run_until(SimTime::from_ms(ms), MAX_EVENTS_PER_FRAME);
+        sim
+    }
+
+    #[test]
+    fn advance_matches_a_direct_engine_run() {
+        let mut p = fresh();
+        p.act(Action::Advance {
+            virtual_ms: 1_000,
+            real_ms: 0.0,
+        });
+        p.act(Action::Advance {
+            virtual_ms: 1_000,
+            real_ms: 0.0,
+        });
+        let sim = native(2_000);
+        assert_eq!(p.snapshot.time, SimTime::from_ms(2_000));
+        assert_eq!(p.snapshot.metrics, *sim.metrics());
+        assert_eq!(p.with_sim(|s| s.trace_hash()), sim.trace_hash());
+        assert!(!p.log.is_empty() && p.log.len() <= LOG_LINES);
+        assert_eq!(
+            p.log.back().unwrap().text,
+            sim.trace().events().last().unwrap().to_string()
+        );
+    }
+
+    #[test]
+    fn frames_advance_virtual_time_by_real_time_times_speed() {
+        let mut p = fresh();
+        p.act(Action::SetSpeed(0.5));
+        p.act(Action::Play);
+        p.act(Action::Frame { real_ms: 1_000.0 }); // baseline, no time passes
+        assert_eq!(p.snapshot.time, SimTime::ZERO);
+        for k in 1..=10 {
+            p.act(Action::Frame {
+                real_ms: 1_000.0 + 100.0 * k as f64,
+            });
+        }
+        // 1 s of real time at 0.5× = 500 ms virtual.
+        assert_eq!(p.snapshot.time, SimTime::from_ms(500));
+        // A long gap (background tab) counts as MAX_FRAME_GAP_MS only.
+        p.act(Action::Frame { real_ms: 60_000.0 });
+        assert_eq!(
+            p.snapshot.time,
+            SimTime::from_ms(500 + (MAX_FRAME_GAP_MS * 0.5) as u64)
+        );
+        p.act(Action::Pause);
+        p.act(Action::Frame { real_ms: 70_000.0 });
+        assert_eq!(
+            p.snapshot.time,
+            SimTime::from_ms(500 + (MAX_FRAME_GAP_MS * 0.5) as u64)
+        );
+    }
+
+    #[test]
+    fn step_handles_one_event() {
+        let mut p = fresh();
+        p.act(Action::Step { real_ms: 0.0 });
+        assert_eq!(p.snapshot.events_processed, 1);
+        assert!(!p.log.is_empty());
+        assert!(!p.playing);
+    }
+
+    #[test]
+    fn loss_through_the_panel_drops_and_falls() {
+        let mut p = fresh();
+        p.act(Action::Advance {
+            virtual_ms: 1_000,
+            real_ms: 0.0,
+        });
+        p.act(Action::SelectLink(0));
+        p.act(Action::SetLinkField {
+            field: LinkField::Loss,
+            raw: "150".into(),
+        });
+        assert!(p.fault_note.as_deref().unwrap().contains("clamped to 100"));
+        assert_eq!(p.snapshot.links[0].a_to_b.loss_percent, 100.0);
+        assert_eq!(p.snapshot.links[0].b_to_a.loss_percent, 100.0);
+        assert_eq!(p.commands.len(), 1);
+        p.act(Action::Advance {
+            virtual_ms: 1_000,
+            real_ms: 10.0,
+        });
+        // The same commands at the same times on a direct engine run give the same counters.
+        let mut sim = native(1_000);
+        sim.apply(Command::SetLink {
+            a: "order".into(),
+            b: "broker".into(),
+            direction: Direction::Both,
+            faults: LinkFaults {
+                latency_ms: 40,
+                jitter_ms: 10,
+                loss_percent: 100.0,
+                ..LinkFaults::default()
+            },
+        })
+        .unwrap();
+        sim.run_until(SimTime::from_ms(2_000), MAX_EVENTS_PER_FRAME);
+        assert_eq!(p.snapshot.metrics, *sim.metrics());
+        assert!(sim.metrics().dropped > 0);
+        assert!(!p.falling.is_empty());
+        assert!(p.falling.len() <= MAX_FALLING);
+        // Sprites expire after FALL_MS of real time.
+        p.act(Action::Frame {
+            real_ms: 10.0 + FALL_MS + 1.0,
+        });
+        assert!(p.falling.is_empty());
+    }
+
+    #[test]
+    fn bad_inputs_change_nothing_and_say_why() {
+        let mut p = fresh();
+        p.act(Action::SetSeedText("abc".into()));
+        assert_eq!(p.seed, 42);
+        assert!(p.seed_error.as_deref().unwrap().contains("Keeping seed 42"));
+        p.act(Action::SetSeedText("7".into()));
+        assert_eq!((p.seed, p.seed_error.clone()), (7, None));
+
+        p.act(Action::SetLinkField {
+            field: LinkField::Latency,
+            raw: "fast".into(),
+        });
+        assert!(p.fault_error.is_some());
+        assert!(p.commands.is_empty());
+
+        p.act(Action::Upload {
+            file: "broken.json".into(),
+            text: Ok("{ \"name\": ".into()),
+        });
+        let e = p.upload_error.clone().unwrap();
+        assert!(e.contains("broken.json") && e.contains("line 1"), "{e}");
+        assert_eq!(p.source, Source::Builtin("order-events"));
+
+        p.act(Action::SelectInstance(99));
+        assert_eq!(p.instance, 0);
+        p.act(Action::SelectLink(99));
+        assert_eq!(p.link, 0);
+    }
+
+    #[test]
+    fn node_commands_and_reset() {
+        let mut p = fresh();
+        p.act(Action::SelectNode(2)); // kitchen
+        p.act(Action::SelectInstance(1));
+        p.act(Action::Node(NodeOp::Crash));
+        assert_eq!(
+            p.snapshot.nodes[2].instances[1].status,
+            msgsim::snapshot::InstanceStatus::Crashed
+        );
+        assert_eq!(p.commands.len(), 1);
+        p.act(Action::Link(LinkOp::Partition));
+        assert!(p.snapshot.links[0].a_to_b.partitioned);
+        p.act(Action::Reset);
+        assert!(p.commands.is_empty());
+        assert_eq!(p.snapshot.time, SimTime::ZERO);
+        assert!(!p.snapshot.links[0].a_to_b.partitioned);
+    }
+
+    #[test]
+    fn upload_switches_scenario() {
+        let mut p = fresh();
+        let text = msgsim::scenarios::get("order-events")
+            .unwrap()
+            .replace("\"seed\": 42", "\"seed\": 5");
+        p.act(Action::Upload {
+            file: "mine.json".into(),
+            text: Ok(text),
+        });
+        assert_eq!(p.upload_error, None);
+        assert_eq!(p.seed, 5);
+        assert_eq!(p.source, Source::Uploaded("mine.json".into()));
+        p.act(Action::LoadBuiltin("order-events".into()));
+        assert_eq!((p.seed, p.builtin_name()), (42, Some("order-events")));
+        p.act(Action::LoadUploaded);
+        assert_eq!(p.seed, 5);
+    }
+
+    #[test]
+    fn unknown_builtin_at_start_falls_back() {
+        let p = Playground::new(&AppInit::builtin("nope", 3));
+        assert_eq!(p.builtin_name(), Some("order-events"));
+        assert_eq!(p.url_errors.len(), 1);
+    }
+}
