@@ -396,6 +396,14 @@ impl Scenario {
                     message: format!("`{}` is not a broker", c.broker),
                 });
             }
+            if c.kind == ChannelKind::Queue && c.consumers.len() > 1 {
+                return Err(Invalid {
+                    field: format!("channels[{i}].consumers"),
+                    message: "a point-to-point queue is consumed by one service, whose instances \
+                              compete; use a topic to give several services a copy each"
+                        .into(),
+                });
+            }
             for (j, s) in c.consumers.iter().enumerate() {
                 let field = format!("channels[{i}].consumers[{j}]");
                 let n = node(field.clone(), s)?;

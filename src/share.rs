@@ -196,7 +196,7 @@ mod tests {
         let (run, sim) = a_run();
         let link = run.encode().unwrap();
         assert!(link.starts_with("v1."));
-        assert_eq!(link.len(), 177);
+        assert_eq!(link.len(), 183);
         let back = SharedRun::decode(&link).unwrap();
         assert_eq!(back, run);
         let replayed = back.replay().unwrap();
@@ -210,7 +210,7 @@ mod tests {
         let scenario = Scenario::from_json(crate::scenarios::get("order-events").unwrap()).unwrap();
         run.scenario = ScenarioRef::Inline(Box::new(scenario.clone()));
         let link = run.encode().unwrap();
-        assert_eq!(link.len(), 1_382);
+        assert_eq!(link.len(), 1_386);
         let mut big = scenario;
         big.description = (0..20_000u32).map(|i| format!("{i:x}")).collect();
         run.scenario = ScenarioRef::Inline(Box::new(big));

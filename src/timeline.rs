@@ -245,7 +245,7 @@ mod tests {
         );
         let replayed = tl.seek(SimTime::from_ms(7_000));
         // From the 6 s checkpoint: one second of events, not seven.
-        assert_eq!(replayed, 65);
+        assert_eq!(replayed, 85);
         assert_eq!(tl.current().snapshot(), at_7s.snapshot());
         assert_eq!(tl.current().trace_hash(), at_7s.trace_hash());
         // Forward again past the logged crash and to the end: same as the straight run.

@@ -394,6 +394,17 @@ fn scenario_errors_say_where() {
         "scenario JSON, line 1 column 58: unknown field `colour`, expected one of `name`, `kind`, \
          `instances`, `processing_ms`, `duplicates`, `effect`, `pos`"
     );
+    let e = Scenario::from_json(
+        r#"{"name":"x","nodes":[{"name":"b","kind":"broker"},{"name":"c","kind":"service"},
+            {"name":"d","kind":"service"}],"links":[{"a":"b","b":"c"},{"a":"b","b":"d"}],
+            "channels":[{"name":"q","kind":"queue","broker":"b","consumers":["c","d"]}]}"#,
+    )
+    .unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "channels[0].consumers: a point-to-point queue is consumed by one service, whose \
+         instances compete; use a topic to give several services a copy each"
+    );
     let mut big = scenario(1, 1, false);
     big.workloads[0].count = 10_000_001;
     assert_eq!(
