@@ -141,12 +141,12 @@ impl Scenario {
                         "the reply channel must differ from the request channel".into(),
                     );
                 }
-                if !r.consumers.contains(&w.from) {
+                if r.consumers != [w.from.clone()] {
                     return invalid(
                         f("reply_to"),
                         format!(
-                            "`{}` does not consume the reply channel `{}`",
-                            w.from, r.name
+                            "the reply channel `{}` must be consumed by `{}` alone",
+                            r.name, w.from
                         ),
                     );
                 }

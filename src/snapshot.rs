@@ -267,8 +267,8 @@ pub struct TransitView {
     pub msg: MessageId,
     /// Packet kind.
     pub packet: PacketKind,
-    /// `command`, `event`, `document`, `reply` for publishes and deliveries; `ack` for acks and
-    /// publisher confirms.
+    /// `command`, `event`, `document`, `reply` for publishes, deliveries and brokerless (direct)
+    /// sends; `ack` for acks and publisher confirms; `nack` for nacks.
     pub kind: &'static str,
     /// Message type (`OrderCreated`); for acks the acked message's type.
     pub label: String,

@@ -212,7 +212,13 @@ fn the_new_settings_are_validated_and_errors_name_the_field() {
         ),
         (
             Box::new(|v| v["channels"][1]["consumers"] = json!(["c"])),
-            "workloads[0].messages[0].reply_to: `a` does not consume the reply channel `rep`",
+            "workloads[0].messages[0].reply_to: the reply channel `rep` must be consumed by `a` \
+             alone",
+        ),
+        (
+            Box::new(|v| v["channels"][1]["consumers"] = json!(["a", "c"])),
+            "workloads[0].messages[0].reply_to: the reply channel `rep` must be consumed by `a` \
+             alone",
         ),
         (
             Box::new(|v| {
