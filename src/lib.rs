@@ -33,6 +33,7 @@ pub mod network;
 pub mod resilience;
 pub mod rng;
 pub mod scenario;
+mod scenario_async;
 pub mod scenarios;
 pub mod schema;
 pub mod share;

@@ -12,10 +12,13 @@ use rand_core::{RngCore, SeedableRng};
 #[derive(Clone, Debug)]
 pub struct SimRng(ChaCha8Rng);
 
-/// Stream ids of the subsystems. A link direction `d` of link `i` uses `LINK_BASE + 2*i + d`.
+/// Stream ids of the subsystems. A link direction `d` of link `i` uses `LINK_BASE + 2*i + d`;
+/// the handler failures of channel `c` use `HANDLER_BASE + c`.
 pub(crate) mod stream {
     pub const WORKLOAD_BASE: u64 = 1 << 32;
     pub const LINK_BASE: u64 = 3 << 32;
+    /// Handler failures of the consumers of channel `c` (`failure_percent`): `HANDLER_BASE + c`.
+    pub const HANDLER_BASE: u64 = 5 << 32;
 }
 
 impl SimRng {

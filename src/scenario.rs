@@ -93,6 +93,10 @@ pub enum DuplicateHandling {
     /// Deduplication by message id: a processed-messages table (shared by all instances of the
     /// service, written in the same local transaction as the effect) discards repeats.
     Dedup,
+    /// Idempotent operation (e.g. set-status): the handler sets the state of the message's key
+    /// (its message id when it has none); applying it twice has the same effect as once, so the
+    /// effect count is the number of distinct keys set.
+    Idempotent,
 }
 
 /// A node of the topology.
@@ -149,12 +153,68 @@ pub struct ChannelSpec {
     pub name: String,
     /// Topic (publish/subscribe) or queue (point-to-point).
     pub kind: ChannelKind,
-    /// The broker node hosting it.
+    /// The broker node hosting it. Required for a topic or a queue; absent for a `direct`
+    /// (brokerless) channel.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub broker: String,
     /// Consuming services. A topic gives each subscriber its own subscription (a copy of every
     /// message); a queue has its consumers compete (each message goes to one instance).
     #[serde(default)]
     pub consumers: Vec<String>,
+    /// Durable (the default): the broker keeps the channel's buffered messages across a broker
+    /// crash (AMQP durable queue with persistent messages). Non-durable (transient): a broker
+    /// crash loses every message buffered in its queues, ready or unacked.
+    #[serde(default = "yes", skip_serializing_if = "is_true")]
+    pub durable: bool,
+    /// Broker-side duplicate detection, ms: a publish whose message id the broker has seen on this
+    /// channel within this window is confirmed but not enqueued (NATS JetStream
+    /// `duplicate_window`, SQS FIFO deduplication interval, Azure Service Bus duplicate
+    /// detection history). The window runs from the first time an id is seen. Default 0: off.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub dedup_window_ms: u64,
+    /// Probability that a consumer's handler fails on a delivery of this channel, percent 0–100.
+    /// A failed handler applies no effect and rejects the delivery (AMQP `basic.nack`), see
+    /// `on_failure`. Default 0.
+    #[serde(default, skip_serializing_if = "is_zero_f64")]
+    pub failure_percent: f64,
+    /// What a consumer asks the broker to do with a delivery its handler failed on: `requeue`
+    /// (nack with requeue: redelivered, counting towards `max_delivery_attempts`) or
+    /// `dead_letter` (nack without requeue: straight to the dead-letter queue, reason
+    /// `rejected`). Default `requeue`.
+    #[serde(default, skip_serializing_if = "NackAction::is_requeue")]
+    pub on_failure: NackAction,
+}
+
+fn yes() -> bool {
+    true
+}
+fn is_true(b: &bool) -> bool {
+    *b
+}
+fn is_zero(v: &u64) -> bool {
+    *v == 0
+}
+fn is_zero_f64(v: &f64) -> bool {
+    *v == 0.0
+}
+
+/// What a consumer whose handler failed asks the broker to do with the delivery (AMQP
+/// `basic.nack` / JMS recover, RabbitMQ dead-lettering with reason `rejected`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NackAction {
+    /// Nack with requeue: the broker puts the message back at the head of the queue and
+    /// redelivers it (attempt + 1); after `max_delivery_attempts` it is dead-lettered.
+    #[default]
+    Requeue,
+    /// Nack without requeue: the broker moves the message to the dead-letter queue at once.
+    DeadLetter,
+}
+
+impl NackAction {
+    fn is_requeue(&self) -> bool {
+        *self == NackAction::Requeue
+    }
 }
 
 /// Channel kinds (Enterprise Integration Patterns).
@@ -165,6 +225,10 @@ pub enum ChannelKind {
     Topic,
     /// Point-to-point: each message is consumed by one consumer.
     Queue,
+    /// Brokerless: the sender sends straight to an instance of the one consumer service over
+    /// their link (round robin over its instances). No broker, no buffer, no ack, no retry: a
+    /// message to a crashed or unreachable receiver is lost.
+    Direct,
 }
 
 /// A workload generator: a service that sends messages periodically.
@@ -205,6 +269,24 @@ pub struct MessageTemplate {
     /// Payload (any JSON); `{n}` in strings is substituted.
     #[serde(default)]
     pub payload: serde_json::Value,
+    /// Makes the message a request: the name of the reply channel (a queue or a direct channel
+    /// consumed by the sender) carried in the `reply_to` header. Every responder answers on it
+    /// with a reply whose `correlation_id` is this message's id. Default none (one-way).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reply_to: Option<String>,
+    /// Request/async response: the requester's timeout per request, ms. The first reply in time
+    /// completes the request; a reply after the timeout is discarded and counted as late, never
+    /// handed to another request. Exactly one of `reply_timeout_ms` and `collect_ms` goes with
+    /// `reply_to`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reply_timeout_ms: Option<u64>,
+    /// Publish/async responses: the requester collects replies for this window, ms, then decides
+    /// with the replies it has (recorded with their number); later replies are late.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub collect_ms: Option<u64>,
+    /// Type name of the replies (e.g. `ConsumerVerified`). Default: this type + `Reply`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reply_type: Option<String>,
 }
 
 /// Delivery and publishing policies; defaults are stated per field.
@@ -227,6 +309,12 @@ pub struct Policies {
     pub max_queue_length: u32,
     /// Maximum messages waiting in one service instance's inbox. Default 1 000.
     pub max_inbox: u32,
+    /// Broker capacity: time a broker's single worker needs for each packet it receives
+    /// (publish, ack, nack), µs. Packets that arrive while it is busy wait in its backlog (FIFO),
+    /// so a broker fed faster than `1 / service time` becomes the bottleneck. Default 0: no
+    /// service time, packets are handled on arrival.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub broker_service_time_us: u64,
 }
 
 impl Default for Policies {
@@ -239,6 +327,7 @@ impl Default for Policies {
             publish_max_attempts: 5,
             max_queue_length: 10_000,
             max_inbox: 1_000,
+            broker_service_time_us: 0,
         }
     }
 }
@@ -389,6 +478,15 @@ impl Scenario {
                     message: format!("duplicate channel name `{}`", c.name),
                 });
             }
+            if c.kind == ChannelKind::Direct {
+                continue; // brokerless: checked by `validate_messaging`
+            }
+            if c.broker.is_empty() {
+                return Err(Invalid {
+                    field: format!("channels[{i}].broker"),
+                    message: "a topic or a queue needs a broker".into(),
+                });
+            }
             let b = node(format!("channels[{i}].broker"), &c.broker)?;
             if self.nodes[b].kind != NodeKind::Broker {
                 return Err(Invalid {
@@ -450,6 +548,9 @@ impl Scenario {
                         name: m.channel.clone(),
                     });
                 };
+                if c.kind == ChannelKind::Direct {
+                    continue; // brokerless: checked by `validate_messaging`
+                }
                 if !linked(&w.from, &c.broker) {
                     return Err(Invalid {
                         field,
@@ -472,6 +573,7 @@ impl Scenario {
                 message: "ack_timeout_ms and publish_timeout_ms must be ≥ 1".into(),
             });
         }
+        self.validate_messaging()?;
         Ok(())
     }
 }

@@ -1,10 +1,52 @@
 //! Built-in scenarios, shipped as JSON files in `www/scenarios/` and embedded at compile time.
 
 /// `(name, JSON)` of every built-in scenario, in gallery order.
-pub const BUILTIN: &[(&str, &str)] = &[(
-    "order-events",
-    include_str!("../www/scenarios/order-events.json"),
-)];
+pub const BUILTIN: &[(&str, &str)] = &[
+    (
+        "order-events",
+        include_str!("../www/scenarios/order-events.json"),
+    ),
+    (
+        "one-way-notification",
+        include_str!("../www/scenarios/one-way-notification.json"),
+    ),
+    (
+        "request-async-reply",
+        include_str!("../www/scenarios/request-async-reply.json"),
+    ),
+    (
+        "publish-async-responses",
+        include_str!("../www/scenarios/publish-async-responses.json"),
+    ),
+    (
+        "brokerless-vs-broker",
+        include_str!("../www/scenarios/brokerless-vs-broker.json"),
+    ),
+    (
+        "competing-consumers",
+        include_str!("../www/scenarios/competing-consumers.json"),
+    ),
+    (
+        "dead-letter-queue",
+        include_str!("../www/scenarios/dead-letter-queue.json"),
+    ),
+    (
+        "broker-durability",
+        include_str!("../www/scenarios/broker-durability.json"),
+    ),
+    (
+        "broker-bottleneck",
+        include_str!("../www/scenarios/broker-bottleneck.json"),
+    ),
+    (
+        "broker-dedup-window",
+        include_str!("../www/scenarios/broker-dedup-window.json"),
+    ),
+    (
+        "duplicate-handling",
+        include_str!("../www/scenarios/duplicate-handling.json"),
+    ),
+];
 
 /// The JSON of the built-in scenario `name`, if there is one.
 pub fn get(name: &str) -> Option<&'static str> {

@@ -1,8 +1,8 @@
 //! Snapshots: plain data describing the state at one virtual time, for drawing and for tests.
 
-use crate::message::MessageId;
+use crate::message::{MessageId, MessageKind};
 use crate::network::{DropReason, LinkFaults};
-use crate::scenario::{ChannelKind, DuplicateHandling, NodeKind};
+use crate::scenario::{ChannelKind, DuplicateHandling, NackAction, NodeKind};
 use crate::time::SimTime;
 use crate::trace::PacketKind;
 use serde::Serialize;
@@ -37,6 +37,39 @@ pub struct Metrics {
     pub publish_failed: u64,
     /// Messages moved to a dead-letter queue.
     pub dead_lettered: u64,
+    /// Requests sent (messages with a `reply_to` header).
+    pub requests: u64,
+    /// Replies sent by responders (one per handler run of a request).
+    pub replies: u64,
+    /// Requests completed by a reply in time (request/async response).
+    pub requests_completed: u64,
+    /// Requests whose timeout fired first (request/async response).
+    pub requests_timed_out: u64,
+    /// Pending requests lost with a crashed requester instance.
+    pub requests_abandoned: u64,
+    /// Collection windows closed with a decision (publish/async responses).
+    pub decisions: u64,
+    /// Replies discarded because their request had timed out or closed (never handed to another
+    /// request).
+    pub late_replies: u64,
+    /// Replies discarded because their request was already answered (by that responder).
+    pub duplicate_replies: u64,
+    /// Brokerless (direct) messages sent.
+    pub direct_sent: u64,
+    /// Brokerless messages lost: dropped on the link (loss, partition, receiver down, full
+    /// inbox), lost with a crashed receiver's memory, or failed in the handler.
+    pub direct_lost: u64,
+    /// Handler runs that failed (no effect applied; the delivery was nacked, or lost if
+    /// brokerless).
+    pub handler_failures: u64,
+    /// Nacks the broker received for outstanding deliveries.
+    pub nacked: u64,
+    /// Publishes confirmed but not enqueued by broker-side duplicate detection.
+    pub broker_duplicates: u64,
+    /// Messages lost from non-durable queues when their broker crashed.
+    pub broker_lost: u64,
+    /// Packets lost from a broker's backlog (crash, or the backlog bound).
+    pub backlog_lost: u64,
 }
 
 /// Per-service counters.
@@ -60,6 +93,25 @@ pub struct NodeMetrics {
     pub publish_failed: u64,
     /// Workload ticks with no running instance.
     pub skipped: u64,
+    /// Effects an exactly-once run would have applied for what this service handled: one per
+    /// distinct message id (`idempotent`: one per distinct key). Compare with `effects`.
+    pub effects_expected: u64,
+    /// Handler runs that failed (no effect).
+    pub handler_failures: u64,
+    /// Requests this service sent.
+    pub requests: u64,
+    /// Its requests completed in time.
+    pub requests_completed: u64,
+    /// Its requests that timed out.
+    pub requests_timed_out: u64,
+    /// Collection windows it closed with a decision.
+    pub decisions: u64,
+    /// Late replies it discarded.
+    pub late_replies: u64,
+    /// Duplicate replies it discarded.
+    pub duplicate_replies: u64,
+    /// Replies it sent as a responder.
+    pub replies_sent: u64,
 }
 
 /// A node and its instances.
@@ -79,6 +131,16 @@ pub struct NodeView {
     pub instances: Vec<InstanceView>,
     /// Counters.
     pub metrics: NodeMetrics,
+    /// The processed-messages table of a `dedup` service (one row per message id) or the state
+    /// table of an `idempotent` one (one row per key), most recent last; at most
+    /// [`MAX_TABLE_ROWS`] rows are shown (the engine keeps more). Empty for `naive`.
+    pub processed_table: Vec<ProcessedRow>,
+    /// Its pending requests, oldest first (at most [`MAX_REQUEST_ROWS`]).
+    pub requests: Vec<RequestView>,
+    /// Its last finished requests, most recent last (at most [`MAX_REQUEST_ROWS`]).
+    pub request_outcomes: Vec<RequestOutcomeView>,
+    /// For a broker: its capacity and backlog.
+    pub broker: Option<BrokerView>,
 }
 
 /// Instance status.
@@ -159,6 +221,13 @@ pub struct QueueView {
     pub acked: u64,
     /// Total redeliveries.
     pub redelivered: u64,
+    /// The dead-letter queue's last messages with the reason each was dead-lettered, oldest
+    /// first (at most [`MAX_DEAD_LETTER_ROWS`]; `dead_letters` counts them all).
+    pub dead_letter_queue: Vec<DeadLetterView>,
+    /// Total nacks received for outstanding deliveries.
+    pub nacked: u64,
+    /// Messages this queue lost because it is non-durable and its broker crashed.
+    pub lost: u64,
 }
 
 /// A channel.
@@ -171,7 +240,22 @@ pub struct ChannelView {
     /// Hosting broker.
     pub broker: String,
     /// One queue for a point-to-point channel, one subscription per consumer for a topic.
+    /// Empty for a direct (brokerless) channel.
     pub queues: Vec<QueueView>,
+    /// Durable (survives a broker crash) or not.
+    pub durable: bool,
+    /// Broker-side duplicate detection window, ms (0: off).
+    pub dedup_window_ms: u64,
+    /// Publishes confirmed but not enqueued as duplicates.
+    pub duplicates_dropped: u64,
+    /// Message ids the duplicate detection remembers now.
+    pub dedup_ids: u32,
+    /// Handler failure probability of its consumers, percent.
+    pub failure_percent: f64,
+    /// What consumers do with a delivery their handler failed on.
+    pub on_failure: NackAction,
+    /// For a direct channel: the receiving service.
+    pub direct_to: Option<String>,
 }
 
 /// A packet on the wire, with what is needed to draw it.
@@ -183,8 +267,8 @@ pub struct TransitView {
     pub msg: MessageId,
     /// Packet kind.
     pub packet: PacketKind,
-    /// `command`, `event`, `document`, `reply` for publishes and deliveries; `ack` for acks and
-    /// publisher confirms.
+    /// `command`, `event`, `document`, `reply` for publishes, deliveries and brokerless (direct)
+    /// sends; `ack` for acks and publisher confirms; `nack` for nacks.
     pub kind: &'static str,
     /// Message type (`OrderCreated`); for acks the acked message's type.
     pub label: String,
@@ -252,4 +336,133 @@ pub struct Snapshot {
     pub events_processed: u64,
     /// True when nothing more is scheduled: the run is over unless a command changes that.
     pub idle: bool,
+}
+
+/// Rows of a processed-messages (or idempotent state) table shown in a [`NodeView`].
+pub const MAX_TABLE_ROWS: usize = 64;
+/// Pending requests and request outcomes shown per node.
+pub const MAX_REQUEST_ROWS: usize = 32;
+/// Dead letters shown per queue (with their reasons).
+pub const MAX_DEAD_LETTER_ROWS: usize = 64;
+
+/// Why a message went to the dead-letter queue (RabbitMQ's `x-death` reasons).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeadLetterReason {
+    /// It was delivered `max_delivery_attempts` times without an ack (`delivery_limit`).
+    DeliveryLimit,
+    /// A consumer nacked it without requeue (`rejected`).
+    Rejected,
+}
+
+/// A message in a dead-letter queue.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct DeadLetterView {
+    /// Message id.
+    pub msg: MessageId,
+    /// Command, event, document or reply.
+    pub kind: MessageKind,
+    /// Message type.
+    pub type_name: String,
+    /// Message key.
+    pub key: Option<String>,
+    /// Deliveries it had.
+    pub deliveries: u32,
+    /// Why it was dead-lettered.
+    pub reason: DeadLetterReason,
+    /// When.
+    pub at: SimTime,
+}
+
+/// One row of a receiver's table: for `dedup`, a message id in the processed-messages table
+/// (written in the same local transaction as the effect); for `idempotent`, a key and the message
+/// that first set its state.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ProcessedRow {
+    /// The message whose handler committed the effect.
+    pub msg: MessageId,
+    /// Its key (for `idempotent`, the row's key; the message id when it has none).
+    pub key: Option<String>,
+    /// Instance whose transaction committed.
+    pub instance: u32,
+    /// Commit time.
+    pub at: SimTime,
+    /// Later handler runs of the same id (`dedup`: duplicates discarded) or key (`idempotent`:
+    /// re-applied with no change).
+    pub repeats: u32,
+    /// The last repeat: time and instance.
+    pub last_repeat: Option<(SimTime, u32)>,
+}
+
+/// A pending request.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct RequestView {
+    /// Request message id (the replies' correlation id).
+    pub msg: MessageId,
+    /// Type.
+    pub type_name: String,
+    /// Sending instance.
+    pub instance: u32,
+    /// Sent at.
+    pub sent_at: SimTime,
+    /// Timeout or end of the collection window.
+    pub until: SimTime,
+    /// Publish/async responses (collects until `until`) rather than request/async response.
+    pub collect: bool,
+    /// Replies collected so far.
+    pub replies: u32,
+    /// Replies possible.
+    pub expected: u32,
+}
+
+/// How a request ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RequestOutcome {
+    /// A reply came in time.
+    Completed,
+    /// The timeout fired first.
+    TimedOut,
+    /// The collection window closed; decided with the replies collected.
+    Decided,
+    /// The requesting instance crashed.
+    Abandoned,
+}
+
+/// A finished request.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct RequestOutcomeView {
+    /// Request message id.
+    pub msg: MessageId,
+    /// Type.
+    pub type_name: String,
+    /// Sent at.
+    pub sent_at: SimTime,
+    /// Finished at.
+    pub finished_at: SimTime,
+    /// How.
+    pub outcome: RequestOutcome,
+    /// Replies it was decided with (1 for a completed request/async response).
+    pub replies: u32,
+    /// Replies possible.
+    pub expected: u32,
+    /// Services whose replies counted, in order of arrival.
+    pub responders: Vec<String>,
+}
+
+/// A broker's capacity (see `policies.broker_service_time_us`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct BrokerView {
+    /// Service time per received packet, µs (0: none).
+    pub service_time_us: u64,
+    /// Packets waiting to be handled now.
+    pub backlog: u32,
+    /// Largest backlog so far.
+    pub backlog_max: u32,
+    /// Packets handled through the backlog.
+    pub handled: u64,
+    /// Until when its worker is busy.
+    pub busy_until: SimTime,
+    /// Packets lost from the backlog (crash or bound).
+    pub backlog_lost: u64,
 }

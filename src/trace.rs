@@ -48,6 +48,10 @@ pub enum PacketKind {
     Deliver,
     /// Consumer -> broker: delivery acknowledged.
     Ack,
+    /// Consumer -> broker: delivery rejected (AMQP `basic.nack`), with or without requeue.
+    Nack,
+    /// Sender -> receiver, brokerless: a message sent straight to a service instance.
+    Direct,
 }
 
 impl PacketKind {
@@ -58,6 +62,8 @@ impl PacketKind {
             PacketKind::PublishAck => "publish_ack",
             PacketKind::Deliver => "deliver",
             PacketKind::Ack => "ack",
+            PacketKind::Nack => "nack",
+            PacketKind::Direct => "direct",
         }
     }
 }
@@ -72,6 +78,8 @@ pub enum RedeliveryReason {
     ConnectionReset,
     /// The broker restarted with the delivery unacked.
     BrokerRestart,
+    /// The consumer rejected the delivery with requeue (AMQP `basic.nack`, `requeue=true`).
+    Nacked,
 }
 
 impl RedeliveryReason {
@@ -81,6 +89,7 @@ impl RedeliveryReason {
             RedeliveryReason::AckTimeout => "ack_timeout",
             RedeliveryReason::ConnectionReset => "connection_reset",
             RedeliveryReason::BrokerRestart => "broker_restart",
+            RedeliveryReason::Nacked => "nacked",
         }
     }
 }
@@ -235,6 +244,195 @@ pub enum TraceKind {
         /// One-line description.
         command: String,
     },
+    /// A requester sent a request (a message with a `reply_to` header) and started its timer.
+    RequestSent {
+        /// Requester instance.
+        at: Endpoint,
+        /// The request's message id (the replies' `correlation_id`).
+        msg: MessageId,
+        /// The reply channel.
+        reply_to: Arc<str>,
+        /// When the timeout fires (request/async response) or the collection window closes
+        /// (publish/async responses).
+        until: SimTime,
+        /// Publish/async responses: collect replies until `until`, then decide.
+        collect: bool,
+    },
+    /// A responder sent a reply to a request.
+    ReplySent {
+        /// Responder instance.
+        at: Endpoint,
+        /// The reply's message id.
+        msg: MessageId,
+        /// The request it answers.
+        correlation: MessageId,
+        /// The reply channel.
+        channel: Arc<str>,
+    },
+    /// A reply in time completed its request (request/async response).
+    RequestCompleted {
+        /// Requester instance that handled the reply.
+        at: Endpoint,
+        /// The reply.
+        msg: MessageId,
+        /// The request.
+        correlation: MessageId,
+        /// Time from the request to its completion.
+        elapsed: SimTime,
+    },
+    /// A request's timeout fired with no reply; a later reply will be discarded as late.
+    RequestTimedOut {
+        /// Requester instance.
+        at: Endpoint,
+        /// The request.
+        msg: MessageId,
+    },
+    /// A reply in the collection window was kept (publish/async responses).
+    ReplyCollected {
+        /// Requester instance that handled the reply.
+        at: Endpoint,
+        /// The reply.
+        msg: MessageId,
+        /// The request.
+        correlation: MessageId,
+        /// The responding service.
+        responder: Arc<str>,
+        /// Replies collected so far for this request.
+        replies: u32,
+    },
+    /// A collection window closed: the requester decided with the replies it had.
+    Decided {
+        /// Requester instance.
+        at: Endpoint,
+        /// The request.
+        msg: MessageId,
+        /// Replies it decided with.
+        replies: u32,
+        /// Replies it could have had (subscriptions or consumers of the request channel).
+        expected: u32,
+    },
+    /// A requester discarded a reply: its request had timed out or closed (late), or it had
+    /// already been answered by this responder (duplicate). Never handed to another request.
+    ReplyDiscarded {
+        /// Requester instance that handled the reply.
+        at: Endpoint,
+        /// The reply.
+        msg: MessageId,
+        /// The request it answers.
+        correlation: MessageId,
+        /// Why.
+        reason: ReplyDiscard,
+    },
+    /// A consumer's handler failed on a delivery; no effect was applied.
+    HandlerFailed {
+        /// Consumer instance.
+        at: Endpoint,
+        /// Message.
+        msg: MessageId,
+        /// Delivery attempt.
+        attempt: u32,
+        /// What happens to the message.
+        outcome: FailureOutcome,
+    },
+    /// The broker received a nack.
+    Nacked {
+        /// Queue name.
+        queue: Arc<str>,
+        /// Message.
+        msg: MessageId,
+        /// Requeue (true) or dead-letter (false).
+        requeue: bool,
+        /// False when the delivery was no longer outstanding (a late nack, ignored).
+        outstanding: bool,
+    },
+    /// Broker-side duplicate detection: a publish whose id was seen within the channel's
+    /// `dedup_window_ms` was confirmed but not enqueued.
+    BrokerDuplicate {
+        /// Channel name.
+        channel: Arc<str>,
+        /// Message.
+        msg: MessageId,
+        /// When the broker first saw this id.
+        first_seen: SimTime,
+    },
+    /// A broker crash lost the buffered messages of a non-durable queue or subscription.
+    QueueLost {
+        /// Queue name.
+        queue: Arc<str>,
+        /// Messages lost (ready and unacked).
+        messages: u32,
+    },
+    /// A broker crash lost the packets waiting in its backlog (not yet handled).
+    BacklogLost {
+        /// The broker.
+        broker: Arc<str>,
+        /// Packets lost.
+        packets: u32,
+    },
+    /// A crash lost what only the instance's memory held: brokerless messages not yet handled
+    /// and pending requests (abandoned).
+    InstanceLost {
+        /// The crashed instance.
+        at: Endpoint,
+        /// Brokerless (direct) messages in its inbox or handler, lost.
+        direct: u32,
+        /// Pending requests abandoned.
+        requests: u32,
+    },
+    /// An idempotent receiver set the state of a key (see `DuplicateHandling::Idempotent`).
+    IdempotentSet {
+        /// Receiver instance.
+        at: Endpoint,
+        /// Message.
+        msg: MessageId,
+        /// The key whose state was set.
+        key: Arc<str>,
+        /// False when the key already had this state: no new effect.
+        changed: bool,
+    },
+}
+
+/// Why a requester discarded a reply.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReplyDiscard {
+    /// Its request had timed out, its window had closed, or the requester no longer knows it.
+    Late,
+    /// Its request was already answered (by this responder, for a collecting request).
+    Duplicate,
+}
+
+impl ReplyDiscard {
+    /// Lowercase name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReplyDiscard::Late => "late",
+            ReplyDiscard::Duplicate => "duplicate",
+        }
+    }
+}
+
+/// What happens to a message whose handler failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FailureOutcome {
+    /// Nack with requeue: the broker redelivers it.
+    Requeue,
+    /// Nack without requeue: the broker dead-letters it.
+    DeadLetter,
+    /// Brokerless: nobody to nack to, the message is lost.
+    Lost,
+}
+
+impl FailureOutcome {
+    /// Lowercase name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FailureOutcome::Requeue => "nack, requeue",
+            FailureOutcome::DeadLetter => "nack, dead-letter",
+            FailureOutcome::Lost => "brokerless, lost",
+        }
+    }
 }
 
 impl fmt::Display for TraceEvent {
@@ -332,6 +530,127 @@ impl fmt::Display for TraceEvent {
                 write!(f, "{node} workload skipped: no running instance")
             }
             TraceKind::Command { command } => write!(f, "command {command}"),
+            TraceKind::RequestSent {
+                at,
+                msg,
+                reply_to,
+                until,
+                collect,
+            } => write!(
+                f,
+                "{at} request {msg} reply_to={reply_to} {}={until}",
+                if *collect {
+                    "collect_until"
+                } else {
+                    "timeout_at"
+                }
+            ),
+            TraceKind::ReplySent {
+                at,
+                msg,
+                correlation,
+                channel,
+            } => write!(f, "{at} reply {msg} to {correlation} on {channel}"),
+            TraceKind::RequestCompleted {
+                at,
+                msg,
+                correlation,
+                elapsed,
+            } => write!(
+                f,
+                "{at} reply {msg} completes request {correlation} after {elapsed}"
+            ),
+            TraceKind::RequestTimedOut { at, msg } => write!(f, "{at} request {msg} timed out"),
+            TraceKind::ReplyCollected {
+                at,
+                msg,
+                correlation,
+                responder,
+                replies,
+            } => write!(
+                f,
+                "{at} reply {msg} to {correlation} from {responder} collected ({replies} so far)"
+            ),
+            TraceKind::Decided {
+                at,
+                msg,
+                replies,
+                expected,
+            } => write!(
+                f,
+                "{at} decided request {msg} with {replies} of {expected} replies"
+            ),
+            TraceKind::ReplyDiscarded {
+                at,
+                msg,
+                correlation,
+                reason,
+            } => write!(
+                f,
+                "{at} reply {msg} to {correlation} discarded ({})",
+                reason.as_str()
+            ),
+            TraceKind::HandlerFailed {
+                at,
+                msg,
+                attempt,
+                outcome,
+            } => write!(
+                f,
+                "{at} handler failed {msg} attempt={attempt} ({})",
+                outcome.as_str()
+            ),
+            TraceKind::Nacked {
+                queue,
+                msg,
+                requeue,
+                outstanding,
+            } => write!(
+                f,
+                "{queue} nack {msg} ({}){}",
+                if *requeue { "requeue" } else { "dead-letter" },
+                if *outstanding { "" } else { ", late, ignored" }
+            ),
+            TraceKind::BrokerDuplicate {
+                channel,
+                msg,
+                first_seen,
+            } => write!(
+                f,
+                "{channel} duplicate {msg} confirmed, not enqueued (first seen at {first_seen})"
+            ),
+            TraceKind::QueueLost { queue, messages } => write!(
+                f,
+                "{queue} lost {messages} messages (non-durable, broker crashed)"
+            ),
+            TraceKind::BacklogLost { broker, packets } => {
+                write!(
+                    f,
+                    "{broker} crashed with {packets} packets in its backlog: lost"
+                )
+            }
+            TraceKind::InstanceLost {
+                at,
+                direct,
+                requests,
+            } => write!(
+                f,
+                "{at} crashed: {direct} direct messages lost, {requests} pending requests abandoned"
+            ),
+            TraceKind::IdempotentSet {
+                at,
+                msg,
+                key,
+                changed,
+            } => write!(
+                f,
+                "{at} set {key} by {msg} {}",
+                if *changed {
+                    "effect applied"
+                } else {
+                    "unchanged (idempotent)"
+                }
+            ),
         }
     }
 }

@@ -5,12 +5,19 @@ use super::*;
 
 impl Simulation {
     pub(super) fn receive(&mut self, t: Transit) {
+        let Some(t) = self.broker_intake(t) else {
+            return; // waits in the broker's backlog (broker_props.rs)
+        };
         match t.packet {
             Packet::Publish {
                 channel,
                 msg,
                 attempt,
             } => {
+                if self.broker_duplicate(channel, &msg) {
+                    self.send(t.to, t.from, Packet::PublishAck { msg, attempt });
+                    return;
+                }
                 let max = self.scenario.policies.max_queue_length as usize;
                 let queues = self.channel_queues[channel as usize].clone();
                 for &q in &queues {
@@ -82,6 +89,13 @@ impl Simulation {
                     self.dispatch(queue);
                 }
             }
+            Packet::Nack {
+                queue,
+                tag,
+                msg,
+                requeue,
+            } => self.receive_nack(queue, tag, msg, requeue),
+            Packet::Direct { channel, msg } => self.receive_direct(t.to, channel, msg),
         }
     }
 
@@ -109,6 +123,7 @@ impl Simulation {
                 };
                 self.trace.push(self.now, what);
             }
+            self.record_dead_letter(q, &msg, attempt, DeadLetterReason::DeliveryLimit);
             return;
         }
         queue.redelivered += 1;

@@ -7,13 +7,15 @@
 
 use crate::command::Command;
 use crate::error::{CommandError, ScenarioError};
-use crate::message::{Headers, Message, MessageId};
+use crate::message::{Headers, Message, MessageId, MessageKind};
 use crate::network::{Direction, DropReason, LinkFaults};
 use crate::rng::{stream, SimRng};
 use crate::scenario::{ChannelKind, DuplicateHandling, NodeKind, Scenario};
 use crate::snapshot::*;
 use crate::time::SimTime;
-use crate::trace::{Endpoint, PacketKind, RedeliveryReason, Trace, TraceConfig, TraceKind};
+use crate::trace::{
+    Endpoint, PacketKind, RedeliveryReason, ReplyDiscard, Trace, TraceConfig, TraceKind,
+};
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, BTreeSet, BinaryHeap, VecDeque};
 use std::sync::Arc;
@@ -21,6 +23,13 @@ use std::sync::Arc;
 mod broker;
 mod network;
 mod service;
+
+mod broker_props;
+mod direct;
+mod messaging;
+mod receiver;
+mod reply;
+use messaging::{Messaging, PendingRequest};
 
 /// Bounds on what grows while a run goes on.
 pub mod bounds {
@@ -37,6 +46,17 @@ pub mod bounds {
     pub const MAX_COMMAND_LOG: usize = 10_000;
     /// Events a paused instance buffers.
     pub const MAX_DEFERRED: usize = 100_000;
+    /// Pending requests per requesting service; beyond it the oldest is abandoned.
+    pub const MAX_PENDING_REQUESTS: usize = 10_000;
+    /// Finished requests a requester remembers (to tell a late reply from a duplicate one).
+    pub const MAX_FINISHED_REQUESTS: usize = 10_000;
+    /// Packets waiting in one broker's backlog (`broker_service_time_us`); beyond it they are
+    /// lost and counted in `backlog_lost`.
+    pub const MAX_BROKER_BACKLOG: usize = 100_000;
+    /// Message ids a channel's broker-side duplicate detection remembers (oldest forgotten).
+    pub const MAX_DEDUP_IDS: usize = 100_000;
+    /// Keys an idempotent receiver's state table holds (one forgotten beyond it).
+    pub const MAX_IDEMPOTENT_KEYS: usize = 1_000_000;
 }
 
 /// A command applied at a virtual time (the command log replays a run).
@@ -88,6 +108,18 @@ enum Event {
     Fault {
         index: u32,
     },
+    /// A request's timeout, or the end of its collection window.
+    RequestTimeout {
+        node: u32,
+        instance: u32,
+        incarnation: u32,
+        msg: MessageId,
+    },
+    /// A broker's worker finished the packet at the head of its backlog.
+    BrokerWork {
+        node: u32,
+        incarnation: u32,
+    },
 }
 
 #[derive(Clone, Debug)]
@@ -115,6 +147,16 @@ enum Packet {
         tag: u64,
         msg: Arc<Message>,
     },
+    Nack {
+        queue: u32,
+        tag: u64,
+        msg: Arc<Message>,
+        requeue: bool,
+    },
+    Direct {
+        channel: u32,
+        msg: Arc<Message>,
+    },
 }
 
 impl Packet {
@@ -124,6 +166,8 @@ impl Packet {
             Packet::PublishAck { .. } => PacketKind::PublishAck,
             Packet::Deliver(_) => PacketKind::Deliver,
             Packet::Ack { .. } => PacketKind::Ack,
+            Packet::Nack { .. } => PacketKind::Nack,
+            Packet::Direct { .. } => PacketKind::Direct,
         }
     }
     fn msg(&self) -> &Arc<Message> {
@@ -132,6 +176,7 @@ impl Packet {
             | Packet::PublishAck { msg, .. }
             | Packet::Ack { msg, .. } => msg,
             Packet::Deliver(d) => &d.msg,
+            Packet::Nack { msg, .. } | Packet::Direct { msg, .. } => msg,
         }
     }
     fn attempt(&self) -> u32 {
@@ -139,6 +184,7 @@ impl Packet {
             Packet::Publish { attempt, .. } | Packet::PublishAck { attempt, .. } => *attempt,
             Packet::Deliver(d) => d.attempt,
             Packet::Ack { .. } => 1,
+            Packet::Nack { .. } | Packet::Direct { .. } => 1,
         }
     }
 }
@@ -293,6 +339,7 @@ pub struct Simulation {
     trace: Trace,
     commands: Vec<RecordedCommand>,
     events_processed: u64,
+    messaging: Messaging,
 }
 
 /// A scheduled event, ordered by (time, sequence number): ties at one time run in the order they
@@ -396,12 +443,18 @@ impl Simulation {
         let mut channel_queues = Vec::new();
         let mut channel_broker = Vec::new();
         for c in &scenario.channels {
+            if c.kind == ChannelKind::Direct {
+                channel_queues.push(Vec::new());
+                channel_broker.push(u32::MAX);
+                continue;
+            }
             let broker = idx(&c.broker);
             let mut ids = Vec::new();
             for consumer in &c.consumers {
                 let name = match c.kind {
                     ChannelKind::Queue => c.name.clone(),
                     ChannelKind::Topic => format!("{}/{}", c.name, consumer),
+                    ChannelKind::Direct => continue, // skipped above: no queues
                 };
                 let consumer = idx(consumer);
                 ids.push(queues.len() as u32);
@@ -437,6 +490,7 @@ impl Simulation {
                 next_instance: 0,
             })
             .collect();
+        let messaging = Messaging::new(&scenario, seed);
         let mut sim = Simulation {
             scenario: Arc::new(scenario),
             seed,
@@ -457,6 +511,7 @@ impl Simulation {
             trace: Trace::new(trace),
             commands: Vec::new(),
             events_processed: 0,
+            messaging,
         };
         // Check the fault schedule against the topology before anything runs.
         for (i, f) in sim.scenario.faults.iter().enumerate() {
@@ -563,6 +618,10 @@ impl Simulation {
                     })
                     .collect(),
                 metrics: n.metrics,
+                processed_table: Vec::new(),
+                requests: Vec::new(),
+                request_outcomes: Vec::new(),
+                broker: None,
             })
             .collect();
         let links = self
@@ -601,9 +660,19 @@ impl Simulation {
                             enqueued: q.enqueued,
                             acked: q.acked,
                             redelivered: q.redelivered,
+                            dead_letter_queue: Vec::new(),
+                            nacked: 0,
+                            lost: 0,
                         }
                     })
                     .collect(),
+                durable: spec.durable,
+                dedup_window_ms: spec.dedup_window_ms,
+                duplicates_dropped: 0,
+                dedup_ids: 0,
+                failure_percent: spec.failure_percent,
+                on_failure: spec.on_failure,
+                direct_to: None,
             })
             .collect();
         let in_flight = self
@@ -614,6 +683,8 @@ impl Simulation {
                 let kind = match t.packet {
                     Packet::Publish { .. } | Packet::Deliver(_) => msg.kind.as_str(),
                     Packet::PublishAck { .. } | Packet::Ack { .. } => "ack",
+                    Packet::Direct { .. } => msg.kind.as_str(),
+                    Packet::Nack { .. } => "nack",
                 };
                 TransitView {
                     id,
@@ -635,7 +706,7 @@ impl Simulation {
                 }
             })
             .collect();
-        Snapshot {
+        let mut snapshot = Snapshot {
             time: self.now,
             seed: self.seed,
             scenario: self.scenario.name.clone(),
@@ -646,7 +717,9 @@ impl Simulation {
             metrics: self.metrics,
             events_processed: self.events_processed,
             idle: self.queue.is_empty(),
-        }
+        };
+        self.fill_messaging_views(&mut snapshot);
+        snapshot
     }
 
     // ----- advancing -----
@@ -975,6 +1048,35 @@ impl Simulation {
                 let cmd = self.scenario.faults[index as usize].command.clone();
                 // Checked at build time; a failure here would be a bug, and changes nothing.
                 let _ = self.execute(cmd);
+            }
+            Event::RequestTimeout {
+                node,
+                instance,
+                incarnation,
+                msg,
+            } => {
+                let ep = Ep { node, instance };
+                let inst = self.inst(ep);
+                if inst.incarnation != incarnation || !inst.up {
+                    return;
+                }
+                if inst.paused {
+                    self.defer(ep, Deferred::Event(event));
+                    return;
+                }
+                self.request_timeout(ep, msg);
+            }
+            Event::BrokerWork { node, incarnation } => {
+                let ep = Ep { node, instance: 0 };
+                let inst = self.inst(ep);
+                if inst.incarnation != incarnation || !inst.up {
+                    return;
+                }
+                if inst.paused {
+                    self.defer(ep, Deferred::Event(event));
+                    return;
+                }
+                self.broker_work(node);
             }
         }
     }

@@ -115,6 +115,9 @@ impl Simulation {
 
     pub(super) fn drop_transit(&mut self, id: u64, t: &Transit, reason: DropReason) {
         self.metrics.dropped += 1;
+        if matches!(t.packet, Packet::Direct { .. }) {
+            self.metrics.direct_lost += 1; // brokerless: nobody will send it again
+        }
         self.links[t.link as usize].dirs[t.dir as usize]
             .metrics
             .dropped += 1;

@@ -42,13 +42,14 @@ impl Simulation {
                         headers: Headers {
                             message_id: id,
                             correlation_id: None,
-                            reply_to: None,
+                            reply_to: t.reply_to.clone(),
                             key: t.key.as_deref().map(|k| substitute(k, n)),
                         },
                         payload: substitute_value(&t.payload, n),
                     });
                     self.metrics.published += 1;
                     self.nodes[node as usize].metrics.published += 1;
+                    self.register_request(ep, channel, t, &msg);
                     self.publish(ep, channel, msg, 1);
                 }
             }
@@ -70,6 +71,10 @@ impl Simulation {
     }
 
     pub(super) fn publish(&mut self, ep: Ep, channel: u32, msg: Arc<Message>, attempt: u32) {
+        if self.is_direct(channel) {
+            self.send_direct(ep, channel, msg); // brokerless: no confirm, no retry (direct.rs)
+            return;
+        }
         let broker = Ep {
             node: self.channel_broker[channel as usize],
             instance: 0,
@@ -174,6 +179,10 @@ impl Simulation {
         let Some(d) = self.inst_mut(ep).busy.take() else {
             return;
         };
+        // Replies, failed handler runs and idempotent receivers (receiver.rs).
+        let Some(d) = self.before_handler(ep, d) else {
+            return;
+        };
         let node = &mut self.nodes[ep.node as usize];
         node.metrics.processed += 1;
         self.metrics.processed += 1;
@@ -193,6 +202,7 @@ impl Simulation {
             node.metrics.duplicates_discarded += 1;
             self.metrics.duplicates_discarded += 1;
         }
+        self.record_processed(ep, &d, seen);
         if self.trace.enabled() {
             let what = TraceKind::Process {
                 at: self.endpoint(ep),
@@ -201,6 +211,11 @@ impl Simulation {
                 applied,
             };
             self.trace.push(self.now, what);
+        }
+        self.send_reply(ep, &d.msg);
+        if d.queue == direct::DIRECT_QUEUE {
+            self.try_start(ep); // brokerless: nothing to ack
+            return;
         }
         let broker = Ep {
             node: self.queues[d.queue as usize].broker,
@@ -219,6 +234,7 @@ impl Simulation {
     }
 
     pub(super) fn crash(&mut self, ep: Ep) {
+        self.before_crash(ep);
         let inst = self.inst_mut(ep);
         if !inst.up {
             return;
