@@ -217,8 +217,8 @@ fn the_new_settings_are_validated_and_errors_name_the_field() {
         ),
         (
             Box::new(|v| v["channels"][1]["consumers"] = json!(["a", "c"])),
-            "workloads[0].messages[0].reply_to: the reply channel `rep` must be consumed by `a` \
-             alone",
+            "channels[1].consumers: a point-to-point queue is consumed by one service, whose \
+             instances compete; use a topic to give several services a copy each",
         ),
         (
             Box::new(|v| {
@@ -248,7 +248,8 @@ fn the_new_settings_are_validated_and_errors_name_the_field() {
                 v["channels"][0]["consumers"] = json!(["c", "d"]);
                 v["links"][2] = json!({"a": "b", "b": "d"});
             }),
-            "workloads[0].messages[1].channel: no link between `a` and `d`",
+            "channels[0].consumers: a point-to-point queue is consumed by one service, whose \
+             instances compete; use a topic to give several services a copy each",
         ),
         (
             Box::new(|v| {

@@ -117,6 +117,8 @@ fn what_of(packet: PacketKind, from: &Endpoint, to: &Endpoint, msg: MessageId) -
         PacketKind::PublishAck => format!("the confirm of {msg} from {from} to {to}"),
         PacketKind::Deliver => format!("{msg}"),
         PacketKind::Ack => format!("{from}'s ack of {msg}"),
+        PacketKind::Nack => format!("{from}'s nack of {msg}"),
+        PacketKind::Direct => format!("{from}'s direct message {msg}"),
     }
 }
 
@@ -270,6 +272,9 @@ impl Explainer {
                     (RedeliveryReason::BrokerRestart, _) => format!(
                         "The broker restarted with {msg} unacked on {queue}; it is delivered again (attempt {attempt})."
                     ),
+                    (RedeliveryReason::Nacked, _) => format!(
+                        "The {consumer} handler failed on {msg} and nacked it; the broker requeued it on {queue} (attempt {attempt})."
+                    ),
                 };
                 self.follow_up(ev, note.map(|n| n.seq), *msg, text);
             }
@@ -417,6 +422,9 @@ impl Explainer {
             Some((DuplicateHandling::Dedup, _)) => {
                 format!("; {consumer} deduplicates by message id, so a repeat is discarded.")
             }
+            Some((DuplicateHandling::Idempotent, _)) => format!(
+                "; {consumer}'s operation is idempotent, so handling it again changes nothing."
+            ),
             None => ".".to_string(),
         }
     }
@@ -497,7 +505,7 @@ mod tests {
         assert!(texts.len() <= MAX_SENTENCES);
         let combined = texts
             .iter()
-            .find(|t| t.contains("was lost on broker → accounting; the broker redelivered it after the 500 ms ack timeout (attempt"))
+            .find(|t| t.contains("was lost on broker → accounting; the broker redelivered it after the 1000 ms ack timeout (attempt"))
             .unwrap_or_else(|| panic!("no combined sentence in {texts:#?}"));
         assert!(combined.starts_with('m'), "{combined}");
     }
@@ -520,7 +528,7 @@ mod tests {
         let texts: Vec<&str> = ex.sentences().map(|s| s.text.as_str()).collect();
         assert!(
             texts.iter().any(|t| t.contains(
-                "order#0's publish of m1 was lost on order → broker; order#0 retried after the 300 ms publish timeout (attempt 2)."
+                "order#0's publish of m1 was lost on order → broker; order#0 retried after the 600 ms publish timeout (attempt 2)."
             )),
             "{texts:#?}"
         );
@@ -575,7 +583,7 @@ mod tests {
             v[0].text,
             "order has no running instance: its workload tick was skipped."
         );
-        assert_eq!(v[0].repeats, 6, "ticks at 0, 400, ..., 2000 ms");
+        assert_eq!(v[0].repeats, 9, "ticks at 0, 250, ..., 2000 ms");
         assert_eq!(v[1].text, "Applied at 0.000 s: crash order#0.");
         assert_eq!(v[1].tone, Tone::Command);
     }

@@ -54,6 +54,10 @@ pub fn effect_sentence(n: &NodeView) -> Option<String> {
             "{name}: {effect} {} for {} distinct messages — no duplicate so far.",
             m.effects, m.distinct
         ),
+        DuplicateHandling::Idempotent => format!(
+            "{name}: {effect} {} for {} distinct messages; repeats of an idempotent operation change nothing.",
+            m.effects, m.distinct
+        ),
         DuplicateHandling::Dedup => format!(
             "{name}: {effect} {} for {} distinct messages; deduplication discarded {}.",
             m.effects,

@@ -274,6 +274,7 @@ fn service(i: usize, n: &NodeView, b: &NodeBox, selected: bool, props: &Topology
         (false, _) => "producer",
         (true, DuplicateHandling::Naive) => "naive",
         (true, DuplicateHandling::Dedup) => "dedup",
+        (true, DuplicateHandling::Idempotent) => "idempotent",
     };
     html! {
         <g key={n.name.clone()} data-testid={format!("node-{}", n.name)}
@@ -385,7 +386,7 @@ fn broker(
             { text("queue-head num", col(0.0), y0 + 44.0, html! { "DLQ" }) }
             { for queues.iter().enumerate().map(|(k, (kind, q))| {
                 let y = y0 + 44.0 + crate::geometry::QUEUE_ROW_H * (k as f64 + 1.0);
-                let icon = match kind { msgsim::scenario::ChannelKind::Topic => "◎ ", msgsim::scenario::ChannelKind::Queue => "▭ " };
+                let icon = match kind { msgsim::scenario::ChannelKind::Topic => "◎ ", msgsim::scenario::ChannelKind::Queue => "▭ ", msgsim::scenario::ChannelKind::Direct => "→ " };
                 html! {
                     <g key={format!("{k}-{}", q.name)} class="queue-row" data-testid={format!("queue-{}", q.name)}>
                         <title>{ format!("{}: consumer {}, enqueued {}, acked {}, redelivered {}", q.name, q.consumer, q.enqueued, q.acked, q.redelivered) }</title>
