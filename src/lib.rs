@@ -29,6 +29,7 @@ pub mod error;
 pub mod export;
 pub mod message;
 pub mod network;
+pub mod outbox;
 pub mod resilience;
 pub mod rng;
 pub mod scenario;

@@ -19,7 +19,11 @@ use std::collections::{BTreeMap, BTreeSet, BinaryHeap, VecDeque};
 use std::sync::Arc;
 
 mod broker;
+mod db;
 mod network;
+mod ops;
+mod relay;
+mod replica;
 mod service;
 
 /// Bounds on what grows while a run goes on.
@@ -88,6 +92,32 @@ enum Event {
     Fault {
         index: u32,
     },
+    /// A local transaction of `node`'s database reaches its commit.
+    TxDone {
+        node: u32,
+        tx: u64,
+    },
+    /// A relay reads (polls the OUTBOX or the commit log).
+    RelayTick {
+        node: u32,
+        incarnation: u32,
+    },
+    /// A relay's publish was not confirmed in time.
+    RelayTimeout {
+        node: u32,
+        incarnation: u32,
+        msg: MessageId,
+        attempt: u32,
+    },
+    /// A client's poll is due (`poll`) or its request timed out.
+    ClientTimer {
+        node: u32,
+        instance: u32,
+        incarnation: u32,
+        req: u64,
+        attempt: u32,
+        poll: bool,
+    },
 }
 
 #[derive(Clone, Debug)]
@@ -115,6 +145,27 @@ enum Packet {
         tag: u64,
         msg: Arc<Message>,
     },
+    /// Negative publisher confirm.
+    PublishNack {
+        msg: Arc<Message>,
+        attempt: u32,
+    },
+    /// Client -> service request (respond before processing).
+    Request {
+        msg: Arc<Message>,
+        req: u64,
+        attempt: u32,
+        create: bool,
+        resource: Arc<str>,
+    },
+    /// Service -> client answer.
+    Response {
+        msg: Arc<Message>,
+        req: u64,
+        attempt: u32,
+        code: u16,
+        status: Arc<str>,
+    },
 }
 
 impl Packet {
@@ -124,6 +175,9 @@ impl Packet {
             Packet::PublishAck { .. } => PacketKind::PublishAck,
             Packet::Deliver(_) => PacketKind::Deliver,
             Packet::Ack { .. } => PacketKind::Ack,
+            Packet::PublishNack { .. } => PacketKind::PublishNack,
+            Packet::Request { .. } => PacketKind::Request,
+            Packet::Response { .. } => PacketKind::Response,
         }
     }
     fn msg(&self) -> &Arc<Message> {
@@ -132,6 +186,9 @@ impl Packet {
             | Packet::PublishAck { msg, .. }
             | Packet::Ack { msg, .. } => msg,
             Packet::Deliver(d) => &d.msg,
+            Packet::PublishNack { msg, .. }
+            | Packet::Request { msg, .. }
+            | Packet::Response { msg, .. } => msg,
         }
     }
     fn attempt(&self) -> u32 {
@@ -139,6 +196,9 @@ impl Packet {
             Packet::Publish { attempt, .. } | Packet::PublishAck { attempt, .. } => *attempt,
             Packet::Deliver(d) => d.attempt,
             Packet::Ack { .. } => 1,
+            Packet::PublishNack { attempt, .. }
+            | Packet::Request { attempt, .. }
+            | Packet::Response { attempt, .. } => *attempt,
         }
     }
 }
@@ -293,6 +353,8 @@ pub struct Simulation {
     trace: Trace,
     commands: Vec<RecordedCommand>,
     events_processed: u64,
+    /// Databases, relays, replicas, clients and the event ledger (`db.rs`).
+    txm: db::TxSim,
 }
 
 /// A scheduled event, ordered by (time, sequence number): ties at one time run in the order they
@@ -457,7 +519,9 @@ impl Simulation {
             trace: Trace::new(trace),
             commands: Vec::new(),
             events_processed: 0,
+            txm: db::TxSim::default(),
         };
+        sim.txm = db::TxSim::build(&sim.scenario, seed);
         // Check the fault schedule against the topology before anything runs.
         for (i, f) in sim.scenario.faults.iter().enumerate() {
             sim.check_command(&f.command)
@@ -614,6 +678,9 @@ impl Simulation {
                 let kind = match t.packet {
                     Packet::Publish { .. } | Packet::Deliver(_) => msg.kind.as_str(),
                     Packet::PublishAck { .. } | Packet::Ack { .. } => "ack",
+                    Packet::PublishNack { .. } => "ack",
+                    Packet::Request { .. } => msg.kind.as_str(),
+                    Packet::Response { .. } => "reply",
                 };
                 TransitView {
                     id,
@@ -646,6 +713,7 @@ impl Simulation {
             metrics: self.metrics,
             events_processed: self.events_processed,
             idle: self.queue.is_empty(),
+            transactional: self.transactional_view(),
         }
     }
 
@@ -783,6 +851,21 @@ impl Simulation {
             | Command::Restart { node, instance }
             | Command::Pause { node, instance }
             | Command::Resume { node, instance } => self.instance_ref(node, *instance).map(|_| ()),
+            Command::StopRelay { node } => {
+                let n = self
+                    .node_id(node)
+                    .ok_or_else(|| CommandError::UnknownNode(node.clone()))?;
+                if self.nodes[n as usize].kind != NodeKind::Relay {
+                    return Err(CommandError::NotApplicable(format!(
+                        "`{node}` is not a relay"
+                    )));
+                }
+                Ok(())
+            }
+            Command::RejectNextPublish { channel, count } => {
+                self.check_reject(channel, *count).map(|_| ())
+            }
+            Command::ArmCrash { node, instance, .. } => self.check_arm_crash(node, *instance),
         }
     }
 
@@ -881,6 +964,22 @@ impl Simulation {
                 let ep = self.instance_ref(&node, instance)?;
                 self.resume(ep);
             }
+            Command::StopRelay { node } => {
+                let n = self.node_id(&node).ok_or(CommandError::UnknownNode(node))?;
+                self.stop_relay(n);
+            }
+            Command::RejectNextPublish { channel, count } => {
+                let c = self.check_reject(&channel, count)?;
+                self.arm_reject(c, count);
+            }
+            Command::ArmCrash {
+                node,
+                instance,
+                point,
+            } => {
+                let ep = self.instance_ref(&node, instance)?;
+                self.arm_crash(ep, point);
+            }
         }
         Ok(())
     }
@@ -976,6 +1075,10 @@ impl Simulation {
                 // Checked at build time; a failure here would be a bug, and changes nothing.
                 let _ = self.execute(cmd);
             }
+            Event::TxDone { .. }
+            | Event::RelayTick { .. }
+            | Event::RelayTimeout { .. }
+            | Event::ClientTimer { .. } => self.handle_txm(event),
         }
     }
 

@@ -51,6 +51,9 @@ impl Simulation {
                     self.nodes[node as usize].metrics.published += 1;
                     self.publish(ep, channel, msg, 1);
                 }
+                if spec.operation.is_some() {
+                    self.run_operation(ep, w, n);
+                }
             }
         }
         if n < spec.count {
@@ -202,6 +205,9 @@ impl Simulation {
             };
             self.trace.push(self.now, what);
         }
+        if !self.txm_processed(ep, &d.msg, applied) {
+            return; // crashed at a failpoint of a handler's transaction: no ack
+        }
         let broker = Ep {
             node: self.queues[d.queue as usize].broker,
             instance: 0,
@@ -243,6 +249,7 @@ impl Simulation {
                 }
             }
         }
+        self.txm_crashed(ep);
     }
 
     pub(super) fn restart(&mut self, ep: Ep) {
@@ -264,6 +271,7 @@ impl Simulation {
                     self.dispatch(q);
                 }
             }
+            NodeKind::Relay => self.relay_start(ep.node),
         }
     }
 
@@ -287,6 +295,7 @@ impl Simulation {
                     self.dispatch(q);
                 }
             }
+            NodeKind::Relay => self.relay_kick(ep.node),
         }
     }
 }
