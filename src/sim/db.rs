@@ -469,7 +469,8 @@ pub(super) struct ChannelLog {
 pub(super) struct ConsumerOrder {
     pub applied: u64,
     pub reordered: u64,
-    pub last: BTreeMap<Arc<str>, u64>,
+    /// Highest commit LSN applied per (producer, key).
+    pub last: BTreeMap<(u32, Arc<str>), u64>,
     pub recent: VecDeque<AppliedView>,
 }
 

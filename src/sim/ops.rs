@@ -320,11 +320,12 @@ impl Simulation {
             let c = self.txm.consumers.entry(ep.node).or_default();
             c.applied += 1;
             if seq > 0 {
-                let last = c.last.get(&key).copied().unwrap_or(0);
+                let k = (producer, Arc::clone(&key));
+                let last = c.last.get(&k).copied().unwrap_or(0);
                 if seq < last {
                     c.reordered += 1;
                 } else if last > 0 || c.last.len() < txbounds::MAX_KEYS_TRACKED {
-                    c.last.insert(Arc::clone(&key), seq);
+                    c.last.insert(k, seq);
                 }
             }
             if c.recent.len() >= VIEW_APPLIED {
