@@ -799,7 +799,9 @@ pub(crate) fn validate(s: &Scenario) -> Result<(), ScenarioError> {
             .enumerate()
             .filter(|(_, w)| w.from == s.nodes[svc].name)
             .filter_map(|(i, w)| match &w.operation {
-                Some(OperationSpec::Write(wr)) => Some((format!("workloads[{i}]"), wr)),
+                Some(OperationSpec::Write(wr)) => {
+                    Some((format!("workloads[{i}].operation.write"), wr))
+                }
                 _ => None,
             })
             .chain(
