@@ -72,8 +72,9 @@ pub struct DatabaseSpec {
     /// Uniform ± variation of `tx_ms`, ms, drawn per transaction from the database's own stream.
     /// Default 0. Larger than the workload interval, it makes transactions commit out of order.
     pub tx_jitter_ms: u64,
-    /// Probability that a transaction aborts at commit (deadlock, constraint), percent 0–100.
-    /// Default 0. A rolled-back transaction leaves nothing: no row, no log record, no outbox row.
+    /// Probability that a transaction of a workload or a request aborts at commit (deadlock,
+    /// constraint), percent 0–100. Default 0. A rolled-back transaction leaves nothing: no row,
+    /// no log record, no outbox row.
     pub abort_percent: f64,
     /// Rows per table, OUTBOX included. A commit that would exceed it rolls back (`table_full`),
     /// after purging published OUTBOX rows. Default 10 000.
@@ -196,8 +197,10 @@ pub struct HandlerSpec {
     /// Message type handled, e.g. `OrderCreated` or the request type `CreateOrder`.
     pub on: String,
     /// The local transaction it runs. `{key}` is the message's key. For a broker message it
-    /// commits with the processed-messages row when processing ends; for a request it takes the
-    /// database's `tx_ms` and the service answers `202 Accepted` after the commit.
+    /// commits with the processed-messages row when processing ends (so it neither aborts nor
+    /// stops at a failpoint: a crash before that is an ordinary consumer crash, and the delivery
+    /// comes again); for a request it takes the database's `tx_ms` and the service answers
+    /// `202 Accepted` after the commit (a `GET` reads the row whose key is the request's key).
     pub write: WriteSpec,
     /// Requests only: probability that validation with local data fails and the service answers
     /// `400 Bad Request` at once, without a transaction, percent. Default 0.
@@ -370,11 +373,13 @@ pub enum OperationSpec {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum CrashPoint {
-    /// Service: right before a transaction commits (after a publish-then-commit publish): the
-    /// transaction rolls back.
+    /// Service: right before a transaction of a workload or a request commits (after a
+    /// publish-then-commit publish): the transaction rolls back. Relay: right before its
+    /// mark/delete transaction commits.
     BeforeCommit,
-    /// Service: right after a transaction commits, before anything else (a commit-then-publish
-    /// publish, a 202 answer).
+    /// Service: right after a transaction of a workload or a request commits, before anything
+    /// else (a commit-then-publish publish, a 202 answer). Relay: right after its mark/delete
+    /// transaction commits.
     AfterCommit,
     /// Service: right after it sends a dual-write publish. Relay: right after the broker
     /// confirmed the last publish of a batch, before the rows are marked (polling) or the position

@@ -225,19 +225,24 @@ impl Simulation {
             return true;
         };
         let owner = tx.owner;
+        // A broker message's handler commits with the processed-messages row, which the consumer
+        // has already written: no abort, no failpoint may undo one without the other.
+        let with_message = tx.purpose == TxPurpose::Handler && tx.respond.is_none();
+        let fail = |sim: &mut Simulation, point| !with_message && sim.failpoint(owner, point);
         if let Some((Strategy::PublishThenCommit, msg, channel)) = &tx.dual {
             self.publish(owner, *channel, Arc::clone(msg), 1);
-            if self.failpoint(owner, CrashPoint::AfterPublish) {
+            if fail(self, CrashPoint::AfterPublish) {
                 return false;
             }
         }
-        if self.failpoint(owner, CrashPoint::BeforeCommit) {
+        if fail(self, CrashPoint::BeforeCommit) {
             return false;
         }
         let Some(db) = self.txm.dbs[node as usize].as_mut() else {
             return true;
         };
-        if tx.purpose != TxPurpose::Mark && db.rng.chance_percent(db.spec.abort_percent) {
+        let may_abort = tx.purpose == TxPurpose::Write || tx.respond.is_some();
+        if may_abort && db.rng.chance_percent(db.spec.abort_percent) {
             self.tx_rollback(node, id, RollbackReason::Abort);
             return true;
         }
@@ -279,12 +284,12 @@ impl Simulation {
         if let Some((relay, rows, mode)) = &tx.mark {
             self.relay_marked(*relay, rows, *mode);
         }
-        if self.failpoint(owner, CrashPoint::AfterCommit) {
+        if fail(self, CrashPoint::AfterCommit) {
             return false;
         }
         if let Some((Strategy::CommitThenPublish, msg, channel)) = &tx.dual {
             self.publish(owner, *channel, Arc::clone(msg), 1);
-            if self.failpoint(owner, CrashPoint::AfterPublish) {
+            if fail(self, CrashPoint::AfterPublish) {
                 return false;
             }
         }
@@ -300,11 +305,11 @@ impl Simulation {
     }
 
     /// Hook of [`Simulation::process_done`]: a consumer applied (or discarded) a delivery.
-    /// Records the order of tracked events, updates a replica, runs the handlers. Returns false
-    /// if the instance crashed (a failpoint in a handler's transaction).
-    pub(super) fn txm_processed(&mut self, ep: Ep, msg: &Arc<Message>, applied: bool) -> bool {
+    /// Records the order of tracked events, updates a replica, runs the handlers (their
+    /// transactions commit now, with the processed-messages row).
+    pub(super) fn txm_processed(&mut self, ep: Ep, msg: &Arc<Message>, applied: bool) {
         if !applied {
-            return true;
+            return;
         }
         if let Some(rec) = self.txm.ledger.records.get(&msg.id) {
             let (key, row, seq, producer) = (
@@ -352,11 +357,8 @@ impl Simulation {
                 respond: None,
                 immediate: true,
             };
-            if !self.begin_write(ep, &h.write, origin, TxPurpose::Handler) {
-                return false;
-            }
+            self.begin_write(ep, &h.write, origin, TxPurpose::Handler);
         }
-        true
     }
 
     // ----- respond before processing: the service side -----
@@ -412,7 +414,13 @@ impl Simulation {
             return;
         }
         // Idempotent by key: a repeated POST of a committed resource answers its status.
-        if let Some(status) = table_status(self, &h.write.table) {
+        let row_key = expand(&h.write.key, 0, &key, "");
+        let existing = self.txm.dbs[ep.node as usize]
+            .as_ref()
+            .and_then(|db| db.tables.get(h.write.table.as_str()))
+            .and_then(|t| t.by_key.get(row_key.as_str()).and_then(|id| t.rows.get(id)))
+            .map(|row| Arc::clone(&row.status));
+        if let Some(status) = existing {
             self.respond(ep, &r, 202, &status);
             return;
         }
