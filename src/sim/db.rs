@@ -669,7 +669,9 @@ impl Simulation {
         }
         log.recent
             .push_back((self.now, Arc::clone(msg), from.node, attempt));
-        self.txm.ledger.appended(msg.id);
+        if !self.txm.ledger.records.is_empty() {
+            self.txm.ledger.appended(msg.id);
+        }
     }
 
     /// Called by the broker before it accepts a publish: rejects it (nack) if a rejection is

@@ -311,7 +311,12 @@ impl Simulation {
         if !applied {
             return;
         }
-        if let Some(rec) = self.txm.ledger.records.get(&msg.id) {
+        let tracked = if self.txm.ledger.records.is_empty() {
+            None
+        } else {
+            self.txm.ledger.records.get(&msg.id)
+        };
+        if let Some(rec) = tracked {
             let (key, row, seq, producer) = (
                 Arc::clone(&rec.key),
                 rec.row,
@@ -343,6 +348,9 @@ impl Simulation {
                 row,
             });
             self.replica_apply(ep, msg, producer);
+        }
+        if self.txm.handlers_of[ep.node as usize].is_empty() {
+            return;
         }
         let scenario = Arc::clone(&self.scenario);
         let handlers = self.txm.handlers_of[ep.node as usize].clone();
