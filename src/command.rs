@@ -3,6 +3,7 @@
 //! command log.
 
 use crate::network::{Direction, LinkFaults};
+use crate::outbox::CrashPoint;
 use serde::{Deserialize, Serialize};
 
 /// A change applied at the current virtual time. JSON form: `{"op": "partition", "a": "order",
@@ -91,6 +92,37 @@ pub enum Command {
         #[serde(default)]
         instance: u32,
     },
+    /// Stops a message relay gracefully (Kafka Connect task stop): a log-tailing relay saves the
+    /// position of what the broker confirmed, a polling publisher marks (or deletes) the confirmed
+    /// rows of its batch; unconfirmed publishes are abandoned. `restart` starts it again.
+    StopRelay {
+        /// Relay node name.
+        node: String,
+    },
+    /// The broker hosting `channel` rejects the next `count` publishes to it (AMQP `basic.nack`
+    /// publisher confirm): nothing is appended, the producer learns it at once and retries.
+    RejectNextPublish {
+        /// Channel name.
+        channel: String,
+        /// Publishes to reject. Default 1, at most 1 000 armed per channel.
+        #[serde(default = "one")]
+        count: u32,
+    },
+    /// Arms a one-shot failpoint: the instance crashes the next time it reaches `point` (a
+    /// deterministic place between two steps, e.g. between a relay's publish and its mark).
+    ArmCrash {
+        /// Node name (a service with a database, or a relay).
+        node: String,
+        /// Instance index. Default 0.
+        #[serde(default)]
+        instance: u32,
+        /// Where.
+        point: CrashPoint,
+    },
+}
+
+fn one() -> u32 {
+    1
 }
 
 impl Command {
@@ -107,6 +139,9 @@ impl Command {
             Command::Restart { .. } => "restart",
             Command::Pause { .. } => "pause",
             Command::Resume { .. } => "resume",
+            Command::StopRelay { .. } => "stop_relay",
+            Command::RejectNextPublish { .. } => "reject_next_publish",
+            Command::ArmCrash { .. } => "arm_crash",
         }
     }
 
@@ -145,6 +180,15 @@ impl Command {
             | Command::Resume { node, instance } => {
                 format!("{} {node}#{instance}", self.verb())
             }
+            Command::StopRelay { node } => format!("stop_relay {node}"),
+            Command::RejectNextPublish { channel, count } => {
+                format!("reject_next_publish {channel} x{count}")
+            }
+            Command::ArmCrash {
+                node,
+                instance,
+                point,
+            } => format!("arm_crash {node}#{instance} at {}", point.as_str()),
         }
     }
 }

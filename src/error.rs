@@ -68,4 +68,7 @@ pub enum CommandError {
     /// The command log is full (a bound on what a run records); reset the run to go on.
     #[error("the command log is full ({0} commands); reset the run to apply more")]
     LogFull(usize),
+    /// The command does not apply to that target (e.g. `stop_relay` on a service).
+    #[error("{0}")]
+    NotApplicable(String),
 }

@@ -30,6 +30,7 @@ pub mod export;
 pub mod log;
 pub mod message;
 pub mod network;
+pub mod outbox;
 pub mod resilience;
 pub mod rng;
 pub mod scenario;

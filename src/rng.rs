@@ -17,8 +17,12 @@ pub struct SimRng(ChaCha8Rng);
 pub(crate) mod stream {
     pub const WORKLOAD_BASE: u64 = 1 << 32;
     pub const LINK_BASE: u64 = 3 << 32;
+    /// A service database `n` (transaction durations, aborts): `DB_BASE + n`.
+    pub const DB_BASE: u64 = 5 << 32;
+    /// A service's business decisions `n` (rejections, validation): `BUSINESS_BASE + n`.
+    pub const BUSINESS_BASE: u64 = 6 << 32;
     /// Handler failures of the consumers of channel `c` (`failure_percent`): `HANDLER_BASE + c`.
-    pub const HANDLER_BASE: u64 = 5 << 32;
+    pub const HANDLER_BASE: u64 = 7 << 32;
 }
 
 impl SimRng {

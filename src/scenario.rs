@@ -67,6 +67,13 @@ pub struct Scenario {
     /// Faults applied at given virtual times.
     #[serde(default)]
     pub faults: Vec<ScheduledFault>,
+    /// Service databases, message relays, replicas and handlers (transactional messaging).
+    /// Default: none.
+    #[serde(
+        default,
+        skip_serializing_if = "crate::outbox::TransactionalSpec::is_empty"
+    )]
+    pub transactional: crate::outbox::TransactionalSpec,
 }
 
 fn default_seed() -> u64 {
@@ -81,6 +88,9 @@ pub enum NodeKind {
     Service,
     /// A message broker hosting topics and queues.
     Broker,
+    /// A message relay (Eventuate Tram CDC, Debezium): publishes the OUTBOX of one service to the
+    /// broker. Configured in `transactional.relays`; one instance.
+    Relay,
 }
 
 /// How a receiving service handles a message it has already processed.
@@ -250,6 +260,10 @@ pub struct WorkloadSpec {
     /// Messages sent at each tick (one per entry). `{n}` in `key` or string payload values is
     /// replaced by the tick number, starting at 1.
     pub messages: Vec<MessageTemplate>,
+    /// Instead of `messages` (then `[]`): a business change in a local transaction, a replica
+    /// query or a client request, per tick. Default none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub operation: Option<crate::outbox::OperationSpec>,
 }
 
 /// One message a workload sends per tick.
@@ -574,6 +588,7 @@ impl Scenario {
             });
         }
         self.validate_messaging()?;
+        crate::outbox::spec::validate(self)?;
         Ok(())
     }
 }

@@ -46,6 +46,30 @@ pub const BUILTIN: &[(&str, &str)] = &[
         "duplicate-handling",
         include_str!("../www/scenarios/duplicate-handling.json"),
     ),
+    (
+        "outbox-polling",
+        include_str!("../www/scenarios/outbox-polling.json"),
+    ),
+    (
+        "outbox-log-tailing",
+        include_str!("../www/scenarios/outbox-log-tailing.json"),
+    ),
+    (
+        "dual-write",
+        include_str!("../www/scenarios/dual-write.json"),
+    ),
+    (
+        "outbox-ordering",
+        include_str!("../www/scenarios/outbox-ordering.json"),
+    ),
+    (
+        "data-replication",
+        include_str!("../www/scenarios/data-replication.json"),
+    ),
+    (
+        "respond-before-processing",
+        include_str!("../www/scenarios/respond-before-processing.json"),
+    ),
 ];
 
 /// The JSON of the built-in scenario `name`, if there is one.

@@ -336,6 +336,9 @@ pub struct Snapshot {
     pub events_processed: u64,
     /// True when nothing more is scheduled: the run is over unless a command changes that.
     pub idle: bool,
+    /// Databases, OUTBOX tables, commit logs, relays, dual-write vs outbox accounting, channel
+    /// append logs, replicas and client request timelines ([`crate::outbox`]).
+    pub transactional: crate::outbox::TransactionalView,
 }
 
 /// Rows of a processed-messages (or idempotent state) table shown in a [`NodeView`].

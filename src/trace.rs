@@ -7,6 +7,8 @@
 
 use crate::message::MessageId;
 use crate::network::DropReason;
+use crate::outbox::view::{RelayFailure, RollbackReason};
+use crate::outbox::CrashPoint;
 use crate::time::SimTime;
 use serde::Serialize;
 use std::collections::VecDeque;
@@ -48,6 +50,12 @@ pub enum PacketKind {
     Deliver,
     /// Consumer -> broker: delivery acknowledged.
     Ack,
+    /// Broker -> producer: publish rejected (negative publisher confirm, AMQP `basic.nack`).
+    PublishNack,
+    /// Client -> service: a request (`POST` or `GET`).
+    Request,
+    /// Service -> client: the answer to a request.
+    Response,
     /// Consumer -> broker: delivery rejected (AMQP `basic.nack`), with or without requeue.
     Nack,
     /// Sender -> receiver, brokerless: a message sent straight to a service instance.
@@ -58,6 +66,9 @@ impl PacketKind {
     /// Lowercase name.
     pub fn as_str(self) -> &'static str {
         match self {
+            PacketKind::PublishNack => "publish_nack",
+            PacketKind::Request => "request",
+            PacketKind::Response => "response",
             PacketKind::Publish => "publish",
             PacketKind::PublishAck => "publish_ack",
             PacketKind::Deliver => "deliver",
@@ -390,6 +401,131 @@ pub enum TraceKind {
         /// False when the key already had this state: no new effect.
         changed: bool,
     },
+    /// A local transaction began (its rows are written, not yet visible).
+    TxBegin {
+        /// The instance running it (service or relay).
+        at: Endpoint,
+        /// Transaction id.
+        tx: u64,
+        /// Business table written (`outbox` for a relay's mark).
+        table: Arc<str>,
+        /// Key of the row written.
+        key: Arc<str>,
+        /// Id of the OUTBOX row inserted, if any.
+        outbox_row: Option<u64>,
+    },
+    /// A local transaction committed: its rows are visible and in the commit log.
+    TxCommit {
+        /// The instance.
+        at: Endpoint,
+        /// Transaction id.
+        tx: u64,
+        /// LSN of its last commit log record.
+        lsn: u64,
+        /// Id of the OUTBOX row it inserted, if any.
+        outbox_row: Option<u64>,
+        /// The message of that row (or of a dual write), if any.
+        msg: Option<MessageId>,
+    },
+    /// A local transaction rolled back: it leaves nothing.
+    TxRollback {
+        /// The instance.
+        at: Endpoint,
+        /// Transaction id.
+        tx: u64,
+        /// Why.
+        reason: RollbackReason,
+    },
+    /// A relay read records: OUTBOX rows (polling) or commit log records (log tailing).
+    RelayRead {
+        /// The relay.
+        at: Endpoint,
+        /// Records read.
+        records: u32,
+        /// Log tailing: the position it read after. `None` for a poll.
+        after_lsn: Option<u64>,
+    },
+    /// A polling publisher marked (or deleted) the rows of its batch.
+    RelayMark {
+        /// The relay.
+        at: Endpoint,
+        /// Rows.
+        rows: u32,
+        /// Deleted rather than marked.
+        deleted: bool,
+    },
+    /// A log-tailing relay saved its position (offset commit).
+    RelaySave {
+        /// The relay.
+        at: Endpoint,
+        /// Saved LSN.
+        position: u64,
+    },
+    /// A relay's publish failed; it goes back to that record and publishes from there again.
+    RelayRewind {
+        /// The relay.
+        at: Endpoint,
+        /// The failed record's message.
+        msg: MessageId,
+        /// Why it failed.
+        reason: RelayFailure,
+        /// Records to publish again from there (the failed one included).
+        republish: u32,
+    },
+    /// A relay stopped gracefully.
+    RelayStop {
+        /// The relay.
+        at: Endpoint,
+        /// Its saved position (log tailing; 0 for polling).
+        position: u64,
+    },
+    /// The broker rejected a publish (`reject_next_publish`).
+    PublishRejected {
+        /// Channel.
+        channel: Arc<str>,
+        /// Message.
+        msg: MessageId,
+    },
+    /// An armed failpoint crashed an instance.
+    FailpointCrash {
+        /// The instance.
+        at: Endpoint,
+        /// Where.
+        point: CrashPoint,
+    },
+    /// A replica handled an event of its source.
+    ReplicaApply {
+        /// The service keeping the replica.
+        at: Endpoint,
+        /// Row key.
+        key: Arc<str>,
+        /// Source commit LSN of the event (0 if not committed).
+        version: u64,
+        /// Applied time − source commit time, µs (0 if not committed).
+        lag_us: u64,
+        /// False when the row already had a newer version (ignored).
+        applied: bool,
+    },
+    /// A query served from a replica.
+    ReplicaQuery {
+        /// The service.
+        at: Endpoint,
+        /// Key looked up.
+        key: Arc<str>,
+        /// Found.
+        hit: bool,
+        /// No instance of the source service was up.
+        source_down: bool,
+    },
+    /// A client's view of a request's status changed.
+    ClientStatus {
+        /// The client instance.
+        at: Endpoint,
+        /// Request key.
+        key: Arc<str>,
+        /// New status.
+        status: Arc<str>,
+    },
 }
 
 /// Why a requester discarded a reply.
@@ -528,6 +664,99 @@ impl fmt::Display for TraceEvent {
             }
             TraceKind::Skipped { node } => {
                 write!(f, "{node} workload skipped: no running instance")
+            }
+            TraceKind::TxBegin {
+                at,
+                tx,
+                table,
+                key,
+                outbox_row,
+            } => {
+                write!(f, "{at} begin tx{tx} {table} {key}")?;
+                match outbox_row {
+                    Some(r) => write!(f, " + outbox row {r}"),
+                    None => Ok(()),
+                }
+            }
+            TraceKind::TxCommit {
+                at,
+                tx,
+                lsn,
+                outbox_row,
+                msg,
+            } => {
+                write!(f, "{at} commit tx{tx} lsn={lsn}")?;
+                if let Some(r) = outbox_row {
+                    write!(f, " outbox row {r}")?;
+                }
+                match msg {
+                    Some(m) => write!(f, " {m}"),
+                    None => Ok(()),
+                }
+            }
+            TraceKind::TxRollback { at, tx, reason } => {
+                write!(f, "{at} rollback tx{tx} ({})", reason.as_str())
+            }
+            TraceKind::RelayRead {
+                at,
+                records,
+                after_lsn,
+            } => match after_lsn {
+                Some(p) => write!(f, "{at} read {records} records from the log after lsn={p}"),
+                None => write!(f, "{at} poll outbox: {records} rows"),
+            },
+            TraceKind::RelayMark { at, rows, deleted } => write!(
+                f,
+                "{at} {} {rows} rows",
+                if *deleted { "delete" } else { "mark published" }
+            ),
+            TraceKind::RelaySave { at, position } => {
+                write!(f, "{at} save position lsn={position}")
+            }
+            TraceKind::RelayRewind {
+                at,
+                msg,
+                reason,
+                republish,
+            } => write!(
+                f,
+                "{at} {msg} {}: go back, publish {republish} again",
+                reason.as_str()
+            ),
+            TraceKind::RelayStop { at, position } => {
+                write!(f, "{at} stop gracefully, position lsn={position}")
+            }
+            TraceKind::PublishRejected { channel, msg } => {
+                write!(f, "{channel} reject publish {msg}")
+            }
+            TraceKind::FailpointCrash { at, point } => {
+                write!(f, "{at} crash at failpoint {}", point.as_str())
+            }
+            TraceKind::ReplicaApply {
+                at,
+                key,
+                version,
+                lag_us,
+                applied,
+            } => write!(
+                f,
+                "{at} replica {key} v{version} lag={}{}",
+                SimTime(*lag_us),
+                if *applied { "" } else { " stale, ignored" }
+            ),
+            TraceKind::ReplicaQuery {
+                at,
+                key,
+                hit,
+                source_down,
+            } => write!(
+                f,
+                "{at} query replica {key}: {}{}",
+                if *hit { "hit" } else { "miss" },
+                if *source_down { " (source down)" } else { "" }
+            ),
+            TraceKind::ClientStatus { at, key, status } => {
+                write!(f, "{at} {key} status {status}")
             }
             TraceKind::Command { command } => write!(f, "command {command}"),
             TraceKind::RequestSent {

@@ -373,22 +373,24 @@ fn the_dead_letter_queue_scenario() {
             .collect::<Vec<_>>()
     };
     use DeadLetterReason::*;
-    assert_eq!(reasons(0), [(37, 3, DeliveryLimit), (49, 3, DeliveryLimit)]);
+    assert_eq!(reasons(0), [(15, 3, DeliveryLimit)]);
     assert_eq!(
         reasons(1),
         [
-            (10, 1, Rejected),
-            (46, 1, Rejected),
-            (50, 1, Rejected),
-            (70, 1, Rejected),
-            (72, 1, Rejected),
-            (76, 1, Rejected)
+            (16, 1, Rejected),
+            (22, 1, Rejected),
+            (28, 1, Rejected),
+            (38, 1, Rejected),
+            (40, 1, Rejected),
+            (58, 1, Rejected),
+            (64, 1, Rejected),
+            (72, 1, Rejected)
         ]
     );
-    assert_eq!(effects(&s, "payment"), (38, 38));
-    assert_eq!(effects(&s, "billing"), (34, 34));
+    assert_eq!(effects(&s, "payment"), (39, 39));
+    assert_eq!(effects(&s, "billing"), (32, 32));
     let m = *s.metrics();
-    assert_eq!((m.handler_failures, m.nacked, m.redelivered), (22, 22, 14));
+    assert_eq!((m.handler_failures, m.nacked, m.redelivered), (31, 31, 22));
 }
 
 #[test]

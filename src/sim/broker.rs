@@ -14,10 +14,14 @@ impl Simulation {
                 msg,
                 attempt,
             } => {
+                if self.reject_publish(channel, &msg, t.to, t.from, attempt) {
+                    return;
+                }
                 if self.broker_duplicate(channel, &msg) {
                     self.send(t.to, t.from, Packet::PublishAck { msg, attempt });
                     return;
                 }
+                self.channel_appended(channel, &msg, t.from, attempt);
                 let max = self.scenario.policies.max_queue_length as usize;
                 let queues = self.channel_queues[channel as usize].clone();
                 for &q in &queues {
@@ -49,7 +53,11 @@ impl Simulation {
                     self.dispatch(q);
                 }
             }
-            Packet::PublishAck { msg, .. } => {
+            Packet::PublishAck { msg, attempt } => {
+                if self.nodes[t.to.node as usize].kind == NodeKind::Relay {
+                    self.relay_confirmed(t.to.node, msg.id, attempt);
+                    return;
+                }
                 if self.inst_mut(t.to).pending.remove(&msg.id).is_some() {
                     self.nodes[t.to.node as usize].metrics.confirmed += 1;
                 }
@@ -96,6 +104,21 @@ impl Simulation {
                 requeue,
             } => self.receive_nack(queue, tag, msg, requeue),
             Packet::Direct { channel, msg } => self.receive_direct(t.to, channel, msg),
+            Packet::PublishNack { msg, attempt } => self.publish_nacked(t.to, msg, attempt),
+            Packet::Request {
+                msg,
+                req,
+                attempt,
+                create,
+                resource,
+            } => self.handle_request(t.to, t.from, msg, req, attempt, create, resource),
+            Packet::Response {
+                req,
+                attempt,
+                code,
+                status,
+                ..
+            } => self.handle_response(t.to, req, attempt, code, status),
         }
     }
 

@@ -187,6 +187,8 @@ impl Simulation {
                     self.trace.push(self.now, what);
                 }
             }
+            // A relay's state is its own (src/sim/relay.rs).
+            NodeKind::Relay => {}
             NodeKind::Broker => {
                 let now = self.now;
                 let ns = &mut self.messaging.nodes[ep.node as usize];

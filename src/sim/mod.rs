@@ -21,7 +21,11 @@ use std::collections::{BTreeMap, BTreeSet, BinaryHeap, VecDeque};
 use std::sync::Arc;
 
 mod broker;
+mod db;
 mod network;
+mod ops;
+mod relay;
+mod replica;
 mod service;
 
 mod broker_props;
@@ -120,6 +124,32 @@ enum Event {
         node: u32,
         incarnation: u32,
     },
+    /// A local transaction of `node`'s database reaches its commit.
+    TxDone {
+        node: u32,
+        tx: u64,
+    },
+    /// A relay reads (polls the OUTBOX or the commit log).
+    RelayTick {
+        node: u32,
+        incarnation: u32,
+    },
+    /// A relay's publish was not confirmed in time.
+    RelayTimeout {
+        node: u32,
+        incarnation: u32,
+        msg: MessageId,
+        attempt: u32,
+    },
+    /// A client's poll is due (`poll`) or its request timed out.
+    ClientTimer {
+        node: u32,
+        instance: u32,
+        incarnation: u32,
+        req: u64,
+        attempt: u32,
+        poll: bool,
+    },
 }
 
 #[derive(Clone, Debug)]
@@ -157,6 +187,27 @@ enum Packet {
         channel: u32,
         msg: Arc<Message>,
     },
+    /// Negative publisher confirm.
+    PublishNack {
+        msg: Arc<Message>,
+        attempt: u32,
+    },
+    /// Client -> service request (respond before processing).
+    Request {
+        msg: Arc<Message>,
+        req: u64,
+        attempt: u32,
+        create: bool,
+        resource: Arc<str>,
+    },
+    /// Service -> client answer.
+    Response {
+        msg: Arc<Message>,
+        req: u64,
+        attempt: u32,
+        code: u16,
+        status: Arc<str>,
+    },
 }
 
 impl Packet {
@@ -168,6 +219,9 @@ impl Packet {
             Packet::Ack { .. } => PacketKind::Ack,
             Packet::Nack { .. } => PacketKind::Nack,
             Packet::Direct { .. } => PacketKind::Direct,
+            Packet::PublishNack { .. } => PacketKind::PublishNack,
+            Packet::Request { .. } => PacketKind::Request,
+            Packet::Response { .. } => PacketKind::Response,
         }
     }
     fn msg(&self) -> &Arc<Message> {
@@ -177,6 +231,9 @@ impl Packet {
             | Packet::Ack { msg, .. } => msg,
             Packet::Deliver(d) => &d.msg,
             Packet::Nack { msg, .. } | Packet::Direct { msg, .. } => msg,
+            Packet::PublishNack { msg, .. }
+            | Packet::Request { msg, .. }
+            | Packet::Response { msg, .. } => msg,
         }
     }
     fn attempt(&self) -> u32 {
@@ -185,6 +242,9 @@ impl Packet {
             Packet::Deliver(d) => d.attempt,
             Packet::Ack { .. } => 1,
             Packet::Nack { .. } | Packet::Direct { .. } => 1,
+            Packet::PublishNack { attempt, .. }
+            | Packet::Request { attempt, .. }
+            | Packet::Response { attempt, .. } => *attempt,
         }
     }
 }
@@ -340,6 +400,8 @@ pub struct Simulation {
     commands: Vec<RecordedCommand>,
     events_processed: u64,
     messaging: Messaging,
+    /// Databases, relays, replicas, clients and the event ledger (`db.rs`).
+    txm: db::TxSim,
 }
 
 /// A scheduled event, ordered by (time, sequence number): ties at one time run in the order they
@@ -512,7 +574,9 @@ impl Simulation {
             commands: Vec::new(),
             events_processed: 0,
             messaging,
+            txm: db::TxSim::default(),
         };
+        sim.txm = db::TxSim::build(&sim.scenario, seed);
         // Check the fault schedule against the topology before anything runs.
         for (i, f) in sim.scenario.faults.iter().enumerate() {
             sim.check_command(&f.command)
@@ -685,6 +749,9 @@ impl Simulation {
                     Packet::PublishAck { .. } | Packet::Ack { .. } => "ack",
                     Packet::Direct { .. } => msg.kind.as_str(),
                     Packet::Nack { .. } => "nack",
+                    Packet::PublishNack { .. } => "ack",
+                    Packet::Request { .. } => msg.kind.as_str(),
+                    Packet::Response { .. } => "reply",
                 };
                 TransitView {
                     id,
@@ -717,6 +784,7 @@ impl Simulation {
             metrics: self.metrics,
             events_processed: self.events_processed,
             idle: self.queue.is_empty(),
+            transactional: self.transactional_view(),
         };
         self.fill_messaging_views(&mut snapshot);
         snapshot
@@ -856,6 +924,21 @@ impl Simulation {
             | Command::Restart { node, instance }
             | Command::Pause { node, instance }
             | Command::Resume { node, instance } => self.instance_ref(node, *instance).map(|_| ()),
+            Command::StopRelay { node } => {
+                let n = self
+                    .node_id(node)
+                    .ok_or_else(|| CommandError::UnknownNode(node.clone()))?;
+                if self.nodes[n as usize].kind != NodeKind::Relay {
+                    return Err(CommandError::NotApplicable(format!(
+                        "`{node}` is not a relay"
+                    )));
+                }
+                Ok(())
+            }
+            Command::RejectNextPublish { channel, count } => {
+                self.check_reject(channel, *count).map(|_| ())
+            }
+            Command::ArmCrash { node, instance, .. } => self.check_arm_crash(node, *instance),
         }
     }
 
@@ -953,6 +1036,22 @@ impl Simulation {
             Command::Resume { node, instance } => {
                 let ep = self.instance_ref(&node, instance)?;
                 self.resume(ep);
+            }
+            Command::StopRelay { node } => {
+                let n = self.node_id(&node).ok_or(CommandError::UnknownNode(node))?;
+                self.stop_relay(n);
+            }
+            Command::RejectNextPublish { channel, count } => {
+                let c = self.check_reject(&channel, count)?;
+                self.arm_reject(c, count);
+            }
+            Command::ArmCrash {
+                node,
+                instance,
+                point,
+            } => {
+                let ep = self.instance_ref(&node, instance)?;
+                self.arm_crash(ep, point);
             }
         }
         Ok(())
@@ -1078,6 +1177,10 @@ impl Simulation {
                 }
                 self.broker_work(node);
             }
+            Event::TxDone { .. }
+            | Event::RelayTick { .. }
+            | Event::RelayTimeout { .. }
+            | Event::ClientTimer { .. } => self.handle_txm(event),
         }
     }
 

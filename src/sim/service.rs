@@ -52,6 +52,9 @@ impl Simulation {
                     self.register_request(ep, channel, t, &msg);
                     self.publish(ep, channel, msg, 1);
                 }
+                if spec.operation.is_some() {
+                    self.run_operation(ep, w, n);
+                }
             }
         }
         if n < spec.count {
@@ -212,6 +215,7 @@ impl Simulation {
             };
             self.trace.push(self.now, what);
         }
+        self.txm_processed(ep, &d.msg, applied);
         self.send_reply(ep, &d.msg);
         if d.queue == direct::DIRECT_QUEUE {
             self.try_start(ep); // brokerless: nothing to ack
@@ -259,6 +263,7 @@ impl Simulation {
                 }
             }
         }
+        self.txm_crashed(ep);
     }
 
     pub(super) fn restart(&mut self, ep: Ep) {
@@ -280,6 +285,7 @@ impl Simulation {
                     self.dispatch(q);
                 }
             }
+            NodeKind::Relay => self.relay_start(ep.node),
         }
     }
 
@@ -303,6 +309,7 @@ impl Simulation {
                     self.dispatch(q);
                 }
             }
+            NodeKind::Relay => self.relay_kick(ep.node),
         }
     }
 }

@@ -118,6 +118,9 @@ fn what_of(packet: PacketKind, from: &Endpoint, to: &Endpoint, msg: MessageId) -
         PacketKind::Deliver => format!("{msg}"),
         PacketKind::Ack => format!("{from}'s ack of {msg}"),
         PacketKind::Nack => format!("{from}'s nack of {msg}"),
+        PacketKind::PublishNack => format!("the rejection of {msg} from {from} to {to}"),
+        PacketKind::Request => format!("{from}'s request {msg}"),
+        PacketKind::Response => format!("the response to {msg} from {from}"),
         PacketKind::Direct => format!("{from}'s direct message {msg}"),
     }
 }

@@ -443,7 +443,8 @@ pub fn topology(props: &TopologyProps) -> Html {
         let b = layout.boxes.get(i)?;
         let selected = props.selection == Some(Selection::Node(i));
         Some(match n.kind {
-            NodeKind::Service => service(i, n, b, selected, props),
+            // A message relay is drawn as a service box (its one instance, its counters).
+            NodeKind::Service | NodeKind::Relay => service(i, n, b, selected, props),
             NodeKind::Broker => broker(i, n, b, selected, snap, props),
         })
     });
