@@ -68,4 +68,7 @@ pub enum CommandError {
     /// The command log is full (a bound on what a run records); reset the run to go on.
     #[error("the command log is full ({0} commands); reset the run to apply more")]
     LogFull(usize),
+    /// The command does not fit the scenario or the current state (what and why).
+    #[error("{0}")]
+    Invalid(String),
 }

@@ -35,6 +35,7 @@ pub mod scenario;
 pub mod scenarios;
 pub mod sim;
 pub mod snapshot;
+pub mod sync;
 pub mod time;
 pub mod timeline;
 pub mod trace;

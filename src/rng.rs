@@ -16,6 +16,20 @@ pub struct SimRng(ChaCha8Rng);
 pub(crate) mod stream {
     pub const WORKLOAD_BASE: u64 = 1 << 32;
     pub const LINK_BASE: u64 = 3 << 32;
+    /// Server behaviour of node `n` (error, slow and service-time draws): `SERVER_BASE + n`.
+    pub const SERVER_BASE: u64 = 5 << 32;
+    /// Client retry jitter of proxy (dependency `d`, client instance `i`):
+    /// `PROXY_RETRY_BASE + 64 * d + i`.
+    pub const PROXY_RETRY_BASE: u64 = 6 << 32;
+    /// Load balancing of proxy (dependency `d`, client instance `i`):
+    /// `PROXY_LB_BASE + 64 * d + i`.
+    pub const PROXY_LB_BASE: u64 = 7 << 32;
+    /// Tick jitter of call workload `w`: `CALL_WORKLOAD_BASE + w`.
+    pub const CALL_WORKLOAD_BASE: u64 = 8 << 32;
+    /// Application-retry jitter of call workload `w`: `APP_RETRY_BASE + w`.
+    pub const APP_RETRY_BASE: u64 = 9 << 32;
+    /// Load balancing of router node `n`: `ROUTER_BASE + n`.
+    pub const ROUTER_BASE: u64 = 10 << 32;
 }
 
 impl SimRng {

@@ -3,6 +3,7 @@
 use crate::message::MessageId;
 use crate::network::{DropReason, LinkFaults};
 use crate::scenario::{ChannelKind, DuplicateHandling, NodeKind};
+use crate::sync::{CallView, HttpView, ProxyView, RegistryView, RouterView, ServerMetrics};
 use crate::time::SimTime;
 use crate::trace::PacketKind;
 use serde::Serialize;
@@ -37,6 +38,16 @@ pub struct Metrics {
     pub publish_failed: u64,
     /// Messages moved to a dead-letter queue.
     pub dead_lettered: u64,
+    /// Synchronous logical calls started (all client proxies).
+    pub calls: u64,
+    /// Logical calls that ended with a real 1xx–3xx response.
+    pub calls_ok: u64,
+    /// Logical calls that ended failed.
+    pub calls_failed: u64,
+    /// Logical calls answered by a fallback.
+    pub fallbacks: u64,
+    /// HTTP requests sent by client proxies (upstream requests; a router's forwards excluded).
+    pub http_requests: u64,
 }
 
 /// Per-service counters.
@@ -79,6 +90,10 @@ pub struct NodeView {
     pub instances: Vec<InstanceView>,
     /// Counters.
     pub metrics: NodeMetrics,
+    /// REST maturity level of its API (0–3), if it has one.
+    pub api_level: Option<u8>,
+    /// RPI server adapter counters, if it has an API.
+    pub server: Option<ServerMetrics>,
 }
 
 /// Instance status.
@@ -106,6 +121,12 @@ pub struct InstanceView {
     pub busy: bool,
     /// Publishes awaiting a broker confirm.
     pub pending_publishes: u32,
+    /// RPI server adapter: requests being handled (workers busy).
+    pub workers_busy: u32,
+    /// RPI server adapter: requests waiting for a worker.
+    pub request_queue: u32,
+    /// Logical calls this instance's business logic is blocked on.
+    pub blocked_calls: u32,
 }
 
 /// Counters of one link direction.
@@ -184,7 +205,8 @@ pub struct TransitView {
     /// Packet kind.
     pub packet: PacketKind,
     /// `command`, `event`, `document`, `reply` for publishes and deliveries; `ack` for acks and
-    /// publisher confirms.
+    /// publisher confirms; `request`, `response`, `reset` for HTTP; `registry` for register,
+    /// deregister and lookup packets; `health` for probes.
     pub kind: &'static str,
     /// Message type (`OrderCreated`); for acks the acked message's type.
     pub label: String,
@@ -210,6 +232,8 @@ pub struct TransitView {
     pub dropping: Option<DropReason>,
     /// Held on the link.
     pub held: bool,
+    /// HTTP request line or status and body, for HTTP packets.
+    pub http: Option<HttpView>,
 }
 
 impl TransitView {
@@ -252,4 +276,13 @@ pub struct Snapshot {
     pub events_processed: u64,
     /// True when nothing more is scheduled: the run is over unless a command changes that.
     pub idle: bool,
+    /// Client proxies (one per client instance and called service): policies, breaker state
+    /// and transition timeline, discovery cache, counters.
+    pub proxies: Vec<ProxyView>,
+    /// Logical calls in progress (blocked callers), oldest first, at most 500.
+    pub calls: Vec<CallView>,
+    /// Service registries and their entries.
+    pub registries: Vec<RegistryView>,
+    /// Routers (platform-level discovery).
+    pub routers: Vec<RouterView>,
 }

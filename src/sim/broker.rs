@@ -82,6 +82,7 @@ impl Simulation {
                     self.dispatch(queue);
                 }
             }
+            Packet::Sync(p) => self.sync_receive(t.from, t.to, p),
         }
     }
 

@@ -19,7 +19,10 @@ use std::collections::{BTreeMap, BTreeSet, BinaryHeap, VecDeque};
 use std::sync::Arc;
 
 mod broker;
+mod discovery;
 mod network;
+mod rest;
+mod rpc;
 mod service;
 
 /// Bounds on what grows while a run goes on.
@@ -88,6 +91,7 @@ enum Event {
     Fault {
         index: u32,
     },
+    Sync(rpc::SyncEvent),
 }
 
 #[derive(Clone, Debug)]
@@ -115,6 +119,7 @@ enum Packet {
         tag: u64,
         msg: Arc<Message>,
     },
+    Sync(rpc::SyncPacket),
 }
 
 impl Packet {
@@ -124,6 +129,7 @@ impl Packet {
             Packet::PublishAck { .. } => PacketKind::PublishAck,
             Packet::Deliver(_) => PacketKind::Deliver,
             Packet::Ack { .. } => PacketKind::Ack,
+            Packet::Sync(p) => p.kind(),
         }
     }
     fn msg(&self) -> &Arc<Message> {
@@ -132,6 +138,7 @@ impl Packet {
             | Packet::PublishAck { msg, .. }
             | Packet::Ack { msg, .. } => msg,
             Packet::Deliver(d) => &d.msg,
+            Packet::Sync(p) => p.msg(),
         }
     }
     fn attempt(&self) -> u32 {
@@ -139,6 +146,7 @@ impl Packet {
             Packet::Publish { attempt, .. } | Packet::PublishAck { attempt, .. } => *attempt,
             Packet::Deliver(d) => d.attempt,
             Packet::Ack { .. } => 1,
+            Packet::Sync(p) => p.attempt(),
         }
     }
 }
@@ -293,6 +301,7 @@ pub struct Simulation {
     trace: Trace,
     commands: Vec<RecordedCommand>,
     events_processed: u64,
+    sync: rpc::SyncState,
 }
 
 /// A scheduled event, ordered by (time, sequence number): ties at one time run in the order they
@@ -457,6 +466,7 @@ impl Simulation {
             trace: Trace::new(trace),
             commands: Vec::new(),
             events_processed: 0,
+            sync: rpc::SyncState::default(),
         };
         // Check the fault schedule against the topology before anything runs.
         for (i, f) in sim.scenario.faults.iter().enumerate() {
@@ -481,6 +491,7 @@ impl Simulation {
         for (i, f) in scenario.faults.iter().enumerate() {
             sim.schedule(SimTime::from_ms(f.at_ms), Event::Fault { index: i as u32 });
         }
+        sim.sync_init();
         Ok(sim)
     }
 
@@ -540,6 +551,7 @@ impl Simulation {
     /// The state now, as plain data.
     pub fn snapshot(&self) -> Snapshot {
         let name = |i: u32| self.nodes[i as usize].name.to_string();
+        let node_index = |n: &Node| self.node_id(&n.name).unwrap_or(0);
         let nodes = self
             .nodes
             .iter()
@@ -554,15 +566,28 @@ impl Simulation {
                     .instances
                     .iter()
                     .enumerate()
-                    .map(|(i, inst)| InstanceView {
-                        index: i as u32,
-                        status: inst.status(),
-                        inbox: inst.inbox.len() as u32,
-                        busy: inst.busy.is_some(),
-                        pending_publishes: inst.pending.len() as u32,
+                    .map(|(i, inst)| {
+                        let (workers_busy, request_queue, blocked_calls) =
+                            self.sync_instance_counts(node_index(n), i as u32);
+                        InstanceView {
+                            index: i as u32,
+                            status: inst.status(),
+                            inbox: inst.inbox.len() as u32,
+                            busy: inst.busy.is_some(),
+                            pending_publishes: inst.pending.len() as u32,
+                            workers_busy,
+                            request_queue,
+                            blocked_calls,
+                        }
                     })
                     .collect(),
                 metrics: n.metrics,
+                api_level: self.scenario.api_of(&spec.name).map(|a| a.level),
+                server: self
+                    .scenario
+                    .api_of(&spec.name)
+                    .and_then(|_| self.sync.servers.get(node_index(n) as usize))
+                    .map(|s| s.metrics),
             })
             .collect();
         let links = self
@@ -614,6 +639,7 @@ impl Simulation {
                 let kind = match t.packet {
                     Packet::Publish { .. } | Packet::Deliver(_) => msg.kind.as_str(),
                     Packet::PublishAck { .. } | Packet::Ack { .. } => "ack",
+                    Packet::Sync(ref p) => p.kind_str(),
                 };
                 TransitView {
                     id,
@@ -632,6 +658,10 @@ impl Simulation {
                     duplicate: t.duplicate,
                     dropping: t.fate,
                     held: t.held,
+                    http: match &t.packet {
+                        Packet::Sync(p) => p.http_view(),
+                        _ => None,
+                    },
                 }
             })
             .collect();
@@ -646,6 +676,10 @@ impl Simulation {
             metrics: self.metrics,
             events_processed: self.events_processed,
             idle: self.queue.is_empty(),
+            proxies: self.sync_proxy_views(),
+            calls: self.sync_call_views(),
+            registries: self.sync_registry_views(),
+            routers: self.sync_router_views(),
         }
     }
 
@@ -783,6 +817,9 @@ impl Simulation {
             | Command::Restart { node, instance }
             | Command::Pause { node, instance }
             | Command::Resume { node, instance } => self.instance_ref(node, *instance).map(|_| ()),
+            Command::SetEndpoint { .. } | Command::SetBreaker { .. } => {
+                self.sync_check_command(cmd)
+            }
         }
     }
 
@@ -881,6 +918,9 @@ impl Simulation {
                 let ep = self.instance_ref(&node, instance)?;
                 self.resume(ep);
             }
+            cmd @ (Command::SetEndpoint { .. } | Command::SetBreaker { .. }) => {
+                self.sync_execute(cmd)?;
+            }
         }
         Ok(())
     }
@@ -900,7 +940,7 @@ impl Simulation {
         Endpoint {
             node: Arc::clone(&n.name),
             instance: ep.instance,
-            broker: n.kind == NodeKind::Broker,
+            broker: n.kind != NodeKind::Service,
         }
     }
 
@@ -976,6 +1016,7 @@ impl Simulation {
                 // Checked at build time; a failure here would be a bug, and changes nothing.
                 let _ = self.execute(cmd);
             }
+            Event::Sync(e) => self.sync_event(e),
         }
     }
 

@@ -243,6 +243,7 @@ impl Simulation {
                 }
             }
         }
+        self.sync_on_crash(ep);
     }
 
     pub(super) fn restart(&mut self, ep: Ep) {
@@ -264,7 +265,9 @@ impl Simulation {
                     self.dispatch(q);
                 }
             }
+            NodeKind::Registry | NodeKind::Router | NodeKind::Registrar => {}
         }
+        self.sync_on_restart(ep);
     }
 
     pub(super) fn resume(&mut self, ep: Ep) {
@@ -287,6 +290,7 @@ impl Simulation {
                     self.dispatch(q);
                 }
             }
+            NodeKind::Registry | NodeKind::Router | NodeKind::Registrar => {}
         }
     }
 }
