@@ -551,12 +551,12 @@ impl Simulation {
     /// The state now, as plain data.
     pub fn snapshot(&self) -> Snapshot {
         let name = |i: u32| self.nodes[i as usize].name.to_string();
-        let node_index = |n: &Node| self.node_id(&n.name).unwrap_or(0);
         let nodes = self
             .nodes
             .iter()
             .zip(self.scenario.nodes.iter())
-            .map(|(n, spec)| NodeView {
+            .enumerate()
+            .map(|(node, (n, spec))| NodeView {
                 name: n.name.to_string(),
                 kind: n.kind,
                 pos: spec.pos,
@@ -568,7 +568,7 @@ impl Simulation {
                     .enumerate()
                     .map(|(i, inst)| {
                         let (workers_busy, request_queue, blocked_calls) =
-                            self.sync_instance_counts(node_index(n), i as u32);
+                            self.sync_instance_counts(node as u32, i as u32);
                         InstanceView {
                             index: i as u32,
                             status: inst.status(),
@@ -586,7 +586,7 @@ impl Simulation {
                 server: self
                     .scenario
                     .api_of(&spec.name)
-                    .and_then(|_| self.sync.servers.get(node_index(n) as usize))
+                    .and_then(|_| self.sync.servers.get(node))
                     .map(|s| s.metrics),
             })
             .collect();

@@ -904,7 +904,7 @@ impl Simulation {
             other => {
                 let i = other.unwrap_or(start % count.max(1));
                 self.sync.proxies[dep as usize][i as usize].metrics.shed += 1;
-                if self.trace.enabled() {
+                if other.is_none() && self.trace.enabled() {
                     let node = self.node_name(node);
                     self.trace.push(self.now, TraceKind::Skipped { node });
                 }
@@ -938,7 +938,8 @@ impl Simulation {
                     .and_then(|l| l.get("href"))
                     .and_then(Value::as_str);
                 match href {
-                    Some(h) => h.to_string(),
+                    // A query in `path` is appended to the link (`?expand=consumer`).
+                    Some(h) => format!("{h}{}", substitute_str(&spec.path, &vars)),
                     None => {
                         if self.trace.enabled() {
                             let what = TraceKind::CallSkipped {

@@ -398,7 +398,8 @@ pub struct StepSpec {
     pub name: String,
     /// Method.
     pub method: Method,
-    /// Path template. Required unless `follow` is given.
+    /// Path template. Required unless `follow` is given; with `follow` it may be a query
+    /// (`?expand=consumer`) appended to the link.
     #[serde(default)]
     pub path: String,
     /// Body template.
@@ -900,8 +901,15 @@ pub(crate) fn validate(s: &Scenario) -> Result<(), ScenarioError> {
         }
         too("steps of a call workload", w.steps.len(), MAX_STEPS)?;
         for (j, st) in w.steps.iter().enumerate() {
-            if st.follow.is_none() || !st.path.is_empty() {
-                path_ok(format!("{at}.steps[{j}].path"), &st.path)?;
+            let field = format!("{at}.steps[{j}].path");
+            if st.follow.is_none() {
+                path_ok(field, &st.path)?;
+            } else if !(st.path.is_empty() || st.path.starts_with('?')) || st.path.len() > MAX_PATH
+            {
+                return Err(invalid(
+                    field,
+                    "with `follow`, `path` is empty or a query starting with `?`".into(),
+                ));
             }
         }
         if let Some(r) = &w.app_retry {
