@@ -401,6 +401,7 @@ pub(super) enum Fail {
     SocketTimeout,
     Refused,
     NoInstance,
+    PoolExhausted,
     Status(Arc<HttpResponse>),
 }
 
@@ -414,6 +415,7 @@ impl Fail {
             Fail::SocketTimeout => ek::SOCKET_TIMEOUT,
             Fail::Refused => ek::CONNECT,
             Fail::NoInstance => ek::NO_INSTANCES,
+            Fail::PoolExhausted => ek::POOL_EXHAUSTED,
             Fail::Status(r) if r.status >= 500 => ek::HTTP_SERVER_ERROR,
             Fail::Status(_) => ek::HTTP_CLIENT_ERROR,
         }
@@ -914,7 +916,10 @@ impl Simulation {
             let wl = &mut self.sync.workloads[w as usize];
             let delay = wl
                 .rng
-                .jittered(spec.every_ms * 1000, spec.jitter_ms * 1000)
+                .jittered(
+                    spec.every_ms.saturating_mul(1000),
+                    spec.jitter_ms.saturating_mul(1000),
+                )
                 .max(1);
             self.schedule(
                 self.now.plus_us(delay),
@@ -1311,6 +1316,16 @@ impl Simulation {
 
     /// The RPI proxy sends the attempt's HTTP request to `target`.
     pub(super) fn rpc_send(&mut self, id: u64, target: Ep) {
+        if self.sync.reqs.len() >= sb::MAX_REQUESTS {
+            if let Some(c) = self.sync.calls.get_mut(&id) {
+                let (dep, inst) = (c.dep, c.client.instance);
+                if std::mem::take(&mut c.holds_slot) {
+                    self.bulkhead_exit(dep, inst);
+                }
+                self.attempt_end(id, Err(Fail::PoolExhausted));
+            }
+            return;
+        }
         let req = self.sync.next_req;
         let Some(call) = self.sync.calls.get_mut(&id) else {
             return;
@@ -1521,7 +1536,7 @@ impl Simulation {
             Err(Fail::Bulkhead) => m.rejected_by_bulkhead += 1,
             Err(Fail::Timeout) | Err(Fail::SocketTimeout) => m.timeouts += 1,
             Err(Fail::Refused) => m.connection_refused += 1,
-            Err(Fail::NoInstance) => m.no_instance += 1,
+            Err(Fail::NoInstance) | Err(Fail::PoolExhausted) => m.no_instance += 1,
             Err(Fail::Status(r)) if r.status >= 500 => m.server_errors += 1,
             Err(Fail::Status(_)) => m.client_errors += 1,
         }

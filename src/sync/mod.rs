@@ -57,6 +57,9 @@ pub mod error_kinds {
     /// No response within the HTTP client's read timeout (`http_timeout_ms`;
     /// `java.net.SocketTimeoutException`).
     pub const SOCKET_TIMEOUT: &str = "SocketTimeoutException";
+    /// The client's HTTP connection pool is exhausted ([`super::bounds::MAX_REQUESTS`]
+    /// outstanding; Apache HttpClient's `ConnectionPoolTimeoutException`).
+    pub const POOL_EXHAUSTED: &str = "ConnectionPoolTimeoutException";
     /// Client-side discovery found no instance to call (Spring Cloud LoadBalancer's "No
     /// instances available").
     pub const NO_INSTANCES: &str = "NoInstancesAvailableException";
@@ -89,6 +92,10 @@ pub mod bounds {
     pub const MAX_CALLS_PER_INSTANCE: u32 = 1_000;
     /// Entries of one service registry; a registration beyond it is refused.
     pub const MAX_REGISTRY_ENTRIES: usize = 1_024;
+    /// Upstream HTTP requests outstanding in the whole run (a timed-out request whose time
+    /// limiter does not cancel it stays outstanding until it ends). An attempt beyond it fails
+    /// at once with `ConnectionPoolTimeoutException`, as an exhausted HTTP connection pool.
+    pub const MAX_REQUESTS: usize = 200_000;
     /// Calls (or, at a router, requests) waiting for one discovery lookup.
     pub const MAX_LOOKUP_WAITERS: usize = 1_000;
     /// Requests a router forwards at once; beyond it, it answers 503.

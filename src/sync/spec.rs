@@ -372,9 +372,9 @@ pub struct CallWorkloadSpec {
     /// First tick, ms after start. Default 0.
     #[serde(default)]
     pub start_ms: u64,
-    /// Interval between ticks, ms. At least 1.
+    /// Interval between ticks, ms. 1..=3 600 000.
     pub every_ms: u64,
-    /// Random ± variation of the interval, ms. Default 0.
+    /// Random ± variation of the interval, ms, at most 3 600 000. Default 0.
     #[serde(default)]
     pub jitter_ms: u64,
     /// Number of ticks; at most 10 000 000.
@@ -880,10 +880,14 @@ pub(crate) fn validate(s: &Scenario) -> Result<(), ScenarioError> {
         kind_is(format!("{at}.from"), f, NodeKind::Service, "service")?;
         let t = node(format!("{at}.to"), &w.to)?;
         called_ok(s, &format!("{at}.to"), &w.from, t)?;
-        if w.every_ms == 0 {
+        ms_range(format!("{at}.every_ms"), w.every_ms)?;
+        if w.jitter_ms > MAX_LATENCY_MS {
             return Err(invalid(
-                format!("{at}.every_ms"),
-                "must be at least 1".into(),
+                format!("{at}.jitter_ms"),
+                format!(
+                    "{} ms exceeds the maximum of {MAX_LATENCY_MS} ms",
+                    w.jitter_ms
+                ),
             ));
         }
         if w.count > limits::MAX_WORKLOAD_COUNT {

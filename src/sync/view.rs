@@ -43,7 +43,7 @@ pub struct ClientMetrics {
     pub client_errors: u64,
     /// Attempts whose connection was refused (the target instance was down).
     pub connection_refused: u64,
-    /// Attempts that found no instance to call.
+    /// Attempts that found no instance to call (or no free connection in the client's pool).
     pub no_instance: u64,
     /// Responses that arrived for an attempt that was already over (after a timeout) or twice
     /// (a network duplicate), and were discarded.
