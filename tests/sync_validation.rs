@@ -1,7 +1,7 @@
 //! Scenario JSON and commands of synchronous communication: errors name the field, and no
 //! input makes the engine panic (property over randomly mutated built-in scenarios).
 
-use msgsim::{Command, Scenario, SimTime, Simulation};
+use msgsim::{Command, Scenario, Simulation};
 use serde_json::{json, Value};
 
 fn base() -> Value {
@@ -178,6 +178,7 @@ fn commands_are_checked_before_they_change_anything() {
 #[cfg(not(target_arch = "wasm32"))]
 mod no_panic {
     use super::*;
+    use msgsim::SimTime;
     use proptest::prelude::*;
 
     const POOL: [fn() -> Value; 14] = [
