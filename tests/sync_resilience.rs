@@ -461,3 +461,31 @@ fn rate_limiter_delays_then_rejects() {
         ]
     );
 }
+
+#[test]
+fn breaker_commands_in_the_fault_schedule_meet_the_state_of_their_time() {
+    // Scheduled: HALF_OPEN at 10 ms (illegal from CLOSED then: nothing changes), OPEN at 20 ms,
+    // HALF_OPEN at 30 ms (legal then). The build accepts all three.
+    let mut s = scenario(
+        json!({"circuitBreaker": {"permittedNumberOfCallsInHalfOpenState": 2}}),
+        json!({}),
+        vec![json!({"start_ms": 100, "count": 2, "every_ms": 100})],
+    );
+    for (at, state) in [(10, "HALF_OPEN"), (20, "OPEN"), (30, "HALF_OPEN")] {
+        s.faults.push(
+            serde_json::from_value(json!({"at_ms": at, "command": {"op": "set_breaker",
+                "node": "app", "service": "up", "state": state}}))
+            .unwrap(),
+        );
+    }
+    let mut sim = sim(s);
+    sim.run_to_idle(1_000_000);
+    assert_eq!(
+        breaker_lines(&sim),
+        [
+            "t=20.000ms app#0 breaker up CLOSED -> OPEN (failure rate n/a, slow calls n/a)",
+            "t=30.000ms app#0 breaker up OPEN -> HALF_OPEN (failure rate n/a, slow calls n/a)",
+            "t=207.000ms app#0 breaker up HALF_OPEN -> CLOSED (failure rate 0.0%, slow calls 0.0%)",
+        ]
+    );
+}

@@ -120,7 +120,8 @@ pub(super) struct Registrar {
 }
 
 impl Simulation {
-    pub(super) fn discovery_init(&mut self) {
+    /// Builds registries, routers and registrars (no events).
+    pub(super) fn discovery_build(&mut self) {
         let scenario = Arc::clone(&self.scenario);
         let idx = |name: &str| scenario.node_index(name).unwrap_or(0) as u32;
         for (i, n) in scenario.nodes.iter().enumerate() {
@@ -179,15 +180,25 @@ impl Simulation {
                             targets,
                         },
                     );
-                    self.schedule(
-                        SimTime::ZERO,
-                        Event::Sync(SyncEvent::Probe {
-                            node,
-                            incarnation: 0,
-                        }),
-                    );
                 }
                 _ => {}
+            }
+        }
+    }
+
+    /// Schedules the first probes and heartbeats, at time zero.
+    pub(super) fn discovery_init(&mut self) {
+        let scenario = Arc::clone(&self.scenario);
+        for (i, n) in scenario.nodes.iter().enumerate() {
+            let node = i as u32;
+            if n.kind == NodeKind::Registrar {
+                self.schedule(
+                    SimTime::ZERO,
+                    Event::Sync(SyncEvent::Probe {
+                        node,
+                        incarnation: 0,
+                    }),
+                );
             }
             if let Some(r) = scenario.registration_of(&n.name) {
                 if r.mode == RegistrationMode::SelfRegistration {

@@ -468,6 +468,7 @@ impl Simulation {
             events_processed: 0,
             sync: rpc::SyncState::default(),
         };
+        sim.sync_build();
         // Check the fault schedule against the topology before anything runs.
         for (i, f) in sim.scenario.faults.iter().enumerate() {
             sim.check_command(&f.command)

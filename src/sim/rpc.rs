@@ -389,6 +389,9 @@ pub(super) struct SyncState {
     pub(super) routers: BTreeMap<u32, Router>,
     pub(super) registrars: BTreeMap<u32, Registrar>,
     pub(super) horizon: SimTime,
+    /// While the simulation is being built (its fault schedule checked): commands are checked
+    /// against the scenario only, not against the state at time zero.
+    pub(super) building: bool,
 }
 
 /// Why an attempt failed.
@@ -484,14 +487,15 @@ impl Proxy {
 impl Simulation {
     // ----- set-up -----
 
-    /// Builds the synchronous state from the (validated) scenario and schedules call ticks,
-    /// heartbeats and probes. Does nothing for a scenario without synchronous parts.
-    pub(super) fn sync_init(&mut self) {
+    /// Builds the synchronous state from the (validated) scenario: dependencies, proxies,
+    /// servers, call workloads. Schedules nothing and draws nothing (see [`Self::sync_init`]).
+    pub(super) fn sync_build(&mut self) {
         let scenario = Arc::clone(&self.scenario);
         let idx = |name: &str| scenario.node_index(name).unwrap_or(0) as u32;
         let seed = self.seed;
         let st = &mut self.sync;
         st.horizon = SimTime::from_ms(scenario.horizon_ms.unwrap_or(60_000));
+        st.building = true;
         st.next_call = 1;
         st.next_req = 1;
         st.next_misc = 1;
@@ -583,6 +587,14 @@ impl Simulation {
             .enumerate()
             .map(|(i, n)| Server::new(scenario.api_of(&n.name), n.instances, seed, i as u32))
             .collect();
+        self.discovery_build();
+    }
+
+    /// Schedules the first call ticks, heartbeats and probes (after the engine's own initial
+    /// events, so existing scenarios keep their event order).
+    pub(super) fn sync_init(&mut self) {
+        self.sync.building = false;
+        let scenario = Arc::clone(&self.scenario);
         self.discovery_init();
         for (w, spec) in scenario.calls.iter().enumerate() {
             if spec.count > 0 {
@@ -1867,7 +1879,11 @@ impl Simulation {
                     )));
                 };
                 let from = cb.state();
-                if !crate::resilience::circuit_breaker::legal_edge(from, *state) {
+                // A scheduled command meets the breaker in whatever state it is then; an illegal
+                // edge at that time changes nothing.
+                if !self.sync.building
+                    && !crate::resilience::circuit_breaker::legal_edge(from, *state)
+                {
                     return Err(CommandError::Invalid(format!(
                         "illegal CircuitBreaker state transition from {from} to {state}"
                     )));
