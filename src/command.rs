@@ -107,7 +107,8 @@ pub enum Command {
     /// Moves a client proxy's circuit breaker to a state by hand, as Resilience4j's
     /// `transitionToClosedState`, `…OpenState`, `…HalfOpenState`, `…ForcedOpenState`,
     /// `…DisabledState`, `…MetricsOnlyState` (refused when the edge is illegal, e.g.
-    /// `CLOSED -> HALF_OPEN`).
+    /// `CLOSED -> HALF_OPEN`; in a fault schedule, an edge that is illegal at its time changes
+    /// nothing).
     SetBreaker {
         /// Client service.
         node: String,

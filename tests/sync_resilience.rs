@@ -489,3 +489,39 @@ fn breaker_commands_in_the_fault_schedule_meet_the_state_of_their_time() {
         ]
     );
 }
+
+#[test]
+fn a_timed_out_request_frees_its_bulkhead_slot_only_when_cancelled() {
+    // Bulkhead of 1 (no waiting), time limiter 50 ms, service 200 ms. A at 0 times out at
+    // 50 ms; B comes at 100 ms. Cancelled (Resilience4j's default cancelRunningFuture), A's
+    // slot came back at 50 ms and B enters; not cancelled, A's request holds the slot until its
+    // answer at 202 ms and B is rejected.
+    for (cancel, b_line) in [
+        (
+            true,
+            "t=100.000ms app#0 -> up GET /x attempt=1 c2 r2 to up#0",
+        ),
+        (
+            false,
+            "t=100.000ms app#0 proxy c2 attempt=1 to up: BulkheadFullException after 0.000ms",
+        ),
+    ] {
+        let s = scenario(
+            json!({"bulkhead": {"maxConcurrentCalls": 1},
+                   "timeLimiter": {"timeoutDuration": "50ms", "cancelRunningFuture": cancel}}),
+            json!({"latency_ms": 200}),
+            vec![json!({"start_ms": 0}), json!({"start_ms": 100})],
+        );
+        let mut sim = sim(s);
+        sim.run_to_idle(1_000_000);
+        let l = lines(&sim, |k| {
+            matches!(
+                k,
+                TraceKind::CallAttempt { call: 2, .. } | TraceKind::CallResult { call: 2, .. }
+            )
+        });
+        assert_eq!(l[0], b_line, "cancel={cancel}");
+        let b = sim.snapshot().proxies[0].bulkhead.unwrap();
+        assert_eq!(b.available_concurrent_calls, 1);
+    }
+}
