@@ -589,3 +589,30 @@ fn server_side_discovery_router_forwards_to_a_crashed_instance_until_it_is_dereg
     assert_eq!((m.successes, m.connection_refused), (142, 8));
     assert_eq!(sim.snapshot().routers[0].routed, 150);
 }
+
+#[test]
+fn client_side_random_balancing_draws_from_its_own_seeded_stream() {
+    let picks = |seed: u64| {
+        let mut s =
+            msgsim::Scenario::from_json(msgsim::scenarios::get("discovery-client-side").unwrap())
+                .unwrap();
+        s.faults.clear();
+        if let msgsim::sync::DiscoverySpec::Client { load_balancer, .. } =
+            &mut s.dependencies[0].discovery
+        {
+            *load_balancer = msgsim::sync::LoadBalancer::Random;
+        }
+        let mut sim = Simulation::new(s, seed).unwrap();
+        sim.run_to_idle(1_000_000);
+        let mut per_instance = [0u32; 3];
+        for e in sim.trace().events() {
+            if let TraceKind::CallAttempt { target, .. } = &e.what {
+                per_instance[target.instance as usize] += 1;
+            }
+        }
+        per_instance
+    };
+    assert_eq!(picks(21), picks(21));
+    assert_eq!(picks(21), [62, 47, 41]);
+    assert_eq!(picks(22), [45, 50, 55]);
+}
