@@ -89,6 +89,8 @@ stage "native tests msgsim (unit, integration, doc)" cargo test -p msgsim
 if [[ "${SKIP_WASM_TESTS}" == "0" ]]; then
   stage "wasm-bindgen-test msgsim determinism (headless Chromium)" \
     cargo test -p msgsim --target wasm32-unknown-unknown --test wasm_determinism
+  stage "wasm-bindgen-test msgsim sync determinism (headless Chromium)" \
+    cargo test -p msgsim --target wasm32-unknown-unknown --test sync_wasm_determinism
   stage "wasm-bindgen-test msgsim-web (headless Chromium)" \
     cargo test -p msgsim-web --target wasm32-unknown-unknown
 else

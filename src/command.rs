@@ -4,6 +4,8 @@
 
 use crate::network::{Direction, LinkFaults};
 use crate::outbox::CrashPoint;
+use crate::resilience::circuit_breaker::CircuitBreakerState;
+use crate::sync::ServerBehaviour;
 use serde::{Deserialize, Serialize};
 
 /// A change applied at the current virtual time. JSON form: `{"op": "partition", "a": "order",
@@ -119,6 +121,33 @@ pub enum Command {
         /// Where.
         point: CrashPoint,
     },
+    /// Replaces the server behaviour (service time, slow calls, error rate) of one endpoint of a
+    /// service's API, or of all of them: a slow or failing downstream to break against.
+    SetEndpoint {
+        /// Service name.
+        node: String,
+        /// Endpoint index in `api.endpoints`; default all endpoints.
+        #[serde(default)]
+        endpoint: Option<u32>,
+        /// The new behaviour.
+        behaviour: ServerBehaviour,
+    },
+    /// Moves a client proxy's circuit breaker to a state by hand, as Resilience4j's
+    /// `transitionToClosedState`, `…OpenState`, `…HalfOpenState`, `…ForcedOpenState`,
+    /// `…DisabledState`, `…MetricsOnlyState` (refused when the edge is illegal, e.g.
+    /// `CLOSED -> HALF_OPEN`; in a fault schedule, an edge that is illegal at its time changes
+    /// nothing).
+    SetBreaker {
+        /// Client service.
+        node: String,
+        /// Client instance. Default 0.
+        #[serde(default)]
+        instance: u32,
+        /// Called service (the dependency).
+        service: String,
+        /// Target state, Resilience4j's spelling (`FORCED_OPEN`).
+        state: CircuitBreakerState,
+    },
 }
 
 fn one() -> u32 {
@@ -142,6 +171,8 @@ impl Command {
             Command::StopRelay { .. } => "stop_relay",
             Command::RejectNextPublish { .. } => "reject_next_publish",
             Command::ArmCrash { .. } => "arm_crash",
+            Command::SetEndpoint { .. } => "set_endpoint",
+            Command::SetBreaker { .. } => "set_breaker",
         }
     }
 
@@ -189,6 +220,26 @@ impl Command {
                 instance,
                 point,
             } => format!("arm_crash {node}#{instance} at {}", point.as_str()),
+            Command::SetEndpoint {
+                node,
+                endpoint,
+                behaviour: b,
+            } => format!(
+                "set_endpoint {node}[{}] latency={}ms jitter={}ms slow={}%x{}ms error={}%x{}",
+                endpoint.map_or_else(|| "*".to_string(), |e| e.to_string()),
+                b.latency_ms,
+                b.jitter_ms,
+                b.slow_percent,
+                b.slow_latency_ms,
+                b.error_percent,
+                b.error_status
+            ),
+            Command::SetBreaker {
+                node,
+                instance,
+                service,
+                state,
+            } => format!("set_breaker {node}#{instance} -> {service} {state}"),
         }
     }
 }

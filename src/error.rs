@@ -71,4 +71,7 @@ pub enum CommandError {
     /// The command does not apply to that target (e.g. `stop_relay` on a service).
     #[error("{0}")]
     NotApplicable(String),
+    /// The command does not fit the scenario or the current state (what and why).
+    #[error("{0}")]
+    Invalid(String),
 }

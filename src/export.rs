@@ -12,7 +12,11 @@ use std::fmt::Write as _;
 ///
 /// Fields of every line: `seq` (u64, position in the run), `time` (µs), `event` (snake_case kind:
 /// `send`, `arrive`, `drop`, `release`, `enqueue`, `overflow`, `redeliver`, `dead_letter`, `acked`,
-/// `process`, `retry`, `give_up`, `skipped`, `command`), then the kind's own fields as in
+/// `process`, `retry`, `give_up`, `skipped`, `command`, and for synchronous calls `call_invoke`,
+/// `call_attempt`, `call_wait`, `call_result`, `call_retry`, `call_fallback`, `call_done`,
+/// `call_skipped`, `server_queued`, `server_rejected`, `server_start`, `server_reply`,
+/// `late_response`, `breaker_transition`, `registered`, `expired`, `deregistered`,
+/// `cache_refreshed`, `routed`, `probe_failed`), then the kind's own fields as in
 /// [`TraceKind`] (endpoints are `{"node": "...", "instance": n}`, message ids are integers).
 pub fn trace_jsonl<'a>(events: impl IntoIterator<Item = &'a TraceEvent>) -> String {
     let mut out = String::new();

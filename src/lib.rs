@@ -40,6 +40,7 @@ pub mod schema;
 pub mod share;
 pub mod sim;
 pub mod snapshot;
+pub mod sync;
 pub mod time;
 pub mod timeline;
 pub mod trace;

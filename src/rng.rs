@@ -23,6 +23,20 @@ pub(crate) mod stream {
     pub const BUSINESS_BASE: u64 = 6 << 32;
     /// Handler failures of the consumers of channel `c` (`failure_percent`): `HANDLER_BASE + c`.
     pub const HANDLER_BASE: u64 = 7 << 32;
+    /// Server behaviour of node `n` (error, slow and service-time draws): `SERVER_BASE + n`.
+    pub const SERVER_BASE: u64 = 11 << 32;
+    /// Client retry jitter of proxy (dependency `d`, client instance `i`):
+    /// `PROXY_RETRY_BASE + 64 * d + i`.
+    pub const PROXY_RETRY_BASE: u64 = 12 << 32;
+    /// Load balancing of proxy (dependency `d`, client instance `i`):
+    /// `PROXY_LB_BASE + 64 * d + i`.
+    pub const PROXY_LB_BASE: u64 = 13 << 32;
+    /// Tick jitter of call workload `w`: `CALL_WORKLOAD_BASE + w`.
+    pub const CALL_WORKLOAD_BASE: u64 = 14 << 32;
+    /// Application-retry jitter of call workload `w`: `APP_RETRY_BASE + w`.
+    pub const APP_RETRY_BASE: u64 = 15 << 32;
+    /// Load balancing of router node `n`: `ROUTER_BASE + n`.
+    pub const ROUTER_BASE: u64 = 16 << 32;
 }
 
 impl SimRng {

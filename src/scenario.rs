@@ -9,6 +9,9 @@ use crate::command::Command;
 use crate::error::ScenarioError;
 use crate::message::MessageKind;
 use crate::network::LinkFaults;
+use crate::sync::{
+    ApiSpec, CallWorkloadSpec, DependencySpec, RegistrarSpec, RegistrationSpec, RouterSpec,
+};
 use serde::{Deserialize, Serialize};
 
 /// Limits on a scenario's size, so that a scenario file cannot make the engine or the page grow
@@ -74,6 +77,30 @@ pub struct Scenario {
         skip_serializing_if = "crate::outbox::TransactionalSpec::is_empty"
     )]
     pub transactional: crate::outbox::TransactionalSpec,
+    /// Synchronous dependencies (client service -> service): Resilience4j policies, fallback,
+    /// discovery, HTTP timeout. See [`crate::sync`].
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub dependencies: Vec<DependencySpec>,
+    /// Call workloads: business operations that call services synchronously (REST).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub calls: Vec<CallWorkloadSpec>,
+    /// REST APIs of services (one per service: endpoints, workers, queue, resources), as their
+    /// RPI server adapters expose them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub apis: Vec<ApiSpec>,
+    /// How services' instances get into a service registry (one per service).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub registrations: Vec<RegistrationSpec>,
+    /// Settings of `router` nodes (one per router node).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub routers: Vec<RouterSpec>,
+    /// Settings of `registrar` nodes (optional; defaults as [`RegistrarSpec`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub registrars: Vec<RegistrarSpec>,
+    /// Periodic background work (registry heartbeats, registrar probes) is not scheduled after
+    /// this virtual time, so a run with discovery ends. ms, default 60 000.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub horizon_ms: Option<u64>,
 }
 
 fn default_seed() -> u64 {
@@ -91,6 +118,15 @@ pub enum NodeKind {
     /// A message relay (Eventuate Tram CDC, Debezium): publishes the OUTBOX of one service to the
     /// broker. Configured in `transactional.relays`; one instance.
     Relay,
+    /// A service registry: a database of instances' network locations (host, port, metadata)
+    /// with leases that expire after a TTL unless renewed (Eureka, Consul). One instance.
+    Registry,
+    /// A platform router in front of a service's instances, as a Kubernetes Service
+    /// (platform-level discovery). One instance; configured by `router`.
+    Router,
+    /// A third-party registrar: health-checks instances and registers them in a registry
+    /// (Kubernetes, Registrator). One instance; configured by `registrar`.
+    Registrar,
 }
 
 /// How a receiving service handles a message it has already processed.
@@ -589,6 +625,7 @@ impl Scenario {
         }
         self.validate_messaging()?;
         crate::outbox::spec::validate(self)?;
+        crate::sync::spec::validate(self)?;
         Ok(())
     }
 }

@@ -70,6 +70,32 @@ pub const BUILTIN: &[(&str, &str)] = &[
         "respond-before-processing",
         include_str!("../www/scenarios/respond-before-processing.json"),
     ),
+    ("rpi-rest", include_str!("../www/scenarios/rpi-rest.json")),
+    (
+        "rest-maturity",
+        include_str!("../www/scenarios/rest-maturity.json"),
+    ),
+    (
+        "circuit-breaker",
+        include_str!("../www/scenarios/circuit-breaker.json"),
+    ),
+    (
+        "timeouts-retries",
+        include_str!("../www/scenarios/timeouts-retries.json"),
+    ),
+    ("bulkhead", include_str!("../www/scenarios/bulkhead.json")),
+    (
+        "resilience-composed",
+        include_str!("../www/scenarios/resilience-composed.json"),
+    ),
+    (
+        "discovery-client-side",
+        include_str!("../www/scenarios/discovery-client-side.json"),
+    ),
+    (
+        "discovery-server-side",
+        include_str!("../www/scenarios/discovery-server-side.json"),
+    ),
 ];
 
 /// The JSON of the built-in scenario `name`, if there is one.

@@ -3,6 +3,7 @@
 use crate::message::{MessageId, MessageKind};
 use crate::network::{DropReason, LinkFaults};
 use crate::scenario::{ChannelKind, DuplicateHandling, NackAction, NodeKind};
+use crate::sync::{CallView, HttpView, ProxyView, RegistryView, RouterView, ServerMetrics};
 use crate::time::SimTime;
 use crate::trace::PacketKind;
 use serde::Serialize;
@@ -70,6 +71,16 @@ pub struct Metrics {
     pub broker_lost: u64,
     /// Packets lost from a broker's backlog (crash, or the backlog bound).
     pub backlog_lost: u64,
+    /// Synchronous logical calls started (all client proxies).
+    pub calls: u64,
+    /// Logical calls that ended with a real 1xx–3xx response.
+    pub calls_ok: u64,
+    /// Logical calls that ended failed.
+    pub calls_failed: u64,
+    /// Logical calls answered by a fallback.
+    pub fallbacks: u64,
+    /// HTTP requests sent by client proxies (upstream requests; a router's forwards excluded).
+    pub http_requests: u64,
 }
 
 /// Per-service counters.
@@ -141,6 +152,10 @@ pub struct NodeView {
     pub request_outcomes: Vec<RequestOutcomeView>,
     /// For a broker: its capacity and backlog.
     pub broker: Option<BrokerView>,
+    /// REST maturity level of its API (0–3), if it has one.
+    pub api_level: Option<u8>,
+    /// RPI server adapter counters, if it has an API.
+    pub server: Option<ServerMetrics>,
 }
 
 /// Instance status.
@@ -168,6 +183,12 @@ pub struct InstanceView {
     pub busy: bool,
     /// Publishes awaiting a broker confirm.
     pub pending_publishes: u32,
+    /// RPI server adapter: requests being handled (workers busy).
+    pub workers_busy: u32,
+    /// RPI server adapter: requests waiting for a worker.
+    pub request_queue: u32,
+    /// Logical calls this instance's business logic is blocked on.
+    pub blocked_calls: u32,
 }
 
 /// Counters of one link direction.
@@ -268,7 +289,9 @@ pub struct TransitView {
     /// Packet kind.
     pub packet: PacketKind,
     /// `command`, `event`, `document`, `reply` for publishes, deliveries and brokerless (direct)
-    /// sends; `ack` for acks and publisher confirms; `nack` for nacks.
+    /// sends; `ack` for acks and publisher confirms; `nack` for nacks; `request`, `response`,
+    /// `reset` for HTTP; `registry` for register, deregister and lookup packets; `health` for
+    /// probes.
     pub kind: &'static str,
     /// Message type (`OrderCreated`); for acks the acked message's type.
     pub label: String,
@@ -294,6 +317,8 @@ pub struct TransitView {
     pub dropping: Option<DropReason>,
     /// Held on the link.
     pub held: bool,
+    /// HTTP request line or status and body, for HTTP packets.
+    pub http: Option<HttpView>,
 }
 
 impl TransitView {
@@ -339,6 +364,15 @@ pub struct Snapshot {
     /// Databases, OUTBOX tables, commit logs, relays, dual-write vs outbox accounting, channel
     /// append logs, replicas and client request timelines ([`crate::outbox`]).
     pub transactional: crate::outbox::TransactionalView,
+    /// Client proxies (one per client instance and called service): policies, breaker state
+    /// and transition timeline, discovery cache, counters.
+    pub proxies: Vec<ProxyView>,
+    /// Logical calls in progress (blocked callers), oldest first, at most 500.
+    pub calls: Vec<CallView>,
+    /// Service registries and their entries.
+    pub registries: Vec<RegistryView>,
+    /// Routers (platform-level discovery).
+    pub routers: Vec<RouterView>,
 }
 
 /// Rows of a processed-messages (or idempotent state) table shown in a [`NodeView`].

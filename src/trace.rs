@@ -9,6 +9,10 @@ use crate::message::MessageId;
 use crate::network::DropReason;
 use crate::outbox::view::{RelayFailure, RollbackReason};
 use crate::outbox::CrashPoint;
+use crate::resilience::circuit_breaker::CircuitBreakerState;
+use crate::resilience::DecoratorLayer;
+use crate::sync::http::reason_phrase;
+use crate::sync::{HttpRequest, RetryLayer};
 use crate::time::SimTime;
 use serde::Serialize;
 use std::collections::VecDeque;
@@ -23,7 +27,8 @@ pub struct Endpoint {
     pub node: Arc<str>,
     /// Instance index.
     pub instance: u32,
-    /// Whether the node is a broker (prints without the instance suffix).
+    /// Whether the node is single-instance infrastructure — a broker, registry, router or
+    /// registrar (prints without the instance suffix).
     #[serde(skip)]
     pub broker: bool,
 }
@@ -50,6 +55,24 @@ pub enum PacketKind {
     Deliver,
     /// Consumer -> broker: delivery acknowledged.
     Ack,
+    /// Client (or router) -> service instance (or router): an HTTP request.
+    HttpRequest,
+    /// Service instance (or router) -> client (or router): an HTTP response.
+    HttpResponse,
+    /// The host of a crashed instance refuses the connection (TCP reset).
+    Reset,
+    /// Instance or registrar -> registry: register or renew a lease (heartbeat).
+    Register,
+    /// Registrar -> registry: remove an instance.
+    Deregister,
+    /// Client or router -> registry: which instances does a service have?
+    Lookup,
+    /// Registry -> client or router: the registered instances.
+    LookupReply,
+    /// Registrar -> instance: a health probe.
+    HealthCheck,
+    /// Instance -> registrar: healthy.
+    HealthOk,
     /// Broker -> producer: publish rejected (negative publisher confirm, AMQP `basic.nack`).
     PublishNack,
     /// Client -> service: a request (`POST` or `GET`).
@@ -73,6 +96,15 @@ impl PacketKind {
             PacketKind::PublishAck => "publish_ack",
             PacketKind::Deliver => "deliver",
             PacketKind::Ack => "ack",
+            PacketKind::HttpRequest => "http_request",
+            PacketKind::HttpResponse => "http_response",
+            PacketKind::Reset => "reset",
+            PacketKind::Register => "register",
+            PacketKind::Deregister => "deregister",
+            PacketKind::Lookup => "lookup",
+            PacketKind::LookupReply => "lookup_reply",
+            PacketKind::HealthCheck => "health_check",
+            PacketKind::HealthOk => "health_ok",
             PacketKind::Nack => "nack",
             PacketKind::Direct => "direct",
         }
@@ -526,6 +558,285 @@ pub enum TraceKind {
         /// New status.
         status: Arc<str>,
     },
+    /// RPI: the client's business logic invoked the proxy interface; the caller blocks until
+    /// the matching `CallDone`.
+    CallInvoke {
+        /// Client instance.
+        at: Endpoint,
+        /// Logical call id (`c<id>`).
+        call: u64,
+        /// Called service.
+        service: Arc<str>,
+        /// Operation name (`getOrder`).
+        operation: Arc<str>,
+        /// The request.
+        request: Arc<HttpRequest>,
+    },
+    /// RPI proxy: an attempt passed its policies; its HTTP request goes on the network.
+    CallAttempt {
+        /// Client instance.
+        at: Endpoint,
+        /// Logical call.
+        call: u64,
+        /// Called service.
+        service: Arc<str>,
+        /// The request.
+        request: Arc<HttpRequest>,
+        /// Attempt of this proxy invocation (client retry), from 1.
+        attempt: u32,
+        /// Application-level attempt, from 1; 0 without an application retry.
+        app_attempt: u32,
+        /// Upstream request id (`r<id>`).
+        req: u64,
+        /// Where it goes: the chosen instance, or the router.
+        target: Endpoint,
+    },
+    /// RPI proxy: an attempt waits in a policy layer (rate limiter or bulkhead) until `until`
+    /// at the latest.
+    CallWait {
+        /// Client instance.
+        at: Endpoint,
+        /// Logical call.
+        call: u64,
+        /// Attempt.
+        attempt: u32,
+        /// The layer it waits in.
+        layer: DecoratorLayer,
+        /// When the wait ends (the limiter's slot time, or the bulkhead's give-up deadline).
+        until: SimTime,
+    },
+    /// RPI proxy: an attempt ended, answered (`status`) or failed (`error` kind).
+    CallResult {
+        /// Client instance.
+        at: Endpoint,
+        /// Logical call.
+        call: u64,
+        /// Called service.
+        service: Arc<str>,
+        /// Attempt.
+        attempt: u32,
+        /// Upstream request, if one was sent.
+        req: Option<u64>,
+        /// Response status, if a response came.
+        status: Option<u16>,
+        /// Error kind, if it failed (a 4xx/5xx status included).
+        error: Option<Arc<str>>,
+        /// Time since the attempt started, µs.
+        elapsed_us: u64,
+    },
+    /// A retry layer will try again after `wait_us`.
+    CallRetry {
+        /// Client instance.
+        at: Endpoint,
+        /// Logical call.
+        call: u64,
+        /// Client (proxy) or application retry.
+        layer: RetryLayer,
+        /// The attempt number the next attempt of that layer will have.
+        attempt: u32,
+        /// Backoff, µs.
+        wait_us: u64,
+    },
+    /// The proxy answered with its fallback after the call failed with `error`.
+    CallFallback {
+        /// Client instance.
+        at: Endpoint,
+        /// Logical call.
+        call: u64,
+        /// Fallback status.
+        status: u16,
+        /// The failure it replaces.
+        error: Arc<str>,
+    },
+    /// The logical call is over: the proxy returns to the business logic, the caller unblocks.
+    CallDone {
+        /// Client instance.
+        at: Endpoint,
+        /// Logical call.
+        call: u64,
+        /// Called service.
+        service: Arc<str>,
+        /// Status returned to the business logic, if any.
+        status: Option<u16>,
+        /// Error kind, if the call failed.
+        error: Option<Arc<str>>,
+        /// The status is the fallback's.
+        fallback: bool,
+        /// Attempts made (all layers).
+        attempts: u32,
+        /// Upstream requests sent.
+        requests: u32,
+        /// Time the caller was blocked, µs.
+        elapsed_us: u64,
+    },
+    /// HATEOAS: a step that follows a link was skipped because the last representation had no
+    /// such link (the action is not available); the operation ends.
+    CallSkipped {
+        /// Client instance.
+        at: Endpoint,
+        /// Called service.
+        service: Arc<str>,
+        /// Link relation.
+        rel: Arc<str>,
+    },
+    /// RPI server adapter: a request waits for a worker.
+    ServerQueued {
+        /// Server instance.
+        at: Endpoint,
+        /// Upstream request.
+        req: u64,
+        /// The request.
+        request: Arc<HttpRequest>,
+        /// Queue length after it.
+        depth: u32,
+    },
+    /// RPI server adapter: a request refused at once because the queue was full.
+    ServerRejected {
+        /// Server instance.
+        at: Endpoint,
+        /// Upstream request.
+        req: u64,
+        /// Status sent (503).
+        status: u16,
+    },
+    /// RPI server adapter: a request handed to the service logic.
+    ServerStart {
+        /// Server instance.
+        at: Endpoint,
+        /// Upstream request.
+        req: u64,
+        /// The request.
+        request: Arc<HttpRequest>,
+        /// The endpoint's operation, or `-` when no endpoint matches.
+        operation: Arc<str>,
+        /// Queueing delay, µs.
+        waited_us: u64,
+    },
+    /// The service logic returned; the adapter sends the response.
+    ServerReply {
+        /// Server instance.
+        at: Endpoint,
+        /// Upstream request.
+        req: u64,
+        /// Status.
+        status: u16,
+        /// Time since the logic started, µs.
+        elapsed_us: u64,
+    },
+    /// A response (or reset) for an attempt that is over, or a second copy, was discarded.
+    LateResponse {
+        /// Client instance.
+        at: Endpoint,
+        /// Upstream request.
+        req: u64,
+        /// Its status; `None` for a reset.
+        status: Option<u16>,
+    },
+    /// A client proxy's circuit breaker changed state (Resilience4j's state transition event),
+    /// with the rates of the window it left.
+    BreakerTransition {
+        /// Client instance.
+        at: Endpoint,
+        /// Called service.
+        service: Arc<str>,
+        /// State left.
+        from: CircuitBreakerState,
+        /// State entered.
+        to: CircuitBreakerState,
+        /// Failure rate %, -1 below the minimum number of calls.
+        failure_rate: f32,
+        /// Slow-call rate %, -1 below the minimum number of calls.
+        slow_call_rate: f32,
+    },
+    /// A registry added an instance.
+    Registered {
+        /// Registry.
+        registry: Endpoint,
+        /// Service.
+        service: Arc<str>,
+        /// Instance.
+        instance: u32,
+        /// `host:port`.
+        addr: Arc<str>,
+        /// Who registered it (the instance, or a registrar).
+        by: Endpoint,
+        /// End of the lease.
+        expires_at: SimTime,
+    },
+    /// A lease expired without renewal: the registry removed the instance.
+    Expired {
+        /// Registry.
+        registry: Endpoint,
+        /// Service.
+        service: Arc<str>,
+        /// Instance.
+        instance: u32,
+        /// Its last renewal.
+        renewed_at: SimTime,
+    },
+    /// The registry removed an instance on request.
+    Deregistered {
+        /// Registry.
+        registry: Endpoint,
+        /// Service.
+        service: Arc<str>,
+        /// Instance.
+        instance: u32,
+        /// Who asked.
+        by: Endpoint,
+    },
+    /// A client proxy or a router received a registry answer.
+    CacheRefreshed {
+        /// Client instance or router.
+        at: Endpoint,
+        /// Service.
+        service: Arc<str>,
+        /// Registered instances.
+        instances: Vec<u32>,
+    },
+    /// A router forwarded a request to an instance.
+    Routed {
+        /// Router.
+        router: Endpoint,
+        /// Upstream request.
+        req: u64,
+        /// Chosen instance.
+        to: Endpoint,
+    },
+    /// A registrar's probe of an instance went unanswered.
+    ProbeFailed {
+        /// Registrar.
+        registrar: Endpoint,
+        /// Probed instance.
+        target: Endpoint,
+        /// Failures in a row.
+        consecutive: u32,
+    },
+}
+
+fn layer_name(l: DecoratorLayer) -> &'static str {
+    match l {
+        DecoratorLayer::Retry => "retry",
+        DecoratorLayer::CircuitBreaker => "circuit breaker",
+        DecoratorLayer::RateLimiter => "rate limiter",
+        DecoratorLayer::TimeLimiter => "time limiter",
+        DecoratorLayer::Bulkhead => "bulkhead",
+    }
+}
+
+struct Rate(f32);
+impl fmt::Display for Rate {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.0 < 0.0 {
+            f.write_str("n/a")
+        } else {
+            write!(f, "{:.1}%", self.0)
+        }
+    }
+}
+
+fn plural(n: u32, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
 }
 
 /// Why a requester discarded a reply.
@@ -758,6 +1069,233 @@ impl fmt::Display for TraceEvent {
             TraceKind::ClientStatus { at, key, status } => {
                 write!(f, "{at} {key} status {status}")
             }
+            TraceKind::CallInvoke {
+                at,
+                call,
+                service,
+                operation,
+                request,
+            } => write!(
+                f,
+                "{at} logic -> proxy {service}.{operation} c{call}: {request} (caller blocked)"
+            ),
+            TraceKind::CallAttempt {
+                at,
+                call,
+                service,
+                request,
+                attempt,
+                app_attempt,
+                req,
+                target,
+            } => {
+                write!(f, "{at} -> {service} {request} attempt={attempt}")?;
+                if *app_attempt > 0 {
+                    write!(f, " app_attempt={app_attempt}")?;
+                }
+                write!(f, " c{call} r{req} to {target}")
+            }
+            TraceKind::CallWait {
+                at,
+                call,
+                attempt,
+                layer,
+                until,
+            } => write!(
+                f,
+                "{at} proxy c{call} attempt={attempt} waits in {} until {until}",
+                layer_name(*layer)
+            ),
+            TraceKind::CallResult {
+                at,
+                call,
+                service,
+                attempt,
+                req,
+                status,
+                error,
+                elapsed_us,
+            } => {
+                let el = SimTime(*elapsed_us);
+                match (req, status, error) {
+                    (Some(r), Some(st), _) => write!(
+                        f,
+                        "{at} proxy <- {service} r{r} c{call} attempt={attempt}: {st} {} after {el}",
+                        reason_phrase(*st)
+                    ),
+                    (Some(r), None, e) => write!(
+                        f,
+                        "{at} proxy <- {service} r{r} c{call} attempt={attempt}: failed {} after {el}",
+                        e.as_deref().unwrap_or("?")
+                    ),
+                    (None, _, e) => write!(
+                        f,
+                        "{at} proxy c{call} attempt={attempt} to {service}: {} after {el}",
+                        e.as_deref().unwrap_or("?")
+                    ),
+                }
+            }
+            TraceKind::CallRetry {
+                at,
+                call,
+                layer,
+                attempt,
+                wait_us,
+            } => match layer {
+                RetryLayer::Client => write!(
+                    f,
+                    "{at} proxy retry c{call} attempt={attempt} in {}",
+                    SimTime(*wait_us)
+                ),
+                RetryLayer::Application => write!(
+                    f,
+                    "{at} logic retry c{call} app_attempt={attempt} in {}",
+                    SimTime(*wait_us)
+                ),
+            },
+            TraceKind::CallFallback {
+                at,
+                call,
+                status,
+                error,
+            } => write!(
+                f,
+                "{at} proxy c{call} fallback {status} {} (after {error})",
+                reason_phrase(*status)
+            ),
+            TraceKind::CallDone {
+                at,
+                call,
+                service,
+                status,
+                error,
+                fallback,
+                attempts,
+                requests,
+                elapsed_us,
+            } => {
+                write!(f, "{at} proxy -> logic c{call} {service} ")?;
+                match (status, error, fallback) {
+                    (Some(st), _, true) => write!(f, "fallback {st} {}", reason_phrase(*st))?,
+                    (Some(st), Some(e), false) => write!(f, "{st} {} ({e})", reason_phrase(*st))?,
+                    (Some(st), None, false) => write!(f, "{st} {}", reason_phrase(*st))?,
+                    (None, e, _) => write!(f, "failed {}", e.as_deref().unwrap_or("?"))?,
+                }
+                write!(
+                    f,
+                    " after {}, {}, {} (caller unblocked)",
+                    plural(*attempts, "attempt", "attempts"),
+                    plural(*requests, "request", "requests"),
+                    SimTime(*elapsed_us)
+                )
+            }
+            TraceKind::CallSkipped { at, service, rel } => write!(
+                f,
+                "{at} logic: no `{rel}` link in the last {service} representation, step skipped"
+            ),
+            TraceKind::ServerQueued {
+                at,
+                req,
+                request,
+                depth,
+            } => write!(f, "{at} adapter queued r{req} {request} depth={depth}"),
+            TraceKind::ServerRejected { at, req, status } => write!(
+                f,
+                "{at} adapter rejects r{req}: queue full ({status} {})",
+                reason_phrase(*status)
+            ),
+            TraceKind::ServerStart {
+                at,
+                req,
+                request,
+                operation,
+                waited_us,
+            } => write!(
+                f,
+                "{at} adapter r{req} {request} -> logic {operation} (queued {})",
+                SimTime(*waited_us)
+            ),
+            TraceKind::ServerReply {
+                at,
+                req,
+                status,
+                elapsed_us,
+            } => write!(
+                f,
+                "{at} logic -> adapter r{req} {status} {} after {}",
+                reason_phrase(*status),
+                SimTime(*elapsed_us)
+            ),
+            TraceKind::LateResponse { at, req, status } => match status {
+                Some(st) => write!(
+                    f,
+                    "{at} proxy discards late r{req} {st} {}",
+                    reason_phrase(*st)
+                ),
+                None => write!(f, "{at} proxy discards late r{req} reset"),
+            },
+            TraceKind::BreakerTransition {
+                at,
+                service,
+                from,
+                to,
+                failure_rate,
+                slow_call_rate,
+            } => write!(
+                f,
+                "{at} breaker {service} {from} -> {to} (failure rate {}, slow calls {})",
+                Rate(*failure_rate),
+                Rate(*slow_call_rate)
+            ),
+            TraceKind::Registered {
+                registry,
+                service,
+                instance,
+                addr,
+                by,
+                expires_at,
+            } => write!(
+                f,
+                "{registry} registered {service}#{instance} at {addr} by {by}, lease until {expires_at}"
+            ),
+            TraceKind::Expired {
+                registry,
+                service,
+                instance,
+                renewed_at,
+            } => write!(
+                f,
+                "{registry} lease of {service}#{instance} expired (last renewed {renewed_at})"
+            ),
+            TraceKind::Deregistered {
+                registry,
+                service,
+                instance,
+                by,
+            } => write!(f, "{registry} deregistered {service}#{instance} by {by}"),
+            TraceKind::CacheRefreshed {
+                at,
+                service,
+                instances,
+            } => {
+                write!(f, "{at} discovery {service} = [")?;
+                for (k, i) in instances.iter().enumerate() {
+                    if k > 0 {
+                        f.write_str(", ")?;
+                    }
+                    write!(f, "#{i}")?;
+                }
+                f.write_str("]")
+            }
+            TraceKind::Routed { router, req, to } => write!(f, "{router} routes r{req} to {to}"),
+            TraceKind::ProbeFailed {
+                registrar,
+                target,
+                consecutive,
+            } => write!(
+                f,
+                "{registrar} probe of {target} failed ({consecutive} in a row)"
+            ),
             TraceKind::Command { command } => write!(f, "command {command}"),
             TraceKind::RequestSent {
                 at,

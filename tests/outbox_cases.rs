@@ -111,9 +111,9 @@ fn log_tailing_crash_after_e5_republishes_e4_and_e5() {
     // e1..e3 published and the position saved (lsn 6 = e3's OUTBOX insert); e4, e5 published;
     // then the failpoint crashes the relay before the next save.
     let l = lines(&sim);
-    assert!(l.contains(&"t=100.000ms relay#0 read 5 records from the log after lsn=0".into()));
-    assert!(l.contains(&"t=160.000ms relay#0 save position lsn=6".into()));
-    assert!(l.contains(&"t=200.000ms relay#0 crash at failpoint after_publish".into()));
+    assert!(l.contains(&"t=100.000ms relay read 5 records from the log after lsn=0".into()));
+    assert!(l.contains(&"t=160.000ms relay save position lsn=6".into()));
+    assert!(l.contains(&"t=200.000ms relay crash at failpoint after_publish".into()));
     let relay = &tx(&sim).relays[0];
     assert_eq!((relay.saved_position, relay.metrics.saves), (6, 1));
     assert_eq!(broker_log(&sim), [1, 2, 3, 4, 5]);
@@ -124,7 +124,7 @@ fn log_tailing_crash_after_e5_republishes_e4_and_e5() {
     restart(&mut sim, "relay");
     sim.run_to_idle(u64::MAX);
     assert!(
-        lines(&sim).contains(&"t=710.000ms relay#0 read 2 records from the log after lsn=6".into())
+        lines(&sim).contains(&"t=710.000ms relay read 2 records from the log after lsn=6".into())
     );
     // The broker holds 7 records: e4 and e5 twice.
     assert_eq!(tx(&sim).channel_logs[0].appended, 7);
@@ -184,7 +184,7 @@ fn log_tailing_graceful_stop_after_e5_publishes_each_once() {
     );
     assert!(lines(&sim)
         .iter()
-        .any(|l| l.ends_with("relay#0 stop gracefully, position lsn=10")));
+        .any(|l| l.ends_with(" relay stop gracefully, position lsn=10")));
     restart(&mut sim, "relay");
     sim.run_to_idle(u64::MAX);
     // 5 records: nothing published twice.
@@ -292,7 +292,7 @@ fn pipelined_relay_reorders_a_key_after_a_rejected_publish() {
     let sim = ordering(3);
     let l = lines(&sim);
     assert!(l.contains(&"t=110.000ms order-events reject publish m1".into()));
-    assert!(l.contains(&"t=120.000ms relay#0 m1 rejected: go back, publish 3 again".into()));
+    assert!(l.contains(&"t=120.000ms relay m1 rejected: go back, publish 3 again".into()));
     // Rows 2 and 3 were appended before row 1's retry, then again after it.
     assert_eq!(broker_log(&sim), [2, 3, 1, 2, 3]);
     assert_eq!(applied(&sim), [2, 3, 1]);
@@ -314,9 +314,7 @@ fn pipelined_relay_reorders_a_key_after_a_rejected_publish() {
 #[test]
 fn strict_relay_keeps_the_order_of_a_key() {
     let sim = ordering(1);
-    assert!(
-        lines(&sim).contains(&"t=120.000ms relay#0 m1 rejected: go back, publish 1 again".into())
-    );
+    assert!(lines(&sim).contains(&"t=120.000ms relay m1 rejected: go back, publish 1 again".into()));
     assert_eq!(broker_log(&sim), [1, 2, 3]);
     assert_eq!(applied(&sim), [1, 2, 3]);
     let t = tx(&sim);
@@ -363,7 +361,7 @@ fn polling_publisher_crash_between_publish_and_mark_publishes_the_batch_again() 
     );
     arm(&mut sim, "relay", CrashPoint::BeforeCommit);
     sim.run_to_idle(u64::MAX);
-    assert!(lines(&sim).contains(&"t=125.000ms relay#0 rollback tx2 (crash)".into()));
+    assert!(lines(&sim).contains(&"t=125.000ms relay rollback tx2 (crash)".into()));
     restart(&mut sim, "relay");
     sim.run_to_idle(u64::MAX);
     let t = tx(&sim);

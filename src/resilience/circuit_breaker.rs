@@ -318,10 +318,12 @@ impl CircuitBreakerConfig {
 
 /// Permission for one call, from [`CircuitBreaker::try_acquire_permission`].
 ///
-/// Not `Clone`: it must be given back exactly once, to [`CircuitBreaker::on_result`] or
-/// [`CircuitBreaker::release_permission`].
+/// It must be given back exactly once, to [`CircuitBreaker::on_result`] or
+/// [`CircuitBreaker::release_permission`]. It is `Clone` only so that a host can snapshot its
+/// whole state (msgsim's time-travel checkpoints clone the running simulation, permits of calls
+/// in flight included); a copy stands in for the original in the cloned host, never beside it.
 #[must_use = "a permit must be passed to on_result or release_permission"]
-#[derive(Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Permit {
     epoch: u64,
 }

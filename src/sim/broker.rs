@@ -119,6 +119,7 @@ impl Simulation {
                 status,
                 ..
             } => self.handle_response(t.to, req, attempt, code, status),
+            Packet::Sync(p) => self.sync_receive(t.from, t.to, p),
         }
     }
 

@@ -187,8 +187,8 @@ impl Simulation {
                     self.trace.push(self.now, what);
                 }
             }
-            // A relay's state is its own (src/sim/relay.rs).
-            NodeKind::Relay => {}
+            // Relays, registries, routers and registrars keep their own state (relay.rs, rpc.rs).
+            NodeKind::Relay | NodeKind::Registry | NodeKind::Router | NodeKind::Registrar => {}
             NodeKind::Broker => {
                 let now = self.now;
                 let ns = &mut self.messaging.nodes[ep.node as usize];

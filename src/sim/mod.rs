@@ -22,10 +22,13 @@ use std::sync::Arc;
 
 mod broker;
 mod db;
+mod discovery;
 mod network;
 mod ops;
 mod relay;
 mod replica;
+mod rest;
+mod rpc;
 mod service;
 
 mod broker_props;
@@ -150,6 +153,7 @@ enum Event {
         attempt: u32,
         poll: bool,
     },
+    Sync(rpc::SyncEvent),
 }
 
 #[derive(Clone, Debug)]
@@ -208,6 +212,7 @@ enum Packet {
         code: u16,
         status: Arc<str>,
     },
+    Sync(rpc::SyncPacket),
 }
 
 impl Packet {
@@ -222,6 +227,7 @@ impl Packet {
             Packet::PublishNack { .. } => PacketKind::PublishNack,
             Packet::Request { .. } => PacketKind::Request,
             Packet::Response { .. } => PacketKind::Response,
+            Packet::Sync(p) => p.kind(),
         }
     }
     fn msg(&self) -> &Arc<Message> {
@@ -234,6 +240,7 @@ impl Packet {
             Packet::PublishNack { msg, .. }
             | Packet::Request { msg, .. }
             | Packet::Response { msg, .. } => msg,
+            Packet::Sync(p) => p.msg(),
         }
     }
     fn attempt(&self) -> u32 {
@@ -245,6 +252,7 @@ impl Packet {
             Packet::PublishNack { attempt, .. }
             | Packet::Request { attempt, .. }
             | Packet::Response { attempt, .. } => *attempt,
+            Packet::Sync(p) => p.attempt(),
         }
     }
 }
@@ -402,6 +410,7 @@ pub struct Simulation {
     messaging: Messaging,
     /// Databases, relays, replicas, clients and the event ledger (`db.rs`).
     txm: db::TxSim,
+    sync: rpc::SyncState,
 }
 
 /// A scheduled event, ordered by (time, sequence number): ties at one time run in the order they
@@ -575,8 +584,10 @@ impl Simulation {
             events_processed: 0,
             messaging,
             txm: db::TxSim::default(),
+            sync: rpc::SyncState::default(),
         };
         sim.txm = db::TxSim::build(&sim.scenario, seed);
+        sim.sync_build();
         // Check the fault schedule against the topology before anything runs.
         for (i, f) in sim.scenario.faults.iter().enumerate() {
             sim.check_command(&f.command)
@@ -600,6 +611,7 @@ impl Simulation {
         for (i, f) in scenario.faults.iter().enumerate() {
             sim.schedule(SimTime::from_ms(f.at_ms), Event::Fault { index: i as u32 });
         }
+        sim.sync_init();
         Ok(sim)
     }
 
@@ -663,7 +675,8 @@ impl Simulation {
             .nodes
             .iter()
             .zip(self.scenario.nodes.iter())
-            .map(|(n, spec)| NodeView {
+            .enumerate()
+            .map(|(node, (n, spec))| NodeView {
                 name: n.name.to_string(),
                 kind: n.kind,
                 pos: spec.pos,
@@ -673,12 +686,19 @@ impl Simulation {
                     .instances
                     .iter()
                     .enumerate()
-                    .map(|(i, inst)| InstanceView {
-                        index: i as u32,
-                        status: inst.status(),
-                        inbox: inst.inbox.len() as u32,
-                        busy: inst.busy.is_some(),
-                        pending_publishes: inst.pending.len() as u32,
+                    .map(|(i, inst)| {
+                        let (workers_busy, request_queue, blocked_calls) =
+                            self.sync_instance_counts(node as u32, i as u32);
+                        InstanceView {
+                            index: i as u32,
+                            status: inst.status(),
+                            inbox: inst.inbox.len() as u32,
+                            busy: inst.busy.is_some(),
+                            pending_publishes: inst.pending.len() as u32,
+                            workers_busy,
+                            request_queue,
+                            blocked_calls,
+                        }
                     })
                     .collect(),
                 metrics: n.metrics,
@@ -686,6 +706,12 @@ impl Simulation {
                 requests: Vec::new(),
                 request_outcomes: Vec::new(),
                 broker: None,
+                api_level: self.scenario.api_of(&spec.name).map(|a| a.level),
+                server: self
+                    .scenario
+                    .api_of(&spec.name)
+                    .and_then(|_| self.sync.servers.get(node))
+                    .map(|s| s.metrics),
             })
             .collect();
         let links = self
@@ -752,6 +778,7 @@ impl Simulation {
                     Packet::PublishNack { .. } => "ack",
                     Packet::Request { .. } => msg.kind.as_str(),
                     Packet::Response { .. } => "reply",
+                    Packet::Sync(ref p) => p.kind_str(),
                 };
                 TransitView {
                     id,
@@ -770,6 +797,10 @@ impl Simulation {
                     duplicate: t.duplicate,
                     dropping: t.fate,
                     held: t.held,
+                    http: match &t.packet {
+                        Packet::Sync(p) => p.http_view(),
+                        _ => None,
+                    },
                 }
             })
             .collect();
@@ -785,6 +816,10 @@ impl Simulation {
             events_processed: self.events_processed,
             idle: self.queue.is_empty(),
             transactional: self.transactional_view(),
+            proxies: self.sync_proxy_views(),
+            calls: self.sync_call_views(),
+            registries: self.sync_registry_views(),
+            routers: self.sync_router_views(),
         };
         self.fill_messaging_views(&mut snapshot);
         snapshot
@@ -939,6 +974,9 @@ impl Simulation {
                 self.check_reject(channel, *count).map(|_| ())
             }
             Command::ArmCrash { node, instance, .. } => self.check_arm_crash(node, *instance),
+            Command::SetEndpoint { .. } | Command::SetBreaker { .. } => {
+                self.sync_check_command(cmd)
+            }
         }
     }
 
@@ -1053,6 +1091,9 @@ impl Simulation {
                 let ep = self.instance_ref(&node, instance)?;
                 self.arm_crash(ep, point);
             }
+            cmd @ (Command::SetEndpoint { .. } | Command::SetBreaker { .. }) => {
+                self.sync_execute(cmd)?;
+            }
         }
         Ok(())
     }
@@ -1072,7 +1113,7 @@ impl Simulation {
         Endpoint {
             node: Arc::clone(&n.name),
             instance: ep.instance,
-            broker: n.kind == NodeKind::Broker,
+            broker: n.kind != NodeKind::Service,
         }
     }
 
@@ -1181,6 +1222,7 @@ impl Simulation {
             | Event::RelayTick { .. }
             | Event::RelayTimeout { .. }
             | Event::ClientTimer { .. } => self.handle_txm(event),
+            Event::Sync(e) => self.sync_event(e),
         }
     }
 

@@ -145,6 +145,8 @@ impl Simulation {
         let inst = self.inst(t.to);
         if !inst.up {
             self.drop_transit(id, &t, DropReason::NodeDown);
+            // An HTTP request to a crashed process is refused by its host (TCP reset).
+            self.sync_on_node_down(&t);
             return;
         }
         self.metrics.delivered += 1;

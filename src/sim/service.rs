@@ -264,6 +264,7 @@ impl Simulation {
             }
         }
         self.txm_crashed(ep);
+        self.sync_on_crash(ep);
     }
 
     pub(super) fn restart(&mut self, ep: Ep) {
@@ -286,7 +287,9 @@ impl Simulation {
                 }
             }
             NodeKind::Relay => self.relay_start(ep.node),
+            NodeKind::Registry | NodeKind::Router | NodeKind::Registrar => {}
         }
+        self.sync_on_restart(ep);
     }
 
     pub(super) fn resume(&mut self, ep: Ep) {
@@ -310,6 +313,7 @@ impl Simulation {
                 }
             }
             NodeKind::Relay => self.relay_kick(ep.node),
+            NodeKind::Registry | NodeKind::Router | NodeKind::Registrar => {}
         }
     }
 }

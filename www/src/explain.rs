@@ -121,6 +121,16 @@ fn what_of(packet: PacketKind, from: &Endpoint, to: &Endpoint, msg: MessageId) -
         PacketKind::PublishNack => format!("the rejection of {msg} from {from} to {to}"),
         PacketKind::Request => format!("{from}'s request {msg}"),
         PacketKind::Response => format!("the response to {msg} from {from}"),
+        PacketKind::HttpRequest => format!("{from}'s HTTP request {msg}"),
+        PacketKind::HttpResponse => format!("the HTTP response {msg} from {from}"),
+        PacketKind::Reset => format!("the connection reset from {from}"),
+        PacketKind::Register
+        | PacketKind::Deregister
+        | PacketKind::Lookup
+        | PacketKind::LookupReply => format!("{from}'s registry message {msg}"),
+        PacketKind::HealthCheck | PacketKind::HealthOk => {
+            format!("the health probe {msg} from {from}")
+        }
         PacketKind::Direct => format!("{from}'s direct message {msg}"),
     }
 }

@@ -91,7 +91,11 @@ impl NodeBox {
 /// number of queues and subscriptions it lists.
 pub fn node_size(kind: NodeKind, instances: u32, queues: usize) -> (f64, f64) {
     match kind {
-        NodeKind::Service | NodeKind::Relay => {
+        NodeKind::Service
+        | NodeKind::Relay
+        | NodeKind::Registry
+        | NodeKind::Router
+        | NodeKind::Registrar => {
             let w = (52.0 + INSTANCE_PITCH * instances as f64).max(SERVICE_W_MIN);
             (w, SERVICE_H)
         }

@@ -444,7 +444,12 @@ pub fn topology(props: &TopologyProps) -> Html {
         let selected = props.selection == Some(Selection::Node(i));
         Some(match n.kind {
             // A message relay is drawn as a service box (its one instance, its counters).
-            NodeKind::Service | NodeKind::Relay => service(i, n, b, selected, props),
+            // Relays, registries, routers and registrars are drawn as service boxes.
+            NodeKind::Service
+            | NodeKind::Relay
+            | NodeKind::Registry
+            | NodeKind::Router
+            | NodeKind::Registrar => service(i, n, b, selected, props),
             NodeKind::Broker => broker(i, n, b, selected, snap, props),
         })
     });
