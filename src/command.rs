@@ -91,6 +91,17 @@ pub enum Command {
         #[serde(default)]
         instance: u32,
     },
+    /// A rollout: producer `node` writes schema `version` on `channel` from now on (every
+    /// instance; messages already sent keep theirs). The version must be declared by the channel
+    /// and the producer's payload valid for it. Consumers keep the version they read.
+    SetSchemaVersion {
+        /// The producing service.
+        node: String,
+        /// A channel with schemas that the service produces to.
+        channel: String,
+        /// A version declared in the channel's `schemas`.
+        version: semver::Version,
+    },
 }
 
 impl Command {
@@ -107,6 +118,7 @@ impl Command {
             Command::Restart { .. } => "restart",
             Command::Pause { .. } => "pause",
             Command::Resume { .. } => "resume",
+            Command::SetSchemaVersion { .. } => "set_schema_version",
         }
     }
 
@@ -145,6 +157,11 @@ impl Command {
             | Command::Resume { node, instance } => {
                 format!("{} {node}#{instance}", self.verb())
             }
+            Command::SetSchemaVersion {
+                node,
+                channel,
+                version,
+            } => format!("set_schema_version {node} {channel} {version}"),
         }
     }
 }

@@ -68,4 +68,8 @@ pub enum CommandError {
     /// The command log is full (a bound on what a run records); reset the run to go on.
     #[error("the command log is full ({0} commands); reset the run to apply more")]
     LogFull(usize),
+    /// A schema command (`set_schema_version`) names no declared schema, channel or producer, or
+    /// the producer's payload is not valid for the version.
+    #[error("schema: {0}")]
+    Schema(String),
 }

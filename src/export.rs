@@ -12,7 +12,8 @@ use std::fmt::Write as _;
 ///
 /// Fields of every line: `seq` (u64, position in the run), `time` (µs), `event` (snake_case kind:
 /// `send`, `arrive`, `drop`, `release`, `enqueue`, `overflow`, `redeliver`, `dead_letter`, `acked`,
-/// `process`, `retry`, `give_up`, `skipped`, `command`), then the kind's own fields as in
+/// `process`, `retry`, `give_up`, `skipped`, `command`, and on channels with schemas `encode`,
+/// `produce_rejected`, `decode`, `lookup_timeout`, `rejected`), then the kind's own fields as in
 /// [`TraceKind`] (endpoints are `{"node": "...", "instance": n}`, message ids are integers).
 pub fn trace_jsonl<'a>(events: impl IntoIterator<Item = &'a TraceEvent>) -> String {
     let mut out = String::new();
@@ -167,6 +168,14 @@ pub fn mermaid_sequence<'a>(
             } => arrow(
                 &mut out,
                 format!("Note over {}: duplicate {msg} discarded", who(&at.node)),
+            ),
+            TraceKind::Rejected { queue, msg, reason } => arrow(
+                &mut out,
+                format!(
+                    "Note over {}: {queue} dead-letter {msg} rejected ({})",
+                    broker_of(queue),
+                    reason.replace(';', ",")
+                ),
             ),
             TraceKind::Command { command } => {
                 let first = who(&scenario.nodes[0].name);

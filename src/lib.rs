@@ -25,6 +25,7 @@
 #![warn(missing_docs)]
 
 pub mod command;
+pub mod contract;
 pub mod error;
 pub mod export;
 pub mod message;
@@ -34,6 +35,7 @@ pub mod rng;
 pub mod scenario;
 pub mod scenarios;
 pub mod schema;
+pub mod schema_view;
 pub mod share;
 pub mod sim;
 pub mod snapshot;

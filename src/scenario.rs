@@ -81,6 +81,11 @@ pub enum NodeKind {
     Service,
     /// A message broker hosting topics and queues.
     Broker,
+    /// A schema registry (Confluent Schema Registry style): holds the message schemas of the
+    /// channels that name it, with ids; consumers look a writer schema up by the id in a message's
+    /// headers (one network round trip per new id, then cached). Exactly one instance. See
+    /// [`crate::contract`].
+    SchemaRegistry,
 }
 
 /// How a receiving service handles a message it has already processed.
@@ -155,6 +160,23 @@ pub struct ChannelSpec {
     /// message); a queue has its consumers compete (each message goes to one instance).
     #[serde(default)]
     pub consumers: Vec<String>,
+    /// API first: the message schemas this channel carries, every version of one message (one
+    /// registry subject `<channel>-value` per channel), oldest first. Empty (the default): the
+    /// channel carries free JSON as before. See [`crate::contract`].
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub schemas: Vec<crate::schema::MessageSchema>,
+    /// Wire encoding of a channel with schemas: `json` (default) or `avro`.
+    #[serde(default, skip_serializing_if = "crate::contract::Encoding::is_json")]
+    pub encoding: crate::contract::Encoding,
+    /// The `schema_registry` node that holds this channel's schemas. With Avro, consumers look the
+    /// writer schema up there by id (a network round trip per new id). None: consumers know every
+    /// declared version locally.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub registry: Option<String>,
+    /// Per consuming service: the schema version it reads and its reader mode (required for each
+    /// consumer of a channel with schemas).
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub readers: std::collections::BTreeMap<String, crate::contract::ReaderSpec>,
 }
 
 /// Channel kinds (Enterprise Integration Patterns).
@@ -205,6 +227,11 @@ pub struct MessageTemplate {
     /// Payload (any JSON); `{n}` in strings is substituted.
     #[serde(default)]
     pub payload: serde_json::Value,
+    /// On a channel with schemas: the schema version this producer writes (e.g. `"1.1.0"`); the
+    /// payload is projected onto that version's fields, validated and encoded. Required there,
+    /// refused elsewhere. Changed at run time by `set_schema_version`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schema_version: Option<semver::Version>,
 }
 
 /// Delivery and publishing policies; defaults are stated per field.
@@ -227,6 +254,10 @@ pub struct Policies {
     pub max_queue_length: u32,
     /// Maximum messages waiting in one service instance's inbox. Default 1 000.
     pub max_inbox: u32,
+    /// A consumer's schema lookup (to a `schema_registry` node) not answered within this time
+    /// fails: the consumer nacks the delivery for redelivery. ms, default 200.
+    #[serde(skip_serializing_if = "crate::contract::is_default_lookup_timeout")]
+    pub schema_lookup_timeout_ms: u64,
 }
 
 impl Default for Policies {
@@ -239,6 +270,7 @@ impl Default for Policies {
             publish_max_attempts: 5,
             max_queue_length: 10_000,
             max_inbox: 1_000,
+            schema_lookup_timeout_ms: crate::contract::DEFAULT_LOOKUP_TIMEOUT_MS,
         }
     }
 }
@@ -464,6 +496,7 @@ impl Scenario {
                 message: "ack_timeout_ms and publish_timeout_ms must be ≥ 1".into(),
             });
         }
+        crate::contract::validate(self)?;
         Ok(())
     }
 }

@@ -184,7 +184,8 @@ pub struct TransitView {
     /// Packet kind.
     pub packet: PacketKind,
     /// `command`, `event`, `document`, `reply` for publishes and deliveries; `ack` for acks and
-    /// publisher confirms.
+    /// publisher confirms; `nack` for nacks and `lookup` for schema lookups and their replies
+    /// (channels with schemas).
     pub kind: &'static str,
     /// Message type (`OrderCreated`); for acks the acked message's type.
     pub label: String,
@@ -210,6 +211,10 @@ pub struct TransitView {
     pub dropping: Option<DropReason>,
     /// Held on the link.
     pub held: bool,
+    /// On a channel with schemas: the writer schema, encoding and sizes of the message (for
+    /// publishes, deliveries, acks and nacks of it; lookups carry the id they ask for).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub wire: Option<crate::schema_view::WireSummary>,
 }
 
 impl TransitView {
@@ -252,4 +257,7 @@ pub struct Snapshot {
     pub events_processed: u64,
     /// True when nothing more is scheduled: the run is over unless a command changes that.
     pub idle: bool,
+    /// API contracts of the run (channels with schemas only; `None` when there are none).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub schemas: Option<crate::schema_view::SchemaSnapshot>,
 }

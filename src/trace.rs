@@ -48,6 +48,13 @@ pub enum PacketKind {
     Deliver,
     /// Consumer -> broker: delivery acknowledged.
     Ack,
+    /// Consumer -> broker: delivery refused (AMQP `basic.nack`): requeued for redelivery, or
+    /// dead-lettered with a reason (a message the consumer's reader rejected).
+    Nack,
+    /// Consumer -> schema registry: "which schema has id N?".
+    SchemaLookup,
+    /// Schema registry -> consumer: the schema for a lookup.
+    SchemaReply,
 }
 
 impl PacketKind {
@@ -58,6 +65,9 @@ impl PacketKind {
             PacketKind::PublishAck => "publish_ack",
             PacketKind::Deliver => "deliver",
             PacketKind::Ack => "ack",
+            PacketKind::Nack => "nack",
+            PacketKind::SchemaLookup => "schema_lookup",
+            PacketKind::SchemaReply => "schema_reply",
         }
     }
 }
@@ -72,6 +82,9 @@ pub enum RedeliveryReason {
     ConnectionReset,
     /// The broker restarted with the delivery unacked.
     BrokerRestart,
+    /// The consumer nacked the delivery for redelivery (it could not decode it yet: the writer
+    /// schema lookup failed).
+    Nack,
 }
 
 impl RedeliveryReason {
@@ -81,6 +94,7 @@ impl RedeliveryReason {
             RedeliveryReason::AckTimeout => "ack_timeout",
             RedeliveryReason::ConnectionReset => "connection_reset",
             RedeliveryReason::BrokerRestart => "broker_restart",
+            RedeliveryReason::Nack => "nack",
         }
     }
 }
@@ -235,6 +249,66 @@ pub enum TraceKind {
         /// One-line description.
         command: String,
     },
+    /// A producer encoded a message with its writer schema (channels with schemas).
+    Encode {
+        /// Producer instance.
+        at: Endpoint,
+        /// Message.
+        msg: MessageId,
+        /// Writer schema, `Name@version`.
+        schema: Arc<str>,
+        /// Registry id of the writer schema (in the message headers).
+        schema_id: u32,
+        /// The channel's encoding: `json` or `avro`.
+        encoding: &'static str,
+        /// Size of the JSON encoding, bytes.
+        json_bytes: u32,
+        /// Size of the Avro encoding, bytes.
+        avro_bytes: u32,
+    },
+    /// A producer refused to send a message whose payload is not valid for its writer schema
+    /// (or whose encoding exceeds the size bound).
+    ProduceRejected {
+        /// Producer instance.
+        at: Endpoint,
+        /// Message (never sent).
+        msg: MessageId,
+        /// Why.
+        reason: String,
+    },
+    /// A consumer decoded a delivery with its reader schema.
+    Decode {
+        /// Consumer instance.
+        at: Endpoint,
+        /// Message.
+        msg: MessageId,
+        /// Writer schema, `Name@version`.
+        writer: Arc<str>,
+        /// Reader version.
+        reader: Arc<str>,
+        /// Reader mode: `tolerant` or `strict`.
+        mode: &'static str,
+        /// `None`: accepted; `Some(reason)`: rejected (the message goes to the dead-letter queue).
+        rejected: Option<String>,
+    },
+    /// A consumer's schema lookup got no answer in time; it nacks the delivery for redelivery.
+    LookupTimeout {
+        /// Consumer instance.
+        at: Endpoint,
+        /// The delivery it could not decode.
+        msg: MessageId,
+        /// The schema id it looked up.
+        schema_id: u32,
+    },
+    /// The broker moved a message its consumer rejected to the dead-letter queue.
+    Rejected {
+        /// Queue name.
+        queue: Arc<str>,
+        /// Message.
+        msg: MessageId,
+        /// The consumer's reason, e.g. `unknown field age`.
+        reason: String,
+    },
 }
 
 impl fmt::Display for TraceEvent {
@@ -332,6 +406,42 @@ impl fmt::Display for TraceEvent {
                 write!(f, "{node} workload skipped: no running instance")
             }
             TraceKind::Command { command } => write!(f, "command {command}"),
+            TraceKind::Encode {
+                at,
+                msg,
+                schema,
+                schema_id,
+                encoding,
+                json_bytes,
+                avro_bytes,
+            } => write!(
+                f,
+                "{at} encode {msg} {schema} id={schema_id} {encoding} (json {json_bytes} B, avro {avro_bytes} B)"
+            ),
+            TraceKind::ProduceRejected { at, msg, reason } => {
+                write!(f, "{at} refuses to send {msg}: {reason}")
+            }
+            TraceKind::Decode {
+                at,
+                msg,
+                writer,
+                reader,
+                mode,
+                rejected,
+            } => match rejected {
+                None => write!(f, "{at} decode {msg} {writer} as {reader} {mode}: accepted"),
+                Some(r) => write!(
+                    f,
+                    "{at} decode {msg} {writer} as {reader} {mode}: rejected ({r})"
+                ),
+            },
+            TraceKind::LookupTimeout { at, msg, schema_id } => write!(
+                f,
+                "{at} schema id {schema_id} lookup timed out, nack {msg}"
+            ),
+            TraceKind::Rejected { queue, msg, reason } => {
+                write!(f, "{queue} dead-letter {msg} rejected: {reason}")
+            }
         }
     }
 }

@@ -82,6 +82,26 @@ impl Simulation {
                     self.dispatch(queue);
                 }
             }
+            Packet::Nack {
+                queue,
+                tag,
+                requeue,
+                reason,
+                ..
+            } => self.schema_broker_nack(queue, tag, requeue, reason),
+            Packet::SchemaLookup {
+                msg,
+                id,
+                seq,
+                incarnation,
+            } => self.schema_lookup_request(t.to, t.from, msg, id, seq, incarnation),
+            Packet::SchemaReply {
+                id,
+                seq,
+                incarnation,
+                found,
+                ..
+            } => self.schema_lookup_reply(t.to, id, seq, incarnation, found),
         }
     }
 

@@ -20,6 +20,7 @@ use std::sync::Arc;
 
 mod broker;
 mod network;
+mod schemas;
 mod service;
 
 /// Bounds on what grows while a run goes on.
@@ -88,6 +89,12 @@ enum Event {
     Fault {
         index: u32,
     },
+    SchemaLookupTimeout {
+        node: u32,
+        instance: u32,
+        incarnation: u32,
+        seq: u64,
+    },
 }
 
 #[derive(Clone, Debug)]
@@ -115,6 +122,26 @@ enum Packet {
         tag: u64,
         msg: Arc<Message>,
     },
+    Nack {
+        queue: u32,
+        tag: u64,
+        msg: Arc<Message>,
+        requeue: bool,
+        reason: Arc<str>,
+    },
+    SchemaLookup {
+        msg: Arc<Message>,
+        id: crate::schema::SchemaId,
+        seq: u64,
+        incarnation: u32,
+    },
+    SchemaReply {
+        msg: Arc<Message>,
+        id: crate::schema::SchemaId,
+        seq: u64,
+        incarnation: u32,
+        found: bool,
+    },
 }
 
 impl Packet {
@@ -124,6 +151,9 @@ impl Packet {
             Packet::PublishAck { .. } => PacketKind::PublishAck,
             Packet::Deliver(_) => PacketKind::Deliver,
             Packet::Ack { .. } => PacketKind::Ack,
+            Packet::Nack { .. } => PacketKind::Nack,
+            Packet::SchemaLookup { .. } => PacketKind::SchemaLookup,
+            Packet::SchemaReply { .. } => PacketKind::SchemaReply,
         }
     }
     fn msg(&self) -> &Arc<Message> {
@@ -132,6 +162,9 @@ impl Packet {
             | Packet::PublishAck { msg, .. }
             | Packet::Ack { msg, .. } => msg,
             Packet::Deliver(d) => &d.msg,
+            Packet::Nack { msg, .. }
+            | Packet::SchemaLookup { msg, .. }
+            | Packet::SchemaReply { msg, .. } => msg,
         }
     }
     fn attempt(&self) -> u32 {
@@ -139,6 +172,7 @@ impl Packet {
             Packet::Publish { attempt, .. } | Packet::PublishAck { attempt, .. } => *attempt,
             Packet::Deliver(d) => d.attempt,
             Packet::Ack { .. } => 1,
+            Packet::Nack { .. } | Packet::SchemaLookup { .. } | Packet::SchemaReply { .. } => 1,
         }
     }
 }
@@ -293,6 +327,8 @@ pub struct Simulation {
     trace: Trace,
     commands: Vec<RecordedCommand>,
     events_processed: u64,
+    /// API contracts (channels with schemas); `None` when the scenario declares none.
+    schemas: Option<Box<schemas::SchemaState>>,
 }
 
 /// A scheduled event, ordered by (time, sequence number): ties at one time run in the order they
@@ -437,6 +473,7 @@ impl Simulation {
                 next_instance: 0,
             })
             .collect();
+        let schema_state = schemas::SchemaState::build(&scenario)?;
         let mut sim = Simulation {
             scenario: Arc::new(scenario),
             seed,
@@ -457,6 +494,7 @@ impl Simulation {
             trace: Trace::new(trace),
             commands: Vec::new(),
             events_processed: 0,
+            schemas: schema_state,
         };
         // Check the fault schedule against the topology before anything runs.
         for (i, f) in sim.scenario.faults.iter().enumerate() {
@@ -614,6 +652,8 @@ impl Simulation {
                 let kind = match t.packet {
                     Packet::Publish { .. } | Packet::Deliver(_) => msg.kind.as_str(),
                     Packet::PublishAck { .. } | Packet::Ack { .. } => "ack",
+                    Packet::Nack { .. } => "nack",
+                    Packet::SchemaLookup { .. } | Packet::SchemaReply { .. } => "lookup",
                 };
                 TransitView {
                     id,
@@ -632,6 +672,7 @@ impl Simulation {
                     duplicate: t.duplicate,
                     dropping: t.fate,
                     held: t.held,
+                    wire: Simulation::wire_summary(msg),
                 }
             })
             .collect();
@@ -646,6 +687,7 @@ impl Simulation {
             metrics: self.metrics,
             events_processed: self.events_processed,
             idle: self.queue.is_empty(),
+            schemas: self.schema_snapshot(),
         }
     }
 
@@ -783,6 +825,11 @@ impl Simulation {
             | Command::Restart { node, instance }
             | Command::Pause { node, instance }
             | Command::Resume { node, instance } => self.instance_ref(node, *instance).map(|_| ()),
+            Command::SetSchemaVersion {
+                node,
+                channel,
+                version,
+            } => self.check_set_schema_version(node, channel, version),
         }
     }
 
@@ -881,6 +928,11 @@ impl Simulation {
                 let ep = self.instance_ref(&node, instance)?;
                 self.resume(ep);
             }
+            Command::SetSchemaVersion {
+                node,
+                channel,
+                version,
+            } => self.set_schema_version(&node, &channel, &version),
         }
         Ok(())
     }
@@ -975,6 +1027,23 @@ impl Simulation {
                 let cmd = self.scenario.faults[index as usize].command.clone();
                 // Checked at build time; a failure here would be a bug, and changes nothing.
                 let _ = self.execute(cmd);
+            }
+            Event::SchemaLookupTimeout {
+                node,
+                instance,
+                incarnation,
+                seq,
+            } => {
+                let ep = Ep { node, instance };
+                let inst = self.inst(ep);
+                if inst.incarnation != incarnation || !inst.up {
+                    return;
+                }
+                if inst.paused {
+                    self.defer(ep, Deferred::Event(event));
+                    return;
+                }
+                self.schema_lookup_timeout(ep, seq);
             }
         }
     }

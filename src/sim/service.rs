@@ -44,9 +44,14 @@ impl Simulation {
                             correlation_id: None,
                             reply_to: None,
                             key: t.key.as_deref().map(|k| substitute(k, n)),
+                            schema_id: None,
                         },
                         payload: substitute_value(&t.payload, n),
+                        encoded: None,
                     });
+                    let Some(msg) = self.schema_outgoing(ep, channel, msg) else {
+                        continue;
+                    };
                     self.metrics.published += 1;
                     self.nodes[node as usize].metrics.published += 1;
                     self.publish(ep, channel, msg, 1);
@@ -174,6 +179,9 @@ impl Simulation {
         let Some(d) = self.inst_mut(ep).busy.take() else {
             return;
         };
+        let Some(d) = self.schema_incoming(ep, d) else {
+            return;
+        };
         let node = &mut self.nodes[ep.node as usize];
         node.metrics.processed += 1;
         self.metrics.processed += 1;
@@ -243,6 +251,7 @@ impl Simulation {
                 }
             }
         }
+        self.schema_crash(ep);
     }
 
     pub(super) fn restart(&mut self, ep: Ep) {
@@ -264,6 +273,7 @@ impl Simulation {
                     self.dispatch(q);
                 }
             }
+            NodeKind::SchemaRegistry => {}
         }
     }
 
@@ -287,6 +297,7 @@ impl Simulation {
                     self.dispatch(q);
                 }
             }
+            NodeKind::SchemaRegistry => {}
         }
     }
 }
