@@ -1,10 +1,24 @@
 //! Built-in scenarios, shipped as JSON files in `www/scenarios/` and embedded at compile time.
 
 /// `(name, JSON)` of every built-in scenario, in gallery order.
-pub const BUILTIN: &[(&str, &str)] = &[(
-    "order-events",
-    include_str!("../www/scenarios/order-events.json"),
-)];
+pub const BUILTIN: &[(&str, &str)] = &[
+    (
+        "order-events",
+        include_str!("../www/scenarios/order-events.json"),
+    ),
+    (
+        "schema-rollout",
+        include_str!("../www/scenarios/schema-rollout.json"),
+    ),
+    (
+        "encoding-comparison",
+        include_str!("../www/scenarios/encoding-comparison.json"),
+    ),
+    (
+        "schema-registry",
+        include_str!("../www/scenarios/schema-registry.json"),
+    ),
+];
 
 /// The JSON of the built-in scenario `name`, if there is one.
 pub fn get(name: &str) -> Option<&'static str> {
