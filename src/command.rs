@@ -148,6 +148,17 @@ pub enum Command {
         /// Target state, Resilience4j's spelling (`FORCED_OPEN`).
         state: CircuitBreakerState,
     },
+    /// A rollout: producer `node` writes schema `version` on `channel` from now on (every
+    /// instance; messages already sent keep theirs). The version must be declared by the channel
+    /// and the producer's payload valid for it. Consumers keep the version they read.
+    SetSchemaVersion {
+        /// The producing service.
+        node: String,
+        /// A channel with schemas that the service produces to.
+        channel: String,
+        /// A version declared in the channel's `schemas`.
+        version: semver::Version,
+    },
 }
 
 fn one() -> u32 {
@@ -173,6 +184,7 @@ impl Command {
             Command::ArmCrash { .. } => "arm_crash",
             Command::SetEndpoint { .. } => "set_endpoint",
             Command::SetBreaker { .. } => "set_breaker",
+            Command::SetSchemaVersion { .. } => "set_schema_version",
         }
     }
 
@@ -240,6 +252,11 @@ impl Command {
                 service,
                 state,
             } => format!("set_breaker {node}#{instance} -> {service} {state}"),
+            Command::SetSchemaVersion {
+                node,
+                channel,
+                version,
+            } => format!("set_schema_version {node} {channel} {version}"),
         }
     }
 }

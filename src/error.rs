@@ -74,4 +74,8 @@ pub enum CommandError {
     /// The command does not fit the scenario or the current state (what and why).
     #[error("{0}")]
     Invalid(String),
+    /// A schema command (`set_schema_version`) names no declared schema, channel or producer, or
+    /// the producer's payload is not valid for the version.
+    #[error("schema: {0}")]
+    Schema(String),
 }

@@ -16,7 +16,8 @@ use std::fmt::Write as _;
 /// `call_attempt`, `call_wait`, `call_result`, `call_retry`, `call_fallback`, `call_done`,
 /// `call_skipped`, `server_queued`, `server_rejected`, `server_start`, `server_reply`,
 /// `late_response`, `breaker_transition`, `registered`, `expired`, `deregistered`,
-/// `cache_refreshed`, `routed`, `probe_failed`), then the kind's own fields as in
+/// `cache_refreshed`, `routed`, `probe_failed`, and on channels with schemas `encode`,
+/// `produce_rejected`, `decode`, `lookup_timeout`, `rejected`), then the kind's own fields as in
 /// [`TraceKind`] (endpoints are `{"node": "...", "instance": n}`, message ids are integers).
 pub fn trace_jsonl<'a>(events: impl IntoIterator<Item = &'a TraceEvent>) -> String {
     let mut out = String::new();
@@ -171,6 +172,14 @@ pub fn mermaid_sequence<'a>(
             } => arrow(
                 &mut out,
                 format!("Note over {}: duplicate {msg} discarded", who(&at.node)),
+            ),
+            TraceKind::Rejected { queue, msg, reason } => arrow(
+                &mut out,
+                format!(
+                    "Note over {}: {queue} dead-letter {msg} rejected ({})",
+                    broker_of(queue),
+                    reason.replace(';', ",")
+                ),
             ),
             TraceKind::Command { command } => {
                 let first = who(&scenario.nodes[0].name);

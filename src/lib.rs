@@ -25,6 +25,7 @@
 #![warn(missing_docs)]
 
 pub mod command;
+pub mod contract;
 pub mod error;
 pub mod export;
 pub mod log;
@@ -37,6 +38,7 @@ pub mod scenario;
 mod scenario_async;
 pub mod scenarios;
 pub mod schema;
+pub mod schema_view;
 pub mod share;
 pub mod sim;
 pub mod snapshot;

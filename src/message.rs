@@ -54,6 +54,10 @@ pub struct Headers {
     pub reply_to: Option<String>,
     /// Partitioning/ordering key (e.g. `order-17`).
     pub key: Option<String>,
+    /// Registry id of the writer schema (channels with schemas): how a consumer finds the schema
+    /// the bytes were written with (Confluent wire format carries it in the same role).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schema_id: Option<crate::schema::SchemaId>,
 }
 
 /// A message: id, kind, type, headers and a JSON payload.
@@ -71,4 +75,7 @@ pub struct Message {
     pub headers: Headers,
     /// Payload.
     pub payload: serde_json::Value,
+    /// On a channel with schemas: the bytes on the wire and the schema they were written with.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub encoded: Option<std::sync::Arc<crate::contract::Encoded>>,
 }

@@ -127,6 +127,11 @@ pub enum NodeKind {
     /// A third-party registrar: health-checks instances and registers them in a registry
     /// (Kubernetes, Registrator). One instance; configured by `registrar`.
     Registrar,
+    /// A schema registry (Confluent Schema Registry style): holds the message schemas of the
+    /// channels that name it, with ids; consumers look a writer schema up by the id in a message's
+    /// headers (one network round trip per new id, then cached). Exactly one instance. See
+    /// [`crate::contract`].
+    SchemaRegistry,
 }
 
 /// How a receiving service handles a message it has already processed.
@@ -229,6 +234,23 @@ pub struct ChannelSpec {
     /// `rejected`). Default `requeue`.
     #[serde(default, skip_serializing_if = "NackAction::is_requeue")]
     pub on_failure: NackAction,
+    /// API first: the message schemas this channel carries, every version of one message (one
+    /// registry subject `<channel>-value` per channel), oldest first. Empty (the default): the
+    /// channel carries free JSON as before. See [`crate::contract`].
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub schemas: Vec<crate::schema::MessageSchema>,
+    /// Wire encoding of a channel with schemas: `json` (default) or `avro`.
+    #[serde(default, skip_serializing_if = "crate::contract::Encoding::is_json")]
+    pub encoding: crate::contract::Encoding,
+    /// The `schema_registry` node that holds this channel's schemas. With Avro, consumers look the
+    /// writer schema up there by id (a network round trip per new id). None: consumers know every
+    /// declared version locally.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub registry: Option<String>,
+    /// Per consuming service: the schema version it reads and its reader mode (required for each
+    /// consumer of a channel with schemas).
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub readers: std::collections::BTreeMap<String, crate::contract::ReaderSpec>,
 }
 
 fn yes() -> bool {
@@ -337,6 +359,11 @@ pub struct MessageTemplate {
     /// Type name of the replies (e.g. `ConsumerVerified`). Default: this type + `Reply`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reply_type: Option<String>,
+    /// On a channel with schemas: the schema version this producer writes (e.g. `"1.1.0"`); the
+    /// payload is projected onto that version's fields, validated and encoded. Required there,
+    /// refused elsewhere. Changed at run time by `set_schema_version`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schema_version: Option<semver::Version>,
 }
 
 /// Delivery and publishing policies; defaults are stated per field.
@@ -365,6 +392,10 @@ pub struct Policies {
     /// service time, packets are handled on arrival.
     #[serde(skip_serializing_if = "is_zero")]
     pub broker_service_time_us: u64,
+    /// A consumer's schema lookup (to a `schema_registry` node) not answered within this time
+    /// fails: the consumer nacks the delivery for redelivery. ms, default 200.
+    #[serde(skip_serializing_if = "crate::contract::is_default_lookup_timeout")]
+    pub schema_lookup_timeout_ms: u64,
 }
 
 impl Default for Policies {
@@ -378,6 +409,7 @@ impl Default for Policies {
             max_queue_length: 10_000,
             max_inbox: 1_000,
             broker_service_time_us: 0,
+            schema_lookup_timeout_ms: crate::contract::DEFAULT_LOOKUP_TIMEOUT_MS,
         }
     }
 }
@@ -626,6 +658,7 @@ impl Scenario {
         self.validate_messaging()?;
         crate::outbox::spec::validate(self)?;
         crate::sync::spec::validate(self)?;
+        crate::contract::validate(self)?;
         Ok(())
     }
 }

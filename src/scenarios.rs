@@ -96,6 +96,18 @@ pub const BUILTIN: &[(&str, &str)] = &[
         "discovery-server-side",
         include_str!("../www/scenarios/discovery-server-side.json"),
     ),
+    (
+        "schema-rollout",
+        include_str!("../www/scenarios/schema-rollout.json"),
+    ),
+    (
+        "encoding-comparison",
+        include_str!("../www/scenarios/encoding-comparison.json"),
+    ),
+    (
+        "schema-registry",
+        include_str!("../www/scenarios/schema-registry.json"),
+    ),
 ];
 
 /// The JSON of the built-in scenario `name`, if there is one.

@@ -291,7 +291,7 @@ pub struct TransitView {
     /// `command`, `event`, `document`, `reply` for publishes, deliveries and brokerless (direct)
     /// sends; `ack` for acks and publisher confirms; `nack` for nacks; `request`, `response`,
     /// `reset` for HTTP; `registry` for register, deregister and lookup packets; `health` for
-    /// probes.
+    /// probes; `lookup` for schema lookups and their replies.
     pub kind: &'static str,
     /// Message type (`OrderCreated`); for acks the acked message's type.
     pub label: String,
@@ -319,6 +319,10 @@ pub struct TransitView {
     pub held: bool,
     /// HTTP request line or status and body, for HTTP packets.
     pub http: Option<HttpView>,
+    /// On a channel with schemas: the writer schema, encoding and sizes of the message (for
+    /// publishes, deliveries, acks and nacks of it; lookups carry the id they ask for).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub wire: Option<crate::schema_view::WireSummary>,
 }
 
 impl TransitView {
@@ -373,6 +377,9 @@ pub struct Snapshot {
     pub registries: Vec<RegistryView>,
     /// Routers (platform-level discovery).
     pub routers: Vec<RouterView>,
+    /// API contracts of the run (channels with schemas only; `None` when there are none).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub schemas: Option<crate::schema_view::SchemaSnapshot>,
 }
 
 /// Rows of a processed-messages (or idempotent state) table shown in a [`NodeView`].

@@ -79,19 +79,21 @@ pub enum PacketKind {
     Request,
     /// Service -> client: the answer to a request.
     Response,
-    /// Consumer -> broker: delivery rejected (AMQP `basic.nack`), with or without requeue.
+    /// Consumer -> broker: delivery rejected (AMQP `basic.nack`), with or without requeue; on a
+    /// channel with schemas also a message the consumer's reader rejected (with its reason).
     Nack,
     /// Sender -> receiver, brokerless: a message sent straight to a service instance.
     Direct,
+    /// Consumer -> schema registry: "which schema has id N?".
+    SchemaLookup,
+    /// Schema registry -> consumer: the schema for a lookup.
+    SchemaReply,
 }
 
 impl PacketKind {
     /// Lowercase name.
     pub fn as_str(self) -> &'static str {
         match self {
-            PacketKind::PublishNack => "publish_nack",
-            PacketKind::Request => "request",
-            PacketKind::Response => "response",
             PacketKind::Publish => "publish",
             PacketKind::PublishAck => "publish_ack",
             PacketKind::Deliver => "deliver",
@@ -105,8 +107,13 @@ impl PacketKind {
             PacketKind::LookupReply => "lookup_reply",
             PacketKind::HealthCheck => "health_check",
             PacketKind::HealthOk => "health_ok",
+            PacketKind::PublishNack => "publish_nack",
+            PacketKind::Request => "request",
+            PacketKind::Response => "response",
             PacketKind::Nack => "nack",
             PacketKind::Direct => "direct",
+            PacketKind::SchemaLookup => "schema_lookup",
+            PacketKind::SchemaReply => "schema_reply",
         }
     }
 }
@@ -121,7 +128,8 @@ pub enum RedeliveryReason {
     ConnectionReset,
     /// The broker restarted with the delivery unacked.
     BrokerRestart,
-    /// The consumer rejected the delivery with requeue (AMQP `basic.nack`, `requeue=true`).
+    /// The consumer rejected the delivery with requeue (AMQP `basic.nack`, `requeue=true`): its
+    /// handler failed, or it could not decode the message yet (writer schema lookup failed).
     Nacked,
 }
 
@@ -812,6 +820,66 @@ pub enum TraceKind {
         /// Failures in a row.
         consecutive: u32,
     },
+    /// A producer encoded a message with its writer schema (channels with schemas).
+    Encode {
+        /// Producer instance.
+        at: Endpoint,
+        /// Message.
+        msg: MessageId,
+        /// Writer schema, `Name@version`.
+        schema: Arc<str>,
+        /// Registry id of the writer schema (in the message headers).
+        schema_id: u32,
+        /// The channel's encoding: `json` or `avro`.
+        encoding: &'static str,
+        /// Size of the JSON encoding, bytes.
+        json_bytes: u32,
+        /// Size of the Avro encoding, bytes.
+        avro_bytes: u32,
+    },
+    /// A producer refused to send a message whose payload is not valid for its writer schema
+    /// (or whose encoding exceeds the size bound).
+    ProduceRejected {
+        /// Producer instance.
+        at: Endpoint,
+        /// Message (never sent).
+        msg: MessageId,
+        /// Why.
+        reason: String,
+    },
+    /// A consumer decoded a delivery with its reader schema.
+    Decode {
+        /// Consumer instance.
+        at: Endpoint,
+        /// Message.
+        msg: MessageId,
+        /// Writer schema, `Name@version`.
+        writer: Arc<str>,
+        /// Reader version.
+        reader: Arc<str>,
+        /// Reader mode: `tolerant` or `strict`.
+        mode: &'static str,
+        /// `None`: accepted; `Some(reason)`: rejected (the message goes to the dead-letter queue).
+        rejected: Option<String>,
+    },
+    /// A consumer's schema lookup got no answer in time; it nacks the delivery for redelivery.
+    LookupTimeout {
+        /// Consumer instance.
+        at: Endpoint,
+        /// The delivery it could not decode.
+        msg: MessageId,
+        /// The schema id it looked up.
+        schema_id: u32,
+    },
+    /// The broker moved a message its consumer rejected to the dead-letter queue.
+    Rejected {
+        /// Queue name.
+        queue: Arc<str>,
+        /// Message.
+        msg: MessageId,
+        /// The consumer's reason, e.g. `unknown field age`.
+        reason: String,
+    },
 }
 
 fn layer_name(l: DecoratorLayer) -> &'static str {
@@ -1296,6 +1364,42 @@ impl fmt::Display for TraceEvent {
                 f,
                 "{registrar} probe of {target} failed ({consecutive} in a row)"
             ),
+            TraceKind::Encode {
+                at,
+                msg,
+                schema,
+                schema_id,
+                encoding,
+                json_bytes,
+                avro_bytes,
+            } => write!(
+                f,
+                "{at} encode {msg} {schema} id={schema_id} {encoding} (json {json_bytes} B, avro {avro_bytes} B)"
+            ),
+            TraceKind::ProduceRejected { at, msg, reason } => {
+                write!(f, "{at} refuses to send {msg}: {reason}")
+            }
+            TraceKind::Decode {
+                at,
+                msg,
+                writer,
+                reader,
+                mode,
+                rejected,
+            } => match rejected {
+                None => write!(f, "{at} decode {msg} {writer} as {reader} {mode}: accepted"),
+                Some(r) => write!(
+                    f,
+                    "{at} decode {msg} {writer} as {reader} {mode}: rejected ({r})"
+                ),
+            },
+            TraceKind::LookupTimeout { at, msg, schema_id } => write!(
+                f,
+                "{at} schema id {schema_id} lookup timed out, nack {msg}"
+            ),
+            TraceKind::Rejected { queue, msg, reason } => {
+                write!(f, "{queue} dead-letter {msg} rejected: {reason}")
+            }
             TraceKind::Command { command } => write!(f, "command {command}"),
             TraceKind::RequestSent {
                 at,

@@ -120,6 +120,26 @@ impl Simulation {
                 ..
             } => self.handle_response(t.to, req, attempt, code, status),
             Packet::Sync(p) => self.sync_receive(t.from, t.to, p),
+            Packet::SchemaNack {
+                queue,
+                tag,
+                requeue,
+                reason,
+                ..
+            } => self.schema_broker_nack(queue, tag, requeue, reason),
+            Packet::SchemaLookup {
+                msg,
+                id,
+                seq,
+                incarnation,
+            } => self.schema_lookup_request(t.to, t.from, msg, id, seq, incarnation),
+            Packet::SchemaReply {
+                id,
+                seq,
+                incarnation,
+                found,
+                ..
+            } => self.schema_lookup_reply(t.to, id, seq, incarnation, found),
         }
     }
 

@@ -188,7 +188,11 @@ impl Simulation {
                 }
             }
             // Relays, registries, routers and registrars keep their own state (relay.rs, rpc.rs).
-            NodeKind::Relay | NodeKind::Registry | NodeKind::Router | NodeKind::Registrar => {}
+            NodeKind::Relay
+            | NodeKind::Registry
+            | NodeKind::Router
+            | NodeKind::Registrar
+            | NodeKind::SchemaRegistry => {}
             NodeKind::Broker => {
                 let now = self.now;
                 let ns = &mut self.messaging.nodes[ep.node as usize];

@@ -29,6 +29,7 @@ mod relay;
 mod replica;
 mod rest;
 mod rpc;
+mod schemas;
 mod service;
 
 mod broker_props;
@@ -154,6 +155,12 @@ enum Event {
         poll: bool,
     },
     Sync(rpc::SyncEvent),
+    SchemaLookupTimeout {
+        node: u32,
+        instance: u32,
+        incarnation: u32,
+        seq: u64,
+    },
 }
 
 #[derive(Clone, Debug)]
@@ -213,6 +220,27 @@ enum Packet {
         status: Arc<str>,
     },
     Sync(rpc::SyncPacket),
+    /// Consumer -> broker: a delivery its reader schema rejected or could not decode yet.
+    SchemaNack {
+        queue: u32,
+        tag: u64,
+        msg: Arc<Message>,
+        requeue: bool,
+        reason: Arc<str>,
+    },
+    SchemaLookup {
+        msg: Arc<Message>,
+        id: crate::schema::SchemaId,
+        seq: u64,
+        incarnation: u32,
+    },
+    SchemaReply {
+        msg: Arc<Message>,
+        id: crate::schema::SchemaId,
+        seq: u64,
+        incarnation: u32,
+        found: bool,
+    },
 }
 
 impl Packet {
@@ -228,6 +256,9 @@ impl Packet {
             Packet::Request { .. } => PacketKind::Request,
             Packet::Response { .. } => PacketKind::Response,
             Packet::Sync(p) => p.kind(),
+            Packet::SchemaNack { .. } => PacketKind::Nack,
+            Packet::SchemaLookup { .. } => PacketKind::SchemaLookup,
+            Packet::SchemaReply { .. } => PacketKind::SchemaReply,
         }
     }
     fn msg(&self) -> &Arc<Message> {
@@ -241,6 +272,9 @@ impl Packet {
             | Packet::Request { msg, .. }
             | Packet::Response { msg, .. } => msg,
             Packet::Sync(p) => p.msg(),
+            Packet::SchemaNack { msg, .. }
+            | Packet::SchemaLookup { msg, .. }
+            | Packet::SchemaReply { msg, .. } => msg,
         }
     }
     fn attempt(&self) -> u32 {
@@ -253,6 +287,9 @@ impl Packet {
             | Packet::Request { attempt, .. }
             | Packet::Response { attempt, .. } => *attempt,
             Packet::Sync(p) => p.attempt(),
+            Packet::SchemaNack { .. }
+            | Packet::SchemaLookup { .. }
+            | Packet::SchemaReply { .. } => 1,
         }
     }
 }
@@ -411,6 +448,8 @@ pub struct Simulation {
     /// Databases, relays, replicas, clients and the event ledger (`db.rs`).
     txm: db::TxSim,
     sync: rpc::SyncState,
+    /// API contracts (channels with schemas); `None` when the scenario declares none.
+    schemas: Option<Box<schemas::SchemaState>>,
 }
 
 /// A scheduled event, ordered by (time, sequence number): ties at one time run in the order they
@@ -562,6 +601,7 @@ impl Simulation {
             })
             .collect();
         let messaging = Messaging::new(&scenario, seed);
+        let schema_state = schemas::SchemaState::build(&scenario)?;
         let mut sim = Simulation {
             scenario: Arc::new(scenario),
             seed,
@@ -585,6 +625,7 @@ impl Simulation {
             messaging,
             txm: db::TxSim::default(),
             sync: rpc::SyncState::default(),
+            schemas: schema_state,
         };
         sim.txm = db::TxSim::build(&sim.scenario, seed);
         sim.sync_build();
@@ -779,6 +820,8 @@ impl Simulation {
                     Packet::Request { .. } => msg.kind.as_str(),
                     Packet::Response { .. } => "reply",
                     Packet::Sync(ref p) => p.kind_str(),
+                    Packet::SchemaNack { .. } => "nack",
+                    Packet::SchemaLookup { .. } | Packet::SchemaReply { .. } => "lookup",
                 };
                 TransitView {
                     id,
@@ -801,6 +844,7 @@ impl Simulation {
                         Packet::Sync(p) => p.http_view(),
                         _ => None,
                     },
+                    wire: Simulation::wire_summary(msg),
                 }
             })
             .collect();
@@ -820,6 +864,7 @@ impl Simulation {
             calls: self.sync_call_views(),
             registries: self.sync_registry_views(),
             routers: self.sync_router_views(),
+            schemas: self.schema_snapshot(),
         };
         self.fill_messaging_views(&mut snapshot);
         snapshot
@@ -977,6 +1022,11 @@ impl Simulation {
             Command::SetEndpoint { .. } | Command::SetBreaker { .. } => {
                 self.sync_check_command(cmd)
             }
+            Command::SetSchemaVersion {
+                node,
+                channel,
+                version,
+            } => self.check_set_schema_version(node, channel, version),
         }
     }
 
@@ -1094,6 +1144,11 @@ impl Simulation {
             cmd @ (Command::SetEndpoint { .. } | Command::SetBreaker { .. }) => {
                 self.sync_execute(cmd)?;
             }
+            Command::SetSchemaVersion {
+                node,
+                channel,
+                version,
+            } => self.set_schema_version(&node, &channel, &version),
         }
         Ok(())
     }
@@ -1223,6 +1278,23 @@ impl Simulation {
             | Event::RelayTimeout { .. }
             | Event::ClientTimer { .. } => self.handle_txm(event),
             Event::Sync(e) => self.sync_event(e),
+            Event::SchemaLookupTimeout {
+                node,
+                instance,
+                incarnation,
+                seq,
+            } => {
+                let ep = Ep { node, instance };
+                let inst = self.inst(ep);
+                if inst.incarnation != incarnation || !inst.up {
+                    return;
+                }
+                if inst.paused {
+                    self.defer(ep, Deferred::Event(event));
+                    return;
+                }
+                self.schema_lookup_timeout(ep, seq);
+            }
         }
     }
 

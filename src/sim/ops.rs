@@ -120,11 +120,13 @@ impl Simulation {
                 _ => e.type_name.clone(),
             };
             let msg = Arc::new(Message {
+                encoded: None,
                 id: msg_id,
                 kind: e.kind,
                 type_name,
                 channel: e.channel.clone(),
                 headers: Headers {
+                    schema_id: None,
                     message_id: msg_id,
                     correlation_id: None,
                     reply_to: None,
@@ -458,11 +460,13 @@ impl Simulation {
             _ => "500 Internal Server Error",
         };
         let msg = Arc::new(Message {
+            encoded: None,
             id,
             kind: MessageKind::Reply,
             type_name: reason.to_string(),
             channel: String::new(),
             headers: Headers {
+                schema_id: None,
                 message_id: id,
                 correlation_id: Some(r.request),
                 reply_to: None,
@@ -603,6 +607,7 @@ impl Simulation {
             format!("GET /{}/{}", spec.resource, r.key)
         };
         let msg = Arc::new(Message {
+            encoded: None,
             id,
             kind: if create {
                 MessageKind::Command
@@ -612,6 +617,7 @@ impl Simulation {
             type_name,
             channel: String::new(),
             headers: Headers {
+                schema_id: None,
                 message_id: id,
                 correlation_id: Some(r.request),
                 reply_to: None,

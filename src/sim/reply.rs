@@ -111,11 +111,13 @@ impl Simulation {
             .cloned()
             .unwrap_or_else(|| format!("{}Reply", request.type_name));
         let reply = Arc::new(Message {
+            encoded: None,
             id,
             kind: MessageKind::Reply,
             type_name,
             channel: reply_to.clone(),
             headers: Headers {
+                schema_id: None,
                 message_id: id,
                 correlation_id: Some(request.id),
                 reply_to: None,

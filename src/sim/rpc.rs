@@ -616,11 +616,13 @@ impl Simulation {
         let id = MessageId(self.next_msg);
         self.next_msg += 1;
         Arc::new(Message {
+            encoded: None,
             id,
             kind,
             type_name,
             channel: channel.to_string(),
             headers: Headers {
+                schema_id: None,
                 message_id: id,
                 correlation_id: None,
                 reply_to: None,

@@ -44,9 +44,14 @@ impl Simulation {
                             correlation_id: None,
                             reply_to: t.reply_to.clone(),
                             key: t.key.as_deref().map(|k| substitute(k, n)),
+                            schema_id: None,
                         },
                         payload: substitute_value(&t.payload, n),
+                        encoded: None,
                     });
+                    let Some(msg) = self.schema_outgoing(ep, channel, msg) else {
+                        continue;
+                    };
                     self.metrics.published += 1;
                     self.nodes[node as usize].metrics.published += 1;
                     self.register_request(ep, channel, t, &msg);
@@ -182,6 +187,11 @@ impl Simulation {
         let Some(d) = self.inst_mut(ep).busy.take() else {
             return;
         };
+        // Decoding with the reader schema first (schemas.rs): a rejected message never reaches
+        // the handler.
+        let Some(d) = self.schema_incoming(ep, d) else {
+            return;
+        };
         // Replies, failed handler runs and idempotent receivers (receiver.rs).
         let Some(d) = self.before_handler(ep, d) else {
             return;
@@ -265,6 +275,7 @@ impl Simulation {
         }
         self.txm_crashed(ep);
         self.sync_on_crash(ep);
+        self.schema_crash(ep);
     }
 
     pub(super) fn restart(&mut self, ep: Ep) {
@@ -288,6 +299,7 @@ impl Simulation {
             }
             NodeKind::Relay => self.relay_start(ep.node),
             NodeKind::Registry | NodeKind::Router | NodeKind::Registrar => {}
+            NodeKind::SchemaRegistry => {}
         }
         self.sync_on_restart(ep);
     }
@@ -314,6 +326,7 @@ impl Simulation {
             }
             NodeKind::Relay => self.relay_kick(ep.node),
             NodeKind::Registry | NodeKind::Router | NodeKind::Registrar => {}
+            NodeKind::SchemaRegistry => {}
         }
     }
 }

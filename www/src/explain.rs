@@ -131,6 +131,9 @@ fn what_of(packet: PacketKind, from: &Endpoint, to: &Endpoint, msg: MessageId) -
         PacketKind::HealthCheck | PacketKind::HealthOk => {
             format!("the health probe {msg} from {from}")
         }
+        PacketKind::SchemaLookup | PacketKind::SchemaReply => {
+            format!("{from}'s schema lookup for {msg}")
+        }
         PacketKind::Direct => format!("{from}'s direct message {msg}"),
     }
 }

@@ -95,7 +95,8 @@ pub fn node_size(kind: NodeKind, instances: u32, queues: usize) -> (f64, f64) {
         | NodeKind::Relay
         | NodeKind::Registry
         | NodeKind::Router
-        | NodeKind::Registrar => {
+        | NodeKind::Registrar
+        | NodeKind::SchemaRegistry => {
             let w = (52.0 + INSTANCE_PITCH * instances as f64).max(SERVICE_W_MIN);
             (w, SERVICE_H)
         }

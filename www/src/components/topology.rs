@@ -449,7 +449,8 @@ pub fn topology(props: &TopologyProps) -> Html {
             | NodeKind::Relay
             | NodeKind::Registry
             | NodeKind::Router
-            | NodeKind::Registrar => service(i, n, b, selected, props),
+            | NodeKind::Registrar
+            | NodeKind::SchemaRegistry => service(i, n, b, selected, props),
             NodeKind::Broker => broker(i, n, b, selected, snap, props),
         })
     });
