@@ -12,7 +12,11 @@ use std::fmt::Write as _;
 ///
 /// Fields of every line: `seq` (u64, position in the run), `time` (µs), `event` (snake_case kind:
 /// `send`, `arrive`, `drop`, `release`, `enqueue`, `overflow`, `redeliver`, `dead_letter`, `acked`,
-/// `process`, `retry`, `give_up`, `skipped`, `command`), then the kind's own fields as in
+/// `process`, `retry`, `give_up`, `skipped`, `command`, and for partitioned topics `produce`,
+/// `append`, `duplicate_append`, `append_rejected`, `produce_acked`, `produce_retry`,
+/// `produce_failed`, `producer_epoch_bump`, `late_produce_response`, `fetch`, `consume`,
+/// `records_dropped`, `offset_commit`, `commit_failed`, `join`, `member_removed`, `rebalance`,
+/// `revoke`, `assign`), then the kind's own fields as in
 /// [`TraceKind`] (endpoints are `{"node": "...", "instance": n}`, message ids are integers).
 pub fn trace_jsonl<'a>(events: impl IntoIterator<Item = &'a TraceEvent>) -> String {
     let mut out = String::new();
@@ -24,6 +28,15 @@ pub fn trace_jsonl<'a>(events: impl IntoIterator<Item = &'a TraceEvent>) -> Stri
         }
     }
     out
+}
+
+/// ` m17`, or nothing for message id 0 (packets of the consumer-group protocol carry none).
+fn msg_suffix(msg: crate::message::MessageId) -> String {
+    if msg.0 == 0 {
+        String::new()
+    } else {
+        format!(" {msg}")
+    }
 }
 
 /// Maximum arrows in one Mermaid diagram ([`mermaid_sequence`] notes the rest as omitted).
@@ -94,10 +107,11 @@ pub fn mermaid_sequence<'a>(
                 arrow(
                     &mut out,
                     format!(
-                        "{}->>{}: {} {msg}{}{} @{t}",
+                        "{}->>{}: {}{}{}{} @{t}",
                         who(&from.node),
                         who(&to.node),
                         packet.as_str(),
+                        msg_suffix(*msg),
                         if attempt > 1 {
                             format!(" attempt {attempt}")
                         } else {
@@ -119,10 +133,11 @@ pub fn mermaid_sequence<'a>(
                 arrow(
                     &mut out,
                     format!(
-                        "{}-x{}: {} {msg} dropped ({}){} @{t}",
+                        "{}-x{}: {}{} dropped ({}){} @{t}",
                         who(&from.node),
                         who(&to.node),
                         packet.as_str(),
+                        msg_suffix(*msg),
                         reason.as_str(),
                         if dup { " (network duplicate)" } else { "" }
                     ),

@@ -13,9 +13,13 @@ use rand_core::{RngCore, SeedableRng};
 pub struct SimRng(ChaCha8Rng);
 
 /// Stream ids of the subsystems. A link direction `d` of link `i` uses `LINK_BASE + 2*i + d`.
+/// Each base owns the ids `[base, base + 2^32)`; 0x4B ("K") is the partitioned topics'.
 pub(crate) mod stream {
     pub const WORKLOAD_BASE: u64 = 1 << 32;
     pub const LINK_BASE: u64 = 3 << 32;
+    /// Processing-time jitter of a consumer-group member of a partitioned topic:
+    /// `KAFKA_PROCESSING_BASE + (64 * channel + consumer) * 16 + instance`.
+    pub const KAFKA_PROCESSING_BASE: u64 = 0x4B << 32;
 }
 
 impl SimRng {

@@ -7,6 +7,9 @@ use crate::time::SimTime;
 use crate::trace::PacketKind;
 use serde::Serialize;
 
+mod partitioned;
+pub use partitioned::*;
+
 /// Run-wide counters. All are totals since the start of the run.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct Metrics {
@@ -183,8 +186,10 @@ pub struct TransitView {
     pub msg: MessageId,
     /// Packet kind.
     pub packet: PacketKind,
-    /// `command`, `event`, `document`, `reply` for publishes and deliveries; `ack` for acks and
-    /// publisher confirms.
+    /// `command`, `event`, `document`, `reply` for publishes and deliveries (and produce
+    /// requests); `ack` for acks, publisher confirms, produce and commit responses; `records` for
+    /// a fetch response; `control` for the rest of the consumer-group protocol (join, sync,
+    /// heartbeat, fetch request, offset commit).
     pub kind: &'static str,
     /// Message type (`OrderCreated`); for acks the acked message's type.
     pub label: String,
@@ -251,5 +256,8 @@ pub struct Snapshot {
     /// Events handled so far.
     pub events_processed: u64,
     /// True when nothing more is scheduled: the run is over unless a command changes that.
+    /// (Never true while a partitioned topic has consumers: they poll and heartbeat forever.)
     pub idle: bool,
+    /// Partitioned topics (channels of kind `partitioned_topic`), in channel order.
+    pub partitioned_topics: Vec<PartitionedTopicView>,
 }

@@ -82,6 +82,7 @@ impl Simulation {
                     self.dispatch(queue);
                 }
             }
+            Packet::Kafka { msg, body } => self.kafka_receive(t.from, t.to, msg, &body),
         }
     }
 

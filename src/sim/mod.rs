@@ -20,6 +20,7 @@ use std::sync::Arc;
 
 mod broker;
 mod network;
+mod partitioned;
 mod service;
 
 /// Bounds on what grows while a run goes on.
@@ -88,6 +89,8 @@ enum Event {
     Fault {
         index: u32,
     },
+    /// Timers of partitioned topics (producers, consumers, group coordinators).
+    Kafka(partitioned::KEvent),
 }
 
 #[derive(Clone, Debug)]
@@ -115,6 +118,12 @@ enum Packet {
         tag: u64,
         msg: Arc<Message>,
     },
+    /// A partitioned-topic request or response; `msg` is the record's message for produce
+    /// requests and responses, else a label (message id 0).
+    Kafka {
+        msg: Arc<Message>,
+        body: Arc<partitioned::KPacket>,
+    },
 }
 
 impl Packet {
@@ -124,13 +133,15 @@ impl Packet {
             Packet::PublishAck { .. } => PacketKind::PublishAck,
             Packet::Deliver(_) => PacketKind::Deliver,
             Packet::Ack { .. } => PacketKind::Ack,
+            Packet::Kafka { body, .. } => body.kind(),
         }
     }
     fn msg(&self) -> &Arc<Message> {
         match self {
             Packet::Publish { msg, .. }
             | Packet::PublishAck { msg, .. }
-            | Packet::Ack { msg, .. } => msg,
+            | Packet::Ack { msg, .. }
+            | Packet::Kafka { msg, .. } => msg,
             Packet::Deliver(d) => &d.msg,
         }
     }
@@ -139,6 +150,7 @@ impl Packet {
             Packet::Publish { attempt, .. } | Packet::PublishAck { attempt, .. } => *attempt,
             Packet::Deliver(d) => d.attempt,
             Packet::Ack { .. } => 1,
+            Packet::Kafka { body, .. } => body.attempt(),
         }
     }
 }
@@ -293,6 +305,7 @@ pub struct Simulation {
     trace: Trace,
     commands: Vec<RecordedCommand>,
     events_processed: u64,
+    kafka: partitioned::KafkaState,
 }
 
 /// A scheduled event, ordered by (time, sequence number): ties at one time run in the order they
@@ -398,9 +411,15 @@ impl Simulation {
         for c in &scenario.channels {
             let broker = idx(&c.broker);
             let mut ids = Vec::new();
+            if c.kind == ChannelKind::PartitionedTopic {
+                // No queues: see `partitioned`.
+                channel_queues.push(ids);
+                channel_broker.push(broker);
+                continue;
+            }
             for consumer in &c.consumers {
                 let name = match c.kind {
-                    ChannelKind::Queue => c.name.clone(),
+                    ChannelKind::Queue | ChannelKind::PartitionedTopic => c.name.clone(),
                     ChannelKind::Topic => format!("{}/{}", c.name, consumer),
                 };
                 let consumer = idx(consumer);
@@ -437,6 +456,7 @@ impl Simulation {
                 next_instance: 0,
             })
             .collect();
+        let kafka = partitioned::KafkaState::new(&scenario, seed);
         let mut sim = Simulation {
             scenario: Arc::new(scenario),
             seed,
@@ -457,6 +477,7 @@ impl Simulation {
             trace: Trace::new(trace),
             commands: Vec::new(),
             events_processed: 0,
+            kafka,
         };
         // Check the fault schedule against the topology before anything runs.
         for (i, f) in sim.scenario.faults.iter().enumerate() {
@@ -481,6 +502,7 @@ impl Simulation {
         for (i, f) in scenario.faults.iter().enumerate() {
             sim.schedule(SimTime::from_ms(f.at_ms), Event::Fault { index: i as u32 });
         }
+        sim.kafka_start();
         Ok(sim)
     }
 
@@ -614,6 +636,7 @@ impl Simulation {
                 let kind = match t.packet {
                     Packet::Publish { .. } | Packet::Deliver(_) => msg.kind.as_str(),
                     Packet::PublishAck { .. } | Packet::Ack { .. } => "ack",
+                    Packet::Kafka { ref body, .. } => body.view_kind(msg),
                 };
                 TransitView {
                     id,
@@ -646,6 +669,7 @@ impl Simulation {
             metrics: self.metrics,
             events_processed: self.events_processed,
             idle: self.queue.is_empty(),
+            partitioned_topics: self.kafka_views(),
         }
     }
 
@@ -976,6 +1000,7 @@ impl Simulation {
                 // Checked at build time; a failure here would be a bug, and changes nothing.
                 let _ = self.execute(cmd);
             }
+            Event::Kafka(e) => self.kafka_event(e),
         }
     }
 
