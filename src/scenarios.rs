@@ -1,10 +1,16 @@
 //! Built-in scenarios, shipped as JSON files in `www/scenarios/` and embedded at compile time.
 
 /// `(name, JSON)` of every built-in scenario, in gallery order.
-pub const BUILTIN: &[(&str, &str)] = &[(
-    "order-events",
-    include_str!("../www/scenarios/order-events.json"),
-)];
+pub const BUILTIN: &[(&str, &str)] = &[
+    (
+        "order-events",
+        include_str!("../www/scenarios/order-events.json"),
+    ),
+    (
+        "partitioned-orders",
+        include_str!("../www/scenarios/partitioned-orders.json"),
+    ),
+];
 
 /// The JSON of the built-in scenario `name`, if there is one.
 pub fn get(name: &str) -> Option<&'static str> {
