@@ -91,7 +91,7 @@ fn first_attempt_lost_without_idempotence_reorders_the_key() {
             "t=601.000ms p#0 -> b produce m1 attempt=2 #4",
             "t=611.000ms p#0 -> b produce m1 arrived #4",
             "t=611.000ms b t-0 append m1 offset=1 key=order-1",
-            "t=611.000ms b -> p#0 produce_response m1 attempt=1 #5",
+            "t=611.000ms b -> p#0 produce_response m1 attempt=2 #5",
             "t=621.000ms b -> p#0 produce_response m1 arrived #5",
             "t=621.000ms p#0 acked m1 t-0 offset=1",
         ]
@@ -122,14 +122,14 @@ fn first_attempt_lost_with_idempotence_keeps_the_order() {
             "t=601.000ms p#0 -> b produce m1 attempt=2 #4",
             "t=611.000ms p#0 -> b produce m1 arrived #4",
             "t=611.000ms b t-0 append m1 offset=0 key=order-1",
-            "t=611.000ms b -> p#0 produce_response m1 attempt=1 #5",
+            "t=611.000ms b -> p#0 produce_response m1 attempt=2 #5",
             "t=621.000ms b -> p#0 produce_response m1 arrived #5",
             "t=621.000ms p#0 acked m1 t-0 offset=0",
             "t=621.000ms p#0 produce m2 to t-0 key=order-1 seq=1 attempt=2",
             "t=621.000ms p#0 -> b produce m2 attempt=2 #6",
             "t=631.000ms p#0 -> b produce m2 arrived #6",
             "t=631.000ms b t-0 append m2 offset=1 key=order-1",
-            "t=631.000ms b -> p#0 produce_response m2 attempt=1 #7",
+            "t=631.000ms b -> p#0 produce_response m2 attempt=2 #7",
             "t=641.000ms b -> p#0 produce_response m2 arrived #7",
             "t=641.000ms p#0 acked m2 t-0 offset=1",
         ]
@@ -170,7 +170,7 @@ fn lost_ack_without_idempotence_writes_m1_twice() {
             "t=601.000ms p#0 -> b produce m1 attempt=2 #5",
             "t=611.000ms p#0 -> b produce m1 arrived #5",
             "t=611.000ms b t-0 append m1 offset=2 key=order-1",
-            "t=611.000ms b -> p#0 produce_response m1 attempt=1 #6",
+            "t=611.000ms b -> p#0 produce_response m1 attempt=2 #6",
             "t=621.000ms b -> p#0 produce_response m1 arrived #6",
             "t=621.000ms p#0 acked m1 t-0 offset=2",
         ]
@@ -190,7 +190,7 @@ fn lost_ack_with_idempotence_is_discarded_as_a_duplicate() {
             "t=601.000ms p#0 -> b produce m1 attempt=2 #5",
             "t=611.000ms p#0 -> b produce m1 arrived #5",
             "t=611.000ms b t-0 duplicate m1 discarded (idempotence), already at offset=0",
-            "t=611.000ms b -> p#0 produce_response m1 attempt=1 #6",
+            "t=611.000ms b -> p#0 produce_response m1 attempt=2 #6",
             "t=621.000ms b -> p#0 produce_response m1 arrived #6",
             "t=621.000ms p#0 acked m1 t-0 offset=0 (duplicate)",
         ]

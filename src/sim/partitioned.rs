@@ -63,6 +63,7 @@ pub(super) enum KPacket {
         topic: u32,
         producer_id: u64,
         request_id: u64,
+        attempt: u32,
         result: Result<AppendOutcome, LogError>,
     },
     JoinGroup {
@@ -141,6 +142,7 @@ impl KPacket {
     pub(super) fn attempt(&self) -> u32 {
         match self {
             KPacket::Produce { request, .. } => request.attempt,
+            KPacket::ProduceResponse { attempt, .. } => *attempt,
             _ => 1,
         }
     }
@@ -700,6 +702,7 @@ impl Simulation {
                 producer_id,
                 request_id,
                 result,
+                ..
             } => self.kafka_produce_answer(
                 to,
                 *topic,
@@ -1127,6 +1130,7 @@ impl Simulation {
                 topic: t,
                 producer_id: request.producer_id,
                 request_id: request.request_id,
+                attempt: request.attempt,
                 result,
             },
         );
@@ -2104,7 +2108,9 @@ impl Simulation {
             }
             c.buffer.partitions.insert(*p, s.clone());
         }
-        c.fetch_again = !got.is_empty();
+        // Kafka's poll loop fetches again at once; after an empty answer that the broker held
+        // for `fetch_max_wait_ms` too, unless it held nothing (then the next poll tick does).
+        c.fetch_again = !got.is_empty() || self.kafka.groups[g as usize].spec.fetch_max_wait_ms > 0;
         if self.trace.enabled() {
             let gr = &self.kafka.groups[g as usize];
             let (group, t) = (Arc::clone(&gr.id), gr.topic);
