@@ -327,6 +327,9 @@ struct ConsumerRt {
     join_req: Option<u64>,
     sync_req: Option<u64>,
     heartbeat_req: Option<u64>,
+    /// The generation the outstanding heartbeat was sent with, and whether it was sent while
+    /// stable.
+    heartbeat_generation: Option<u32>,
     fetch_req: Option<u64>,
     fetch_again: bool,
     revoke_commit: Option<u64>,
@@ -1739,6 +1742,7 @@ impl Simulation {
                 join_req: None,
                 sync_req: None,
                 heartbeat_req: None,
+                heartbeat_generation: None,
                 fetch_req: None,
                 fetch_again: false,
                 revoke_commit: None,
@@ -1892,13 +1896,17 @@ impl Simulation {
             self.send_join(ep, g);
             return;
         }
-        if c.heartbeat_req.is_some() {
-            return;
-        }
+        // One heartbeat per interval, whether or not the previous one was answered (a lost
+        // heartbeat must not silence the member for a whole request timeout).
         let (member, generation) = (Arc::clone(&c.member), c.consumer.generation());
         let req = self.next_req(ep, g);
         if let Some(c) = self.kafka.consumers.get_mut(&key3(ep, g)) {
             c.heartbeat_req = Some(req);
+            c.heartbeat_generation = if c.phase == Phase::Stable {
+                generation
+            } else {
+                None
+            };
         }
         let broker = self.broker_of_group(g);
         self.kafka_send(
@@ -1948,7 +1956,9 @@ impl Simulation {
                 self.send_join(ep, g);
             }
             Err(_) => {
-                if matches!(c.phase, Phase::Stable | Phase::Syncing) {
+                // Only news about the generation it is in: a stale answer to a heartbeat sent
+                // before the member rejoined is ignored.
+                if c.phase == Phase::Stable && c.heartbeat_generation == c.consumer.generation() {
                     self.start_rejoin(ep, g);
                 }
             }
