@@ -129,3 +129,74 @@ fn a_late_retry_of_an_old_commit_never_moves_the_committed_offset_back() {
     let p = &snap.partitioned_topics[0].groups[0].partitions[0];
     assert_eq!((p.committed, p.lag), (Some(30), 0));
 }
+
+/// `consumer-offsets`: the same crash at 5 s under both guarantees.
+#[test]
+fn a_crash_duplicates_under_at_least_once_and_loses_under_at_most_once() {
+    let json = msgsim::scenarios::get("consumer-offsets").expect("built-in");
+    let mut sim = Simulation::from_json(json, 11).unwrap();
+    sim.run_until(SimTime::from_ms(22_000), u64::MAX);
+    // (partition, offset) -> times processed, per service.
+    let mut count: std::collections::BTreeMap<(String, String, u64), u32> = Default::default();
+    for e in sim.trace().events() {
+        if let TraceKind::Consume { at, tp, offset, .. } = &e.what {
+            *count
+                .entry((at.node.to_string(), tp.to_string(), *offset))
+                .or_default() += 1;
+        }
+    }
+    let twice = |svc: &str| -> Vec<(String, u64)> {
+        count
+            .iter()
+            .filter(|((s, _, _), &n)| s == svc && n > 1)
+            .map(|((_, tp, o), _)| (tp.clone(), *o))
+            .collect()
+    };
+    let never = |svc: &str| -> Vec<(String, u64)> {
+        let snap = sim.snapshot();
+        snap.partitioned_topics[0]
+            .partitions
+            .iter()
+            .flat_map(|p| {
+                let tp = format!("payments-{}", p.partition);
+                (0..p.log_end_offset).map(move |o| (tp.clone(), o))
+            })
+            .filter(|(tp, o)| !count.contains_key(&(svc.to_string(), tp.clone(), *o)))
+            .collect()
+    };
+    let takeover: Vec<String> = sim
+        .trace()
+        .events()
+        .filter(|e| matches!(&e.what, TraceKind::Assign { generation: 2, .. }))
+        .map(|e| e.to_string())
+        .collect();
+    assert_eq!(
+        takeover,
+        [
+            "t=7150.096ms ledger#1 group ledger assign generation=2 payments [0@36 1@67]",
+            "t=7662.490ms notifier#1 group notifier assign generation=2 payments [0@51 1@74]",
+        ]
+    );
+    let ledger = sim.node_metrics("ledger").unwrap();
+    let notifier = sim.node_metrics("notifier").unwrap();
+    // At-least-once: nothing lost, 9 records processed twice: offsets 36-44 of partition 0, which
+    // ledger#0 had processed after its last commit (36).
+    assert_eq!((ledger.processed, ledger.distinct), (309, 300));
+    assert_eq!(never("ledger"), vec![]);
+    assert_eq!(
+        twice("ledger"),
+        (36..=44)
+            .map(|o| ("payments-0".to_string(), o))
+            .collect::<Vec<_>>()
+    );
+    // At-most-once: nothing twice, 7 records never processed: offsets 44-50 of partition 0, which
+    // notifier#0 had committed and not finished.
+    assert_eq!((notifier.processed, notifier.distinct), (293, 293));
+    assert_eq!(twice("notifier"), vec![]);
+    assert_eq!(
+        never("notifier"),
+        (44..=50)
+            .map(|o| ("payments-0".to_string(), o))
+            .collect::<Vec<_>>()
+    );
+}
