@@ -97,7 +97,9 @@ pub struct ConsumerGroupSpec {
     /// unanswered one counts as failed (`TimeoutException`). Default 1 000 (Kafka: 30 000).
     pub request_timeout_ms: u64,
     /// `fetch.max.wait.ms`: the broker holds a fetch that finds no record for up to this long,
-    /// answering as soon as one is appended (long polling). Default 500 (Kafka's).
+    /// answering as soon as one is appended (long polling); below `request_timeout_ms`; 0
+    /// answers at once (the next fetch then waits for the next poll tick). Default 500
+    /// (Kafka's).
     pub fetch_max_wait_ms: u64,
     /// `auto.offset.reset`. Default `earliest` (Kafka: `latest`; see [`OffsetResetSpec`]).
     pub auto_offset_reset: OffsetResetSpec,
@@ -343,6 +345,15 @@ pub(super) fn validate_channel(
                 ));
             }
         }
+        if g.fetch_max_wait_ms >= g.request_timeout_ms {
+            return Err(invalid(
+                f("fetch_max_wait_ms"),
+                format!(
+                    "{} must be below request_timeout_ms ({}), or every held fetch times out",
+                    g.fetch_max_wait_ms, g.request_timeout_ms
+                ),
+            ));
+        }
         if g.heartbeat_interval_ms >= g.session_timeout_ms {
             return Err(invalid(
                 f("heartbeat_interval_ms"),
@@ -429,4 +440,138 @@ pub(super) fn validate_channel(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::Scenario;
+    use serde_json::json;
+
+    fn with(channel: serde_json::Value) -> String {
+        json!({
+            "name": "v",
+            "nodes": [
+                {"name": "p", "kind": "service"},
+                {"name": "b", "kind": "broker"},
+                {"name": "c", "kind": "service", "instances": 2},
+                {"name": "d", "kind": "service"}
+            ],
+            "links": [{"a": "p", "b": "b"}, {"a": "b", "b": "c"}, {"a": "b", "b": "d"}],
+            "channels": [channel]
+        })
+        .to_string()
+    }
+
+    fn err(channel: serde_json::Value) -> String {
+        Scenario::from_json(&with(channel)).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn a_valid_partitioned_topic() {
+        let s = Scenario::from_json(&with(json!({
+            "name": "orders", "kind": "partitioned_topic", "broker": "b", "partitions": 3,
+            "retention_records": 100, "consumers": ["c", "d"],
+            "consumer_groups": [{"consumer": "c", "group": "billing", "assignment": "round_robin",
+                                 "delivery": "at_most_once", "workers_per_partition": 4}],
+            "producers": [{"producer": "p", "enable_idempotence": false,
+                           "max_in_flight_requests_per_connection": 50}]
+        })))
+        .unwrap();
+        let c = &s.channels[0];
+        assert_eq!((c.partitions, c.retention_records), (3, 100));
+        assert_eq!(c.consumer_groups[0].group_id(), "billing");
+        assert_eq!(c.consumer_groups[0].session_timeout_ms, 3_000);
+        // Serialized back, defaults stay out and the document round-trips.
+        assert_eq!(Scenario::from_json(&s.to_json()).unwrap(), s);
+    }
+
+    #[test]
+    fn errors_name_the_field() {
+        let t = |extra: serde_json::Value| {
+            let mut c = json!({"name": "orders", "kind": "partitioned_topic", "broker": "b",
+                               "consumers": ["c"]});
+            for (k, v) in extra.as_object().unwrap() {
+                c[k] = v.clone();
+            }
+            err(c)
+        };
+        assert_eq!(
+            t(json!({"partitions": 0})),
+            "channels[0].partitions: invalid config partitions = 0: must be between 1 and 1024"
+        );
+        assert_eq!(
+            t(json!({"partitions": 65})),
+            "channels[0].partitions: 65 exceeds the maximum of 64"
+        );
+        assert_eq!(
+            t(json!({"retention_records": 0})),
+            "channels[0].retention_records: invalid config retentionRecords = 0: must be between 1 and 1000000"
+        );
+        assert_eq!(
+            t(json!({"name": "a/b"})),
+            "channels[0].name: invalid config name = \"a/b\": must use only ASCII letters, digits, `.`, `_` and `-`"
+        );
+        assert_eq!(
+            t(json!({"consumer_groups": [{"consumer": "d"}]})),
+            "channels[0].consumer_groups[0].consumer: `d` is not one of this channel's consumers"
+        );
+        assert_eq!(
+            t(json!({"consumer_groups": [{"consumer": "c", "heartbeat_interval_ms": 3000}]})),
+            "channels[0].consumer_groups[0].heartbeat_interval_ms: 3000 must be below session_timeout_ms (3000)"
+        );
+        assert_eq!(
+            t(json!({"consumer_groups": [{"consumer": "c", "fetch_max_wait_ms": 1000}]})),
+            "channels[0].consumer_groups[0].fetch_max_wait_ms: 1000 must be below request_timeout_ms (1000), or every held fetch times out"
+        );
+        assert_eq!(
+            t(json!({"consumer_groups": [{"consumer": "c", "workers_per_partition": 0}]})),
+            "channels[0].consumer_groups[0].workers_per_partition: invalid config workersPerPartition = 0: must be between 1 and 1024"
+        );
+        assert_eq!(
+            t(json!({"consumer_groups": [{"consumer": "c", "poll_interval_ms": 0}]})),
+            "channels[0].consumer_groups[0].poll_interval_ms: 0 is out of range 1..=3600000"
+        );
+        assert_eq!(
+            t(json!({"producers": [{"producer": "p", "max_in_flight_requests_per_connection": 6}]})),
+            "channels[0].producers[0].max_in_flight_requests_per_connection: invalid config max.in.flight.requests.per.connection = 6: must be at most 5 with enable.idempotence"
+        );
+        assert_eq!(
+            t(json!({"producers": [{"producer": "zz"}]})),
+            "channels[0].producers[0].producer: unknown name `zz`"
+        );
+        assert_eq!(
+            t(json!({"producers": [{"producer": "b"}]})),
+            "channels[0].producers[0].producer: `b` is not a service"
+        );
+        assert!(
+            t(json!({"consumer_groups": [{"consumer": "c", "assignment": "sticky"}]}))
+                .contains("unknown variant `sticky`")
+        );
+        // Only a partitioned topic takes these fields.
+        assert_eq!(
+            err(json!({"name": "q", "kind": "queue", "broker": "b", "partitions": 3})),
+            "channels[0]: partitions, retention_records, consumer_groups and producers apply only to kind `partitioned_topic`"
+        );
+    }
+
+    #[test]
+    fn group_ids_are_unique_across_partitioned_topics() {
+        let text = json!({
+            "name": "v",
+            "nodes": [{"name": "b", "kind": "broker"}, {"name": "c", "kind": "service"}],
+            "links": [{"a": "b", "b": "c"}],
+            "channels": [
+                {"name": "t1", "kind": "partitioned_topic", "broker": "b", "consumers": ["c"]},
+                {"name": "t2", "kind": "partitioned_topic", "broker": "b", "consumers": ["c"]}
+            ]
+        })
+        .to_string();
+        assert_eq!(
+            Scenario::from_json(&text).unwrap_err().to_string(),
+            "channels[1].consumer_groups: group id `c` is used twice; give each consumer of a partitioned topic its own `group`"
+        );
+        let mut fixed: serde_json::Value = serde_json::from_str(&text).unwrap();
+        fixed["channels"][1]["consumer_groups"] = json!([{"consumer": "c", "group": "c-t2"}]);
+        assert!(Scenario::from_json(&fixed.to_string()).is_ok());
+    }
 }

@@ -2140,7 +2140,8 @@ impl Simulation {
 
     fn start_record(&mut self, ep: Ep, g: u32, r: FetchedRecord) {
         let jitter = self.kafka.groups[g as usize].spec.processing_jitter_ms;
-        let base = self.nodes[ep.node as usize].processing_us;
+        // `processing_ms` is unbounded in scenarios: keep `base + jitter` far from overflow.
+        let base = self.nodes[ep.node as usize].processing_us.min(1 << 62);
         let delay = match self.kafka.rngs.get_mut(&key3(ep, g)) {
             Some(rng) => rng.jittered(base, jitter.saturating_mul(1_000)),
             None => base,
