@@ -404,8 +404,9 @@ pub enum TraceKind {
         msg: MessageId,
         /// False when the deduplication table discarded it.
         applied: bool,
-        /// False when the partition was revoked while it was processed: its completion is not
-        /// committed by this consumer.
+        /// False when the partition was revoked (or lost) while the record was processed: this
+        /// consumer no longer tracks it, so under at-least-once its completion is not committed
+        /// and the partition's next owner processes it again.
         owned: bool,
     },
     /// At-most-once: records fetched and not processed, because their commit failed (they were

@@ -125,7 +125,7 @@ pub(super) fn fmt(what: &TraceKind, f: &mut fmt::Formatter<'_>) -> fmt::Result {
             if *owned {
                 ""
             } else {
-                " (partition revoked: not committed)"
+                " (partition revoked meanwhile)"
             }
         ),
         TraceKind::RecordsDropped {
@@ -246,5 +246,104 @@ pub(super) fn fmt(what: &TraceKind, f: &mut fmt::Formatter<'_>) -> fmt::Result {
             f.write_char(']')
         }
         _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{Endpoint, TraceEvent};
+    use super::*;
+    use crate::message::MessageId;
+    use crate::time::SimTime;
+    use std::sync::Arc;
+
+    fn line(what: TraceKind) -> String {
+        TraceEvent {
+            seq: 0,
+            time: SimTime(1_500),
+            what,
+        }
+        .to_string()
+    }
+
+    fn ep(node: &str, broker: bool) -> Endpoint {
+        Endpoint {
+            node: Arc::from(node),
+            instance: 1,
+            broker,
+        }
+    }
+
+    #[test]
+    fn lines_not_covered_by_the_engine_tests() {
+        let tp: Arc<str> = Arc::from("orders-2");
+        assert_eq!(
+            line(TraceKind::ProduceFailed {
+                at: ep("order", false),
+                tp: Arc::clone(&tp),
+                msg: MessageId(7),
+                error: "request timed out (TimeoutException)".into(),
+            }),
+            "t=1.500ms order#1 give up m7 to orders-2: request timed out (TimeoutException)"
+        );
+        assert_eq!(
+            line(TraceKind::ProducerEpochBump {
+                at: ep("order", false),
+                producer_id: 3,
+                epoch: 1,
+            }),
+            "t=1.500ms order#1 producer 3 bumps its epoch to 1"
+        );
+        assert_eq!(
+            line(TraceKind::LateProduceResponse {
+                at: ep("order", false),
+                msg: MessageId(7),
+            }),
+            "t=1.500ms order#1 late produce response for m7 ignored"
+        );
+        assert_eq!(
+            line(TraceKind::RecordsDropped {
+                at: ep("mailer", false),
+                tp: Arc::clone(&tp),
+                offsets: vec![4, 5],
+                reason: "their commit failed (at-most-once)".into(),
+            }),
+            "t=1.500ms mailer#1 drop orders-2 offsets [4,5] unprocessed: their commit failed (at-most-once)"
+        );
+        assert_eq!(
+            line(TraceKind::OffsetCommit {
+                broker: ep("broker", true),
+                group: Arc::from("mailer"),
+                member: Arc::from("mailer#0"),
+                generation: 2,
+                tp: Arc::clone(&tp),
+                offset: 10,
+                verdict: CommitVerdict::Rejected {
+                    error: "group `mailer`: rebalance in progress (REBALANCE_IN_PROGRESS)".into()
+                },
+            }),
+            "t=1.500ms broker group mailer commit orders-2 offset=10 by mailer#0 generation=2 rejected: group `mailer`: rebalance in progress (REBALANCE_IN_PROGRESS)"
+        );
+        assert_eq!(
+            line(TraceKind::Rebalance {
+                broker: ep("broker", true),
+                group: Arc::from("mailer"),
+                topic: Arc::from("orders"),
+                generation: 4,
+                assignment: vec![],
+            }),
+            "t=1.500ms broker group mailer rebalance generation=4 orders: no members"
+        );
+        assert_eq!(
+            line(TraceKind::Consume {
+                at: ep("mailer", false),
+                tp,
+                offset: 3,
+                msg: MessageId(9),
+                applied: false,
+                owned: false,
+            }),
+            "t=1.500ms mailer#1 process orders-2@3 m9 duplicate discarded (partition revoked meanwhile)"
+        );
     }
 }
