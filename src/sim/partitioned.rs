@@ -1476,7 +1476,12 @@ impl Simulation {
             return;
         };
         let session = gr.spec.session_timeout_ms;
-        let deadline = m.last_seen.plus_ms(session);
+        // A member awaiting its join response is kept alive (Kafka's `shouldKeepAlive`).
+        let deadline = if m.join_req.is_some() {
+            self.now.plus_ms(session)
+        } else {
+            m.last_seen.plus_ms(session)
+        };
         let incarnation = self.inst(self.broker_of_group(g)).incarnation;
         if self.now < deadline {
             self.schedule(
@@ -1892,8 +1897,12 @@ impl Simulation {
         let Some(c) = self.kafka.consumers.get(&key3(ep, g)) else {
             return;
         };
-        if c.phase == Phase::Joining && c.join_req.is_none() {
-            self.send_join(ep, g);
+        if c.phase == Phase::Joining {
+            // No heartbeats while joining (as Kafka's heartbeat thread): the coordinator keeps
+            // a member that awaits its join response alive. A failed join is retried here.
+            if c.join_req.is_none() {
+                self.send_join(ep, g);
+            }
             return;
         }
         // One heartbeat per interval, whether or not the previous one was answered (a lost
