@@ -33,8 +33,9 @@
 //! * **At-most-once** (commit before processing): [`Consumer::poll`] returns the records *held*,
 //!   together with a commit of the new positions; only when that commit succeeds does
 //!   [`Consumer::on_commit_response`] release them for processing. A failed commit drops them
-//!   (they are never processed by this consumer), and a crash after the commit loses the records
-//!   in progress: nothing is processed twice, records may be lost. While rebalancing
+//!   (they are never processed by this consumer; the next [`Consumer::commit`] records the
+//!   position past them), and a crash after the commit loses the records in progress: nothing is
+//!   processed twice, records may be lost. While rebalancing
 //!   ([`Consumer::is_rebalancing`]) an at-most-once consumer fetches nothing.
 //!
 //! # Failed commits
@@ -700,14 +701,17 @@ impl Consumer {
         }
     }
 
-    /// Under at-least-once, a commit of every partition whose committable offset moved since
-    /// the last commit sent; `None` when there is nothing new, no generation is known, or
-    /// [`MAX_COMMITS_IN_FLIGHT`] commits await answers. Always `None` under at-most-once
-    /// (commits come with [`Consumer::poll`]).
+    /// A commit of every partition whose committable offset moved since the last commit sent;
+    /// `None` when there is nothing new, no generation is known, or [`MAX_COMMITS_IN_FLIGHT`]
+    /// commits await answers.
+    ///
+    /// Under at-least-once that is what was processed. Under at-most-once a poll commits the
+    /// records it hands out, so this is `None` except after a failed commit: its records were
+    /// dropped unprocessed and the position moved past them without a commit, which this commit
+    /// records (as Kafka's auto-commit commits the consumed positions). Without it the group's
+    /// committed offset would stay behind the position until new records arrive, showing a lag
+    /// of records that this consumer will never process.
     pub fn commit(&mut self, _now_us: u64) -> Option<CommitRequest> {
-        if self.config.delivery != DeliveryGuarantee::AtLeastOnce {
-            return None;
-        }
         self.build_commit(|_| true)
     }
 
@@ -1285,5 +1289,35 @@ mod tests {
         );
         assert!(PartitionSlice::read(&t, 9, None, 1).is_err());
         assert_eq!(buf.read_from(0, 1, 5).unwrap(), vec![], "below the slice");
+    }
+
+    #[test]
+    fn at_most_once_commits_the_position_past_records_dropped_by_a_failed_commit() {
+        let t = topic_with(3, 100);
+        let mut c = Consumer::new(
+            "a",
+            ConsumerConfig {
+                delivery: DeliveryGuarantee::AtMostOnce,
+                ..ConsumerConfig::default()
+            },
+        )
+        .unwrap();
+        c.on_assignment(1, vec![(tp(0), Some(2))]);
+        let req = c.poll(0, &t).unwrap().commit.unwrap();
+        assert_eq!(req.offsets, vec![(tp(0), 3)]);
+        assert!(c.commit(1).is_none(), "the poll's commit covers it");
+        let out = c
+            .on_commit_response(2, req.commit_id, Err(LogError::RequestTimedOut))
+            .unwrap();
+        assert!(matches!(out, CommitOutcome::Failed { ref dropped, .. } if dropped.len() == 1));
+        // Offset 2 was dropped: the position is 3 and nothing is left to fetch, so the group's
+        // committed offset (2) would lag forever. The next commit records the position.
+        assert_eq!(
+            (c.position(&tp(0)), c.committable(&tp(0))),
+            (Some(3), Some(3))
+        );
+        let again = c.commit(3).unwrap();
+        assert_eq!((again.generation, again.offsets), (1, vec![(tp(0), 3)]));
+        assert!(c.commit(4).is_none());
     }
 }
