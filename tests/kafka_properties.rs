@@ -1,7 +1,8 @@
 //! Property test of partitioned topics: under random schedules of loss, duplication, jitter,
 //! partitions, holds, crashes, restarts and pauses (many seeds), an at-least-once consumer group
 //! loses no record — once the faults heal, every offset below each partition's log-end offset is
-//! processed at least once and committed — and committed offsets never decrease.
+//! processed at least once and committed — an at-most-once group processes no offset twice, and
+//! committed offsets never decrease.
 //!
 //! A failing case prints the seed and the schedule that reproduce it (proptest shrinks it).
 
@@ -24,7 +25,7 @@ const INSTANCES: [(&str, u32); 5] = [
     ("billing", 2),
 ];
 
-fn scenario(idempotent: bool, workers: u32) -> Scenario {
+fn scenario(idempotent: bool, workers: u32, delivery: &str) -> Scenario {
     let text = json!({
         "name": "kafka-property",
         "nodes": [
@@ -40,7 +41,7 @@ fn scenario(idempotent: bool, workers: u32) -> Scenario {
             "name": "orders", "kind": "partitioned_topic", "broker": "broker", "partitions": 3,
             "consumers": ["billing"],
             "consumer_groups": [{
-                "consumer": "billing", "delivery": "at_least_once",
+                "consumer": "billing", "delivery": delivery,
                 "workers_per_partition": workers, "max_poll_records": 10,
                 "processing_jitter_ms": 15, "session_timeout_ms": 1500,
                 "heartbeat_interval_ms": 300, "rebalance_timeout_ms": 1500,
@@ -151,13 +152,20 @@ fn check(
     seed: u64,
     idempotent: bool,
     workers: u32,
+    at_most_once: bool,
     schedule: Vec<(u64, Command)>,
 ) -> Result<u64, TestCaseError> {
+    let delivery = if at_most_once {
+        "at_most_once"
+    } else {
+        "at_least_once"
+    };
     let trace = TraceConfig {
         enabled: true,
         capacity: 2_000_000,
     };
-    let mut sim = Simulation::with_trace(scenario(idempotent, workers), seed, trace).unwrap();
+    let mut sim =
+        Simulation::with_trace(scenario(idempotent, workers, delivery), seed, trace).unwrap();
     let mut schedule = schedule;
     schedule.sort_by_key(|(t, _)| *t);
     let mut committed_seen: BTreeMap<u32, u64> = BTreeMap::new();
@@ -190,6 +198,7 @@ fn check(
     // partition (a lower or equal commit is "no-advance" and changes nothing).
     let mut accepted: BTreeMap<String, u64> = BTreeMap::new();
     let mut processed: BTreeSet<(String, u64)> = BTreeSet::new();
+    let mut twice: Vec<(String, u64)> = Vec::new();
     for e in sim.trace().events() {
         match &e.what {
             TraceKind::OffsetCommit {
@@ -212,7 +221,9 @@ fn check(
                 }
             }
             TraceKind::Consume { tp, offset, .. } => {
-                processed.insert((tp.to_string(), *offset));
+                if !processed.insert((tp.to_string(), *offset)) {
+                    twice.push((tp.to_string(), *offset));
+                }
             }
             _ => {}
         }
@@ -221,17 +232,13 @@ fn check(
     let topic = &snap.partitioned_topics[0];
     let group = &topic.groups[0];
     let mut appended = 0;
+    if at_most_once {
+        prop_assert!(twice.is_empty(), "seed {seed}: processed twice {twice:?}");
+    }
     for p in &topic.partitions {
         let tp = format!("orders-{}", p.partition);
         appended += p.log_end_offset;
         prop_assert_eq!(p.log_start_offset, 0);
-        let missing: Vec<u64> = (0..p.log_end_offset)
-            .filter(|o| !processed.contains(&(tp.clone(), *o)))
-            .collect();
-        prop_assert!(
-            missing.is_empty(),
-            "seed {seed}: {tp} never processed {missing:?}"
-        );
         let g = &group.partitions[p.partition as usize];
         prop_assert_eq!(
             (g.committed.unwrap_or(0), g.lag),
@@ -239,6 +246,16 @@ fn check(
             "seed {}: {} not fully committed",
             seed,
             &tp
+        );
+        if at_most_once {
+            continue;
+        }
+        let missing: Vec<u64> = (0..p.log_end_offset)
+            .filter(|o| !processed.contains(&(tp.clone(), *o)))
+            .collect();
+        prop_assert!(
+            missing.is_empty(),
+            "seed {seed}: {tp} never processed {missing:?}"
         );
     }
     prop_assert_eq!(group.state, "Stable", "seed {}", seed);
@@ -259,12 +276,22 @@ proptest! {
         workers in 1u32..4,
         schedule in prop::collection::vec((0u64..8_000, op()), 0..12),
     ) {
-        check(seed, idempotent, workers, schedule)?;
+        check(seed, idempotent, workers, false, schedule)?;
+    }
+
+    #[test]
+    fn at_most_once_group_never_processes_an_offset_twice(
+        seed in any::<u64>(),
+        idempotent in any::<bool>(),
+        workers in 1u32..4,
+        schedule in prop::collection::vec((0u64..8_000, op()), 0..12),
+    ) {
+        check(seed, idempotent, workers, true, schedule)?;
     }
 }
 
 #[test]
 fn a_healthy_run_appends_and_processes_every_record_once() {
-    let appended = check(1, true, 2, Vec::new()).unwrap();
+    let appended = check(1, true, 2, false, Vec::new()).unwrap();
     assert_eq!(appended, 40);
 }
