@@ -16,7 +16,13 @@
 //! Host duties the `log` module leaves to its host, and how msgsim does them:
 //!
 //! * **Session timeout**: the coordinator removes a member not heard from (heartbeat, join, sync)
-//!   for `session_timeout_ms` and starts a rebalance.
+//!   for `session_timeout_ms` and starts a rebalance; a member awaiting its join response is kept
+//!   alive (Kafka's `shouldKeepAlive`). Members heartbeat every `heartbeat_interval_ms` once
+//!   joined, whether or not the previous heartbeat was answered.
+//! * **Poll loop**: every `poll_interval_ms` an instance commits ([`Consumer::commit`]: what it
+//!   processed under at-least-once; under at-most-once only positions moved past records a
+//!   failed commit dropped), resends queued commits, and fetches if no fetch is outstanding; it
+//!   also fetches at once whenever its buffer lacks the next record and a fetch came back.
 //! * **Join phase**: a rebalance's join phase completes when every member has rejoined, or after
 //!   `rebalance_timeout_ms` (members that did not rejoin are removed). A group that was empty
 //!   first waits `initial_rebalance_delay_ms` (Kafka's `group.initial.rebalance.delay.ms`) so that
