@@ -221,8 +221,9 @@ fn check(
                 }
             }
             TraceKind::Consume { tp, offset, .. } => {
-                if !processed.insert((tp.to_string(), *offset)) {
-                    twice.push((tp.to_string(), *offset));
+                let key = (tp.to_string(), *offset);
+                if !processed.insert(key.clone()) {
+                    twice.push(key);
                 }
             }
             _ => {}
