@@ -591,6 +591,7 @@ pub(crate) fn asyncapi_for(
                     crate::scenario::ChannelKind::Topic => "Topic",
                     crate::scenario::ChannelKind::Queue => "Queue",
                     crate::scenario::ChannelKind::Direct => "Direct channel",
+                    crate::scenario::ChannelKind::PartitionedTopic => "Partitioned topic",
                 },
                 c.name,
                 c.broker,

@@ -17,7 +17,12 @@ use std::fmt::Write as _;
 /// `call_skipped`, `server_queued`, `server_rejected`, `server_start`, `server_reply`,
 /// `late_response`, `breaker_transition`, `registered`, `expired`, `deregistered`,
 /// `cache_refreshed`, `routed`, `probe_failed`, and on channels with schemas `encode`,
-/// `produce_rejected`, `decode`, `lookup_timeout`, `rejected`), then the kind's own fields as in
+/// `cache_refreshed`, `routed`, `probe_failed`, on channels with schemas `encode`,
+/// `produce_rejected`, `decode`, `lookup_timeout`, `rejected`, and for partitioned topics
+/// `produce`, `append`, `duplicate_append`, `append_rejected`, `produce_acked`, `produce_retry`,
+/// `produce_failed`, `producer_epoch_bump`, `late_produce_response`, `fetch`, `consume`,
+/// `records_dropped`, `offset_commit`, `commit_failed`, `join`, `member_removed`, `rebalance`,
+/// `revoke`, `assign`), then the kind's own fields as in
 /// [`TraceKind`] (endpoints are `{"node": "...", "instance": n}`, message ids are integers).
 pub fn trace_jsonl<'a>(events: impl IntoIterator<Item = &'a TraceEvent>) -> String {
     let mut out = String::new();
@@ -29,6 +34,15 @@ pub fn trace_jsonl<'a>(events: impl IntoIterator<Item = &'a TraceEvent>) -> Stri
         }
     }
     out
+}
+
+/// ` m17`, or nothing for message id 0 (packets of the consumer-group protocol carry none).
+fn msg_suffix(msg: crate::message::MessageId) -> String {
+    if msg.0 == 0 {
+        String::new()
+    } else {
+        format!(" {msg}")
+    }
 }
 
 /// Maximum arrows in one Mermaid diagram ([`mermaid_sequence`] notes the rest as omitted).
@@ -99,10 +113,11 @@ pub fn mermaid_sequence<'a>(
                 arrow(
                     &mut out,
                     format!(
-                        "{}->>{}: {} {msg}{}{} @{t}",
+                        "{}->>{}: {}{}{}{} @{t}",
                         who(&from.node),
                         who(&to.node),
                         packet.as_str(),
+                        msg_suffix(*msg),
                         if attempt > 1 {
                             format!(" attempt {attempt}")
                         } else {
@@ -124,10 +139,11 @@ pub fn mermaid_sequence<'a>(
                 arrow(
                     &mut out,
                     format!(
-                        "{}-x{}: {} {msg} dropped ({}){} @{t}",
+                        "{}-x{}: {}{} dropped ({}){} @{t}",
                         who(&from.node),
                         who(&to.node),
                         packet.as_str(),
+                        msg_suffix(*msg),
                         reason.as_str(),
                         if dup { " (network duplicate)" } else { "" }
                     ),

@@ -13,7 +13,8 @@ use rand_core::{RngCore, SeedableRng};
 pub struct SimRng(ChaCha8Rng);
 
 /// Stream ids of the subsystems. A link direction `d` of link `i` uses `LINK_BASE + 2*i + d`;
-/// the handler failures of channel `c` use `HANDLER_BASE + c`.
+/// the handler failures of channel `c` use `HANDLER_BASE + c`. Each base owns the ids
+/// `[base, base + 2^32)`; 0x4B ("K") is the partitioned topics'.
 pub(crate) mod stream {
     pub const WORKLOAD_BASE: u64 = 1 << 32;
     pub const LINK_BASE: u64 = 3 << 32;
@@ -37,6 +38,9 @@ pub(crate) mod stream {
     pub const APP_RETRY_BASE: u64 = 15 << 32;
     /// Load balancing of router node `n`: `ROUTER_BASE + n`.
     pub const ROUTER_BASE: u64 = 16 << 32;
+    /// Processing-time jitter of a consumer-group member of a partitioned topic:
+    /// `KAFKA_PROCESSING_BASE + (64 * channel + consumer) * 16 + instance`.
+    pub const KAFKA_PROCESSING_BASE: u64 = 0x4B << 32;
 }
 
 impl SimRng {

@@ -14,6 +14,12 @@ use crate::sync::{
 };
 use serde::{Deserialize, Serialize};
 
+mod partitioned;
+pub use partitioned::{
+    Assignment, ConsumerGroupSpec, Delivery, OffsetResetSpec, ProducerSpec, MAX_SETTING_MS,
+    MAX_TOPIC_PARTITIONS,
+};
+
 /// Limits on a scenario's size, so that a scenario file cannot make the engine or the page grow
 /// without bound.
 pub mod limits {
@@ -209,7 +215,9 @@ pub struct ChannelSpec {
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub broker: String,
     /// Consuming services. A topic gives each subscriber its own subscription (a copy of every
-    /// message); a queue has its consumers compete (each message goes to one instance).
+    /// message); a queue has its consumers compete (each message goes to one instance); a
+    /// partitioned topic gives each consumer a consumer group whose instances share the
+    /// partitions.
     #[serde(default)]
     pub consumers: Vec<String>,
     /// Durable (the default): the broker keeps the channel's buffered messages across a broker
@@ -251,6 +259,29 @@ pub struct ChannelSpec {
     /// consumer of a channel with schemas).
     #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     pub readers: std::collections::BTreeMap<String, crate::contract::ReaderSpec>,
+    /// Partitioned topics only: number of partitions, 1 to [`MAX_TOPIC_PARTITIONS`]. A keyed
+    /// message goes to partition `murmur2(key) % partitions` (Kafka's default partitioner).
+    /// Default 1.
+    #[serde(
+        default = "partitioned::default_partitions",
+        skip_serializing_if = "partitioned::is_default_partitions"
+    )]
+    pub partitions: u32,
+    /// Partitioned topics only: records kept per partition (older ones are deleted and the
+    /// log-start offset moves; msgsim's stand-in for `retention.ms`). Default 10 000.
+    #[serde(
+        default = "partitioned::default_retention_records",
+        skip_serializing_if = "partitioned::is_default_retention"
+    )]
+    pub retention_records: u64,
+    /// Partitioned topics only: settings of the consumer group of some `consumers` (the others
+    /// get the defaults of [`ConsumerGroupSpec`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub consumer_groups: Vec<ConsumerGroupSpec>,
+    /// Partitioned topics only: settings of some producing services (the others get the
+    /// defaults of [`ProducerSpec`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub producers: Vec<ProducerSpec>,
 }
 
 fn yes() -> bool {
@@ -297,6 +328,10 @@ pub enum ChannelKind {
     /// their link (round robin over its instances). No broker, no buffer, no ack, no retry: a
     /// message to a crashed or unreachable receiver is lost.
     Direct,
+    /// A Kafka-style partitioned log: keyed messages are appended to partitions, each consuming
+    /// service is a consumer group whose instances share the partitions, and consumers track
+    /// committed offsets (see `ChannelSpec::partitions` and the module `crate::log`).
+    PartitionedTopic,
 }
 
 /// A workload generator: a service that sends messages periodically.
@@ -600,6 +635,7 @@ impl Scenario {
                     });
                 }
             }
+            partitioned::validate_channel(self, i, c)?;
         }
         for (i, w) in self.workloads.iter().enumerate() {
             let n = node(format!("workloads[{i}].from"), &w.from)?;

@@ -108,6 +108,22 @@ pub const BUILTIN: &[(&str, &str)] = &[
         "schema-registry",
         include_str!("../www/scenarios/schema-registry.json"),
     ),
+    (
+        "partitioned-orders",
+        include_str!("../www/scenarios/partitioned-orders.json"),
+    ),
+    (
+        "idempotent-producer",
+        include_str!("../www/scenarios/idempotent-producer.json"),
+    ),
+    (
+        "consumer-offsets",
+        include_str!("../www/scenarios/consumer-offsets.json"),
+    ),
+    (
+        "parallel-workers",
+        include_str!("../www/scenarios/parallel-workers.json"),
+    ),
 ];
 
 /// The JSON of the built-in scenario `name`, if there is one.

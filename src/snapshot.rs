@@ -8,6 +8,9 @@ use crate::time::SimTime;
 use crate::trace::PacketKind;
 use serde::Serialize;
 
+mod partitioned;
+pub use partitioned::*;
+
 /// Run-wide counters. All are totals since the start of the run.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct Metrics {
@@ -292,6 +295,10 @@ pub struct TransitView {
     /// sends; `ack` for acks and publisher confirms; `nack` for nacks; `request`, `response`,
     /// `reset` for HTTP; `registry` for register, deregister and lookup packets; `health` for
     /// probes; `lookup` for schema lookups and their replies.
+    /// `command`, `event`, `document`, `reply` for publishes and deliveries (and produce
+    /// requests); `ack` for acks, publisher confirms, produce and commit responses; `records` for
+    /// a fetch response; `control` for the rest of the consumer-group protocol (join, sync,
+    /// heartbeat, fetch request, offset commit).
     pub kind: &'static str,
     /// Message type (`OrderCreated`); for acks the acked message's type.
     pub label: String,
@@ -364,6 +371,7 @@ pub struct Snapshot {
     /// Events handled so far.
     pub events_processed: u64,
     /// True when nothing more is scheduled: the run is over unless a command changes that.
+    /// (Never true while a partitioned topic has consumers: they poll and heartbeat forever.)
     pub idle: bool,
     /// Databases, OUTBOX tables, commit logs, relays, dual-write vs outbox accounting, channel
     /// append logs, replicas and client request timelines ([`crate::outbox`]).
@@ -380,6 +388,8 @@ pub struct Snapshot {
     /// API contracts of the run (channels with schemas only; `None` when there are none).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub schemas: Option<crate::schema_view::SchemaSnapshot>,
+    /// Partitioned topics (channels of kind `partitioned_topic`), in channel order.
+    pub partitioned_topics: Vec<PartitionedTopicView>,
 }
 
 /// Rows of a processed-messages (or idempotent state) table shown in a [`NodeView`].

@@ -17,6 +17,8 @@ use crate::time::SimTime;
 use serde::Serialize;
 use std::collections::VecDeque;
 use std::fmt::{self, Write as _};
+
+mod partitioned;
 use std::hash::Hasher;
 use std::sync::Arc;
 
@@ -88,6 +90,31 @@ pub enum PacketKind {
     SchemaLookup,
     /// Schema registry -> consumer: the schema for a lookup.
     SchemaReply,
+    /// Producer -> broker: a batch to append to a partition (Kafka `Produce` request).
+    Produce,
+    /// Broker -> producer: the append's result (offsets, or an error such as
+    /// `OUT_OF_ORDER_SEQUENCE_NUMBER`).
+    ProduceResponse,
+    /// Consumer -> broker: records wanted from partitions (Kafka `Fetch`).
+    Fetch,
+    /// Broker -> consumer: records of the requested partitions (possibly none).
+    FetchResponse,
+    /// Consumer -> group coordinator: committed offsets (Kafka `OffsetCommit`).
+    OffsetCommit,
+    /// Group coordinator -> consumer: the commit's result.
+    OffsetCommitResponse,
+    /// Consumer -> group coordinator: join the group (Kafka `JoinGroup`).
+    JoinGroup,
+    /// Group coordinator -> consumer: the new generation.
+    JoinGroupResponse,
+    /// Consumer -> group coordinator: ask for the assignment (Kafka `SyncGroup`).
+    SyncGroup,
+    /// Group coordinator -> consumer: the assigned partitions with their committed offsets.
+    SyncGroupResponse,
+    /// Consumer -> group coordinator: still alive (Kafka `Heartbeat`).
+    Heartbeat,
+    /// Group coordinator -> consumer: OK, or rebalance in progress / unknown member.
+    HeartbeatResponse,
 }
 
 impl PacketKind {
@@ -114,6 +141,18 @@ impl PacketKind {
             PacketKind::Direct => "direct",
             PacketKind::SchemaLookup => "schema_lookup",
             PacketKind::SchemaReply => "schema_reply",
+            PacketKind::Produce => "produce",
+            PacketKind::ProduceResponse => "produce_response",
+            PacketKind::Fetch => "fetch",
+            PacketKind::FetchResponse => "fetch_response",
+            PacketKind::OffsetCommit => "offset_commit",
+            PacketKind::OffsetCommitResponse => "offset_commit_response",
+            PacketKind::JoinGroup => "join_group",
+            PacketKind::JoinGroupResponse => "join_group_response",
+            PacketKind::SyncGroup => "sync_group",
+            PacketKind::SyncGroupResponse => "sync_group_response",
+            PacketKind::Heartbeat => "heartbeat",
+            PacketKind::HeartbeatResponse => "heartbeat_response",
         }
     }
 }
@@ -880,6 +919,258 @@ pub enum TraceKind {
         /// The consumer's reason, e.g. `unknown field age`.
         reason: String,
     },
+    /// A producer sent a produce request for a record of a partitioned topic (Kafka `Produce`).
+    Produce {
+        /// Producer instance.
+        at: Endpoint,
+        /// Destination partition, `topic-partition` (`orders-2`).
+        tp: Arc<str>,
+        /// The record's message.
+        msg: MessageId,
+        /// Record key.
+        key: Option<String>,
+        /// Sequence number with idempotence (Kafka's `baseSequence`); `None` without.
+        sequence: Option<u32>,
+        /// 1 for the first send, 2 for the first retry, ...
+        attempt: u32,
+    },
+    /// The broker appended a record to a partition.
+    Append {
+        /// The broker.
+        broker: Endpoint,
+        /// Partition (`orders-2`).
+        tp: Arc<str>,
+        /// The record's message.
+        msg: MessageId,
+        /// The offset it got.
+        offset: u64,
+        /// Record key.
+        key: Option<String>,
+    },
+    /// The broker recognised a retried idempotent batch already in the log and appended nothing
+    /// (answering with the original offset).
+    DuplicateAppend {
+        /// The broker.
+        broker: Endpoint,
+        /// Partition.
+        tp: Arc<str>,
+        /// The record's message.
+        msg: MessageId,
+        /// Offset of the original append.
+        offset: u64,
+    },
+    /// The broker refused a produce request (`OUT_OF_ORDER_SEQUENCE_NUMBER`,
+    /// `INVALID_PRODUCER_EPOCH`, ...); nothing was appended.
+    AppendRejected {
+        /// The broker.
+        broker: Endpoint,
+        /// Partition.
+        tp: Arc<str>,
+        /// The record's message.
+        msg: MessageId,
+        /// The error, with Kafka's code in parentheses.
+        error: String,
+    },
+    /// A producer's record was acknowledged.
+    ProduceAcked {
+        /// Producer instance.
+        at: Endpoint,
+        /// Partition.
+        tp: Arc<str>,
+        /// The record's message.
+        msg: MessageId,
+        /// Its offset.
+        offset: u64,
+        /// The broker had it already (idempotence).
+        duplicate: bool,
+    },
+    /// A producer will resend a record after `retry.backoff.ms`.
+    ProduceRetry {
+        /// Producer instance.
+        at: Endpoint,
+        /// Partition.
+        tp: Arc<str>,
+        /// The record's message.
+        msg: MessageId,
+        /// The attempt number of the coming resend.
+        attempt: u32,
+        /// Why (timeout, out-of-order sequence, ...).
+        error: String,
+    },
+    /// A producer gave a record up (retries exhausted or a final error).
+    ProduceFailed {
+        /// Producer instance.
+        at: Endpoint,
+        /// Partition.
+        tp: Arc<str>,
+        /// The record's message.
+        msg: MessageId,
+        /// The last error.
+        error: String,
+    },
+    /// An idempotent producer bumped its epoch and renumbered its pending batches (KIP-360).
+    ProducerEpochBump {
+        /// Producer instance.
+        at: Endpoint,
+        /// Its producer id.
+        producer_id: u64,
+        /// The new epoch.
+        epoch: u32,
+    },
+    /// A produce response arrived after its request had timed out; the producer ignores it.
+    LateProduceResponse {
+        /// Producer instance.
+        at: Endpoint,
+        /// The record's message.
+        msg: MessageId,
+    },
+    /// A consumer received records of one partition in a fetch response.
+    Fetch {
+        /// Consumer instance.
+        at: Endpoint,
+        /// Consumer group.
+        group: Arc<str>,
+        /// Partition.
+        tp: Arc<str>,
+        /// First offset received.
+        first: u64,
+        /// Last offset received.
+        last: u64,
+    },
+    /// A consumer processed a record of a partitioned topic.
+    Consume {
+        /// Consumer instance.
+        at: Endpoint,
+        /// Partition.
+        tp: Arc<str>,
+        /// The record's offset.
+        offset: u64,
+        /// The record's message.
+        msg: MessageId,
+        /// False when the deduplication table discarded it.
+        applied: bool,
+        /// False when the partition was revoked (or lost) while the record was processed: this
+        /// consumer no longer tracks it, so under at-least-once its completion is not committed
+        /// and the partition's next owner processes it again.
+        owned: bool,
+    },
+    /// At-most-once: records fetched and not processed, because their commit failed (they were
+    /// skipped) or the consumer lost them.
+    RecordsDropped {
+        /// Consumer instance.
+        at: Endpoint,
+        /// Partition.
+        tp: Arc<str>,
+        /// Their offsets.
+        offsets: Vec<u64>,
+        /// Why.
+        reason: String,
+    },
+    /// The group coordinator handled one partition of an offset commit.
+    OffsetCommit {
+        /// The broker.
+        broker: Endpoint,
+        /// Consumer group.
+        group: Arc<str>,
+        /// Committing member.
+        member: Arc<str>,
+        /// The generation the commit carried.
+        generation: u32,
+        /// Partition.
+        tp: Arc<str>,
+        /// Offset asked for (the next record to consume).
+        offset: u64,
+        /// What happened.
+        verdict: CommitVerdict,
+    },
+    /// A consumer queued a failed commit for retry (retriable error) or gave it up.
+    CommitFailed {
+        /// Consumer instance.
+        at: Endpoint,
+        /// Consumer group.
+        group: Arc<str>,
+        /// The error.
+        error: String,
+        /// Queued for retry (true) or given up (false).
+        queued: bool,
+    },
+    /// A member joined (or rejoined) its group at the coordinator.
+    Join {
+        /// The broker.
+        broker: Endpoint,
+        /// Consumer group.
+        group: Arc<str>,
+        /// Member id.
+        member: Arc<str>,
+        /// True when this join started a rebalance.
+        rebalance_started: bool,
+    },
+    /// The coordinator removed a member (session timeout, or it did not rejoin in time).
+    MemberRemoved {
+        /// The broker.
+        broker: Endpoint,
+        /// Consumer group.
+        group: Arc<str>,
+        /// Member id.
+        member: Arc<str>,
+        /// Why.
+        reason: String,
+    },
+    /// The coordinator completed a rebalance's join phase: a new generation and assignment.
+    Rebalance {
+        /// The broker.
+        broker: Endpoint,
+        /// Consumer group.
+        group: Arc<str>,
+        /// Topic.
+        topic: Arc<str>,
+        /// The new generation.
+        generation: u32,
+        /// Each member with its partitions, ordered by member id.
+        assignment: Vec<(Arc<str>, Vec<u32>)>,
+    },
+    /// A consumer gave up its partitions (eager rebalance, or membership lost).
+    Revoke {
+        /// Consumer instance.
+        at: Endpoint,
+        /// Consumer group.
+        group: Arc<str>,
+        /// Topic.
+        topic: Arc<str>,
+        /// Partitions given up.
+        partitions: Vec<u32>,
+    },
+    /// A consumer received its assignment (sync response).
+    Assign {
+        /// Consumer instance.
+        at: Endpoint,
+        /// Consumer group.
+        group: Arc<str>,
+        /// Topic.
+        topic: Arc<str>,
+        /// The generation.
+        generation: u32,
+        /// Partitions with the committed offset it starts from (`None`: no commit yet).
+        partitions: Vec<(u32, Option<u64>)>,
+    },
+}
+
+/// What the group coordinator did with one partition of an offset commit.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CommitVerdict {
+    /// The committed offset moved to the requested one.
+    Accepted,
+    /// At or below the committed offset: accepted, nothing changed (offsets only move forward).
+    NoAdvance {
+        /// The committed offset, unchanged.
+        committed: u64,
+    },
+    /// Refused (`ILLEGAL_GENERATION`, `UNKNOWN_MEMBER_ID`, `REBALANCE_IN_PROGRESS`, ...).
+    Rejected {
+        /// The error, with Kafka's code.
+        error: String,
+    },
 }
 
 fn layer_name(l: DecoratorLayer) -> &'static str {
@@ -964,8 +1255,9 @@ impl fmt::Display for TraceEvent {
                 duplicate,
             } => write!(
                 f,
-                "{from} -> {to} {} {msg} attempt={attempt} #{transit}{}",
+                "{from} -> {to} {}{} attempt={attempt} #{transit}{}",
                 packet.as_str(),
+                MsgSuffix(*msg),
                 if *duplicate { " duplicate" } else { "" }
             ),
             TraceKind::Arrive {
@@ -976,8 +1268,9 @@ impl fmt::Display for TraceEvent {
                 msg,
             } => write!(
                 f,
-                "{from} -> {to} {} {msg} arrived #{transit}",
-                packet.as_str()
+                "{from} -> {to} {}{} arrived #{transit}",
+                packet.as_str(),
+                MsgSuffix(*msg)
             ),
             TraceKind::Drop {
                 transit,
@@ -988,8 +1281,9 @@ impl fmt::Display for TraceEvent {
                 reason,
             } => write!(
                 f,
-                "{from} -> {to} {} {msg} dropped ({}) #{transit}",
+                "{from} -> {to} {}{} dropped ({}) #{transit}",
                 packet.as_str(),
+                MsgSuffix(*msg),
                 reason.as_str()
             ),
             TraceKind::Release { transit } => write!(f, "release #{transit}"),
@@ -1522,6 +1816,7 @@ impl fmt::Display for TraceEvent {
                     "unchanged (idempotent)"
                 }
             ),
+            other => partitioned::fmt(other, f),
         }
     }
 }
@@ -1614,5 +1909,19 @@ impl Trace {
         let first = self.events.front().map(|e| e.seq).unwrap_or(self.next_seq);
         let skip = from.saturating_sub(first) as usize;
         self.events.iter().skip(skip)
+    }
+}
+
+/// ` m17` for a message, nothing for [`MessageId`] 0, which packets that carry no message (the
+/// consumer-group protocol, fetches) use.
+struct MsgSuffix(MessageId);
+
+impl fmt::Display for MsgSuffix {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.0 .0 == 0 {
+            Ok(())
+        } else {
+            write!(f, " {}", self.0)
+        }
     }
 }

@@ -33,8 +33,9 @@
 //! * **At-most-once** (commit before processing): [`Consumer::poll`] returns the records *held*,
 //!   together with a commit of the new positions; only when that commit succeeds does
 //!   [`Consumer::on_commit_response`] release them for processing. A failed commit drops them
-//!   (they are never processed by this consumer), and a crash after the commit loses the records
-//!   in progress: nothing is processed twice, records may be lost. While rebalancing
+//!   (they are never processed by this consumer; the next [`Consumer::commit`] records the
+//!   position past them), and a crash after the commit loses the records in progress: nothing is
+//!   processed twice, records may be lost. While rebalancing
 //!   ([`Consumer::is_rebalancing`]) an at-most-once consumer fetches nothing.
 //!
 //! # Failed commits
@@ -253,6 +254,150 @@ impl OffsetTracker {
                 None => break,
             }
         }
+    }
+}
+
+/// What a consumer polls: the broker's topic itself, or a copy of part of it that travelled in a
+/// fetch response ([`FetchedSlice`]). Kafka's consumer polls its local fetch buffer, filled by
+/// fetch responses; this trait is that buffer's interface.
+pub trait FetchSource {
+    /// The topic's name.
+    fn topic_name(&self) -> &str;
+    /// `(log-start offset, log-end offset)` of `partition`, or `Ok(None)` when this source holds
+    /// nothing about it (the consumer then skips the partition in this poll).
+    ///
+    /// # Errors
+    /// [`LogError::UnknownPartition`] when the topic has no such partition.
+    fn bounds(&self, partition: u32) -> Result<Option<(u64, u64)>, LogError>;
+    /// Up to `max_records` consecutive records of `partition` from `offset` on; empty when the
+    /// source does not hold `offset`.
+    ///
+    /// # Errors
+    /// As the source defines ([`PartitionedTopic`]: out of range).
+    fn read_from(
+        &self,
+        partition: u32,
+        offset: u64,
+        max_records: usize,
+    ) -> Result<Vec<Record>, LogError>;
+}
+
+impl FetchSource for PartitionedTopic {
+    fn topic_name(&self) -> &str {
+        self.name()
+    }
+    fn bounds(&self, partition: u32) -> Result<Option<(u64, u64)>, LogError> {
+        let log = self.partition(partition)?;
+        Ok(Some((log.log_start_offset(), log.log_end_offset())))
+    }
+    fn read_from(
+        &self,
+        partition: u32,
+        offset: u64,
+        max_records: usize,
+    ) -> Result<Vec<Record>, LogError> {
+        self.read(partition, offset, max_records)
+    }
+}
+
+/// The part of one partition a fetch response carried: the partition's bounds when the broker
+/// answered and consecutive records from some offset.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct PartitionSlice {
+    /// Log-start offset when read.
+    pub log_start_offset: u64,
+    /// Log-end offset when read.
+    pub log_end_offset: u64,
+    /// Consecutive records, oldest first (may be empty).
+    pub records: Vec<Record>,
+}
+
+impl PartitionSlice {
+    /// Reads `partition` of `topic` from `from` (clamped into the retained log: an offset
+    /// outside `[log-start, log-end]`, or none, starts at the log-start offset), at most
+    /// `max_records` records: what the broker puts in a fetch response (Kafka's `Fetch`).
+    ///
+    /// # Errors
+    /// [`LogError::UnknownPartition`].
+    pub fn read(
+        topic: &PartitionedTopic,
+        partition: u32,
+        from: Option<u64>,
+        max_records: usize,
+    ) -> Result<PartitionSlice, LogError> {
+        let log = topic.partition(partition)?;
+        let (start, end) = (log.log_start_offset(), log.log_end_offset());
+        let at = from.filter(|o| (start..=end).contains(o)).unwrap_or(start);
+        Ok(PartitionSlice {
+            log_start_offset: start,
+            log_end_offset: end,
+            records: topic.read(partition, at, max_records)?,
+        })
+    }
+}
+
+/// A consumer's fetch buffer: per partition, what the last fetch response carried for it.
+/// A [`FetchSource`] that never errors: a partition it holds nothing about is skipped, and an
+/// offset it does not hold reads as empty (the host fetches again).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct FetchedSlice {
+    /// The topic.
+    pub topic: String,
+    /// Slices by partition.
+    pub partitions: BTreeMap<u32, PartitionSlice>,
+}
+
+impl FetchedSlice {
+    /// An empty buffer for `topic`.
+    pub fn new(topic: &str) -> FetchedSlice {
+        FetchedSlice {
+            topic: topic.to_string(),
+            partitions: BTreeMap::new(),
+        }
+    }
+
+    /// `true` when the slice of `partition` holds the record at `offset`.
+    pub fn holds(&self, partition: u32, offset: u64) -> bool {
+        self.partitions.get(&partition).is_some_and(|s| {
+            s.records
+                .first()
+                .is_some_and(|r| offset >= r.offset && offset - r.offset < s.records.len() as u64)
+        })
+    }
+}
+
+impl FetchSource for FetchedSlice {
+    fn topic_name(&self) -> &str {
+        &self.topic
+    }
+    fn bounds(&self, partition: u32) -> Result<Option<(u64, u64)>, LogError> {
+        Ok(self
+            .partitions
+            .get(&partition)
+            .map(|s| (s.log_start_offset, s.log_end_offset)))
+    }
+    fn read_from(
+        &self,
+        partition: u32,
+        offset: u64,
+        max_records: usize,
+    ) -> Result<Vec<Record>, LogError> {
+        let Some(s) = self.partitions.get(&partition) else {
+            return Ok(Vec::new());
+        };
+        let Some(first) = s.records.first().map(|r| r.offset) else {
+            return Ok(Vec::new());
+        };
+        let Some(skip) = offset.checked_sub(first) else {
+            return Ok(Vec::new());
+        };
+        let skip = usize::try_from(skip).unwrap_or(usize::MAX);
+        Ok(s.records
+            .iter()
+            .skip(skip)
+            .take(max_records)
+            .cloned()
+            .collect())
     }
 }
 
@@ -556,33 +701,62 @@ impl Consumer {
         }
     }
 
-    /// Under at-least-once, a commit of every partition whose committable offset moved since
-    /// the last commit sent; `None` when there is nothing new, no generation is known, or
-    /// [`MAX_COMMITS_IN_FLIGHT`] commits await answers. Always `None` under at-most-once
-    /// (commits come with [`Consumer::poll`]).
+    /// A commit of every partition whose committable offset moved since the last commit sent;
+    /// `None` when there is nothing new, no generation is known, or [`MAX_COMMITS_IN_FLIGHT`]
+    /// commits await answers.
+    ///
+    /// Under at-least-once that is what was processed. Under at-most-once a poll commits the
+    /// records it hands out, so this is `None` except after a failed commit: its records were
+    /// dropped unprocessed and the position moved past them without a commit, which this commit
+    /// records (as Kafka's auto-commit commits the consumed positions). Without it the group's
+    /// committed offset would stay behind the position until new records arrive, showing a lag
+    /// of records that this consumer will never process.
     pub fn commit(&mut self, _now_us: u64) -> Option<CommitRequest> {
-        if self.config.delivery != DeliveryGuarantee::AtLeastOnce {
-            return None;
-        }
         self.build_commit(|_| true)
+    }
+
+    /// Where each assigned partition should be fetched from, ordered by partition: the
+    /// position once a poll has resolved it, else the group's committed offset at assignment
+    /// (`None` without one; the broker then starts at the log-start offset and the consumer's
+    /// `auto.offset.reset` decides). What a host puts in a fetch request when the records travel
+    /// over a network ([`FetchSource`]).
+    pub fn fetch_positions(&self) -> Vec<(TopicPartition, Option<u64>)> {
+        self.partitions
+            .iter()
+            .map(|(tp, a)| {
+                let from = match &a.tracker {
+                    Some(t) => Some(t.next_offset()),
+                    None => a.committed_at_assignment,
+                };
+                (tp.clone(), from)
+            })
+            .collect()
     }
 
     /// Fetches from `topic` at `now_us`: up to `max.poll.records` records from the assigned
     /// partitions of `topic`, at most the free workers of each (see the module docs).
     ///
+    /// `topic` is the broker's [`PartitionedTopic`] itself, or any other [`FetchSource`] — e.g.
+    /// what a fetch response carried over the network ([`FetchedSlice`]). A source that knows
+    /// nothing about an assigned partition (`bounds` is `Ok(None)`) leaves it untouched.
+    ///
     /// # Errors
     /// [`LogError::UnknownPartition`] when an assigned partition does not exist in `topic`
     /// (nothing changes).
-    pub fn poll(&mut self, _now_us: u64, topic: &PartitionedTopic) -> Result<Poll, LogError> {
+    pub fn poll<S: FetchSource + ?Sized>(
+        &mut self,
+        _now_us: u64,
+        topic: &S,
+    ) -> Result<Poll, LogError> {
         let mut out = Poll::default();
         let tps: Vec<TopicPartition> = self
             .partitions
             .keys()
-            .filter(|tp| tp.topic == topic.name())
+            .filter(|tp| tp.topic == topic.topic_name())
             .cloned()
             .collect();
         for tp in &tps {
-            topic.partition(tp.partition)?;
+            topic.bounds(tp.partition)?;
         }
         if tps.is_empty() {
             return Ok(out);
@@ -608,8 +782,9 @@ impl Consumer {
                 break;
             }
             let tp = &tps[(start + k) % tps.len()];
-            let log = topic.partition(tp.partition)?;
-            let (log_start, log_end) = (log.log_start_offset(), log.log_end_offset());
+            let Some((log_start, log_end)) = topic.bounds(tp.partition)? else {
+                continue;
+            };
             let reset_to = match reset {
                 AutoOffsetReset::Earliest => log_start,
                 AutoOffsetReset::Latest => log_end,
@@ -655,7 +830,7 @@ impl Consumer {
             if n == 0 {
                 continue;
             }
-            let records = topic.read(tp.partition, tracker.next_offset(), n)?;
+            let records = topic.read_from(tp.partition, tracker.next_offset(), n)?;
             if records.is_empty() {
                 continue;
             }
@@ -1074,5 +1249,75 @@ mod tests {
             c.poll(2, &t).unwrap_err(),
             LogError::UnknownPartition { partition: 7, .. }
         ));
+    }
+
+    #[test]
+    fn polling_a_fetched_slice_is_polling_the_topic_it_came_from() {
+        let t = topic_with(6, 100);
+        let cfg = ConsumerConfig {
+            workers_per_partition: 2,
+            auto_offset_reset: AutoOffsetReset::Earliest,
+            ..ConsumerConfig::default()
+        };
+        let mut c = Consumer::new("a", cfg).unwrap();
+        c.on_assignment(1, vec![(tp(0), Some(2)), (tp(1), None)]);
+        assert_eq!(c.fetch_positions(), vec![(tp(0), Some(2)), (tp(1), None)]);
+        // The broker answers partition 0 only, from the committed offset, 3 records.
+        let mut buf = FetchedSlice::new("t");
+        buf.partitions
+            .insert(0, PartitionSlice::read(&t, 0, Some(2), 3).unwrap());
+        assert!(buf.holds(0, 4) && !buf.holds(0, 5) && !buf.holds(1, 0));
+        let p = c.poll(0, &buf).unwrap();
+        assert_eq!(
+            offsets(&p),
+            vec![(0, 2), (0, 3)],
+            "two workers; partition 1 untouched"
+        );
+        assert_eq!(c.position(&tp(1)), None);
+        c.complete(&tp(0), 2).unwrap();
+        let p = c.poll(1, &buf).unwrap();
+        assert_eq!(offsets(&p), vec![(0, 4)]);
+        c.complete(&tp(0), 3).unwrap();
+        // Offset 5 is not in the buffer: nothing, and the position stays.
+        assert!(c.poll(2, &buf).unwrap().records.is_empty());
+        assert_eq!(c.fetch_positions()[0], (tp(0), Some(5)));
+        // Out of range or missing `from` starts at the log start.
+        let s = PartitionSlice::read(&t, 1, Some(99), 2).unwrap();
+        assert_eq!(
+            (s.log_start_offset, s.log_end_offset, s.records[0].offset),
+            (0, 6, 0)
+        );
+        assert!(PartitionSlice::read(&t, 9, None, 1).is_err());
+        assert_eq!(buf.read_from(0, 1, 5).unwrap(), vec![], "below the slice");
+    }
+
+    #[test]
+    fn at_most_once_commits_the_position_past_records_dropped_by_a_failed_commit() {
+        let t = topic_with(3, 100);
+        let mut c = Consumer::new(
+            "a",
+            ConsumerConfig {
+                delivery: DeliveryGuarantee::AtMostOnce,
+                ..ConsumerConfig::default()
+            },
+        )
+        .unwrap();
+        c.on_assignment(1, vec![(tp(0), Some(2))]);
+        let req = c.poll(0, &t).unwrap().commit.unwrap();
+        assert_eq!(req.offsets, vec![(tp(0), 3)]);
+        assert!(c.commit(1).is_none(), "the poll's commit covers it");
+        let out = c
+            .on_commit_response(2, req.commit_id, Err(LogError::RequestTimedOut))
+            .unwrap();
+        assert!(matches!(out, CommitOutcome::Failed { ref dropped, .. } if dropped.len() == 1));
+        // Offset 2 was dropped: the position is 3 and nothing is left to fetch, so the group's
+        // committed offset (2) would lag forever. The next commit records the position.
+        assert_eq!(
+            (c.position(&tp(0)), c.committable(&tp(0))),
+            (Some(3), Some(3))
+        );
+        let again = c.commit(3).unwrap();
+        assert_eq!((again.generation, again.offsets), (1, vec![(tp(0), 3)]));
+        assert!(c.commit(4).is_none());
     }
 }

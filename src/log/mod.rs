@@ -33,6 +33,9 @@
 //!    generation and assignment to each [`Consumer`] (`on_joined`, `on_assignment`).
 //! 3. Each [`Consumer`] `poll`s the topic, the host processes the records and calls `complete`,
 //!    and commits go to [`GroupCoordinator::commit`] and back to `Consumer::on_commit_response`.
+//!    When records travel over a network, the host sends [`Consumer::fetch_positions`] to the
+//!    broker, which answers with [`PartitionSlice::read`]s; the consumer polls the
+//!    [`FetchedSlice`] it received (its fetch buffer) instead of the topic.
 //! 4. [`GroupCoordinator::lag`] gives `log-end offset − committed offset` per partition.
 //!
 //! # Units and limits
@@ -61,8 +64,8 @@ use std::fmt;
 
 pub use assignor::{assign, AssignmentStrategy};
 pub use consumer::{
-    AutoOffsetReset, CommitOutcome, Consumer, ConsumerConfig, DeliveryGuarantee, FetchedRecord,
-    OffsetReset, OffsetTracker, Poll, ResetReason,
+    AutoOffsetReset, CommitOutcome, Consumer, ConsumerConfig, DeliveryGuarantee, FetchSource,
+    FetchedRecord, FetchedSlice, OffsetReset, OffsetTracker, PartitionSlice, Poll, ResetReason,
 };
 pub use dedup::{DedupConfig, DedupVerdict, DedupWindow};
 pub use error::LogError;

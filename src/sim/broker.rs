@@ -140,6 +140,7 @@ impl Simulation {
                 found,
                 ..
             } => self.schema_lookup_reply(t.to, id, seq, incarnation, found),
+            Packet::Kafka { msg, body } => self.kafka_receive(t.from, t.to, msg, &body),
         }
     }
 

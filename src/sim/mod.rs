@@ -25,6 +25,7 @@ mod db;
 mod discovery;
 mod network;
 mod ops;
+mod partitioned;
 mod relay;
 mod replica;
 mod rest;
@@ -161,6 +162,8 @@ enum Event {
         incarnation: u32,
         seq: u64,
     },
+    /// Timers of partitioned topics (producers, consumers, group coordinators).
+    Kafka(partitioned::KEvent),
 }
 
 #[derive(Clone, Debug)]
@@ -241,6 +244,12 @@ enum Packet {
         incarnation: u32,
         found: bool,
     },
+    /// A partitioned-topic request or response; `msg` is the record's message for produce
+    /// requests and responses, else a label (message id 0).
+    Kafka {
+        msg: Arc<Message>,
+        body: Arc<partitioned::KPacket>,
+    },
 }
 
 impl Packet {
@@ -259,13 +268,15 @@ impl Packet {
             Packet::SchemaNack { .. } => PacketKind::Nack,
             Packet::SchemaLookup { .. } => PacketKind::SchemaLookup,
             Packet::SchemaReply { .. } => PacketKind::SchemaReply,
+            Packet::Kafka { body, .. } => body.kind(),
         }
     }
     fn msg(&self) -> &Arc<Message> {
         match self {
             Packet::Publish { msg, .. }
             | Packet::PublishAck { msg, .. }
-            | Packet::Ack { msg, .. } => msg,
+            | Packet::Ack { msg, .. }
+            | Packet::Kafka { msg, .. } => msg,
             Packet::Deliver(d) => &d.msg,
             Packet::Nack { msg, .. } | Packet::Direct { msg, .. } => msg,
             Packet::PublishNack { msg, .. }
@@ -290,6 +301,7 @@ impl Packet {
             Packet::SchemaNack { .. }
             | Packet::SchemaLookup { .. }
             | Packet::SchemaReply { .. } => 1,
+            Packet::Kafka { body, .. } => body.attempt(),
         }
     }
 }
@@ -450,6 +462,7 @@ pub struct Simulation {
     sync: rpc::SyncState,
     /// API contracts (channels with schemas); `None` when the scenario declares none.
     schemas: Option<Box<schemas::SchemaState>>,
+    kafka: partitioned::KafkaState,
 }
 
 /// A scheduled event, ordered by (time, sequence number): ties at one time run in the order they
@@ -560,9 +573,15 @@ impl Simulation {
             }
             let broker = idx(&c.broker);
             let mut ids = Vec::new();
+            if c.kind == ChannelKind::PartitionedTopic {
+                // No queues: see `partitioned`.
+                channel_queues.push(ids);
+                channel_broker.push(broker);
+                continue;
+            }
             for consumer in &c.consumers {
                 let name = match c.kind {
-                    ChannelKind::Queue => c.name.clone(),
+                    ChannelKind::Queue | ChannelKind::PartitionedTopic => c.name.clone(),
                     ChannelKind::Topic => format!("{}/{}", c.name, consumer),
                     ChannelKind::Direct => continue, // skipped above: no queues
                 };
@@ -602,6 +621,7 @@ impl Simulation {
             .collect();
         let messaging = Messaging::new(&scenario, seed);
         let schema_state = schemas::SchemaState::build(&scenario)?;
+        let kafka = partitioned::KafkaState::new(&scenario, seed);
         let mut sim = Simulation {
             scenario: Arc::new(scenario),
             seed,
@@ -626,6 +646,7 @@ impl Simulation {
             txm: db::TxSim::default(),
             sync: rpc::SyncState::default(),
             schemas: schema_state,
+            kafka,
         };
         sim.txm = db::TxSim::build(&sim.scenario, seed);
         sim.sync_build();
@@ -653,6 +674,7 @@ impl Simulation {
             sim.schedule(SimTime::from_ms(f.at_ms), Event::Fault { index: i as u32 });
         }
         sim.sync_init();
+        sim.kafka_start();
         Ok(sim)
     }
 
@@ -822,6 +844,7 @@ impl Simulation {
                     Packet::Sync(ref p) => p.kind_str(),
                     Packet::SchemaNack { .. } => "nack",
                     Packet::SchemaLookup { .. } | Packet::SchemaReply { .. } => "lookup",
+                    Packet::Kafka { ref body, .. } => body.view_kind(msg),
                 };
                 TransitView {
                     id,
@@ -865,6 +888,7 @@ impl Simulation {
             registries: self.sync_registry_views(),
             routers: self.sync_router_views(),
             schemas: self.schema_snapshot(),
+            partitioned_topics: self.kafka_views(),
         };
         self.fill_messaging_views(&mut snapshot);
         snapshot
@@ -1295,6 +1319,7 @@ impl Simulation {
                 }
                 self.schema_lookup_timeout(ep, seq);
             }
+            Event::Kafka(e) => self.kafka_event(e),
         }
     }
 

@@ -83,6 +83,10 @@ impl Simulation {
             self.send_direct(ep, channel, msg); // brokerless: no confirm, no retry (direct.rs)
             return;
         }
+        if self.kafka.is_partitioned(channel) {
+            self.kafka_publish(ep, channel, msg);
+            return;
+        }
         let broker = Ep {
             node: self.channel_broker[channel as usize],
             instance: 0,
@@ -260,6 +264,7 @@ impl Simulation {
         inst.busy = None;
         inst.deferred.clear();
         inst.pending.clear();
+        self.kafka_crash(ep);
         if self.nodes[ep.node as usize].kind == NodeKind::Service {
             // The consumer's connections close: a running broker requeues what it had delivered.
             for q in self.queues_consumed_by(ep.node) {
@@ -284,6 +289,7 @@ impl Simulation {
             return;
         }
         inst.up = true;
+        self.kafka_restart(ep);
         match self.nodes[ep.node as usize].kind {
             NodeKind::Service => {
                 for q in self.queues_consumed_by(ep.node) {

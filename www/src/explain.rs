@@ -134,6 +134,17 @@ fn what_of(packet: PacketKind, from: &Endpoint, to: &Endpoint, msg: MessageId) -
         PacketKind::SchemaLookup | PacketKind::SchemaReply => {
             format!("{from}'s schema lookup for {msg}")
         }
+        PacketKind::Produce | PacketKind::ProduceResponse => format!("{from}'s produce of {msg}"),
+        PacketKind::Fetch
+        | PacketKind::FetchResponse
+        | PacketKind::OffsetCommit
+        | PacketKind::OffsetCommitResponse
+        | PacketKind::JoinGroup
+        | PacketKind::JoinGroupResponse
+        | PacketKind::SyncGroup
+        | PacketKind::SyncGroupResponse
+        | PacketKind::Heartbeat
+        | PacketKind::HeartbeatResponse => format!("{from}'s {} to {to}", packet.as_str()),
         PacketKind::Direct => format!("{from}'s direct message {msg}"),
     }
 }

@@ -386,7 +386,7 @@ fn broker(
             { text("queue-head num", col(0.0), y0 + 44.0, html! { "DLQ" }) }
             { for queues.iter().enumerate().map(|(k, (kind, q))| {
                 let y = y0 + 44.0 + crate::geometry::QUEUE_ROW_H * (k as f64 + 1.0);
-                let icon = match kind { msgsim::scenario::ChannelKind::Topic => "◎ ", msgsim::scenario::ChannelKind::Queue => "▭ ", msgsim::scenario::ChannelKind::Direct => "→ " };
+                let icon = match kind { msgsim::scenario::ChannelKind::Topic => "◎ ", msgsim::scenario::ChannelKind::Queue => "▭ ", msgsim::scenario::ChannelKind::Direct => "→ ", msgsim::scenario::ChannelKind::PartitionedTopic => "☰ " };
                 html! {
                     <g key={format!("{k}-{}", q.name)} class="queue-row" data-testid={format!("queue-{}", q.name)}>
                         <title>{ format!("{}: consumer {}, enqueued {}, acked {}, redelivered {}", q.name, q.consumer, q.enqueued, q.acked, q.redelivered) }</title>
