@@ -1,4 +1,5 @@
-//! Runs a built-in scenario and prints its metrics and the last trace lines.
+//! Runs a built-in scenario for up to 60 s of virtual time (scenarios with consumer groups poll
+//! forever) and prints its metrics and the last trace lines.
 //! `cargo run --example run -- order-events 42`
 fn main() {
     let mut args = std::env::args().skip(1);
@@ -12,7 +13,7 @@ fn main() {
         std::process::exit(2);
     };
     let mut sim = msgsim::Simulation::from_json(json, seed).expect("built-in scenario is valid");
-    sim.run_to_idle(10_000_000);
+    sim.run_until(msgsim::SimTime::from_ms(60_000), 10_000_000);
     for e in sim
         .trace()
         .events()
