@@ -7,7 +7,9 @@ pub mod info;
 pub mod input;
 pub mod log;
 pub mod metrics;
+pub mod sync_view;
 pub mod topology;
+pub mod views;
 
 /// A `class` value: `base` plus every flagged class. One out-of-line helper instead of many
 /// inlined `classes!` expansions keeps the wasm smaller.
