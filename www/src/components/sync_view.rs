@@ -237,6 +237,6 @@ mod tests {
         assert_eq!(t.last().unwrap().1, snap.time.0);
         assert_eq!(t.last().unwrap().2, b.state);
         assert!(t.windows(2).all(|w| w[0].1 == w[1].0));
-        assert!(b.transitions.len() >= 1);
+        assert!(!b.transitions.is_empty());
     }
 }
