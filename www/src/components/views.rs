@@ -28,7 +28,7 @@ pub fn views(props: &ViewsProps) -> Html {
     let picked = use_state(|| None::<MessageId>);
     let has_schemas = props.snapshot.schemas.is_some();
     {
-        // A delegated listener: a click on anything with `data-msg-id` (a message on the canvas,
+        // A delegated listener in the capture phase (the canvas's own handlers stop propagation): a click on anything with `data-msg-id` (a message on the canvas,
         // a record of a partition) picks that message for the inspector.
         let picked = picked.clone();
         use_effect_with(has_schemas, move |on| {
@@ -49,12 +49,19 @@ pub fn views(props: &ViewsProps) -> Html {
                 }
             });
             if let Some(d) = &doc {
-                let _ = d.add_event_listener_with_callback("click", cb.as_ref().unchecked_ref());
+                let _ = d.add_event_listener_with_callback_and_bool(
+                    "click",
+                    cb.as_ref().unchecked_ref(),
+                    true,
+                );
             }
             move || {
                 if let Some(d) = &doc {
-                    let _ =
-                        d.remove_event_listener_with_callback("click", cb.as_ref().unchecked_ref());
+                    let _ = d.remove_event_listener_with_callback_and_bool(
+                        "click",
+                        cb.as_ref().unchecked_ref(),
+                        true,
+                    );
                 }
                 drop(cb);
             }
