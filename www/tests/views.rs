@@ -118,3 +118,40 @@ async fn breaker_badge_shows_the_engine_state_after_the_trip() {
         .length();
     assert!(rects as usize > b.transitions.len().min(1));
 }
+
+#[wasm_bindgen_test]
+async fn schema_panel_and_inspector_match_the_engine() {
+    use wasm_bindgen::JsCast;
+    const SEED: u64 = 7;
+    let app = mount("schema-rollout", SEED).await;
+    for _ in 0..3 {
+        app.click("advance").await;
+    }
+    let mut sim =
+        Simulation::from_json(msgsim::scenarios::get("schema-rollout").unwrap(), SEED).unwrap();
+    for s in 1..=3u64 {
+        sim.run_until(SimTime::from_ms(s * 1_000), MAX_EVENTS_PER_FRAME);
+    }
+    let snap = sim.snapshot();
+    let schemas = snap.schemas.as_ref().expect("schema-rollout has schemas");
+    let rows = app
+        .get("compat-table")
+        .query_selector_all("tbody tr")
+        .unwrap()
+        .length() as usize;
+    assert_eq!(rows, schemas.compatibility.len());
+
+    // Typing a message id shows the engine's inspection of it.
+    let id = msgsim::MessageId(1);
+    let want = sim.inspect_message(id).expect("m1 is inspectable");
+    let input: web_sys::HtmlInputElement = app.get("inspect-id").dyn_into().unwrap();
+    input.set_value("m1");
+    let init = web_sys::EventInit::new();
+    init.set_bubbles(true);
+    let ev = web_sys::Event::new_with_event_init_dict("change", &init).unwrap();
+    input.dispatch_event(&ev).unwrap();
+    flush().await;
+    let text = app.get("inspection").text_content().unwrap();
+    assert!(text.contains(&want.avro_hex), "{text}");
+    assert!(text.contains(&want.json_text), "{text}");
+}
