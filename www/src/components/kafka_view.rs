@@ -16,6 +16,18 @@ fn ids(v: &[u32]) -> String {
     }
 }
 
+/// The distinctive end of a key for a narrow box (`customer-17` → `…17`); the title has it all.
+pub fn short_key(k: Option<&str>) -> String {
+    match k {
+        None => String::new(),
+        Some(k) if k.chars().count() <= 6 => k.to_string(),
+        Some(k) => match k.rsplit_once(['-', '_', ':', '.']) {
+            Some((_, tail)) if !tail.is_empty() && tail.chars().count() <= 6 => format!("…{tail}"),
+            _ => format!("{}…", k.chars().take(5).collect::<String>()),
+        },
+    }
+}
+
 fn lane(p: &PartitionView, groups: &[ConsumerGroupView]) -> Html {
     let committed: Vec<(String, u64)> = groups
         .iter()
@@ -35,7 +47,7 @@ fn lane(p: &PartitionView, groups: &[ConsumerGroupView]) -> Html {
                 html! {
                     <span class={if marks.is_empty() { "rec" } else { "rec committed" }} data-msg-id={r.msg.to_string()}
                           title={format!("offset {} · {} · key {}{}", r.offset, r.msg, r.key.as_deref().unwrap_or("–"), if marks.is_empty() { String::new() } else { format!(" · next to read for {}", marks.join(", ")) })}>
-                        <b>{ r.offset }</b><small>{ r.key.clone().unwrap_or_default() }</small>
+                        <b>{ r.offset }</b><small>{ short_key(r.key.as_deref()) }</small>
                     </span>
                 }
             }) }
@@ -78,5 +90,18 @@ pub fn topic_html(t: &PartitionedTopicView) -> Html {
             <div class="lanes">{ for t.partitions.iter().map(|p| lane(p, &t.groups)) }</div>
             <div class="cards">{ for t.groups.iter().map(group_html) }</div>
         </div>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::short_key;
+
+    #[test]
+    fn keys_keep_their_distinctive_end() {
+        assert_eq!(short_key(Some("customer-17")), "…17");
+        assert_eq!(short_key(Some("k1")), "k1");
+        assert_eq!(short_key(Some("abcdefghij")), "abcde…");
+        assert_eq!(short_key(None), "");
     }
 }
