@@ -5,6 +5,9 @@
 use msgsim::snapshot::{ConsumerGroupView, PartitionView, PartitionedTopicView};
 use yew::prelude::*;
 
+/// Records drawn per lane (the newest).
+pub const LANE_RECORDS: usize = 16;
+
 fn ids(v: &[u32]) -> String {
     if v.is_empty() {
         "–".to_string()
@@ -42,7 +45,8 @@ fn lane(p: &PartitionView, groups: &[ConsumerGroupView]) -> Html {
         <div class="lane" data-testid={format!("partition-{}", p.partition)}>
             <span class="lane-h">{ format!("p{}", p.partition) }<span class="muted">{ format!(" [{}, {})", p.log_start_offset, p.log_end_offset) }</span></span>
             <span class="recs">
-            { for p.records.iter().map(|r| {
+            { for committed.iter().filter(|(_, c)| p.records.get(p.records.len().saturating_sub(LANE_RECORDS)).is_some_and(|r| *c < r.offset)).map(|(g, c)| html! { <span class="rec end committed" title={format!("{g} committed {c}, before the records shown")}><b>{ format!("◂{c}") }</b></span> }) }
+            { for p.records.iter().skip(p.records.len().saturating_sub(LANE_RECORDS)).map(|r| {
                 let marks: Vec<&str> = committed.iter().filter(|(_, c)| *c == r.offset).map(|(g, _)| g.as_str()).collect();
                 html! {
                     <span class={if marks.is_empty() { "rec" } else { "rec committed" }} data-msg-id={r.msg.to_string()}
