@@ -142,6 +142,7 @@ pub fn app(props: &AppProps) -> Html {
                     { topology }
                     <Legend />
                     <ScenarioInfo scenario={Rc::clone(&state.scenario)} seed={state.seed} />
+                    <super::views::Views snapshot={Rc::clone(&snap)} inspect={{ let s = state.clone(); Callback::from(move |id| s.with_sim(|m| m.inspect_message(id))) }} />
                 </section>
                 <aside class="side">
                     <FaultPanel scenario={Rc::clone(&state.scenario)} snapshot={Rc::clone(&snap)}

@@ -5,9 +5,13 @@ pub mod controls;
 pub mod fault_panel;
 pub mod info;
 pub mod input;
+pub mod kafka_view;
 pub mod log;
 pub mod metrics;
+pub mod schema_view;
+pub mod sync_view;
 pub mod topology;
+pub mod views;
 
 /// A `class` value: `base` plus every flagged class. One out-of-line helper instead of many
 /// inlined `classes!` expansions keeps the wasm smaller.

@@ -1,0 +1,137 @@
+//! Schemas: declared versions per channel with their change class, the compatibility table
+//! (writer version × consumer), per-consumer accepted/rejected per writer version, the schema
+//! dead letters, and a message inspector (click a message on the canvas or type its id).
+
+use msgsim::schema::ChangeClass;
+use msgsim::schema_view::{DecodeOutcome, MessageInspection, SchemaSnapshot};
+use msgsim::MessageId;
+use yew::prelude::*;
+
+fn change(c: Option<ChangeClass>) -> &'static str {
+    match c {
+        None => "initial",
+        Some(ChangeClass::Patch) => "patch",
+        Some(ChangeClass::Minor) => "minor",
+        Some(ChangeClass::Major) => "major",
+    }
+}
+
+fn yes_no(b: bool) -> Html {
+    html! { <span class={if b { "yes" } else { "no" }}>{ if b { "yes" } else { "no" } }</span> }
+}
+
+/// Parses `m17` or `17` into a message id.
+pub fn parse_msg_id(s: &str) -> Option<MessageId> {
+    let s = s.trim();
+    s.strip_prefix('m').unwrap_or(s).parse().ok().map(MessageId)
+}
+
+/// The schema tables.
+pub fn schema_html(s: &SchemaSnapshot) -> Html {
+    html! {
+        <>
+        <div class="cards">
+        { for s.channels.iter().map(|c| html! {
+            <div class="card">
+                <h3>{ format!("{} ", c.channel) }<span class="sub">{ format!("{:?} · subject {} · {} messages, {} B on the wire", c.encoding, c.subject, c.messages, c.wire_bytes) }</span></h3>
+                <table class="vt"><thead><tr><th>{ "version" }</th><th>{ "id" }</th><th>{ "change" }</th><th>{ "what changed" }</th></tr></thead>
+                <tbody>{ for c.versions.iter().map(|v| html! {
+                    <tr><td>{ &v.version }</td><td>{ v.id }</td><td class={format!("chg-{}", change(v.change))}>{ change(v.change) }</td>
+                        <td class="wrap">{ v.changes.join("; ") }</td></tr>
+                }) }</tbody></table>
+            </div>
+        }) }
+        </div>
+        <h3>{ "Compatibility " }<span class="sub">{ "(checked before any message flows)" }</span></h3>
+        <div class="scroll"><table class="vt" data-testid="compat-table">
+            <thead><tr><th>{ "channel" }</th><th>{ "writer" }</th><th>{ "consumer (reader)" }</th><th>{ "change" }</th><th>{ "reads" }</th><th>{ "reasons" }</th></tr></thead>
+            <tbody>{ for s.compatibility.iter().map(|c| html! {
+                <tr><td>{ &c.channel }</td><td>{ &c.writer_version }</td>
+                    <td>{ format!("{} ({} {:?})", c.consumer, c.reader_version, c.mode).to_lowercase() }</td>
+                    <td>{ change(Some(c.change)) }</td><td>{ yes_no(c.reads) }</td>
+                    <td class="wrap">{ c.reasons.join("; ") }</td></tr>
+            }) }</tbody>
+        </table></div>
+        <h3>{ "Consumers" }</h3>
+        <div class="scroll"><table class="vt">
+            <thead><tr><th>{ "channel" }</th><th>{ "consumer" }</th><th>{ "per writer version: accepted / rejected" }</th><th>{ "retried" }</th><th>{ "last rejection" }</th></tr></thead>
+            <tbody>{ for s.consumers.iter().map(|c| html! {
+                <tr data-testid={format!("consumer-{}", c.consumer)}><td>{ &c.channel }</td>
+                    <td>{ format!("{} ({} {:?})", c.consumer, c.reader_version, c.mode).to_lowercase() }</td>
+                    <td>{ for c.by_writer.iter().map(|w| html! { <span class="chip">{ format!("{}: {} / ", w.version, w.accepted) }<span class={if w.rejected > 0 { "no" } else { "" }}>{ w.rejected }</span></span> }) }</td>
+                    <td>{ c.retried }</td><td class="wrap no">{ c.last_reason.clone().unwrap_or_default() }</td></tr>
+            }) }</tbody>
+        </table></div>
+        if !s.dead_letters.is_empty() {
+            <h3>{ format!("Schema dead letters ({})", s.dead_letters.len()) }</h3>
+            <div class="scroll short"><table class="vt">
+                <thead><tr><th>{ "at" }</th><th>{ "msg" }</th><th>{ "queue" }</th><th>{ "consumer" }</th><th>{ "writer" }</th><th>{ "reason" }</th></tr></thead>
+                <tbody>{ for s.dead_letters.iter().rev().take(20).map(|d| html! {
+                    <tr><td>{ format!("{:.3} s", d.at.as_ms_f64() / 1e3) }</td><td>{ d.msg.to_string() }</td><td>{ &d.queue }</td>
+                        <td>{ &d.consumer }</td><td>{ &d.writer }</td><td class="wrap no">{ &d.reason }</td></tr>
+                }) }</tbody>
+            </table></div>
+        }
+        </>
+    }
+}
+
+/// The inspector's output for one message.
+pub fn inspection_html(m: &MessageInspection) -> Html {
+    let headers = {
+        let h = &m.headers;
+        let mut s = format!("message_id: {}", h.message_id);
+        if let Some(c) = h.correlation_id {
+            s.push_str(&format!("\ncorrelation_id: {c}"));
+        }
+        if let Some(r) = &h.reply_to {
+            s.push_str(&format!("\nreply_to: {r}"));
+        }
+        if let Some(k) = &h.key {
+            s.push_str(&format!("\nkey: {k}"));
+        }
+        if let Some(i) = &h.schema_id {
+            s.push_str(&format!("\nschema_id: {}", i.0));
+        }
+        s
+    };
+    let payload = format!("{:#}", m.payload);
+    html! {
+        <div class="inspect" data-testid="inspection">
+            <div class="kvs">
+                <span class="kv"><span class="k">{ "message" }</span><b>{ format!("{} {:?} {}", m.msg, m.kind, m.type_name) }</b></span>
+                <span class="kv"><span class="k">{ "channel" }</span><b>{ &m.channel }</b></span>
+                <span class="kv"><span class="k">{ "schema" }</span><b>{ format!("{}@{} (id {})", m.schema.name, m.schema.version, m.schema_id) }</b></span>
+                <span class="kv"><span class="k">{ "on the wire" }</span><b>{ format!("{:?}, {} B", m.encoding, m.wire_bytes) }</b></span>
+                <span class="kv"><span class="k">{ "JSON / Avro" }</span><b>{ format!("{} B / {} B", m.json_bytes, m.avro_bytes) }</b></span>
+            </div>
+            <div class="k">{ "headers" }</div><pre>{ headers }</pre>
+            <div class="k">{ "payload" }</div><pre>{ payload }</pre>
+            <div class="k">{ format!("JSON text ({} B)", m.json_bytes) }</div><pre>{ &m.json_text }</pre>
+            <div class="k">{ "JSON hex" }</div><pre class="hex">{ &m.json_hex }</pre>
+            <div class="k">{ format!("Avro hex ({} B)", m.avro_bytes) }</div><pre class="hex">{ &m.avro_hex }</pre>
+            <div class="k">{ "decodes" }</div>
+            <table class="vt"><tbody>{ for m.decodes.iter().map(|(node, d)| {
+                let (cls, what) = match &d.outcome {
+                    DecodeOutcome::Accepted { value } => ("yes", format!("accepted: {value}")),
+                    DecodeOutcome::Rejected { reason } => ("no", format!("rejected: {reason}")),
+                    DecodeOutcome::Retry { reason } => ("no", format!("retry: {reason}")),
+                };
+                html! { <tr><td>{ format!("{node}#{}", d.instance) }</td><td>{ format!("reader {} {:?}", d.reader_version, d.mode).to_lowercase() }</td><td class={format!("wrap {cls}")}>{ what }</td></tr> }
+            }) }</tbody></table>
+            if m.decodes.is_empty() { <p class="muted">{ "not decoded by anyone yet" }</p> }
+        </div>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn message_ids_parse_with_or_without_the_m() {
+        assert_eq!(parse_msg_id(" m17 "), Some(MessageId(17)));
+        assert_eq!(parse_msg_id("4"), Some(MessageId(4)));
+        assert_eq!(parse_msg_id("x"), None);
+    }
+}

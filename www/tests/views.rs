@@ -1,0 +1,157 @@
+//! Browser tests of the views below the canvas (synchronous calls, discovery, schemas,
+//! partitioned topics): mount the app, advance, compare with a direct engine run.
+//!
+//! ```text
+//! CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
+//! CHROMEDRIVER=/usr/bin/chromedriver cargo test -p msgsim-web --target wasm32-unknown-unknown --test views
+//! ```
+
+#![cfg(target_arch = "wasm32")]
+
+use msgsim::{SimTime, Simulation};
+use msgsim_web::state::{AppInit, MAX_EVENTS_PER_FRAME};
+use msgsim_web::{App, AppProps};
+use std::time::Duration;
+use wasm_bindgen_test::*;
+use web_sys::{Element, MouseEvent, MouseEventInit};
+use yew::AppHandle;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+struct Mounted {
+    root: Element,
+    handle: Option<AppHandle<App>>,
+}
+
+impl Drop for Mounted {
+    fn drop(&mut self) {
+        if let Some(h) = self.handle.take() {
+            h.destroy();
+        }
+        self.root.remove();
+    }
+}
+
+fn document() -> web_sys::Document {
+    web_sys::window().unwrap().document().unwrap()
+}
+
+async fn flush() {
+    yew::platform::time::sleep(Duration::from_millis(30)).await;
+}
+
+async fn mount(scenario: &'static str, seed: u64) -> Mounted {
+    let root = document().create_element("div").unwrap();
+    document().body().unwrap().append_child(&root).unwrap();
+    let handle = yew::Renderer::<App>::with_root_and_props(
+        root.clone(),
+        AppProps {
+            init: AppInit::builtin(scenario, seed),
+            sync_url: false,
+        },
+    )
+    .render();
+    flush().await;
+    Mounted {
+        root,
+        handle: Some(handle),
+    }
+}
+
+impl Mounted {
+    fn find(&self, testid: &str) -> Option<Element> {
+        self.root
+            .query_selector(&format!("[data-testid=\"{testid}\"]"))
+            .unwrap()
+    }
+
+    fn get(&self, testid: &str) -> Element {
+        self.find(testid)
+            .unwrap_or_else(|| panic!("no element with data-testid={testid}"))
+    }
+
+    async fn click(&self, testid: &str) {
+        let init = MouseEventInit::new();
+        init.set_bubbles(true);
+        init.set_cancelable(true);
+        let ev = MouseEvent::new_with_mouse_event_init_dict("click", &init).unwrap();
+        self.get(testid).dispatch_event(&ev).unwrap();
+        flush().await;
+    }
+}
+
+#[wasm_bindgen_test]
+async fn breaker_badge_shows_the_engine_state_after_the_trip() {
+    const SEED: u64 = 11;
+    let app = mount("circuit-breaker", SEED).await;
+    let badge = "breaker-checkout-b-payments-b";
+    assert_eq!(
+        app.get(badge).get_attribute("data-state").unwrap(),
+        "CLOSED"
+    );
+
+    let mut sim =
+        Simulation::from_json(msgsim::scenarios::get("circuit-breaker").unwrap(), SEED).unwrap();
+    // The breaker trips at 6.63 s: advance past it, one second at a time as the button does.
+    for s in 1..=7u64 {
+        app.click("advance").await;
+        sim.run_until(SimTime::from_ms(s * 1_000), MAX_EVENTS_PER_FRAME);
+    }
+    let snap = sim.snapshot();
+    let b = snap
+        .proxies
+        .iter()
+        .find(|p| p.client == "checkout-b" && p.service == "payments-b")
+        .and_then(|p| p.breaker.as_ref())
+        .expect("checkout-b has a breaker");
+    assert!(!b.transitions.is_empty(), "the breaker has tripped by 7 s");
+    assert_eq!(
+        app.get(badge).get_attribute("data-state").unwrap(),
+        b.state.name()
+    );
+    assert_ne!(b.state.name(), "CLOSED");
+    // The timeline has one piece per state interval.
+    let rects = app
+        .get("sync-view")
+        .query_selector_all(".timeline rect")
+        .unwrap()
+        .length();
+    assert!(rects as usize > b.transitions.len().min(1));
+}
+
+#[wasm_bindgen_test]
+async fn schema_panel_and_inspector_match_the_engine() {
+    use wasm_bindgen::JsCast;
+    const SEED: u64 = 7;
+    let app = mount("schema-rollout", SEED).await;
+    for _ in 0..3 {
+        app.click("advance").await;
+    }
+    let mut sim =
+        Simulation::from_json(msgsim::scenarios::get("schema-rollout").unwrap(), SEED).unwrap();
+    for s in 1..=3u64 {
+        sim.run_until(SimTime::from_ms(s * 1_000), MAX_EVENTS_PER_FRAME);
+    }
+    let snap = sim.snapshot();
+    let schemas = snap.schemas.as_ref().expect("schema-rollout has schemas");
+    let rows = app
+        .get("compat-table")
+        .query_selector_all("tbody tr")
+        .unwrap()
+        .length() as usize;
+    assert_eq!(rows, schemas.compatibility.len());
+
+    // Typing a message id shows the engine's inspection of it.
+    let id = msgsim::MessageId(1);
+    let want = sim.inspect_message(id).expect("m1 is inspectable");
+    let input: web_sys::HtmlInputElement = app.get("inspect-id").dyn_into().unwrap();
+    input.set_value("m1");
+    let init = web_sys::EventInit::new();
+    init.set_bubbles(true);
+    let ev = web_sys::Event::new_with_event_init_dict("change", &init).unwrap();
+    input.dispatch_event(&ev).unwrap();
+    flush().await;
+    let text = app.get("inspection").text_content().unwrap();
+    assert!(text.contains(&want.avro_hex), "{text}");
+    assert!(text.contains(&want.json_text), "{text}");
+}
