@@ -7,7 +7,7 @@ use super::info::{Legend, ScenarioInfo};
 use super::log::{EventLog, Explain};
 use super::metrics::MetricsPanel;
 use super::topology::Topology;
-use crate::state::{builtin_titles, Action, AppInit, Playground, Selection, Source};
+use crate::state::{builtin_gallery, Action, AppInit, Playground, Selection, Source};
 use gloo::render::{request_animation_frame, AnimationFrame};
 use std::rc::Rc;
 use yew::prelude::*;
@@ -26,7 +26,7 @@ pub struct AppProps {
 #[function_component(App)]
 pub fn app(props: &AppProps) -> Html {
     let state = use_reducer(|| Playground::new(&props.init));
-    let builtins = use_memo((), |_| builtin_titles());
+    let builtins = use_memo((), |_| builtin_gallery());
     let dispatch: Callback<Action> = {
         let d = state.dispatcher();
         Callback::from(move |a| d.dispatch(a))
@@ -141,7 +141,8 @@ pub fn app(props: &AppProps) -> Html {
                     { transport }
                     { topology }
                     <Legend />
-                    <ScenarioInfo scenario={Rc::clone(&state.scenario)} seed={state.seed} />
+                    <ScenarioInfo scenario={Rc::clone(&state.scenario)} seed={state.seed} builtins={Rc::clone(&builtins)}
+                                  current={state.builtin_name()} dispatch={dispatch.clone()} />
                 </section>
                 <aside class="side">
                     <FaultPanel scenario={Rc::clone(&state.scenario)} snapshot={Rc::clone(&snap)}

@@ -1,5 +1,7 @@
 //! The scenario description and the legend of shapes, colours and badges.
 
+use super::cls;
+use crate::state::{Action, GalleryEntry};
 use msgsim::scenario::Scenario;
 use std::rc::Rc;
 use yew::prelude::*;
@@ -11,9 +13,15 @@ pub struct ScenarioInfoProps {
     pub scenario: Rc<Scenario>,
     /// The seed.
     pub seed: u64,
+    /// The built-in scenarios by section, for the gallery list.
+    pub builtins: Rc<Vec<(String, Vec<GalleryEntry>)>>,
+    /// The built-in scenario shown, if it is one.
+    pub current: Option<&'static str>,
+    /// Sends actions (a click in the gallery loads that scenario).
+    pub dispatch: Callback<Action>,
 }
 
-/// Title, section and description of the scenario.
+/// Title, section and description of the scenario, and the gallery of built-in scenarios.
 #[function_component(ScenarioInfo)]
 pub fn scenario_info(p: &ScenarioInfoProps) -> Html {
     let s = &p.scenario;
@@ -38,6 +46,33 @@ pub fn scenario_info(p: &ScenarioInfoProps) -> Html {
                 { format!("name `{}` · seed {} · ack timeout {} ms · publish timeout {} ms · prefetch {} · max deliveries {}",
                     s.name, p.seed, pol.ack_timeout_ms, pol.publish_timeout_ms, pol.prefetch, pol.max_delivery_attempts) }
             </p>
+            <details class="gallery" open={true}>
+                <summary>{ format!("Gallery: {} built-in scenarios", p.builtins.iter().map(|(_, v)| v.len()).sum::<usize>()) }</summary>
+                <div class="gallery-sections" data-testid="gallery">
+                    { for p.builtins.iter().map(|(section, entries)| html! {
+                        <div key={section.clone()} class="gallery-section">
+                            <h3>{ section }</h3>
+                            <ul>
+                                { for entries.iter().map(|e| {
+                                    let (d, name) = (p.dispatch.clone(), e.name);
+                                    let onclick = Callback::from(move |ev: MouseEvent| {
+                                        ev.prevent_default();
+                                        d.emit(Action::LoadBuiltin(name.to_string()));
+                                    });
+                                    let here = p.current == Some(e.name);
+                                    html! {
+                                        <li key={e.name}>
+                                            <a href={format!("?scenario={}", e.name)} class={cls("", &[(here, "current")])}
+                                               aria-current={here.then_some("true")} data-testid={format!("gallery-{}", e.name)}
+                                               title={e.name} {onclick}>{ &e.title }</a>
+                                        </li>
+                                    }
+                                }) }
+                            </ul>
+                        </div>
+                    }) }
+                </div>
+            </details>
         </section>
     }
 }
