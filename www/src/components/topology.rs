@@ -44,30 +44,31 @@ fn translate(p: Point) -> String {
     format!("translate({} {})", f1(p.x), f1(p.y))
 }
 
-/// The shape of a message kind, centred on (0, 0).
+/// The shape of a message kind, centred on (0, 0): about 8 px in radius in the 1000 × 600 box.
 pub fn kind_shape(kind: &str, class: &'static str) -> Html {
     let class = cls("shape", &[(true, class)]);
-    match kind {
-        "event" => html! { <circle class={class} r="7" /> },
-        "command" => {
-            html! { <rect class={class} x="-6.5" y="-6.5" width="13" height="13" rx="1.5" /> }
-        }
-        "ack" => html! { <path class={class} d="M0 -5.5 L5.5 0 L0 5.5 L-5.5 0 Z" /> },
-        "reply" => html! { <path class={class} d="M-7 6 L0 -7 L7 6 Z" /> },
-        "document" => html! { <path class={class} d="M-5.5 -7.5 H2.5 L6 -4 V7.5 H-5.5 Z" /> },
-        _ => html! { <circle class={class} r="5" /> },
-    }
+    let d = match kind {
+        "event" => return html! { <circle class={class} r="8" /> },
+        "command" => "M-7.5 -7.5 H7.5 V7.5 H-7.5 Z",
+        "ack" => "M0 -7 L7 0 L0 7 L-7 0 Z",
+        "nack" => "M-6 -6 L6 6 M6 -6 L-6 6",
+        "reply" => "M-8.5 7 L0 -8.5 L8.5 7 Z",
+        "document" => "M-6.5 -8.5 H3 L7 -4.5 V8.5 H-6.5 Z",
+        _ => return html! { <circle class={class} r="6" /> },
+    };
+    html! { <path class={class} d={d} /> }
 }
 
 fn message(t: &TransitView, at: Point) -> Html {
+    // Hover: the message type and key first, then the packet's journey.
     let tip = format!(
-        "{} {}{} · {} · {}#{} → {}#{} · attempt {}{}{}",
-        t.msg,
+        "{}{}\n{} · {} · {}#{} → {}#{} · attempt {}{}{}",
         t.label,
         t.key
             .as_deref()
-            .map(|k| format!(" ({k})"))
+            .map(|k| format!(" · key {k}"))
             .unwrap_or_default(),
+        t.msg,
         t.packet.as_str(),
         t.from,
         t.from_instance,
@@ -104,11 +105,11 @@ fn message(t: &TransitView, at: Point) -> Html {
            transform={translate(at)}>
             <title>{ tip }</title>
             if t.duplicate {
-                <circle class="ghost" r="11" />
+                <circle class="ghost" r="12.5" />
             }
             { kind_shape(t.kind, "body") }
             if t.attempt > 1 {
-                <g class="attempt-badge" transform="translate(9 -9)">
+                <g class="attempt-badge" transform="translate(10 -10)">
                     <circle r="6.5" />
                     <text y="3.2">{ t.attempt }</text>
                 </g>
