@@ -1,11 +1,13 @@
 //! The root component: owns the reducer, runs the animation loop, keeps the URL in step, and
 //! lays the panels out (or only the canvas and the transport in embed mode).
 
+use super::broker::BrokerPanel;
 use super::controls::{RunSetup, Transport};
 use super::fault_panel::FaultPanel;
 use super::info::{Legend, ScenarioInfo};
 use super::log::{EventLog, Explain};
 use super::metrics::MetricsPanel;
+use super::receivers::{ReceiversPanel, RequestsPanel};
 use super::topology::Topology;
 use crate::state::{builtin_gallery, Action, AppInit, Playground, Selection, Source};
 use gloo::render::{request_animation_frame, AnimationFrame};
@@ -151,7 +153,12 @@ pub fn app(props: &AppProps) -> Html {
                                 error={state.fault_error.clone()} commands={Rc::clone(&state.commands)}
                                 dispatch={dispatch.clone()} />
                     <MetricsPanel snapshot={Rc::clone(&snap)} layout={Rc::clone(&state.layout)} />
+                    <ReceiversPanel snapshot={Rc::clone(&snap)} layout={Rc::clone(&state.layout)} />
+                    <RequestsPanel snapshot={Rc::clone(&snap)} layout={Rc::clone(&state.layout)} />
                 </aside>
+                <section class="inspect" aria-label="Inside the system">
+                    <BrokerPanel snapshot={Rc::clone(&snap)} />
+                </section>
                 <section class="below">
                     <Explain sentences={Rc::clone(&state.explanations)} />
                     <EventLog lines={Rc::clone(&state.log)} total={total} />

@@ -1,0 +1,184 @@
+//! Receivers and requesters: how each receiving service handles duplicates (with its
+//! processed-messages or state table), and each requester's pending requests and outcomes.
+
+use super::{cls, pill, tds, thead};
+use crate::format::{format_secs, plural};
+use msgsim::scenario::{DuplicateHandling, NodeKind};
+use msgsim::snapshot::{NodeView, ProcessedRow, RequestOutcome, RequestOutcomeView};
+use msgsim::Snapshot;
+use std::rc::Rc;
+use yew::prelude::*;
+
+/// Properties of [`ReceiversPanel`] and [`RequestsPanel`].
+#[derive(Properties, PartialEq)]
+pub struct PanelProps {
+    /// What to show.
+    pub snapshot: Rc<Snapshot>,
+    /// Which nodes are receivers.
+    pub layout: Rc<crate::geometry::Layout>,
+}
+
+/// What a duplicate-handling mode does, in a few words.
+pub fn handling_words(d: DuplicateHandling) -> (&'static str, &'static str) {
+    match d {
+        DuplicateHandling::Naive => ("naive", "applies every message it handles, repeats included"),
+        DuplicateHandling::Idempotent => (
+            "idempotent",
+            "sets the state of the message's key: a repeat sets it again and changes nothing",
+        ),
+        DuplicateHandling::Dedup => (
+            "dedup",
+            "records each message id in a processed-messages table in the same transaction as the effect, and discards ids it has seen",
+        ),
+    }
+}
+
+/// The repeats cell of a table row: `2 duplicates discarded (last 3.250 s on #1)`.
+pub fn repeats_words(r: &ProcessedRow, d: DuplicateHandling) -> String {
+    if r.repeats == 0 {
+        return "—".into();
+    }
+    let what = if d == DuplicateHandling::Idempotent {
+        plural(u64::from(r.repeats), "repeat") + " changed nothing"
+    } else {
+        plural(u64::from(r.repeats), "duplicate") + " discarded"
+    };
+    match r.last_repeat {
+        Some((t, k)) => format!("{what} (last {} on #{k})", format_secs(t)),
+        None => what,
+    }
+}
+
+/// The receivers panel: one block per receiving service (nothing when there is none).
+#[function_component(ReceiversPanel)]
+pub fn receivers_panel(p: &PanelProps) -> Html {
+    let receivers: Vec<&NodeView> = p
+        .snapshot
+        .nodes
+        .iter()
+        .enumerate()
+        .filter(|(i, n)| n.kind == NodeKind::Service && p.layout.consumer.get(*i) == Some(&true))
+        .map(|(_, n)| n)
+        .collect();
+    if receivers.is_empty() {
+        return html! {};
+    }
+    html! {
+        <section class="panel receivers" data-testid="receivers" aria-label="Receivers">
+            <h2>{ "Receivers" }<span class="sub">{ "duplicate handling" }</span></h2>
+            { for receivers.into_iter().map(|n| {
+                let (word, what) = handling_words(n.duplicates);
+                let m = &n.metrics;
+                let off = m.effects != m.effects_expected;
+                let table = if n.duplicates == DuplicateHandling::Idempotent { "State table (one row per key)" } else { "Processed-messages table" };
+                html! {
+                    <div key={n.name.clone()} class="receiver" data-testid={format!("receiver-{}", n.name)}>
+                        <p class="channel-head"><strong>{ &n.name }</strong>
+                            { pill("kind", word.to_string(), what) }
+                            { pill(if off { "bad" } else { "ok" }, format!("effects {} / expected {}", m.effects, m.effects_expected),
+                                   "Effects applied against the effects an exactly-once run would have applied") }
+                        </p>
+                        if n.duplicates != DuplicateHandling::Naive {
+                            <details class="table-box" data-testid={format!("processed-{}", n.name)}>
+                                <summary>{ format!("{table}: {} rows shown{}", n.processed_table.len(),
+                                    if m.duplicates_discarded > 0 { format!(", {} discarded", plural(m.duplicates_discarded, "duplicate")) } else { String::new() }) }</summary>
+                                <div class="table-scroll">
+                                    <table class="grid">
+                                        { thead(&["msg", "key", "by", "at", "repeats"]) }
+                                        <tbody>
+                                            { for n.processed_table.iter().map(|r| html! {
+                                                <tr key={r.msg.0.to_string()} data-testid="processed-row"
+                                                    data-repeats={r.repeats.to_string()} class={cls("", &[(r.repeats > 0, "repeated")])}>
+                                                    { tds(vec![r.msg.to_string(), r.key.clone().unwrap_or_default(), format!("#{}", r.instance),
+                                                        format_secs(r.at), repeats_words(r, n.duplicates)]) }
+                                                </tr>
+                                            }) }
+                                        </tbody>
+                                    </table>
+                                </div>
+                            </details>
+                        }
+                    </div>
+                }
+            }) }
+        </section>
+    }
+}
+
+/// How a request ended, in words: `completed in 84 ms`, `decided with 2 of 3 replies (a, c)`.
+pub fn outcome_words(o: &RequestOutcomeView) -> String {
+    let took = crate::format::format_us(o.finished_at.as_us().saturating_sub(o.sent_at.as_us()));
+    match o.outcome {
+        RequestOutcome::Completed => format!("completed in {took}"),
+        RequestOutcome::TimedOut => format!("timed out after {took}"),
+        RequestOutcome::Decided => format!(
+            "decided with {} of {} replies{}",
+            o.replies,
+            o.expected,
+            if o.responders.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", o.responders.join(", "))
+            }
+        ),
+        RequestOutcome::Abandoned => "abandoned: its instance crashed".into(),
+    }
+}
+
+/// The requests panel: per requesting service, its pending requests, its recent outcomes, and
+/// the replies it discarded (nothing when no service sends requests).
+#[function_component(RequestsPanel)]
+pub fn requests_panel(p: &PanelProps) -> Html {
+    let requesters: Vec<&NodeView> = p
+        .snapshot
+        .nodes
+        .iter()
+        .filter(|n| n.metrics.requests > 0 || !n.requests.is_empty())
+        .collect();
+    if requesters.is_empty() {
+        return html! {};
+    }
+    html! {
+        <section class="panel requests" data-testid="requests" aria-label="Requests">
+            <h2>{ "Requests" }<span class="sub">{ "replies correlated by message id" }</span></h2>
+            { for requesters.into_iter().map(|n| {
+                let m = &n.metrics;
+                let mut says = format!("{}: {} sent, {} completed, {} timed out, {} decided.", n.name, m.requests, m.requests_completed, m.requests_timed_out, m.decisions);
+                if m.late_replies > 0 {
+                    says.push_str(&format!(" {} came after the request had timed out or its window had closed: discarded as late, never handed to another request.", plural(m.late_replies, "reply")));
+                }
+                if m.duplicate_replies > 0 {
+                    says.push_str(&format!(" {} answered a request already answered: discarded as duplicates.", plural(m.duplicate_replies, "reply")));
+                }
+                let now = p.snapshot.time;
+                html! {
+                    <div key={n.name.clone()} class="requester" data-testid={format!("requests-{}", n.name)}>
+                        <p class="says">{ says }</p>
+                        <div class="table-scroll">
+                            <table class="grid">
+                                { thead(&["request", "type", "sent", "state"]) }
+                                <tbody>
+                                    { for n.requests.iter().map(|r| html! {
+                                        <tr key={format!("p{}", r.msg.0)} class="pending" data-testid="request-pending">
+                                            { tds(vec![r.msg.to_string(), r.type_name.clone(), format_secs(r.sent_at),
+                                                format!("{} {} of {} replies, {} left", if r.collect { "collecting:" } else { "pending:" }, r.replies, r.expected,
+                                                    crate::format::format_us(r.until.as_us().saturating_sub(now.as_us())))]) }
+                                        </tr>
+                                    }) }
+                                    { for n.request_outcomes.iter().rev().map(|o| {
+                                        let bad = matches!(o.outcome, RequestOutcome::TimedOut | RequestOutcome::Abandoned) || o.replies < o.expected;
+                                        html! {
+                                            <tr key={format!("o{}", o.msg.0)} data-testid="request-outcome" class={cls("", &[(bad, "warn")])}>
+                                                { tds(vec![o.msg.to_string(), o.type_name.clone(), format_secs(o.sent_at), outcome_words(o)]) }
+                                            </tr>
+                                        }
+                                    }) }
+                                </tbody>
+                            </table>
+                        </div>
+                    </div>
+                }
+            }) }
+        </section>
+    }
+}
