@@ -203,6 +203,9 @@ pub enum Action {
     Link(LinkOp),
     /// An instance button.
     Node(NodeOp),
+    /// Any engine command from the fault panel (relay stop, rejected publishes, failpoints),
+    /// applied at the current virtual time.
+    Apply(Command),
 }
 
 /// The engine and the bookkeeping that must not be cloned per frame.
@@ -758,6 +761,10 @@ impl Playground {
             Action::SetLinkField { field, raw } => self.set_link_field(field, &raw),
             Action::Link(op) => self.link_op(op),
             Action::Node(op) => self.node_op(op),
+            Action::Apply(cmd) => {
+                self.fault_note = None;
+                self.apply(cmd);
+            }
         }
     }
 }
@@ -1004,5 +1011,37 @@ mod tests {
             "Order events: publish/subscribe and competing consumers"
         );
         assert_eq!(g[4].1.len(), 4);
+    }
+
+    #[test]
+    fn relay_and_channel_commands_from_the_panel() {
+        let mut p = Playground::new(&AppInit::builtin("outbox-polling", 7));
+        p.act(Action::Apply(Command::RejectNextPublish {
+            channel: "order-events".into(),
+            count: 2,
+        }));
+        p.act(Action::Apply(Command::ArmCrash {
+            node: "order-relay".into(),
+            instance: 0,
+            point: msgsim::outbox::CrashPoint::AfterPublish,
+        }));
+        assert_eq!(p.commands.len(), 2);
+        assert_eq!(p.fault_error, None);
+        let t = &p.snapshot.transactional;
+        assert_eq!(t.channel_logs[0].rejections_armed, 2);
+        // order-relay armed by the command (the scenario's own failpoint comes at 2 s).
+        assert_eq!(t.armed.len(), 1);
+        p.act(Action::Apply(Command::StopRelay {
+            node: "order".into(),
+        }));
+        assert!(p.fault_error.as_deref().unwrap().starts_with("Not applied"));
+        p.act(Action::Apply(Command::StopRelay {
+            node: "order-relay".into(),
+        }));
+        assert_eq!(p.fault_error, None);
+        assert_eq!(
+            p.snapshot.transactional.relays[0].state,
+            msgsim::outbox::view::RelayState::Stopped
+        );
     }
 }

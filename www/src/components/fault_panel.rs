@@ -7,8 +7,10 @@ use super::input::SyncedInput;
 use crate::format::{format_field, format_secs, LinkField};
 use crate::state::{Action, LinkOp, NodeOp};
 use msgsim::network::Direction;
-use msgsim::scenario::Scenario;
+use msgsim::outbox::CrashPoint;
+use msgsim::scenario::{ChannelKind, NodeKind, Scenario};
 use msgsim::snapshot::InstanceStatus;
+use msgsim::Command;
 use msgsim::{RecordedCommand, Snapshot};
 use std::rc::Rc;
 use web_sys::{HtmlInputElement, HtmlSelectElement};
@@ -44,10 +46,30 @@ fn select_value(e: &Event) -> String {
     sel.value()
 }
 
+/// The failpoints `arm_crash` offers, with what each means for a service and for a relay.
+pub const CRASH_POINTS: [(CrashPoint, &str); 3] = [
+    (
+        CrashPoint::BeforeCommit,
+        "before_commit: right before a transaction commits (it rolls back)",
+    ),
+    (
+        CrashPoint::AfterCommit,
+        "after_commit: right after a commit, before the publish or the answer",
+    ),
+    (
+        CrashPoint::AfterPublish,
+        "after_publish: after a publish (relay: after the broker confirmed a batch, before mark/save)",
+    ),
+];
+
 /// The fault panel.
 #[function_component(FaultPanel)]
 pub fn fault_panel(p: &FaultPanelProps) -> Html {
     let d = &p.dispatch;
+    // Panel-local choices: the failpoint, the channel and how many publishes to reject.
+    let point = use_state(|| 2usize);
+    let channel = use_state(|| 0usize);
+    let count = use_state(|| 1u32);
     let link = p.snapshot.links.get(p.link);
     let shown = link.map(|l| match p.direction {
         Direction::BToA => l.b_to_a.clone(),
@@ -137,6 +159,67 @@ pub fn fault_panel(p: &FaultPanelProps) -> Html {
         })
     };
     let (a, b) = link.map(|l| (l.a.clone(), l.b.clone())).unwrap_or_default();
+    let spec = p.scenario.nodes.get(p.node);
+    let name = spec.map(|n| n.name.clone()).unwrap_or_default();
+    let is_relay = spec.is_some_and(|n| n.kind == NodeKind::Relay);
+    let has_db = is_relay
+        || p.scenario
+            .transactional
+            .databases
+            .iter()
+            .any(|db| db.service == name);
+    let apply = |cmd: Command| {
+        let d = d.clone();
+        Callback::from(move |_: MouseEvent| d.emit(Action::Apply(cmd.clone())))
+    };
+    let on_point = {
+        let point = point.clone();
+        Callback::from(move |e: Event| point.set(select_value(&e).parse().unwrap_or(0)))
+    };
+    let brokered: Vec<&str> = p
+        .scenario
+        .channels
+        .iter()
+        .filter(|c| c.kind != ChannelKind::Direct)
+        .map(|c| c.name.as_str())
+        .collect();
+    let ch = brokered
+        .get(*channel)
+        .or(brokered.first())
+        .map(|c| c.to_string());
+    let on_channel = {
+        let channel = channel.clone();
+        Callback::from(move |e: Event| channel.set(select_value(&e).parse().unwrap_or(0)))
+    };
+    let on_count = {
+        let count = count.clone();
+        Callback::from(move |e: Event| {
+            let input: HtmlInputElement = e.target_unchecked_into();
+            let v = input
+                .value()
+                .trim()
+                .parse::<u32>()
+                .unwrap_or(1)
+                .clamp(1, 1_000);
+            input.set_value(&v.to_string());
+            count.set(v);
+        })
+    };
+    let armed: Vec<String> = p
+        .snapshot
+        .transactional
+        .armed
+        .iter()
+        .map(|a| format!("{}#{} at {}", a.node, a.instance, a.point.as_str()))
+        .collect();
+    let rejections: Vec<String> = p
+        .snapshot
+        .transactional
+        .channel_logs
+        .iter()
+        .filter(|c| c.rejections_armed > 0)
+        .map(|c| format!("{} ×{}", c.channel, c.rejections_armed))
+        .collect();
     let dir_value = match p.direction {
         Direction::Both => "both",
         Direction::AToB => "a_to_b",
@@ -216,8 +299,61 @@ pub fn fault_panel(p: &FaultPanelProps) -> Html {
                     { node_button(NodeOp::Restart, "fault-restart", "Restart", "Start a crashed instance with empty memory") }
                     { node_button(NodeOp::Pause, "fault-pause", "❚❚ Pause", "Freeze (SIGSTOP): buffers what arrives") }
                     { node_button(NodeOp::Resume, "fault-resume", "Resume", "Unfreeze: what it missed happens now") }
+                    if is_relay {
+                        <button class="btn small" data-testid="fault-stop-relay"
+                                title="Stop the relay gracefully: it saves its position (log tailing) or marks what was confirmed (polling); Restart starts it again"
+                                onclick={apply(Command::StopRelay { node: name.clone() })}>{ "■ Stop relay" }</button>
+                    }
                 </div>
+                if has_db {
+                    <div class="row">
+                        <label class="field">
+                            <span class="label">{ "Failpoint" }</span>
+                            <select data-testid="fault-crash-point" onchange={on_point}>
+                                { for CRASH_POINTS.iter().enumerate().map(|(k, (_, words))| html! {
+                                    <option key={k} value={k.to_string()} selected={k == *point}>{ *words }</option>
+                                }) }
+                            </select>
+                        </label>
+                        <button class="btn small" data-testid="fault-arm-crash"
+                                title="Arm a one-shot crash: the instance crashes the next time it reaches this point"
+                                onclick={apply(Command::ArmCrash { node: name.clone(), instance: p.instance, point: CRASH_POINTS[(*point).min(2)].0 })}>
+                            { "⚑ Arm crash" }
+                        </button>
+                    </div>
+                }
+                if !armed.is_empty() {
+                    <p class="hint" data-testid="armed">{ format!("Armed: {}", armed.join(", ")) }</p>
+                }
             </fieldset>
+            if let Some(ch) = ch {
+                <fieldset class="group">
+                    <legend>{ "Channel" }</legend>
+                    <div class="row">
+                        <label class="field">
+                            <span class="label">{ "Channel" }</span>
+                            <select data-testid="fault-channel" onchange={on_channel}>
+                                { for brokered.iter().enumerate().map(|(k, c)| html! {
+                                    <option key={k} value={k.to_string()} selected={**c == ch}>{ *c }</option>
+                                }) }
+                            </select>
+                        </label>
+                        <label class="field num count">
+                            <span class="label">{ "Publishes" }</span>
+                            <input data-testid="fault-reject-count" type="number" min="1" max="1000" step="1"
+                                   value={count.to_string()} onchange={on_count} />
+                        </label>
+                        <button class="btn small" data-testid="fault-reject"
+                                title="The broker nacks the next publishes to this channel: nothing is appended, the producer learns it at once and retries"
+                                onclick={apply(Command::RejectNextPublish { channel: ch.clone(), count: *count })}>
+                            { "⊘ Reject next publish" }
+                        </button>
+                    </div>
+                    if !rejections.is_empty() {
+                        <p class="hint" data-testid="rejections-armed">{ format!("Rejections armed: {}", rejections.join(", ")) }</p>
+                    }
+                </fieldset>
+            }
             if let Some(n) = &p.note {
                 <p class="note" data-testid="fault-note" role="status">{ n }</p>
             }
