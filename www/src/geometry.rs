@@ -19,7 +19,7 @@ pub const LANE_MARGIN: f64 = 6.0;
 pub const EDGE_MARGIN: f64 = 8.0;
 
 /// Service box: minimum width, and height.
-pub const SERVICE_W_MIN: f64 = 176.0;
+pub const SERVICE_W_MIN: f64 = 188.0;
 /// Width of one character of a node's name (15 px bold), to fit long names in their box.
 pub const NAME_CHAR_W: f64 = 8.8;
 /// Service box height.

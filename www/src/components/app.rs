@@ -9,6 +9,7 @@ use super::log::{EventLog, Explain};
 use super::metrics::MetricsPanel;
 use super::receivers::{ReceiversPanel, RequestsPanel};
 use super::topology::Topology;
+use super::txn::TransactionalPanels;
 use crate::state::{builtin_gallery, Action, AppInit, Playground, Selection, Source};
 use gloo::render::{request_animation_frame, AnimationFrame};
 use std::rc::Rc;
@@ -157,6 +158,7 @@ pub fn app(props: &AppProps) -> Html {
                     <RequestsPanel snapshot={Rc::clone(&snap)} layout={Rc::clone(&state.layout)} />
                 </aside>
                 <section class="inspect" aria-label="Inside the system">
+                    <TransactionalPanels snapshot={Rc::clone(&snap)} />
                     <BrokerPanel snapshot={Rc::clone(&snap)} />
                 </section>
                 <section class="below">

@@ -79,18 +79,37 @@ fn badges(ch: &ChannelView) -> Html {
     }
 }
 
-fn queue_rows(q: &QueueView) -> Html {
+/// Which optional columns a channel's queue table shows: nacks (when its handlers can fail)
+/// and losses (when it is not durable), besides ready, unacked, redelivered and dead.
+fn columns(ch: &ChannelView) -> (bool, bool) {
+    (
+        ch.failure_percent > 0.0 || ch.queues.iter().any(|q| q.nacked > 0),
+        !ch.durable || ch.queues.iter().any(|q| q.lost > 0),
+    )
+}
+
+fn queue_rows(q: &QueueView, (nack, lost): (bool, bool)) -> Html {
+    let mut cells = vec![
+        q.ready.to_string(),
+        q.unacked.to_string(),
+        q.redelivered.to_string(),
+    ];
+    if nack {
+        cells.push(q.nacked.to_string());
+    }
     html! {
         <>
             <tr key={q.name.clone()} data-testid={format!("queue-row-{}", q.name)}>
                 <th scope="row" title={format!("consumer {}", q.consumer)}>{ &q.name }</th>
-                { tds(vec![q.ready.to_string(), q.unacked.to_string(), q.redelivered.to_string(), q.nacked.to_string()]) }
+                { tds(cells) }
                 <td class={cls("", &[(q.dead_letters > 0, "bad")])}>{ q.dead_letters }</td>
-                <td class={cls("", &[(q.lost > 0, "bad")])}>{ q.lost }</td>
+                if lost {
+                    <td class={cls("", &[(q.lost > 0, "bad")])}>{ q.lost }</td>
+                }
             </tr>
             if !q.dead_letter_queue.is_empty() {
                 <tr key={format!("{}-dlq", q.name)} class="sub"><td colspan="7">
-                    <details class="dlq" data-testid={format!("dlq-{}", q.name)}>
+                    <details class="dlq" open={true} data-testid={format!("dlq-{}", q.name)}>
                         <summary>{ format!("Dead letters of {} ({}{})", q.name, q.dead_letters,
                             if q.dead_letters as usize > q.dead_letter_queue.len() { format!(", last {} shown", q.dead_letter_queue.len()) } else { String::new() }) }</summary>
                         <table class="grid">
@@ -136,17 +155,19 @@ pub fn broker_panel(p: &BrokerPanelProps) -> Html {
                     </div>
                 })
             }) }
-            { for s.channels.iter().map(|ch| html! {
+            { for s.channels.iter().map(|ch| { let cols = columns(ch); html! {
                 <div key={ch.name.clone()} class="channel" data-testid={format!("channel-{}", ch.name)}>
                     <p class="channel-head"><strong>{ &ch.name }</strong>{ badges(ch) }</p>
                     if !ch.queues.is_empty() {
-                        <table class="grid queues">
-                            { thead(&["queue / subscription", "ready", "unacked", "redeliv.", "nacked", "dead", "lost"]) }
-                            <tbody>{ for ch.queues.iter().map(queue_rows) }</tbody>
-                        </table>
+                        <div class="table-scroll">
+                            <table class="grid queues">
+                                { thead(&[&["queue / subscription", "ready", "unacked", "redeliv."][..], if cols.0 { &["nacked"] } else { &[] }, &["dead"], if cols.1 { &["lost"] } else { &[] }].concat()) }
+                                <tbody>{ for ch.queues.iter().map(|q| queue_rows(q, cols)) }</tbody>
+                            </table>
+                        </div>
                     }
                 </div>
-            }) }
+            } }) }
             if m.direct_sent > 0 {
                 <p class="hint">{ format!("Brokerless: {} sent, {} lost (dropped on the link, at a crashed receiver, in its memory or in a failed handler).", m.direct_sent, m.direct_lost) }</p>
             }

@@ -20,7 +20,7 @@ pub struct MetricsProps {
 /// The sentence for one service: for a receiver, its effects against the effects an
 /// exactly-once run would have applied (`effects_expected`), said in words when they differ; for
 /// a producer, what it published.
-pub fn effect_sentence(n: &NodeView) -> Option<String> {
+pub fn effect_sentence(n: &NodeView, relay: Option<&str>) -> Option<String> {
     let m = &n.metrics;
     let name = capitalize(&n.name);
     let effect = if n.effect.is_empty() {
@@ -29,6 +29,12 @@ pub fn effect_sentence(n: &NodeView) -> Option<String> {
         n.effect.clone()
     };
     if m.processed == 0 {
+        if let (Some(r), true) = (relay, m.confirmed == 0) {
+            return Some(format!(
+                "{name}: {effect} {}; {r} publishes their events from its OUTBOX.",
+                m.published
+            ));
+        }
         return (m.published > 0).then(|| {
             let mut s = format!(
                 "{name}: {effect} {}, {} confirmed by the broker",
@@ -43,6 +49,13 @@ pub fn effect_sentence(n: &NodeView) -> Option<String> {
             s.push('.');
             s
         });
+    }
+    if crate::components::receivers::only_replies(n) {
+        return Some(format!(
+            "{name}: {} replies handled for its {} (see Requests).",
+            m.processed,
+            plural(m.requests, "request")
+        ));
     }
     let (e, x) = (m.effects, m.effects_expected);
     let base = format!("{name}: {effect} {e}, exactly-once would give {x}");
@@ -253,7 +266,7 @@ pub fn metrics_panel(p: &MetricsProps) -> Html {
             </dl>
             <table class="services">
                 <thead>
-                    <tr><th>{ "service" }</th><th>{ "processed" }</th><th>{ "distinct" }</th><th>{ "effects" }</th><th title="Effects an exactly-once run would have applied">{ "expected" }</th></tr>
+                    <tr><th>{ "service" }</th><th title="Handler runs">{ "handled" }</th><th title="Distinct message ids handled">{ "distinct" }</th><th>{ "effects" }</th><th title="Effects an exactly-once run would have applied">{ "expected" }</th></tr>
                 </thead>
                 <tbody>
                     { for receivers.map(|n| {
@@ -271,7 +284,9 @@ pub fn metrics_panel(p: &MetricsProps) -> Html {
                 </tbody>
             </table>
             <ul class="sentences" data-testid="effect-sentences">
-                { for services.iter().filter_map(|n| effect_sentence(n).map(|s| {
+                { for services.iter().filter_map(|n| {
+                    let relay = p.snapshot.transactional.relays.iter().find(|r| r.service == n.name).map(|r| r.node.as_str());
+                    effect_sentence(n, relay) }.map(|s| {
                     let doubled = n.metrics.processed > 0 && n.metrics.effects != n.metrics.effects_expected;
                     html! { <li key={n.name.clone()} class={cls("", &[(doubled, "doubled")])}>{ s }</li> }
                 })) }

@@ -12,6 +12,7 @@ pub mod log;
 pub mod metrics;
 pub mod receivers;
 pub mod topology;
+pub mod txn;
 
 /// A `class` value: `base` plus every flagged class. One out-of-line helper instead of many
 /// inlined `classes!` expansions keeps the wasm smaller.

@@ -18,6 +18,11 @@ pub struct PanelProps {
     pub layout: Rc<crate::geometry::Layout>,
 }
 
+/// A requester that consumes only the replies to its requests: no business effect to compare.
+pub fn only_replies(n: &NodeView) -> bool {
+    n.metrics.requests > 0 && n.metrics.effects == 0 && n.metrics.effects_expected == 0
+}
+
 /// What a duplicate-handling mode does, in a few words.
 pub fn handling_words(d: DuplicateHandling) -> (&'static str, &'static str) {
     match d {
@@ -57,7 +62,11 @@ pub fn receivers_panel(p: &PanelProps) -> Html {
         .nodes
         .iter()
         .enumerate()
-        .filter(|(i, n)| n.kind == NodeKind::Service && p.layout.consumer.get(*i) == Some(&true))
+        .filter(|(i, n)| {
+            n.kind == NodeKind::Service
+                && p.layout.consumer.get(*i) == Some(&true)
+                && !only_replies(n)
+        })
         .map(|(_, n)| n)
         .collect();
     if receivers.is_empty() {
@@ -105,6 +114,15 @@ pub fn receivers_panel(p: &PanelProps) -> Html {
     }
 }
 
+/// `1 reply`, `7 replies`.
+pub fn replies(n: u64) -> String {
+    if n == 1 {
+        "1 reply".into()
+    } else {
+        format!("{n} replies")
+    }
+}
+
 /// How a request ended, in words: `completed in 84 ms`, `decided with 2 of 3 replies (a, c)`.
 pub fn outcome_words(o: &RequestOutcomeView) -> String {
     let took = crate::format::format_us(o.finished_at.as_us().saturating_sub(o.sent_at.as_us()));
@@ -145,10 +163,10 @@ pub fn requests_panel(p: &PanelProps) -> Html {
                 let m = &n.metrics;
                 let mut says = format!("{}: {} sent, {} completed, {} timed out, {} decided.", n.name, m.requests, m.requests_completed, m.requests_timed_out, m.decisions);
                 if m.late_replies > 0 {
-                    says.push_str(&format!(" {} came after the request had timed out or its window had closed: discarded as late, never handed to another request.", plural(m.late_replies, "reply")));
+                    says.push_str(&format!(" {} came after the request had timed out or its window had closed: discarded as late, never handed to another request.", replies(m.late_replies)));
                 }
                 if m.duplicate_replies > 0 {
-                    says.push_str(&format!(" {} answered a request already answered: discarded as duplicates.", plural(m.duplicate_replies, "reply")));
+                    says.push_str(&format!(" {} answered a request already answered: discarded as duplicates.", replies(m.duplicate_replies)));
                 }
                 let now = p.snapshot.time;
                 html! {
@@ -156,20 +174,20 @@ pub fn requests_panel(p: &PanelProps) -> Html {
                         <p class="says">{ says }</p>
                         <div class="table-scroll">
                             <table class="grid">
-                                { thead(&["request", "type", "sent", "state"]) }
+                                { thead(&["request", "sent", "state"]) }
                                 <tbody>
                                     { for n.requests.iter().map(|r| html! {
-                                        <tr key={format!("p{}", r.msg.0)} class="pending" data-testid="request-pending">
-                                            { tds(vec![r.msg.to_string(), r.type_name.clone(), format_secs(r.sent_at),
-                                                format!("{} {} of {} replies, {} left", if r.collect { "collecting:" } else { "pending:" }, r.replies, r.expected,
+                                        <tr key={format!("p{}", r.msg.0)} class="pending" data-testid="request-pending" title={format!("{} from #{}", r.type_name, r.instance)}>
+                                            { tds(vec![r.msg.to_string(), format_secs(r.sent_at),
+                                                format!("{} {}/{} replies, {} left", if r.collect { "collecting" } else { "waiting" }, r.replies, r.expected,
                                                     crate::format::format_us(r.until.as_us().saturating_sub(now.as_us())))]) }
                                         </tr>
                                     }) }
                                     { for n.request_outcomes.iter().rev().map(|o| {
                                         let bad = matches!(o.outcome, RequestOutcome::TimedOut | RequestOutcome::Abandoned) || o.replies < o.expected;
                                         html! {
-                                            <tr key={format!("o{}", o.msg.0)} data-testid="request-outcome" class={cls("", &[(bad, "warn")])}>
-                                                { tds(vec![o.msg.to_string(), o.type_name.clone(), format_secs(o.sent_at), outcome_words(o)]) }
+                                            <tr key={format!("o{}", o.msg.0)} data-testid="request-outcome" class={cls("", &[(bad, "warn")])} title={o.type_name.clone()}>
+                                                { tds(vec![o.msg.to_string(), format_secs(o.sent_at), outcome_words(o)]) }
                                             </tr>
                                         }
                                     }) }

@@ -156,13 +156,16 @@ fn link(
     let held = view.a_to_b.held || view.b_to_a.held;
     let testid = format!("link-{}-{}", view.a, view.b);
     let direct_label = direct.map(|ch| {
+        let label = format!("direct: {ch} (no broker)");
+        // Far enough from the line that neither end of the (horizontal) label touches it.
         let m = lerp(p, q, 0.5);
         let n = right_normal(a.center, b.center);
+        let d = 14.0 + 3.4 * label.chars().count() as f64 * n.x.abs();
         text(
             "direct-label",
-            m.x - n.x * 26.0,
-            m.y - n.y * 26.0 + 4.0,
-            html! { format!("direct: {ch} (no broker)") },
+            m.x - n.x * d,
+            m.y - n.y * d + 4.0,
+            html! { label },
         )
     });
     let label = format!("Link {} ↔ {} (click to select)", view.a, view.b);
@@ -293,7 +296,8 @@ fn service(i: usize, n: &NodeView, b: &NodeBox, selected: bool, props: &Topology
     let m = &n.metrics;
     let tx = &props.snapshot.transactional;
     let consumer = props.layout.consumer.get(i).copied().unwrap_or(true);
-    let producer = !consumer || (m.processed == 0 && m.published > 0);
+    let requester = crate::components::receivers::only_replies(n);
+    let producer = !consumer || requester || (m.processed == 0 && m.published > 0);
     let db = tx.databases.iter().find(|d| d.service == n.name);
     let client: Vec<_> = tx.requests.iter().filter(|r| r.client == n.name).collect();
     let effect_count = if producer { m.published } else { m.effects };
@@ -330,6 +334,7 @@ fn service(i: usize, n: &NodeView, b: &NodeBox, selected: bool, props: &Topology
     };
     let doubled = !producer && m.effects > m.effects_expected;
     let handling = match (consumer, n.duplicates) {
+        _ if requester => "requester",
         (false, _) if !client.is_empty() => "client",
         (false, _) => "producer",
         (true, DuplicateHandling::Naive) => "naive",
@@ -412,7 +417,7 @@ fn relay(i: usize, n: &NodeView, b: &NodeBox, selected: bool, props: &TopologyPr
             if more > 0 {
                 { text("node-sub end", x0 + w - 6.0, y0 + 62.0, html! { format!("+{more} earlier") }) }
             }
-            { text("node-counters", x0 + 12.0, y0 + 72.0, html! { format!("published {} · confirmed {}{}", rm.publishes, rm.confirmed,
+            { text("node-counters", x0 + 12.0, y0 + 72.0, html! { format!("confirmed {} of {} sent{}", rm.confirmed, rm.publishes,
                 if rm.republished > 0 { format!(" · ↻{}", rm.republished) } else { String::new() }) }) }
             { text("node-effect", x0 + 12.0, y0 + 88.0, html! { last }) }
         </g>
