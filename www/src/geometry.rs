@@ -196,6 +196,62 @@ pub fn separate(centers: &mut [Point], sizes: &[(f64, f64)]) {
     }
 }
 
+/// The smallest horizontal gap [`spread_rows`] leaves between two boxes side by side, so that
+/// the link between them is long enough to watch a message travel.
+pub const MIN_ROW_GAP: f64 = 50.0;
+
+/// Boxes side by side (overlapping vertically) closer than [`MIN_ROW_GAP`] are spread evenly
+/// over their row, widened (within the canvas) as far as needed.
+pub fn spread_rows(centers: &mut [Point], sizes: &[(f64, f64)]) {
+    let n = centers.len();
+    let mut row = vec![usize::MAX; n];
+    for i in 0..n {
+        if row[i] != usize::MAX {
+            continue;
+        }
+        row[i] = i;
+        // Grow the row from i: every box overlapping a member vertically joins it.
+        let mut k = 0;
+        let mut members = vec![i];
+        while k < members.len() {
+            let a = members[k];
+            for (j, r) in row.iter_mut().enumerate() {
+                let overlap = (centers[a].y - centers[j].y).abs() < (sizes[a].1 + sizes[j].1) / 2.0;
+                if *r == usize::MAX && overlap {
+                    *r = i;
+                    members.push(j);
+                }
+            }
+            k += 1;
+        }
+        if members.len() < 2 {
+            continue;
+        }
+        members.sort_by(|&a, &b| centers[a].x.total_cmp(&centers[b].x));
+        let left = |k: usize| centers[k].x - sizes[k].0 / 2.0;
+        let right = |k: usize| centers[k].x + sizes[k].0 / 2.0;
+        let tight = members
+            .windows(2)
+            .any(|w| left(w[1]) - right(w[0]) < MIN_ROW_GAP);
+        if !tight {
+            continue;
+        }
+        let widths: f64 = members.iter().map(|&k| sizes[k].0).sum();
+        let gaps = (members.len() - 1) as f64;
+        let (l0, r0) = (left(members[0]), right(*members.last().unwrap_or(&i)));
+        let span = (r0 - l0)
+            .max(widths + gaps * MIN_ROW_GAP)
+            .min(VIEW_W - 2.0 * EDGE_MARGIN);
+        let start = ((l0 + r0) / 2.0 - span / 2.0).clamp(EDGE_MARGIN, VIEW_W - EDGE_MARGIN - span);
+        let gap = ((span - widths) / gaps).max(0.0);
+        let mut x = start;
+        for &k in &members {
+            centers[k].x = x + sizes[k].0 / 2.0;
+            x += sizes[k].0 + gap;
+        }
+    }
+}
+
 /// `(sin a, cos a)` by Taylor series after reducing `a` to `[-π, π)`: accurate to ~1e-11, which
 /// is plenty for a layout, and far smaller in wasm than libm's argument reduction.
 pub fn sin_cos(a: f64) -> (f64, f64) {
@@ -347,6 +403,9 @@ pub struct Layout {
     /// Per link: the brokerless (`direct`) channel it carries, if any (one end consumes it and
     /// the other is not a broker).
     pub direct: Vec<Option<String>>,
+    /// Message relays and the service whose database they read: `(relay, service, log tailing)`
+    /// as node indices (not a network link: drawn as a dotted line).
+    pub relays: Vec<(usize, usize, bool)>,
 }
 
 impl Layout {
@@ -379,6 +438,7 @@ impl Layout {
             .collect();
         let mut centers = auto_layout(&slots);
         separate(&mut centers, &sizes);
+        spread_rows(&mut centers, &sizes);
         let boxes = centers
             .into_iter()
             .zip(&sizes)
@@ -428,12 +488,25 @@ impl Layout {
                     .any(|c| c.consumers.contains(&n.name))
             })
             .collect();
+        let relays = scenario
+            .transactional
+            .relays
+            .iter()
+            .filter_map(|r| {
+                Some((
+                    index(&r.node)?,
+                    index(&r.service)?,
+                    r.mode == msgsim::outbox::RelayMode::LogTailing,
+                ))
+            })
+            .collect();
         Layout {
             names,
             boxes,
             links,
             consumer,
             direct,
+            relays,
         }
     }
 
@@ -668,6 +741,17 @@ mod tests {
             }
             assert_tidy(&Layout::new(&s), &format!("{name} (automatic layout)"));
         }
+    }
+
+    #[test]
+    fn boxes_side_by_side_leave_room_for_their_link() {
+        let s = Scenario::from_json(msgsim::scenarios::get("respond-before-processing").unwrap())
+            .unwrap();
+        let l = Layout::new(&s);
+        let b = |n: &str| l.boxes[l.index(n).unwrap()];
+        let (client, order) = (b("client"), b("order"));
+        let gap = order.left() - (client.left() + client.width());
+        assert!(gap >= 30.0, "client ↔ order link is {gap} px long");
     }
 
     #[test]

@@ -88,14 +88,14 @@ pub fn receivers_panel(p: &PanelProps) -> Html {
                                    "Effects applied against the effects an exactly-once run would have applied") }
                         </p>
                         if n.duplicates != DuplicateHandling::Naive {
-                            <details class="table-box" data-testid={format!("processed-{}", n.name)}>
-                                <summary>{ format!("{table}: {} rows shown{}", n.processed_table.len(),
+                            <details class="table-box" open={true} data-testid={format!("processed-{}", n.name)}>
+                                <summary>{ format!("{table}: the newest {} rows{}", n.processed_table.len(),
                                     if m.duplicates_discarded > 0 { format!(", {} discarded", plural(m.duplicates_discarded, "duplicate")) } else { String::new() }) }</summary>
                                 <div class="table-scroll">
                                     <table class="grid">
                                         { thead(&["msg", "key", "by", "at", "repeats"]) }
                                         <tbody>
-                                            { for n.processed_table.iter().map(|r| html! {
+                                            { for n.processed_table.iter().rev().map(|r| html! {
                                                 <tr key={r.msg.0.to_string()} data-testid="processed-row"
                                                     data-repeats={r.repeats.to_string()} class={cls("", &[(r.repeats > 0, "repeated")])}>
                                                     { tds(vec![r.msg.to_string(), r.key.clone().unwrap_or_default(), format!("#{}", r.instance),

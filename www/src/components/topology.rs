@@ -280,7 +280,7 @@ fn instances(i: usize, n: &NodeView, x: f64, y: f64, props: &TopologyProps) -> H
                     { text("dot-mark", cx, y + 3.0, html! { "❚❚" }) }
                 }
                 if inst.inbox > 0 {
-                    { text("inbox", cx, y + 20.0, html! { inst.inbox }) }
+                    { text("inbox", cx, y + 17.5, html! { inst.inbox }) }
                 }
             </g>
         }
@@ -590,7 +590,20 @@ pub fn topology(props: &TopologyProps) -> Html {
             <svg data-testid="topology" class="topology" viewBox={format!("0 0 {VIEW_W} {VIEW_H}")}
                  preserveAspectRatio="xMidYMid meet" role="img" aria-label={aria}
                  data-in-flight={snap.in_flight.len().to_string()}>
-                <g class="links">{ for links }</g>
+                <g class="links">
+                    { for layout.relays.iter().map(|&(r, svc, tailing)| {
+                        let (p, q) = link_segment(&layout.boxes[r], &layout.boxes[svc]);
+                        let m = lerp(p, q, 0.5);
+                        html! {
+                            <g key={format!("db-{r}")} class="db-link">
+                                <title>{ if tailing { "The relay tails the service database's commit log" } else { "The relay polls the service database's OUTBOX table" } }</title>
+                                <line x1={f1(p.x)} y1={f1(p.y)} x2={f1(q.x)} y2={f1(q.y)} />
+                                { text("db-label", m.x + 6.0, m.y - 4.0, html! { { if tailing { "tails log" } else { "polls OUTBOX" } } }) }
+                            </g>
+                        }
+                    }) }
+                    { for links }
+                </g>
                 <g class="nodes">{ for nodes }</g>
                 <g class="badge-layer">{ for badge_layer }</g>
                 <g class="messages">{ drawn }</g>

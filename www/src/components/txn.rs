@@ -336,11 +336,11 @@ pub fn transactional_panels(p: &TxProps) -> Html {
                                 r.rows, r.applied, r.stale_ignored, r.behind, r.queries, r.hits, r.served_while_source_down, r.source, r.stale_reads) }</p>
                             <div class="table-scroll">
                                 <table class="grid">
-                                    { thead(&["key", "version", "event", "source commit", "applied", "lag"]) }
+                                    { thead(&["key", "version", "event", "applied", "lag"]) }
                                     <tbody>
                                         { for r.recent.iter().map(|row| html! {
-                                            <tr key={row.key.clone()}>
-                                                { tds(vec![row.key.clone(), row.version.to_string(), row.event_type.clone(), format_secs(row.source_committed_at),
+                                            <tr key={row.key.clone()} title={format!("committed at the source at {}", format_secs(row.source_committed_at))}>
+                                                { tds(vec![row.key.clone(), row.version.to_string(), row.event_type.clone(),
                                                     format_secs(row.applied_at), format_us(row.applied_at.as_us().saturating_sub(row.source_committed_at.as_us()))]) }
                                             </tr>
                                         }) }
