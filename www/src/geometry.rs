@@ -227,7 +227,14 @@ pub fn spread_rows(centers: &mut [Point], sizes: &[(f64, f64)]) {
         if members.len() < 2 {
             continue;
         }
-        members.sort_by(|&a, &b| centers[a].x.total_cmp(&centers[b].x));
+        // By x (insertion sort: rows are short, and a generic sort costs kilobytes of wasm).
+        for k in 1..members.len() {
+            let mut j = k;
+            while j > 0 && centers[members[j - 1]].x > centers[members[j]].x {
+                members.swap(j - 1, j);
+                j -= 1;
+            }
+        }
         let left = |k: usize| centers[k].x - sizes[k].0 / 2.0;
         let right = |k: usize| centers[k].x + sizes[k].0 / 2.0;
         let tight = members

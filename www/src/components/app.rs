@@ -1,15 +1,15 @@
 //! The root component: owns the reducer, runs the animation loop, keeps the URL in step, and
 //! lays the panels out (or only the canvas and the transport in embed mode).
 
-use super::broker::BrokerPanel;
+use super::broker::broker_panel;
 use super::controls::{RunSetup, Transport};
 use super::fault_panel::FaultPanel;
 use super::info::{Legend, ScenarioInfo};
 use super::log::{EventLog, Explain};
 use super::metrics::MetricsPanel;
-use super::receivers::{ReceiversPanel, RequestsPanel};
+use super::receivers::{receivers_panel, requests_panel};
 use super::topology::Topology;
-use super::txn::TransactionalPanels;
+use super::txn::transactional_panels;
 use crate::state::{builtin_gallery, Action, AppInit, Playground, Selection, Source};
 use gloo::render::{request_animation_frame, AnimationFrame};
 use std::rc::Rc;
@@ -154,12 +154,12 @@ pub fn app(props: &AppProps) -> Html {
                                 error={state.fault_error.clone()} commands={Rc::clone(&state.commands)}
                                 dispatch={dispatch.clone()} />
                     <MetricsPanel snapshot={Rc::clone(&snap)} layout={Rc::clone(&state.layout)} />
-                    <ReceiversPanel snapshot={Rc::clone(&snap)} layout={Rc::clone(&state.layout)} />
-                    <RequestsPanel snapshot={Rc::clone(&snap)} layout={Rc::clone(&state.layout)} />
+                    { receivers_panel(&snap, &state.layout) }
+                    { requests_panel(&snap) }
                 </aside>
                 <section class="inspect" aria-label="Inside the system">
-                    <TransactionalPanels snapshot={Rc::clone(&snap)} />
-                    <BrokerPanel snapshot={Rc::clone(&snap)} />
+                    { transactional_panels(&snap) }
+                    { broker_panel(&snap) }
                 </section>
                 <section class="below">
                     <Explain sentences={Rc::clone(&state.explanations)} />

@@ -2,20 +2,12 @@
 //! handler failures, brokerless), each queue or subscription with its depths and counters, the
 //! dead-letter queues message by message, and each broker's backlog.
 
-use super::{cls, pill, tds, thead};
+use super::{cls, grid, head, panel, pill, row, tds};
 use crate::format::{format_secs, format_us, plural};
 use msgsim::scenario::{ChannelKind, NackAction};
 use msgsim::snapshot::{BrokerView, ChannelView, DeadLetterReason, QueueView};
 use msgsim::Snapshot;
-use std::rc::Rc;
 use yew::prelude::*;
-
-/// Properties of [`BrokerPanel`].
-#[derive(Properties, PartialEq)]
-pub struct BrokerPanelProps {
-    /// What to show.
-    pub snapshot: Rc<Snapshot>,
-}
 
 /// The words of a dead-letter reason (RabbitMQ's `x-death` reason) and what it means.
 pub fn reason_words(r: DeadLetterReason) -> (&'static str, &'static str) {
@@ -112,21 +104,12 @@ fn queue_rows(q: &QueueView, (nack, lost): (bool, bool)) -> Html {
                     <details class="dlq" open={true} data-testid={format!("dlq-{}", q.name)}>
                         <summary>{ format!("Dead letters of {} ({}{})", q.name, q.dead_letters,
                             if q.dead_letters as usize > q.dead_letter_queue.len() { format!(", last {} shown", q.dead_letter_queue.len()) } else { String::new() }) }</summary>
-                        <table class="grid">
-                            { thead(&["msg", "type", "key", "deliveries", "reason", "at"]) }
-                            <tbody>
-                                { for q.dead_letter_queue.iter().map(|d| {
-                                    let (word, why) = reason_words(d.reason);
-                                    html! {
-                                        <tr key={d.msg.0.to_string()} data-testid="dlq-row" title={why}>
-                                            { tds(vec![d.msg.to_string(), format!("{} {}", d.kind.as_str(), d.type_name),
-                                                d.key.clone().unwrap_or_default(), d.deliveries.to_string(),
-                                                word.to_string(), format_secs(d.at)]) }
-                                        </tr>
-                                    }
-                                }) }
-                            </tbody>
-                        </table>
+                        { grid("", None, &["msg", "type", "key", "deliveries", "reason", "at"], html! { for q.dead_letter_queue.iter().map(|d| {
+                            let (word, why) = reason_words(d.reason);
+                            row(d.msg.0.to_string(), Some("dlq-row"), String::new(), why.into(), vec![d.msg.to_string(),
+                                format!("{} {}", d.kind.as_str(), d.type_name), d.key.clone().unwrap_or_default(),
+                                d.deliveries.to_string(), word.to_string(), format_secs(d.at)])
+                        }) }) }
                     </details>
                 </td></tr>
             }
@@ -135,45 +118,47 @@ fn queue_rows(q: &QueueView, (nack, lost): (bool, bool)) -> Html {
 }
 
 /// The broker panel (nothing when the scenario has no channel).
-#[function_component(BrokerPanel)]
-pub fn broker_panel(p: &BrokerPanelProps) -> Html {
-    let s = &p.snapshot;
+///
+/// A plain function rather than a component: its input changes every frame anyway, and each
+/// component type costs kilobytes of wasm.
+pub fn broker_panel(s: &Snapshot) -> Html {
     if s.channels.is_empty() {
         return html! {};
     }
     let m = &s.metrics;
-    html! {
-        <section class="panel broker-panel" data-testid="broker-panel" aria-label="Broker">
-            <h2>{ "Broker" }<span class="sub">{ "channels, queues, dead letters" }</span></h2>
-            { for s.nodes.iter().filter_map(|n| {
-                let b = n.broker.as_ref().filter(|b| b.service_time_us > 0 || b.backlog_max > 0)?;
-                let full = f64::from(b.backlog) / f64::from(b.backlog_max.max(1)) * 100.0;
-                Some(html! {
-                    <div key={n.name.clone()} class="backlog" data-testid={format!("backlog-{}", n.name)}>
-                        <div class="bar"><span style={format!("width:{}%", crate::format::fixed(full, 1))}></span></div>
-                        <p>{ backlog_sentence(&n.name, b) }</p>
-                    </div>
-                })
-            }) }
-            { for s.channels.iter().map(|ch| { let cols = columns(ch); html! {
-                <div key={ch.name.clone()} class="channel" data-testid={format!("channel-{}", ch.name)}>
-                    <p class="channel-head"><strong>{ &ch.name }</strong>{ badges(ch) }</p>
-                    if !ch.queues.is_empty() {
-                        <div class="table-scroll">
-                            <table class="grid queues">
-                                { thead(&[&["queue / subscription", "ready", "unacked", "redeliv."][..], if cols.0 { &["nacked"] } else { &[] }, &["dead"], if cols.1 { &["lost"] } else { &[] }].concat()) }
-                                <tbody>{ for ch.queues.iter().map(|q| queue_rows(q, cols)) }</tbody>
-                            </table>
+    panel(
+        "broker-panel",
+        "broker-panel",
+        "Broker",
+        "channels, queues, dead letters",
+        html! {
+            <>
+                { for s.nodes.iter().filter_map(|n| {
+                    let b = n.broker.as_ref().filter(|b| b.service_time_us > 0 || b.backlog_max > 0)?;
+                    let full = f64::from(b.backlog) / f64::from(b.backlog_max.max(1)) * 100.0;
+                    Some(html! {
+                        <div key={n.name.clone()} class="backlog" data-testid={format!("backlog-{}", n.name)}>
+                            <div class="bar"><span style={format!("width:{}%", crate::format::fixed(full, 1))}></span></div>
+                            <p>{ backlog_sentence(&n.name, b) }</p>
                         </div>
-                    }
-                </div>
-            } }) }
-            if m.direct_sent > 0 {
-                <p class="hint">{ format!("Brokerless: {} sent, {} lost (dropped on the link, at a crashed receiver, in its memory or in a failed handler).", m.direct_sent, m.direct_lost) }</p>
-            }
-            if m.broker_lost > 0 {
-                <p class="hint bad">{ format!("{} lost from non-durable queues when the broker crashed.", plural(m.broker_lost, "message")) }</p>
-            }
-        </section>
-    }
+                    })
+                }) }
+                { for s.channels.iter().map(|ch| { let cols = columns(ch); html! {
+                    <div key={ch.name.clone()} class="channel" data-testid={format!("channel-{}", ch.name)}>
+                        { head(ch.name.clone(), badges(ch)) }
+                        if !ch.queues.is_empty() {
+                            { grid("queues", None, &[&["queue / subscription", "ready", "unacked", "redeliv."][..], if cols.0 { &["nacked"] } else { &[] }, &["dead"], if cols.1 { &["lost"] } else { &[] }].concat(),
+                                html! { for ch.queues.iter().map(|q| queue_rows(q, cols)) }) }
+                        }
+                    </div>
+                } }) }
+                if m.direct_sent > 0 {
+                    <p class="hint">{ format!("Brokerless: {} sent, {} lost (dropped on the link, at a crashed receiver, in its memory or in a failed handler).", m.direct_sent, m.direct_lost) }</p>
+                }
+                if m.broker_lost > 0 {
+                    <p class="hint bad">{ format!("{} lost from non-durable queues when the broker crashed.", plural(m.broker_lost, "message")) }</p>
+                }
+            </>
+        },
+    )
 }

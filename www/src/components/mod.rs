@@ -47,3 +47,48 @@ pub fn tds(cells: Vec<String>) -> Html {
 pub fn pill(tone: &str, text: String, title: &str) -> Html {
     html! { <span class={cls("pill", &[(true, tone)])} title={title.to_string()}>{ text }</span> }
 }
+
+/// A panel: `<section class="panel …">` with its heading and a muted subtitle.
+#[inline(never)]
+pub fn panel(
+    class: &str,
+    testid: &'static str,
+    title: &'static str,
+    sub: &'static str,
+    body: Html,
+) -> Html {
+    html! {
+        <section class={cls("panel", &[(true, class)])} data-testid={testid} aria-label={title}>
+            <h2>{ title }<span class="sub">{ sub }</span></h2>
+            { body }
+        </section>
+    }
+}
+
+/// A scrollable grid table with its head.
+#[inline(never)]
+pub fn grid(class: &str, testid: Option<String>, head: &[&'static str], rows: Html) -> Html {
+    html! {
+        <div class="table-scroll" data-testid={testid}>
+            <table class={cls("grid", &[(true, class)])}>{ thead(head) }<tbody>{ rows }</tbody></table>
+        </div>
+    }
+}
+
+/// A heading line: a bold name followed by pills.
+#[inline(never)]
+pub fn head(name: String, pills: Html) -> Html {
+    html! { <p class="channel-head"><strong>{ name }</strong>{ pills }</p> }
+}
+
+/// A table row of text cells, with its key, `data-testid`, class and hover title.
+#[inline(never)]
+pub fn row(
+    key: String,
+    testid: Option<&'static str>,
+    class: String,
+    title: String,
+    cells: Vec<String>,
+) -> Html {
+    html! { <tr key={key} data-testid={testid} class={class} title={title}>{ tds(cells) }</tr> }
+}

@@ -1,22 +1,13 @@
 //! Receivers and requesters: how each receiving service handles duplicates (with its
 //! processed-messages or state table), and each requester's pending requests and outcomes.
 
-use super::{cls, pill, tds, thead};
+use super::{cls, grid, head, panel, pill, row};
 use crate::format::{format_secs, plural};
+use crate::geometry::Layout;
 use msgsim::scenario::{DuplicateHandling, NodeKind};
 use msgsim::snapshot::{NodeView, ProcessedRow, RequestOutcome, RequestOutcomeView};
 use msgsim::Snapshot;
-use std::rc::Rc;
 use yew::prelude::*;
-
-/// Properties of [`ReceiversPanel`] and [`RequestsPanel`].
-#[derive(Properties, PartialEq)]
-pub struct PanelProps {
-    /// What to show.
-    pub snapshot: Rc<Snapshot>,
-    /// Which nodes are receivers.
-    pub layout: Rc<crate::geometry::Layout>,
-}
 
 /// A requester that consumes only the replies to its requests: no business effect to compare.
 pub fn only_replies(n: &NodeView) -> bool {
@@ -55,16 +46,14 @@ pub fn repeats_words(r: &ProcessedRow, d: DuplicateHandling) -> String {
 }
 
 /// The receivers panel: one block per receiving service (nothing when there is none).
-#[function_component(ReceiversPanel)]
-pub fn receivers_panel(p: &PanelProps) -> Html {
-    let receivers: Vec<&NodeView> = p
-        .snapshot
+pub fn receivers_panel(snapshot: &Snapshot, layout: &Layout) -> Html {
+    let receivers: Vec<&NodeView> = snapshot
         .nodes
         .iter()
         .enumerate()
         .filter(|(i, n)| {
             n.kind == NodeKind::Service
-                && p.layout.consumer.get(*i) == Some(&true)
+                && layout.consumer.get(*i) == Some(&true)
                 && !only_replies(n)
         })
         .map(|(_, n)| n)
@@ -72,46 +61,44 @@ pub fn receivers_panel(p: &PanelProps) -> Html {
     if receivers.is_empty() {
         return html! {};
     }
-    html! {
-        <section class="panel receivers" data-testid="receivers" aria-label="Receivers">
-            <h2>{ "Receivers" }<span class="sub">{ "duplicate handling" }</span></h2>
-            { for receivers.into_iter().map(|n| {
-                let (word, what) = handling_words(n.duplicates);
-                let m = &n.metrics;
-                let off = m.effects != m.effects_expected;
-                let table = if n.duplicates == DuplicateHandling::Idempotent { "State table (one row per key)" } else { "Processed-messages table" };
-                html! {
-                    <div key={n.name.clone()} class="receiver" data-testid={format!("receiver-{}", n.name)}>
-                        <p class="channel-head"><strong>{ &n.name }</strong>
-                            { pill("kind", word.to_string(), what) }
-                            { pill(if off { "bad" } else { "ok" }, format!("effects {} / expected {}", m.effects, m.effects_expected),
-                                   "Effects applied against the effects an exactly-once run would have applied") }
-                        </p>
-                        if n.duplicates != DuplicateHandling::Naive {
-                            <details class="table-box" open={true} data-testid={format!("processed-{}", n.name)}>
-                                <summary>{ format!("{table}: the newest {} rows{}", n.processed_table.len(),
-                                    if m.duplicates_discarded > 0 { format!(", {} discarded", plural(m.duplicates_discarded, "duplicate")) } else { String::new() }) }</summary>
-                                <div class="table-scroll">
-                                    <table class="grid">
-                                        { thead(&["msg", "key", "by", "at", "repeats"]) }
-                                        <tbody>
-                                            { for n.processed_table.iter().rev().map(|r| html! {
-                                                <tr key={r.msg.0.to_string()} data-testid="processed-row"
-                                                    data-repeats={r.repeats.to_string()} class={cls("", &[(r.repeats > 0, "repeated")])}>
-                                                    { tds(vec![r.msg.to_string(), r.key.clone().unwrap_or_default(), format!("#{}", r.instance),
-                                                        format_secs(r.at), repeats_words(r, n.duplicates)]) }
-                                                </tr>
-                                            }) }
-                                        </tbody>
-                                    </table>
-                                </div>
-                            </details>
-                        }
-                    </div>
-                }
-            }) }
-        </section>
-    }
+    panel(
+        "receivers",
+        "receivers",
+        "Receivers",
+        "duplicate handling",
+        html! {
+            <>
+                { for receivers.into_iter().map(|n| {
+                    let (word, what) = handling_words(n.duplicates);
+                    let m = &n.metrics;
+                    let off = m.effects != m.effects_expected;
+                    let table = if n.duplicates == DuplicateHandling::Idempotent { "State table (one row per key)" } else { "Processed-messages table" };
+                    html! {
+                        <div key={n.name.clone()} class="receiver" data-testid={format!("receiver-{}", n.name)}>
+                            { head(n.name.clone(), html! { <>
+                                { pill("kind", word.to_string(), what) }
+                                { pill(if off { "bad" } else { "ok" }, format!("effects {} / expected {}", m.effects, m.effects_expected),
+                                       "Effects applied against the effects an exactly-once run would have applied") }
+                            </> }) }
+                            if n.duplicates != DuplicateHandling::Naive {
+                                <details class="table-box" open={true} data-testid={format!("processed-{}", n.name)}>
+                                    <summary>{ format!("{table}: the newest {} rows{}", n.processed_table.len(),
+                                        if m.duplicates_discarded > 0 { format!(", {} discarded", plural(m.duplicates_discarded, "duplicate")) } else { String::new() }) }</summary>
+                                    { grid("", None, &["msg", "key", "by", "at", "repeats"], html! { for n.processed_table.iter().rev().map(|r| html! {
+                                        <tr key={r.msg.0.to_string()} data-testid="processed-row"
+                                            data-repeats={r.repeats.to_string()} class={cls("", &[(r.repeats > 0, "repeated")])}>
+                                            { super::tds(vec![r.msg.to_string(), r.key.clone().unwrap_or_default(), format!("#{}", r.instance),
+                                                format_secs(r.at), repeats_words(r, n.duplicates)]) }
+                                        </tr>
+                                    }) }) }
+                                </details>
+                            }
+                        </div>
+                    }
+                }) }
+            </>
+        },
+    )
 }
 
 /// `1 reply`, `7 replies`.
@@ -145,10 +132,8 @@ pub fn outcome_words(o: &RequestOutcomeView) -> String {
 
 /// The requests panel: per requesting service, its pending requests, its recent outcomes, and
 /// the replies it discarded (nothing when no service sends requests).
-#[function_component(RequestsPanel)]
-pub fn requests_panel(p: &PanelProps) -> Html {
-    let requesters: Vec<&NodeView> = p
-        .snapshot
+pub fn requests_panel(snapshot: &Snapshot) -> Html {
+    let requesters: Vec<&NodeView> = snapshot
         .nodes
         .iter()
         .filter(|n| n.metrics.requests > 0 || !n.requests.is_empty())
@@ -156,47 +141,41 @@ pub fn requests_panel(p: &PanelProps) -> Html {
     if requesters.is_empty() {
         return html! {};
     }
-    html! {
-        <section class="panel requests" data-testid="requests" aria-label="Requests">
-            <h2>{ "Requests" }<span class="sub">{ "replies correlated by message id" }</span></h2>
-            { for requesters.into_iter().map(|n| {
-                let m = &n.metrics;
-                let mut says = format!("{}: {} sent, {} completed, {} timed out, {} decided.", n.name, m.requests, m.requests_completed, m.requests_timed_out, m.decisions);
-                if m.late_replies > 0 {
-                    says.push_str(&format!(" {} came after the request had timed out or its window had closed: discarded as late, never handed to another request.", replies(m.late_replies)));
-                }
-                if m.duplicate_replies > 0 {
-                    says.push_str(&format!(" {} answered a request already answered: discarded as duplicates.", replies(m.duplicate_replies)));
-                }
-                let now = p.snapshot.time;
-                html! {
-                    <div key={n.name.clone()} class="requester" data-testid={format!("requests-{}", n.name)}>
-                        <p class="says">{ says }</p>
-                        <div class="table-scroll">
-                            <table class="grid">
-                                { thead(&["request", "sent", "state"]) }
-                                <tbody>
-                                    { for n.requests.iter().map(|r| html! {
-                                        <tr key={format!("p{}", r.msg.0)} class="pending" data-testid="request-pending" title={format!("{} from #{}", r.type_name, r.instance)}>
-                                            { tds(vec![r.msg.to_string(), format_secs(r.sent_at),
-                                                format!("{} {}/{} replies, {} left", if r.collect { "collecting" } else { "waiting" }, r.replies, r.expected,
-                                                    crate::format::format_us(r.until.as_us().saturating_sub(now.as_us())))]) }
-                                        </tr>
-                                    }) }
-                                    { for n.request_outcomes.iter().rev().map(|o| {
-                                        let bad = matches!(o.outcome, RequestOutcome::TimedOut | RequestOutcome::Abandoned) || o.replies < o.expected;
-                                        html! {
-                                            <tr key={format!("o{}", o.msg.0)} data-testid="request-outcome" class={cls("", &[(bad, "warn")])} title={o.type_name.clone()}>
-                                                { tds(vec![o.msg.to_string(), format_secs(o.sent_at), outcome_words(o)]) }
-                                            </tr>
-                                        }
-                                    }) }
-                                </tbody>
-                            </table>
+    panel(
+        "requests",
+        "requests",
+        "Requests",
+        "replies correlated by message id",
+        html! {
+            <>
+                { for requesters.into_iter().map(|n| {
+                    let m = &n.metrics;
+                    let mut says = format!("{}: {} sent, {} completed, {} timed out, {} decided.", n.name, m.requests, m.requests_completed, m.requests_timed_out, m.decisions);
+                    if m.late_replies > 0 {
+                        says.push_str(&format!(" {} came after the request had timed out or its window had closed: discarded as late, never handed to another request.", replies(m.late_replies)));
+                    }
+                    if m.duplicate_replies > 0 {
+                        says.push_str(&format!(" {} answered a request already answered: discarded as duplicates.", replies(m.duplicate_replies)));
+                    }
+                    let now = snapshot.time;
+                    html! {
+                        <div key={n.name.clone()} class="requester" data-testid={format!("requests-{}", n.name)}>
+                            <p class="says">{ says }</p>
+                            { grid("", None, &["request", "sent", "state"], html! { <>
+                                { for n.requests.iter().map(|r| row(format!("p{}", r.msg.0), Some("request-pending"), "pending".into(),
+                                    format!("{} from #{}", r.type_name, r.instance), vec![r.msg.to_string(), format_secs(r.sent_at),
+                                    format!("{} {}/{} replies, {} left", if r.collect { "collecting" } else { "waiting" }, r.replies, r.expected,
+                                        crate::format::format_us(r.until.as_us().saturating_sub(now.as_us())))])) }
+                                { for n.request_outcomes.iter().rev().map(|o| {
+                                    let bad = matches!(o.outcome, RequestOutcome::TimedOut | RequestOutcome::Abandoned) || o.replies < o.expected;
+                                    row(format!("o{}", o.msg.0), Some("request-outcome"), cls("", &[(bad, "warn")]), o.type_name.clone(),
+                                        vec![o.msg.to_string(), format_secs(o.sent_at), outcome_words(o)])
+                                }) }
+                            </> }) }
                         </div>
-                    </div>
-                }
-            }) }
-        </section>
-    }
+                    }
+                }) }
+            </>
+        },
+    )
 }

@@ -3,28 +3,29 @@
 //! relay and the relay's window, the dual-write comparison, the broker's append log per channel
 //! and each consumer's apply order, replicas and their lag, and clients' status timelines.
 
-use super::{cls, pill, tds, thead};
+use super::{cls, grid, head, panel, pill, row, tds};
 use crate::format::{format_secs, format_us, plural};
 use msgsim::outbox::view::{
-    ChannelLogView, ConsumerOrderView, DatabaseView, RelayState, RelayView, WindowState,
+    ChannelLogView, ConsumerOrderView, DatabaseView, LogOp, RelayState, RelayView, TxPurpose,
+    WindowState,
 };
 use msgsim::outbox::{MarkMode, RelayMode, Strategy};
 use msgsim::Snapshot;
-use std::collections::BTreeMap;
-use std::rc::Rc;
 use yew::prelude::*;
-
-/// Properties of [`TransactionalPanels`].
-#[derive(Properties, PartialEq)]
-pub struct TxProps {
-    /// What to show.
-    pub snapshot: Rc<Snapshot>,
-}
 
 /// A chip: a short text with a hover title and a tone class.
 #[inline(never)]
 fn chip(key: String, class: &str, text: String, title: String) -> Html {
     html! { <span key={key} class={cls("chip", &[(true, class)])} title={title}>{ text }</span> }
+}
+
+/// The word of a commit log change.
+pub fn op_word(op: LogOp) -> &'static str {
+    match op {
+        LogOp::Insert => "insert",
+        LogOp::Update => "update",
+        LogOp::Delete => "delete",
+    }
 }
 
 /// The state word of a relay.
@@ -107,10 +108,10 @@ fn relay_block(r: &RelayView) -> Html {
     }
     html! {
         <div class="relay-block" data-testid={format!("relay-{}", r.node)} data-state={state}>
-            <p class="channel-head"><strong>{ &r.node }</strong>
+            { head(r.node.clone(), html! { <>
                 { pill(match r.state { RelayState::Running => "ok", RelayState::Crashed => "bad", _ => "warn" }, state.to_string(), "") }
                 { pill("kind", relay_words(r), "") }
-            </p>
+            </> }) }
             if r.mode == RelayMode::LogTailing {
                 <p class="says">{ format!("Saved position {} (durable) · confirmed up to {} · read up to {}. A crash restarts after {}: whatever it had published beyond that is published again.",
                     r.saved_position, r.position, r.read_upto, r.saved_position) }</p>
@@ -150,11 +151,11 @@ fn database(d: &DatabaseView, relay: Option<&RelayView>) -> Html {
     let tailing = relay.filter(|r| r.mode == RelayMode::LogTailing);
     html! {
         <div class="db" data-testid={format!("db-{}", d.service)}>
-            <p class="channel-head"><strong>{ format!("{} database", d.service) }</strong>
+            { head(format!("{} database", d.service), html! { <>
                 { pill("ok", format!("committed {}", m.committed), "") }
                 { pill(if m.rolled_back > 0 { "bad" } else { "" }, format!("rolled back {}", m.rolled_back), &why) }
                 { pill("", format!("in flight {}", d.in_flight), "Transactions begun, not yet committed (their rows are invisible)") }
-            </p>
+            </> }) }
             <p class="hint">{ format!("Tables: {tables}{}", match (m.outbox_rows > 0, tailing.is_some()) {
                 (false, _) => String::new(),
                 (true, true) => format!(" · OUTBOX {} rows (never marked: the relay follows the commit log)", d.outbox.rows),
@@ -163,7 +164,8 @@ fn database(d: &DatabaseView, relay: Option<&RelayView>) -> Html {
             if !d.transactions.is_empty() {
                 <p class="chips"><span class="label">{ "in flight " }</span>
                     { for d.transactions.iter().map(|t| chip(t.id.to_string(), "tx", format!("tx{}", t.id),
-                        format!("{}#{} {:?}: {} row(s){}; began {}, commits at {}", t.owner, t.instance, t.purpose, t.writes,
+                        format!("{}#{} {}: {} row(s){}; began {}, commits at {}", t.owner, t.instance,
+                            match t.purpose { TxPurpose::Write => "write", TxPurpose::Handler => "handler", TxPurpose::Mark => "mark published" }, t.writes,
                             t.outbox_row.map(|r| format!(" + OUTBOX row {r}")).unwrap_or_default(), format_secs(t.began_at), format_secs(t.ends_at)))) }
                 </p>
             }
@@ -173,42 +175,24 @@ fn database(d: &DatabaseView, relay: Option<&RelayView>) -> Html {
             if let Some(r) = tailing {
                 <details class="table-box" open={true} data-testid={format!("commit-log-{}", d.service)}>
                     <summary>{ format!("Commit log: LSN {}–{} ({} records, the newest {} shown)", d.log.first_lsn, d.log.last_lsn, d.log.records, d.log.recent.len()) }</summary>
-                    <div class="table-scroll">
-                        <table class="grid log">
-                            { thead(&["LSN", "tx", "change", "key", "msg", "relay"]) }
-                            <tbody>
-                                { for d.log.recent.iter().rev().map(|rec| {
-                                    let (class, mark) = log_mark(rec.lsn, r);
-                                    html! {
-                                        <tr key={rec.lsn.to_string()} class={class} data-testid="log-record" data-lsn={rec.lsn.to_string()}>
-                                            { tds(vec![rec.lsn.to_string(), rec.tx.to_string(), format!("{:?} {} #{}", rec.op, rec.table, rec.row).to_lowercase(),
-                                                rec.key.clone(), rec.msg.map(|m| m.to_string()).unwrap_or_default(), mark]) }
-                                        </tr>
-                                    }
-                                }) }
-                            </tbody>
-                        </table>
-                    </div>
+                    { grid("log", None, &["LSN", "tx", "change", "key", "msg", "relay"], html! { for d.log.recent.iter().rev().map(|rec| {
+                        let (class, mark) = log_mark(rec.lsn, r);
+                        row(rec.lsn.to_string(), Some("log-record"), class.into(), String::new(), vec![rec.lsn.to_string(), rec.tx.to_string(),
+                            format!("{} {} #{}", op_word(rec.op), rec.table, rec.row), rec.key.clone(), rec.msg.map(|m| m.to_string()).unwrap_or_default(), mark])
+                    }) }) }
                 </details>
             } else if m.outbox_rows > 0 && d.outbox.recent.is_empty() {
                 <p class="hint" data-testid={format!("outbox-{}", d.service)}>{ "OUTBOX: empty — every row has been published and deleted." }</p>
             } else if m.outbox_rows > 0 {
                 <details class="table-box" open={true} data-testid={format!("outbox-{}", d.service)}>
                     <summary>{ format!("OUTBOX: {} rows, {} unpublished (the oldest unpublished, then the newest published)", d.outbox.rows, d.outbox.unpublished) }</summary>
-                    <div class="table-scroll">
-                        <table class="grid">
-                            { thead(&["id", "msg", "aggregate", "type", "LSN", "committed", "published"]) }
-                            <tbody>
-                                { for d.outbox.recent.iter().map(|o| html! {
-                                    <tr key={o.id.to_string()} data-testid="outbox-row" data-id={o.id.to_string()} title={format!("to channel {}", o.destination)}
-                                        data-published={o.published.to_string()} class={cls("", &[(!o.published, "unpublished")])}>
-                                        { tds(vec![o.id.to_string(), o.msg.to_string(), o.aggregate_id.clone(), o.event_type.clone(),
-                                            o.lsn.to_string(), format_secs(o.committed_at), if o.published { "✓ yes".into() } else { "no".into() }]) }
-                                    </tr>
-                                }) }
-                            </tbody>
-                        </table>
-                    </div>
+                    { grid("", None, &["id", "msg", "aggregate", "type", "LSN", "committed", "published"], html! { for d.outbox.recent.iter().map(|o| html! {
+                        <tr key={o.id.to_string()} data-testid="outbox-row" data-id={o.id.to_string()} title={format!("to channel {}", o.destination)}
+                            data-published={o.published.to_string()} class={cls("", &[(!o.published, "unpublished")])}>
+                            { tds(vec![o.id.to_string(), o.msg.to_string(), o.aggregate_id.clone(), o.event_type.clone(),
+                                o.lsn.to_string(), format_secs(o.committed_at), if o.published { "✓ yes".into() } else { "no".into() }]) }
+                        </tr>
+                    }) }) }
                 </details>
             }
         </div>
@@ -220,13 +204,13 @@ fn database(d: &DatabaseView, relay: Option<&RelayView>) -> Html {
 fn append_log(c: &ChannelLogView) -> Html {
     html! {
         <div class="appends" data-testid={format!("appends-{}", c.channel)}>
-            <p class="channel-head"><strong>{ &c.channel }</strong>
+            { head(c.channel.clone(), html! { <>
                 { pill("", format!("{} appended", c.appended), "Records the broker appended to this channel") }
                 if c.rejected > 0 || c.rejections_armed > 0 {
                     { pill("warn", format!("{} rejected{}", c.rejected, if c.rejections_armed > 0 { format!(", {} armed", c.rejections_armed) } else { String::new() }),
                         "Publishes the broker nacked (reject_next_publish)") }
                 }
-            </p>
+            </> }) }
             <p class="chips">
                 { for c.recent.iter().enumerate().map(|(k, a)| chip(k.to_string(), if a.attempt > 1 { "again" } else { "" },
                     a.row.map(|r| format!("#{r}")).unwrap_or_else(|| a.msg.to_string()),
@@ -239,15 +223,23 @@ fn append_log(c: &ChannelLogView) -> Html {
 /// Which of a consumer's recent effects came after a later OUTBOX row of the same key (by row
 /// id): the reordering made visible. Effects without a row are never marked.
 pub fn reordered_marks(c: &ConsumerOrderView) -> Vec<bool> {
-    let mut latest: BTreeMap<&str, u64> = BTreeMap::new();
+    // Few keys and at most VIEW_APPLIED effects: a list is enough (and smaller than a map).
+    let mut latest: Vec<(&str, u64)> = Vec::new();
     c.recent
         .iter()
         .map(|a| {
             let Some(row) = a.row else { return false };
-            let top = latest.entry(&a.key).or_insert(row);
-            let late = row < *top;
-            *top = (*top).max(row);
-            late
+            match latest.iter_mut().find(|(k, _)| *k == a.key) {
+                Some((_, top)) => {
+                    let late = row < *top;
+                    *top = (*top).max(row);
+                    late
+                }
+                None => {
+                    latest.push((&a.key, row));
+                    false
+                }
+            }
         })
         .collect()
 }
@@ -256,11 +248,11 @@ fn apply_order(c: &ConsumerOrderView) -> Html {
     let marks = reordered_marks(c);
     html! {
         <div class="appends" data-testid={format!("apply-order-{}", c.node)}>
-            <p class="channel-head"><strong>{ format!("{} applied", c.node) }</strong>
+            { head(format!("{} applied", c.node), html! { <>
                 { pill("", format!("{} effects", c.applied), "") }
                 { pill(if c.reordered > 0 { "bad" } else { "ok" }, format!("{} out of order", c.reordered),
                     "Effects applied after a later event of the same key (by commit order)") }
-            </p>
+            </> }) }
             <p class="chips">
                 { for c.recent.iter().zip(marks).enumerate().map(|(k, (a, late))| chip(k.to_string(), if late { "late" } else { "" },
                     a.row.map(|r| format!("#{r}")).unwrap_or_else(|| a.msg.to_string()),
@@ -272,9 +264,8 @@ fn apply_order(c: &ConsumerOrderView) -> Html {
 }
 
 /// The transactional panels (nothing for a scenario without databases).
-#[function_component(TransactionalPanels)]
-pub fn transactional_panels(p: &TxProps) -> Html {
-    let t = &p.snapshot.transactional;
+pub fn transactional_panels(snapshot: &Snapshot) -> Html {
+    let t = &snapshot.transactional;
     if t.databases.is_empty() && t.relays.is_empty() {
         return html! {};
     }
@@ -283,97 +274,77 @@ pub fn transactional_panels(p: &TxProps) -> Html {
         .iter()
         .filter(|c| c.appended > 0 || c.rejected > 0)
         .collect();
+    let dbs = html! {
+        <>
+            <div class="dbs">
+                { for t.databases.iter().map(|d| database(d, t.relays.iter().find(|r| r.service == d.service))) }
+            </div>
+            { for t.relays.iter().filter(|r| !t.databases.iter().any(|d| d.service == r.service)).map(relay_block) }
+            if !t.armed.is_empty() {
+                <p class="hint bad">{ format!("Armed failpoints: {}", t.armed.iter().map(|a| format!("{}#{} at {}", a.node, a.instance, a.point.as_str())).collect::<Vec<_>>().join(", ")) }</p>
+            }
+        </>
+    };
+    let strategies = html! {
+        <>
+            { grid("", None, &["service", "strategy", "ops", "committed", "rolled back", "published", "pending", "lost", "phantom", "dup."],
+                html! { for t.strategies.iter().map(|s| html! {
+                    <tr key={format!("{}-{}", s.service, s.strategy.as_str())} data-testid={format!("strategy-{}-{}", s.service, s.strategy.as_str())}>
+                        <th scope="row">{ &s.service }</th>
+                        { tds(vec![strategy_words(s.strategy).into(), s.operations.to_string(), s.committed.to_string(), s.rolled_back.to_string(),
+                            s.published.to_string(), s.pending.to_string()]) }
+                        { for [s.lost, s.phantom, s.duplicates].into_iter().map(|v| html! { <td class={cls("", &[(v > 0, "bad")])}>{ v }</td> }) }
+                    </tr>
+                }) }) }
+            <p class="hint">{ "Lost: committed, never published, and nothing will publish it. Phantom: published although its transaction rolled back. Dup.: extra appends of the same event. Pending: an OUTBOX row, a retry or a copy on the wire still carries it." }</p>
+        </>
+    };
+    let replicas = html! { for t.replicas.iter().map(|r| html! {
+        <div key={r.node.clone()} class="replica" data-testid={format!("replica-{}", r.node)}>
+            { head(format!("{}: replica of {}.{}", r.node, r.source, r.table), html! { <>
+                { pill(if r.behind > 0 { "warn" } else { "ok" }, format!("lag now {}", format_us(r.lag_now_us)), "Time since the oldest source commit not yet applied") }
+                { pill("", format!("max {} · mean {}", format_us(r.max_lag_us), format_us(r.mean_lag_us)), "Applied time − source commit time") }
+            </> }) }
+            <p class="says">{ format!("{} rows, {} events applied ({} stale ignored), {} behind. {} queries, {} hits, {} served while {} was down, {} stale reads.",
+                r.rows, r.applied, r.stale_ignored, r.behind, r.queries, r.hits, r.served_while_source_down, r.source, r.stale_reads) }</p>
+            { grid("", None, &["key", "version", "event", "applied", "lag"], html! { for r.recent.iter().map(|x| row(x.key.clone(), None, String::new(),
+                format!("committed at the source at {}", format_secs(x.source_committed_at)),
+                vec![x.key.clone(), x.version.to_string(), x.event_type.clone(), format_secs(x.applied_at),
+                    format_us(x.applied_at.as_us().saturating_sub(x.source_committed_at.as_us()))])) }) }
+        </div>
+    }) };
+    let timelines = grid(
+        "timeline",
+        None,
+        &["request", "polls", "status over time"],
+        html! { for t.requests.iter().rev().map(|r| html! {
+            <tr key={format!("{}-{}", r.client, r.key)} class={cls("", &[(!r.done, "pending")])}>
+                <th scope="row" title={format!("{}#{}", r.client, r.instance)}>{ &r.key }</th>
+                <td>{ r.sent }</td>
+                <td class="chips">
+                    { for r.timeline.iter().enumerate().map(|(k, s)| chip(k.to_string(), &s.status, format!("{} {}", s.status, format_secs(s.at)), String::new())) }
+                    if r.dropped_points > 0 {
+                        <span class="hint">{ format!("+{} more", plural(u64::from(r.dropped_points), "change")) }</span>
+                    }
+                </td>
+            </tr>
+        }) },
+    );
     html! {
         <>
-            <section class="panel txn wide" data-testid="databases" aria-label="Databases and relays">
-                <h2>{ "Databases and relays" }<span class="sub">{ "OUTBOX, commit log, relay window" }</span></h2>
-                <div class="dbs">
-                    { for t.databases.iter().map(|d| database(d, t.relays.iter().find(|r| r.service == d.service))) }
-                </div>
-                { for t.relays.iter().filter(|r| !t.databases.iter().any(|d| d.service == r.service)).map(relay_block) }
-                if !t.armed.is_empty() {
-                    <p class="hint bad">{ format!("Armed failpoints: {}", t.armed.iter().map(|a| format!("{}#{} at {}", a.node, a.instance, a.point.as_str())).collect::<Vec<_>>().join(", ")) }</p>
-                }
-            </section>
+            { panel("txn wide", "databases", "Databases and relays", "OUTBOX, commit log, relay window", dbs) }
             if !t.strategies.is_empty() {
-                <section class="panel txn wide" data-testid="strategies" aria-label="Dual write vs outbox">
-                    <h2>{ "Dual write vs outbox" }<span class="sub">{ "every business change and its event" }</span></h2>
-                    <div class="table-scroll">
-                        <table class="grid">
-                            { thead(&["service", "strategy", "ops", "committed", "rolled back", "published", "pending", "lost", "phantom", "dup."]) }
-                            <tbody>
-                                { for t.strategies.iter().map(|s| html! {
-                                    <tr key={format!("{}-{}", s.service, s.strategy.as_str())} data-testid={format!("strategy-{}-{}", s.service, s.strategy.as_str())}>
-                                        <th scope="row">{ &s.service }</th>
-                                        { tds(vec![strategy_words(s.strategy).into(), s.operations.to_string(), s.committed.to_string(), s.rolled_back.to_string(),
-                                            s.published.to_string(), s.pending.to_string()]) }
-                                        { for [s.lost, s.phantom, s.duplicates].into_iter().map(|v| html! { <td class={cls("", &[(v > 0, "bad")])}>{ v }</td> }) }
-                                    </tr>
-                                }) }
-                            </tbody>
-                        </table>
-                    </div>
-                    <p class="hint">{ "Lost: committed, never published, and nothing will publish it. Phantom: published although its transaction rolled back. Dup.: extra appends of the same event. Pending: an OUTBOX row, a retry or a copy on the wire still carries it." }</p>
-                </section>
+                { panel("txn wide", "strategies", "Dual write vs outbox", "every business change and its event", strategies) }
             }
             if !logs.is_empty() || !t.consumers.is_empty() {
-                <section class="panel txn" data-testid="append-logs" aria-label="Append logs and apply order">
-                    <h2>{ "Order on the way" }<span class="sub">{ "broker append log per channel, then each consumer's apply order" }</span></h2>
-                    { for logs.into_iter().map(append_log) }
-                    { for t.consumers.iter().map(apply_order) }
-                </section>
+                { panel("txn", "append-logs", "Order on the way", "broker append log per channel, then each consumer's apply order",
+                    html! { <>{ for logs.into_iter().map(append_log) }{ for t.consumers.iter().map(apply_order) }</> }) }
             }
             if !t.replicas.is_empty() {
-                <section class="panel txn" data-testid="replicas" aria-label="Replicas">
-                    <h2>{ "Replicas" }<span class="sub">{ "read-only copies kept up to date by events" }</span></h2>
-                    { for t.replicas.iter().map(|r| html! {
-                        <div key={r.node.clone()} class="replica" data-testid={format!("replica-{}", r.node)}>
-                            <p class="channel-head"><strong>{ format!("{}: replica of {}.{}", r.node, r.source, r.table) }</strong>
-                                { pill(if r.behind > 0 { "warn" } else { "ok" }, format!("lag now {}", format_us(r.lag_now_us)), "Time since the oldest source commit not yet applied") }
-                                { pill("", format!("max {} · mean {}", format_us(r.max_lag_us), format_us(r.mean_lag_us)), "Applied time − source commit time") }
-                            </p>
-                            <p class="says">{ format!("{} rows, {} events applied ({} stale ignored), {} behind. {} queries, {} hits, {} served while {} was down, {} stale reads.",
-                                r.rows, r.applied, r.stale_ignored, r.behind, r.queries, r.hits, r.served_while_source_down, r.source, r.stale_reads) }</p>
-                            <div class="table-scroll">
-                                <table class="grid">
-                                    { thead(&["key", "version", "event", "applied", "lag"]) }
-                                    <tbody>
-                                        { for r.recent.iter().map(|row| html! {
-                                            <tr key={row.key.clone()} title={format!("committed at the source at {}", format_secs(row.source_committed_at))}>
-                                                { tds(vec![row.key.clone(), row.version.to_string(), row.event_type.clone(),
-                                                    format_secs(row.applied_at), format_us(row.applied_at.as_us().saturating_sub(row.source_committed_at.as_us()))]) }
-                                            </tr>
-                                        }) }
-                                    </tbody>
-                                </table>
-                            </div>
-                        </div>
-                    }) }
-                </section>
+                { panel("txn", "replicas", "Replicas", "read-only copies kept up to date by events", replicas) }
             }
             if !t.requests.is_empty() {
-                <section class="panel txn" data-testid="timelines" aria-label="Client requests">
-                    <h2>{ "Client requests" }<span class="sub">{ "202 Accepted, then polling: the status as the client saw it" }</span></h2>
-                    <div class="table-scroll tall">
-                        <table class="grid timeline">
-                            { thead(&["request", "polls", "status over time"]) }
-                            <tbody>
-                                { for t.requests.iter().rev().map(|r| html! {
-                                    <tr key={format!("{}-{}", r.client, r.key)} class={cls("", &[(!r.done, "pending")])}>
-                                        <th scope="row" title={format!("{}#{}", r.client, r.instance)}>{ &r.key }</th>
-                                        <td>{ r.sent }</td>
-                                        <td class="chips">
-                                            { for r.timeline.iter().enumerate().map(|(k, s)| chip(k.to_string(), &s.status, format!("{} {}", s.status, format_secs(s.at)), String::new())) }
-                                            if r.dropped_points > 0 {
-                                                <span class="hint">{ format!("+{} more", plural(u64::from(r.dropped_points), "change")) }</span>
-                                            }
-                                        </td>
-                                    </tr>
-                                }) }
-                            </tbody>
-                        </table>
-                    </div>
-                </section>
+                { panel("txn", "timelines", "Client requests", "202 Accepted, then polling: the status as the client saw it", timelines) }
             }
         </>
     }
