@@ -97,7 +97,7 @@ pub fn node_size(kind: NodeKind, instances: u32, queues: usize, name: &str) -> (
     match kind {
         NodeKind::Service | NodeKind::Relay => {
             let w = (52.0 + INSTANCE_PITCH * instances as f64)
-                .max(SERVICE_W_MIN)
+                .max(SERVICE_W_MIN + extra / 4.0)
                 .max(28.0 + extra + NAME_CHAR_W * name.chars().count() as f64);
             (w, SERVICE_H)
         }

@@ -8,12 +8,23 @@ use super::info::{Legend, ScenarioInfo};
 use super::log::{EventLog, Explain};
 use super::metrics::MetricsPanel;
 use super::receivers::{receivers_panel, requests_panel};
+use super::throttle::{tick, Throttled};
 use super::topology::Topology;
 use super::txn::transactional_panels;
+use crate::geometry::Layout;
 use crate::state::{builtin_gallery, Action, AppInit, Playground, Selection, Source};
 use gloo::render::{request_animation_frame, AnimationFrame};
+use msgsim::Snapshot;
 use std::rc::Rc;
 use yew::prelude::*;
+
+fn side_panels(s: &Snapshot, l: &Layout) -> Html {
+    html! { <>{ receivers_panel(s, l) }{ requests_panel(s) }</> }
+}
+
+fn inspect_panels(s: &Snapshot, _: &Layout) -> Html {
+    html! { <>{ transactional_panels(s) }{ broker_panel(s) }</> }
+}
 
 /// Properties of [`App`].
 #[derive(Properties, PartialEq)]
@@ -154,12 +165,12 @@ pub fn app(props: &AppProps) -> Html {
                                 error={state.fault_error.clone()} commands={Rc::clone(&state.commands)}
                                 dispatch={dispatch.clone()} />
                     <MetricsPanel snapshot={Rc::clone(&snap)} layout={Rc::clone(&state.layout)} />
-                    { receivers_panel(&snap, &state.layout) }
-                    { requests_panel(&snap) }
+                    <Throttled tick={tick(state.version, state.playing)} snapshot={Rc::clone(&snap)}
+                               layout={Rc::clone(&state.layout)} view={side_panels as fn(&Snapshot, &Layout) -> Html} />
                 </aside>
                 <section class="inspect" aria-label="Inside the system">
-                    { transactional_panels(&snap) }
-                    { broker_panel(&snap) }
+                    <Throttled tick={tick(state.version, state.playing)} snapshot={Rc::clone(&snap)}
+                               layout={Rc::clone(&state.layout)} view={inspect_panels as fn(&Snapshot, &Layout) -> Html} />
                 </section>
                 <section class="below">
                     <Explain sentences={Rc::clone(&state.explanations)} />

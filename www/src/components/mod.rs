@@ -11,6 +11,7 @@ pub mod input;
 pub mod log;
 pub mod metrics;
 pub mod receivers;
+pub mod throttle;
 pub mod topology;
 pub mod txn;
 
