@@ -27,6 +27,18 @@ pub const BUILTIN: &[(&str, &str)] = &[
         include_str!("../www/scenarios/competing-consumers.json"),
     ),
     (
+        "partitioned-orders",
+        include_str!("../www/scenarios/partitioned-orders.json"),
+    ),
+    (
+        "idempotent-producer",
+        include_str!("../www/scenarios/idempotent-producer.json"),
+    ),
+    (
+        "parallel-workers",
+        include_str!("../www/scenarios/parallel-workers.json"),
+    ),
+    (
         "dead-letter-queue",
         include_str!("../www/scenarios/dead-letter-queue.json"),
     ),
@@ -41,6 +53,10 @@ pub const BUILTIN: &[(&str, &str)] = &[
     (
         "broker-dedup-window",
         include_str!("../www/scenarios/broker-dedup-window.json"),
+    ),
+    (
+        "consumer-offsets",
+        include_str!("../www/scenarios/consumer-offsets.json"),
     ),
     (
         "duplicate-handling",
@@ -107,22 +123,6 @@ pub const BUILTIN: &[(&str, &str)] = &[
     (
         "schema-registry",
         include_str!("../www/scenarios/schema-registry.json"),
-    ),
-    (
-        "partitioned-orders",
-        include_str!("../www/scenarios/partitioned-orders.json"),
-    ),
-    (
-        "idempotent-producer",
-        include_str!("../www/scenarios/idempotent-producer.json"),
-    ),
-    (
-        "consumer-offsets",
-        include_str!("../www/scenarios/consumer-offsets.json"),
-    ),
-    (
-        "parallel-workers",
-        include_str!("../www/scenarios/parallel-workers.json"),
     ),
 ];
 

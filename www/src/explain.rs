@@ -6,8 +6,10 @@
 //! (attempt 2)."
 
 use msgsim::network::DropReason;
+use msgsim::outbox::view::RelayFailure;
+use msgsim::outbox::CrashPoint;
 use msgsim::scenario::{DuplicateHandling, Scenario};
-use msgsim::trace::{Endpoint, PacketKind, RedeliveryReason};
+use msgsim::trace::{Endpoint, FailureOutcome, PacketKind, RedeliveryReason, ReplyDiscard};
 use msgsim::{MessageId, SimTime, TraceEvent, TraceKind};
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
@@ -53,8 +55,21 @@ pub fn tone_of(kind: &TraceKind) -> Tone {
         TraceKind::Drop { .. }
         | TraceKind::Overflow { .. }
         | TraceKind::GiveUp { .. }
-        | TraceKind::DeadLetter { .. } => Tone::Loss,
-        TraceKind::Redeliver { .. } | TraceKind::Retry { .. } => Tone::Retry,
+        | TraceKind::DeadLetter { .. }
+        | TraceKind::RequestTimedOut { .. }
+        | TraceKind::QueueLost { .. }
+        | TraceKind::BacklogLost { .. }
+        | TraceKind::InstanceLost { .. }
+        | TraceKind::FailpointCrash { .. }
+        | TraceKind::TxRollback { .. } => Tone::Loss,
+        TraceKind::Redeliver { .. }
+        | TraceKind::Retry { .. }
+        | TraceKind::HandlerFailed { .. }
+        | TraceKind::PublishRejected { .. }
+        | TraceKind::RelayRewind { .. } => Tone::Retry,
+        TraceKind::ReplyDiscarded { .. }
+        | TraceKind::BrokerDuplicate { .. }
+        | TraceKind::IdempotentSet { changed: false, .. } => Tone::Duplicate,
         TraceKind::Send {
             duplicate: true, ..
         } => Tone::Duplicate,
@@ -396,7 +411,12 @@ impl Explainer {
                         Some(*msg),
                         format!("{at} discarded a repeat of {msg}: deduplication by message id kept the effect single."),
                     );
-                } else if repeat {
+                } else if repeat
+                    && !matches!(
+                        self.services.get(&*at.node),
+                        Some((DuplicateHandling::Idempotent, _))
+                    )
+                {
                     let effect = self
                         .services
                         .get(&*at.node)
@@ -415,6 +435,97 @@ impl Explainer {
                         format!("{at} handled {msg} a second time{attempt}: the naive receiver applied it again, so “{effect}” counts {msg} twice."),
                     );
                 }
+            }
+            TraceKind::IdempotentSet {
+                at,
+                msg,
+                key,
+                changed: false,
+            } => {
+                self.say(ev, Tone::Duplicate, Some(*msg), format!("{at} handled {msg}, but key {key} already had this state: the idempotent operation changed nothing."));
+            }
+            TraceKind::ReplyDiscarded {
+                at,
+                msg,
+                correlation,
+                reason,
+            } => {
+                let why = match reason {
+                    ReplyDiscard::Late => "its request had already timed out or closed: a late reply is discarded, never handed to another request",
+                    ReplyDiscard::Duplicate => "its request was already answered: a duplicate reply is discarded",
+                };
+                self.say(
+                    ev,
+                    Tone::Duplicate,
+                    Some(*msg),
+                    format!("{at} discarded reply {msg} to {correlation}: {why}."),
+                );
+            }
+            TraceKind::RequestTimedOut { at, msg } => {
+                self.say(ev, Tone::Loss, Some(*msg), format!("{at}'s request {msg} timed out with no reply; a reply arriving later will be discarded as late."));
+            }
+            TraceKind::Decided {
+                at,
+                msg,
+                replies,
+                expected,
+            } if replies < expected => {
+                self.say(ev, Tone::Retry, Some(*msg), format!("{at} decided {msg} with {replies} of {expected} replies when its window closed; later replies are late."));
+            }
+            TraceKind::HandlerFailed {
+                at,
+                msg,
+                outcome: FailureOutcome::Lost,
+                ..
+            } => {
+                self.say(ev, Tone::Loss, Some(*msg), format!("{at}'s handler failed on brokerless {msg}: no broker keeps it, so it is lost."));
+            }
+            TraceKind::BrokerDuplicate {
+                channel,
+                msg,
+                first_seen,
+            } => {
+                self.say(ev, Tone::Duplicate, Some(*msg), format!("The broker's duplicate detection on {channel} recognised {msg} (first seen at {}): confirmed, not enqueued again.", crate::format::format_secs(*first_seen)));
+            }
+            TraceKind::QueueLost { queue, messages } => {
+                self.say(ev, Tone::Loss, None, format!("The broker crash lost {messages} buffered message(s) of the non-durable {queue}."));
+            }
+            TraceKind::BacklogLost { broker, packets } => {
+                self.say(ev, Tone::Loss, None, format!("{broker} crashed with {packets} packet(s) waiting in its backlog: they are lost."));
+            }
+            TraceKind::InstanceLost {
+                at,
+                direct,
+                requests,
+            } => {
+                self.say(ev, Tone::Loss, None, format!("{at} crashed: {direct} brokerless message(s) in its memory lost, {requests} pending request(s) abandoned."));
+            }
+            TraceKind::PublishRejected { channel, msg } => {
+                self.say(ev, Tone::Retry, Some(*msg), format!("The broker rejected the publish of {msg} to {channel} (nack): nothing appended; the producer publishes it again."));
+            }
+            TraceKind::FailpointCrash { at, point } => {
+                let next = match point {
+                    CrashPoint::BeforeCommit => "its transaction rolls back and leaves nothing",
+                    CrashPoint::AfterCommit => "the change is committed, but what comes next (a publish, an answer) never happens",
+                    CrashPoint::AfterPublish => "published, not yet marked or saved: after a restart it publishes those records again",
+                };
+                self.say(
+                    ev,
+                    Tone::Loss,
+                    None,
+                    format!(
+                        "{at} crashed at its armed failpoint {}: {next}.",
+                        point.as_str()
+                    ),
+                );
+            }
+            TraceKind::RelayRewind {
+                at,
+                msg,
+                reason,
+                republish,
+            } => {
+                self.say(ev, Tone::Retry, Some(*msg), format!("{at}: the publish of {msg} {}; it goes back and publishes {republish} record(s) again from there, in order.", if *reason == RelayFailure::Rejected { "was rejected by the broker" } else { "got no confirm in time" }));
             }
             TraceKind::Skipped { node } => {
                 self.say(
@@ -613,5 +724,53 @@ mod tests {
         assert_eq!(v[0].repeats, 9, "ticks at 0, 250, ..., 2000 ms");
         assert_eq!(v[1].text, "Applied at 0.000 s: crash order#0.");
         assert_eq!(v[1].tone, Tone::Command);
+    }
+
+    /// Every sentence a built-in scenario's run produces, in order (with its tone).
+    fn sentences_of(name: &str, until_ms: u64) -> Vec<(Tone, String)> {
+        let s = Scenario::from_json(msgsim::scenarios::get(name).unwrap()).unwrap();
+        let mut sim = Simulation::new(s.clone(), s.seed).unwrap();
+        sim.run_until(SimTime::from_ms(until_ms), 10_000_000);
+        let mut ex = Explainer::new(&s);
+        let mut out: Vec<(Tone, String)> = Vec::new();
+        for ev in sim.trace().events() {
+            ex.feed(ev);
+            if let Some(first) = ex.sentences().next() {
+                if out.last().map(|(_, t)| t) != Some(&first.text) {
+                    out.push((first.tone, first.text.clone()));
+                }
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn late_replies_timeouts_and_failpoints_are_explained() {
+        let said = sentences_of("request-async-reply", 12_000);
+        let late = said
+            .iter()
+            .find(|(_, t)| t.contains("discarded reply"))
+            .expect("a late reply sentence");
+        assert_eq!(late.0, Tone::Duplicate);
+        assert!(
+            late.1.contains("never handed to another request"),
+            "{}",
+            late.1
+        );
+        assert!(said
+            .iter()
+            .any(|(_, t)| t.contains("timed out with no reply")));
+
+        let said = sentences_of("outbox-polling", 3_000);
+        assert!(
+            said.iter()
+                .any(|(_, t)| t.contains("armed failpoint after_publish")),
+            "{said:?}"
+        );
+        // An idempotent receiver's repeat is not called a naive double effect.
+        let said = sentences_of("duplicate-handling", 10_000);
+        assert!(!said
+            .iter()
+            .any(|(_, t)| t.starts_with("order-status") && t.contains("naive")));
     }
 }

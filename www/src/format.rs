@@ -121,6 +121,17 @@ pub fn format_secs(t: SimTime) -> String {
     format!("{}.{:03} s", ms / 1_000, ms % 1_000)
 }
 
+/// A duration in µs, short: `840 µs`, `3.5 ms`, `1.25 s`.
+pub fn format_us(us: u64) -> String {
+    if us < 1_000 {
+        format!("{us} µs")
+    } else if us < 1_000_000 {
+        format!("{} ms", trimmed(us as f64 / 1e3, 1))
+    } else {
+        format!("{} s", trimmed(us as f64 / 1e6, 2))
+    }
+}
+
 /// Why a seed text is not a seed, for messages: `is not a whole number 0..18446744073709551615`.
 pub const SEED_RANGE_TEXT: &str = "is not a whole number 0..18446744073709551615";
 
@@ -462,6 +473,10 @@ mod tests {
         assert_eq!(format_clock(SimTime(3_250_999)), "t = 3.250 s");
         assert_eq!(format_clock(SimTime::ZERO), "t = 0.000 s");
         assert_eq!(format_secs(SimTime::from_ms(61_005)), "61.005 s");
+        assert_eq!(format_us(840), "840 µs");
+        assert_eq!(format_us(3_500), "3.5 ms");
+        assert_eq!(format_us(130_000), "130 ms");
+        assert_eq!(format_us(1_250_000), "1.25 s");
     }
 
     #[test]

@@ -4,7 +4,7 @@
 //! Everything here is plain arithmetic on `f64`, with no browser and no Yew, so it is unit-tested
 //! natively (`cargo test -p msgsim-web`).
 
-use msgsim::scenario::{NodeKind, Scenario};
+use msgsim::scenario::{ChannelKind, NodeKind, Scenario};
 
 /// Width of the canvas coordinate box (the SVG `viewBox`), the same box as `NodeSpec::pos`.
 pub const VIEW_W: f64 = 1000.0;
@@ -19,7 +19,9 @@ pub const LANE_MARGIN: f64 = 6.0;
 pub const EDGE_MARGIN: f64 = 8.0;
 
 /// Service box: minimum width, and height.
-pub const SERVICE_W_MIN: f64 = 196.0;
+pub const SERVICE_W_MIN: f64 = 188.0;
+/// Width of one character of a node's name (15 px bold), to fit long names in their box.
+pub const NAME_CHAR_W: f64 = 8.8;
 /// Service box height.
 pub const SERVICE_H: f64 = 98.0;
 /// Space per instance dot in a service box.
@@ -87,9 +89,11 @@ impl NodeBox {
     }
 }
 
-/// Size (width, height) of a node's box: a service grows with its instances, a broker with the
-/// number of queues and subscriptions it lists.
-pub fn node_size(kind: NodeKind, instances: u32, queues: usize) -> (f64, f64) {
+/// Size (width, height) of a node's box: a service grows with its instances and its name, a
+/// broker with the number of queues and subscriptions it lists.
+pub fn node_size(kind: NodeKind, instances: u32, queues: usize, name: &str) -> (f64, f64) {
+    // A relay's state word shares the name's row.
+    let extra = if kind == NodeKind::Relay { 64.0 } else { 0.0 };
     match kind {
         NodeKind::Service
         | NodeKind::Relay
@@ -97,7 +101,9 @@ pub fn node_size(kind: NodeKind, instances: u32, queues: usize) -> (f64, f64) {
         | NodeKind::Router
         | NodeKind::Registrar
         | NodeKind::SchemaRegistry => {
-            let w = (52.0 + INSTANCE_PITCH * instances as f64).max(SERVICE_W_MIN);
+            let w = (52.0 + INSTANCE_PITCH * instances as f64)
+                .max(SERVICE_W_MIN + extra / 4.0)
+                .max(28.0 + extra + NAME_CHAR_W * name.chars().count() as f64);
             (w, SERVICE_H)
         }
         NodeKind::Broker => (BROKER_W, BROKER_H_BASE + QUEUE_ROW_H * queues as f64),
@@ -115,9 +121,10 @@ pub struct LayoutSlot {
     pub size: (f64, f64),
 }
 
-/// Centres of the nodes. A node with a `pos` keeps it. The others are placed automatically:
-/// brokers evenly down the centre column, services evenly on an ellipse around the centre,
-/// starting at the left and going clockwise; every auto-placed box is kept inside the canvas.
+/// Centres of the nodes. A node with a `pos` keeps it (moved only as far as needed to keep its
+/// box inside the canvas). The others are placed automatically: brokers evenly down the centre
+/// column, services evenly on an ellipse around the centre, starting at the left and going
+/// clockwise; every box is kept inside the canvas.
 pub fn auto_layout(slots: &[LayoutSlot]) -> Vec<Point> {
     let brokers = slots.iter().filter(|s| s.broker && s.pos.is_none()).count();
     let services = slots
@@ -132,7 +139,7 @@ pub fn auto_layout(slots: &[LayoutSlot]) -> Vec<Point> {
         .iter()
         .map(|s| {
             if let Some([x, y]) = s.pos {
-                return Point::new(x, y);
+                return clamp_into_canvas(Point::new(x, y), s.size);
             }
             let p = if s.broker {
                 nb += 1;
@@ -147,6 +154,114 @@ pub fn auto_layout(slots: &[LayoutSlot]) -> Vec<Point> {
             clamp_into_canvas(p, s.size)
         })
         .collect()
+}
+
+/// Gap kept between two boxes that [`separate`] pushes apart.
+pub const BOX_GAP: f64 = 10.0;
+
+/// Pushes overlapping boxes apart (each half of the way, along the axis where they overlap
+/// least), keeping them inside the canvas; a few rounds, so that scenario positions drawn with
+/// smaller boxes in mind, or automatic positions next to a large broker, still read clearly.
+pub fn separate(centers: &mut [Point], sizes: &[(f64, f64)]) {
+    for _ in 0..40 {
+        let mut moved = false;
+        for i in 0..centers.len() {
+            for j in 0..i {
+                let (a, b) = (centers[i], centers[j]);
+                let (dx, dy) = (a.x - b.x, a.y - b.y);
+                let ox = (sizes[i].0 + sizes[j].0) / 2.0 + BOX_GAP - dx.abs();
+                let oy = (sizes[i].1 + sizes[j].1) / 2.0 + BOX_GAP - dy.abs();
+                if ox <= 0.0 || oy <= 0.0 {
+                    continue;
+                }
+                moved = true;
+                let sign = |d: f64, tie: f64| {
+                    if d > 0.0 || (d == 0.0 && tie > 0.0) {
+                        1.0
+                    } else {
+                        -1.0
+                    }
+                };
+                if ox < oy {
+                    let k = sign(dx, 1.0) * ox / 2.0;
+                    centers[i].x += k;
+                    centers[j].x -= k;
+                } else {
+                    let k = sign(dy, 1.0) * oy / 2.0;
+                    centers[i].y += k;
+                    centers[j].y -= k;
+                }
+                centers[i] = clamp_into_canvas(centers[i], sizes[i]);
+                centers[j] = clamp_into_canvas(centers[j], sizes[j]);
+            }
+        }
+        if !moved {
+            break;
+        }
+    }
+}
+
+/// The smallest horizontal gap [`spread_rows`] leaves between two boxes side by side, so that
+/// the link between them is long enough to watch a message travel.
+pub const MIN_ROW_GAP: f64 = 50.0;
+
+/// Boxes side by side (overlapping vertically) closer than [`MIN_ROW_GAP`] are spread evenly
+/// over their row, widened (within the canvas) as far as needed.
+pub fn spread_rows(centers: &mut [Point], sizes: &[(f64, f64)]) {
+    let n = centers.len();
+    let mut row = vec![usize::MAX; n];
+    for i in 0..n {
+        if row[i] != usize::MAX {
+            continue;
+        }
+        row[i] = i;
+        // Grow the row from i: every box overlapping a member vertically joins it.
+        let mut k = 0;
+        let mut members = vec![i];
+        while k < members.len() {
+            let a = members[k];
+            for (j, r) in row.iter_mut().enumerate() {
+                let overlap = (centers[a].y - centers[j].y).abs() < (sizes[a].1 + sizes[j].1) / 2.0;
+                if *r == usize::MAX && overlap {
+                    *r = i;
+                    members.push(j);
+                }
+            }
+            k += 1;
+        }
+        if members.len() < 2 {
+            continue;
+        }
+        // By x (insertion sort: rows are short, and a generic sort costs kilobytes of wasm).
+        for k in 1..members.len() {
+            let mut j = k;
+            while j > 0 && centers[members[j - 1]].x > centers[members[j]].x {
+                members.swap(j - 1, j);
+                j -= 1;
+            }
+        }
+        let left = |k: usize| centers[k].x - sizes[k].0 / 2.0;
+        let right = |k: usize| centers[k].x + sizes[k].0 / 2.0;
+        let tight = members
+            .windows(2)
+            .any(|w| left(w[1]) - right(w[0]) < MIN_ROW_GAP);
+        if !tight {
+            continue;
+        }
+        let widths: f64 = members.iter().map(|&k| sizes[k].0).sum();
+        let gaps = (members.len() - 1) as f64;
+        let (l0, r0) = (left(members[0]), right(*members.last().unwrap_or(&i)));
+        let span = (r0 - l0)
+            .max(widths + gaps * MIN_ROW_GAP)
+            .min(VIEW_W - 2.0 * EDGE_MARGIN);
+        let start = ((l0 + r0) / 2.0 - span / 2.0).clamp(EDGE_MARGIN, VIEW_W - EDGE_MARGIN - span);
+        let gap = ((span - widths) / gaps).max(0.0);
+        let mut x = start;
+        for &k in &members {
+            centers[k].x = x + sizes[k].0 / 2.0;
+            x += sizes[k].0 + gap;
+        }
+    }
 }
 
 /// `(sin a, cos a)` by Taylor series after reducing `a` to `[-π, π)`: accurate to ~1e-11, which
@@ -297,11 +412,18 @@ pub struct Layout {
     pub links: Vec<(usize, usize)>,
     /// Whether each node consumes a channel (a receiver), in scenario order.
     pub consumer: Vec<bool>,
+    /// Per link: the brokerless (`direct`) channel it carries, if any (one end consumes it and
+    /// the other is not a broker).
+    pub direct: Vec<Option<String>>,
+    /// Message relays and the service whose database they read: `(relay, service, log tailing)`
+    /// as node indices (not a network link: drawn as a dotted line).
+    pub relays: Vec<(usize, usize, bool)>,
 }
 
 impl Layout {
     /// Lays a scenario out: `pos` when given, [`auto_layout`] otherwise.
     pub fn new(scenario: &Scenario) -> Layout {
+        // A broker lists its queues, plus a backlog row when it has a service time.
         let queues_on = |broker: &str| {
             scenario
                 .channels
@@ -309,11 +431,12 @@ impl Layout {
                 .filter(|c| c.broker == broker)
                 .map(|c| c.consumers.len())
                 .sum::<usize>()
+                + usize::from(scenario.policies.broker_service_time_us > 0)
         };
         let sizes: Vec<(f64, f64)> = scenario
             .nodes
             .iter()
-            .map(|n| node_size(n.kind, n.instances, queues_on(&n.name)))
+            .map(|n| node_size(n.kind, n.instances, queues_on(&n.name), &n.name))
             .collect();
         let slots: Vec<LayoutSlot> = scenario
             .nodes
@@ -325,7 +448,9 @@ impl Layout {
                 size,
             })
             .collect();
-        let centers = auto_layout(&slots);
+        let mut centers = auto_layout(&slots);
+        separate(&mut centers, &sizes);
+        spread_rows(&mut centers, &sizes);
         let boxes = centers
             .into_iter()
             .zip(&sizes)
@@ -342,6 +467,29 @@ impl Layout {
             .iter()
             .filter_map(|l| Some((index(&l.a)?, index(&l.b)?)))
             .collect();
+        let is_broker = |name: &str| {
+            scenario
+                .nodes
+                .iter()
+                .any(|n| n.name == name && n.kind == NodeKind::Broker)
+        };
+        let direct = scenario
+            .links
+            .iter()
+            .map(|l| {
+                if is_broker(&l.a) || is_broker(&l.b) {
+                    return None;
+                }
+                scenario
+                    .channels
+                    .iter()
+                    .find(|c| {
+                        c.kind == ChannelKind::Direct
+                            && (c.consumers.contains(&l.a) || c.consumers.contains(&l.b))
+                    })
+                    .map(|c| c.name.clone())
+            })
+            .collect();
         let consumer = scenario
             .nodes
             .iter()
@@ -352,11 +500,25 @@ impl Layout {
                     .any(|c| c.consumers.contains(&n.name))
             })
             .collect();
+        let relays = scenario
+            .transactional
+            .relays
+            .iter()
+            .filter_map(|r| {
+                Some((
+                    index(&r.node)?,
+                    index(&r.service)?,
+                    r.mode == msgsim::outbox::RelayMode::LogTailing,
+                ))
+            })
+            .collect();
         Layout {
             names,
             boxes,
             links,
             consumer,
+            direct,
+            relays,
         }
     }
 
@@ -489,12 +651,12 @@ mod tests {
         let svc = |pos| LayoutSlot {
             broker: false,
             pos,
-            size: node_size(NodeKind::Service, 2, 0),
+            size: node_size(NodeKind::Service, 2, 0, "svc"),
         };
         let brk = LayoutSlot {
             broker: true,
             pos: None,
-            size: node_size(NodeKind::Broker, 1, 4),
+            size: node_size(NodeKind::Broker, 1, 4, "broker"),
         };
         let slots = [
             svc(None),
@@ -529,12 +691,13 @@ mod tests {
     #[test]
     fn node_sizes_grow_with_instances_and_queues() {
         assert_eq!(
-            node_size(NodeKind::Service, 1, 0),
+            node_size(NodeKind::Service, 1, 0, "order"),
             (SERVICE_W_MIN, SERVICE_H)
         );
-        assert!(node_size(NodeKind::Service, 16, 0).0 > SERVICE_W_MIN);
+        assert!(node_size(NodeKind::Service, 16, 0, "order").0 > SERVICE_W_MIN);
+        assert!(node_size(NodeKind::Relay, 1, 0, "order-publish-first").0 > SERVICE_W_MIN);
         assert_eq!(
-            node_size(NodeKind::Broker, 1, 3).1,
+            node_size(NodeKind::Broker, 1, 3, "broker").1,
             BROKER_H_BASE + 3.0 * QUEUE_ROW_H
         );
     }
@@ -553,14 +716,64 @@ mod tests {
         let end = l.position("order", "broker", 1.0).unwrap();
         assert!(start.x < end.x);
         assert!(l.position("order", "nowhere", 0.5).is_none());
-        // No two boxes overlap in the shipped scenario.
-        for i in 0..l.boxes.len() {
-            for j in 0..i {
-                let (a, b) = (l.boxes[i], l.boxes[j]);
+    }
+
+    fn assert_tidy(l: &Layout, what: &str) {
+        for (i, a) in l.boxes.iter().enumerate() {
+            assert!(
+                a.left() >= 0.0 && a.top() >= 0.0,
+                "{what}: {} leaves the canvas",
+                l.names[i]
+            );
+            assert!(
+                a.left() + a.width() <= VIEW_W && a.top() + a.height() <= VIEW_H,
+                "{what}: {} leaves the canvas",
+                l.names[i]
+            );
+            for (j, b) in l.boxes.iter().enumerate().take(i) {
                 let apart_x = (a.center.x - b.center.x).abs() >= a.half_w + b.half_w;
                 let apart_y = (a.center.y - b.center.y).abs() >= a.half_h + b.half_h;
-                assert!(apart_x || apart_y, "{} overlaps {}", l.names[i], l.names[j]);
+                assert!(
+                    apart_x || apart_y,
+                    "{what}: {} overlaps {}",
+                    l.names[i],
+                    l.names[j]
+                );
             }
         }
+    }
+
+    #[test]
+    fn every_builtin_scenario_fits_the_canvas_without_overlaps_placed_or_laid_out() {
+        for (name, json) in msgsim::scenarios::BUILTIN {
+            let mut s = Scenario::from_json(json).unwrap();
+            assert_tidy(&Layout::new(&s), name);
+            for n in &mut s.nodes {
+                n.pos = None;
+            }
+            assert_tidy(&Layout::new(&s), &format!("{name} (automatic layout)"));
+        }
+    }
+
+    #[test]
+    fn boxes_side_by_side_leave_room_for_their_link() {
+        let s = Scenario::from_json(msgsim::scenarios::get("respond-before-processing").unwrap())
+            .unwrap();
+        let l = Layout::new(&s);
+        let b = |n: &str| l.boxes[l.index(n).unwrap()];
+        let (client, order) = (b("client"), b("order"));
+        let gap = order.left() - (client.left() + client.width());
+        assert!(gap >= 30.0, "client ↔ order link is {gap} px long");
+    }
+
+    #[test]
+    fn direct_links_are_found() {
+        let s =
+            Scenario::from_json(msgsim::scenarios::get("brokerless-vs-broker").unwrap()).unwrap();
+        let l = Layout::new(&s);
+        assert_eq!(
+            l.direct,
+            vec![None, None, Some("tickets-direct".to_string())]
+        );
     }
 }

@@ -203,6 +203,9 @@ pub enum Action {
     Link(LinkOp),
     /// An instance button.
     Node(NodeOp),
+    /// Any engine command from the fault panel (relay stop, rejected publishes, failpoints),
+    /// applied at the current virtual time.
+    Apply(Command),
 }
 
 /// The engine and the bookkeeping that must not be cloned per frame.
@@ -281,19 +284,38 @@ fn builtin_scenario(name: &str) -> Option<(&'static str, Scenario)> {
         .and_then(|(n, j)| Scenario::from_json(j).ok().map(|s| (*n, s)))
 }
 
-/// Titles of the built-in scenarios for the picker: `(name, title)`.
-pub fn builtin_titles() -> Vec<(&'static str, String)> {
-    msgsim::scenarios::BUILTIN
-        .iter()
-        .map(|(n, j)| {
-            let title = Scenario::from_json(j)
-                .ok()
-                .map(|s| s.title)
-                .filter(|t| !t.is_empty())
-                .unwrap_or_else(|| n.to_string());
-            (*n, title)
-        })
-        .collect()
+/// A built-in scenario in the gallery.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GalleryEntry {
+    /// Scenario name (`order-events`).
+    pub name: &'static str,
+    /// Its title (the name when it has none).
+    pub title: String,
+}
+
+/// The built-in scenarios grouped by the reference's sections, in gallery order: sections in
+/// the order they first appear, scenarios in gallery order within each. A scenario without a
+/// section goes under "Other".
+pub fn builtin_gallery() -> Vec<(String, Vec<GalleryEntry>)> {
+    let mut out: Vec<(String, Vec<GalleryEntry>)> = Vec::new();
+    for (name, json) in msgsim::scenarios::BUILTIN {
+        let s = Scenario::from_json(json).ok();
+        let title = s
+            .as_ref()
+            .map(|s| s.title.clone())
+            .filter(|t| !t.is_empty())
+            .unwrap_or_else(|| name.to_string());
+        let section = s
+            .map(|s| s.section)
+            .filter(|t| !t.is_empty())
+            .unwrap_or_else(|| "Other".into());
+        let entry = GalleryEntry { name, title };
+        match out.iter_mut().find(|(sec, _)| *sec == section) {
+            Some((_, v)) => v.push(entry),
+            None => out.push((section, vec![entry])),
+        }
+    }
+    out
 }
 
 impl Playground {
@@ -739,6 +761,10 @@ impl Playground {
             Action::SetLinkField { field, raw } => self.set_link_field(field, &raw),
             Action::Link(op) => self.link_op(op),
             Action::Node(op) => self.node_op(op),
+            Action::Apply(cmd) => {
+                self.fault_note = None;
+                self.apply(cmd);
+            }
         }
     }
 }
@@ -956,5 +982,71 @@ mod tests {
         let p = Playground::new(&AppInit::builtin("nope", 3));
         assert_eq!(p.builtin_name(), Some("order-events"));
         assert_eq!(p.url_errors.len(), 1);
+    }
+
+    #[test]
+    fn the_gallery_groups_scenarios_by_section_in_gallery_order() {
+        let g = builtin_gallery();
+        let sections: Vec<&str> = g.iter().map(|(s, _)| s.as_str()).collect();
+        assert_eq!(
+            sections,
+            [
+                "Asynchronous messaging",
+                "Competing receivers and message ordering",
+                "Message Broker",
+                "Handling duplicate messages",
+                "Transactional messaging",
+                "Improving synchronous communication",
+                "Synchronous Communication",
+                "REST",
+                "Fault Tolerance in REST",
+                "Service Discovery",
+                "API-first design",
+            ]
+        );
+        // Every built-in scenario once, and within a section in gallery order.
+        let names: Vec<&str> = g
+            .iter()
+            .flat_map(|(_, v)| v.iter().map(|e| e.name))
+            .collect();
+        assert_eq!(names, msgsim::scenarios::names().collect::<Vec<_>>());
+        assert_eq!(g[0].1[0].name, "order-events");
+        assert_eq!(
+            g[0].1[0].title,
+            "Order events: publish/subscribe and competing consumers"
+        );
+        assert_eq!(g[4].1.len(), 4);
+    }
+
+    #[test]
+    fn relay_and_channel_commands_from_the_panel() {
+        let mut p = Playground::new(&AppInit::builtin("outbox-polling", 7));
+        p.act(Action::Apply(Command::RejectNextPublish {
+            channel: "order-events".into(),
+            count: 2,
+        }));
+        p.act(Action::Apply(Command::ArmCrash {
+            node: "order-relay".into(),
+            instance: 0,
+            point: msgsim::outbox::CrashPoint::AfterPublish,
+        }));
+        assert_eq!(p.commands.len(), 2);
+        assert_eq!(p.fault_error, None);
+        let t = &p.snapshot.transactional;
+        assert_eq!(t.channel_logs[0].rejections_armed, 2);
+        // order-relay armed by the command (the scenario's own failpoint comes at 2 s).
+        assert_eq!(t.armed.len(), 1);
+        p.act(Action::Apply(Command::StopRelay {
+            node: "order".into(),
+        }));
+        assert!(p.fault_error.as_deref().unwrap().starts_with("Not applied"));
+        p.act(Action::Apply(Command::StopRelay {
+            node: "order-relay".into(),
+        }));
+        assert_eq!(p.fault_error, None);
+        assert_eq!(
+            p.snapshot.transactional.relays[0].state,
+            msgsim::outbox::view::RelayState::Stopped
+        );
     }
 }

@@ -1,16 +1,30 @@
 //! The root component: owns the reducer, runs the animation loop, keeps the URL in step, and
 //! lays the panels out (or only the canvas and the transport in embed mode).
 
+use super::broker::broker_panel;
 use super::controls::{RunSetup, Transport};
 use super::fault_panel::FaultPanel;
 use super::info::{Legend, ScenarioInfo};
 use super::log::{EventLog, Explain};
 use super::metrics::MetricsPanel;
+use super::receivers::{receivers_panel, requests_panel};
+use super::throttle::{tick, Throttled};
 use super::topology::Topology;
-use crate::state::{builtin_titles, Action, AppInit, Playground, Selection, Source};
+use super::txn::transactional_panels;
+use crate::geometry::Layout;
+use crate::state::{builtin_gallery, Action, AppInit, Playground, Selection, Source};
 use gloo::render::{request_animation_frame, AnimationFrame};
+use msgsim::Snapshot;
 use std::rc::Rc;
 use yew::prelude::*;
+
+fn side_panels(s: &Snapshot, l: &Layout) -> Html {
+    html! { <>{ receivers_panel(s, l) }{ requests_panel(s) }</> }
+}
+
+fn inspect_panels(s: &Snapshot, _: &Layout) -> Html {
+    html! { <>{ transactional_panels(s) }{ broker_panel(s) }</> }
+}
 
 /// Properties of [`App`].
 #[derive(Properties, PartialEq)]
@@ -26,7 +40,7 @@ pub struct AppProps {
 #[function_component(App)]
 pub fn app(props: &AppProps) -> Html {
     let state = use_reducer(|| Playground::new(&props.init));
-    let builtins = use_memo((), |_| builtin_titles());
+    let builtins = use_memo((), |_| builtin_gallery());
     let dispatch: Callback<Action> = {
         let d = state.dispatcher();
         Callback::from(move |a| d.dispatch(a))
@@ -141,7 +155,8 @@ pub fn app(props: &AppProps) -> Html {
                     { transport }
                     { topology }
                     <Legend />
-                    <ScenarioInfo scenario={Rc::clone(&state.scenario)} seed={state.seed} />
+                    <ScenarioInfo scenario={Rc::clone(&state.scenario)} seed={state.seed} builtins={Rc::clone(&builtins)}
+                                  current={state.builtin_name()} dispatch={dispatch.clone()} />
                     <super::views::Views snapshot={Rc::clone(&snap)} inspect={{ let s = state.clone(); Callback::from(move |id| s.with_sim(|m| m.inspect_message(id))) }} />
                 </section>
                 <aside class="side">
@@ -151,7 +166,13 @@ pub fn app(props: &AppProps) -> Html {
                                 error={state.fault_error.clone()} commands={Rc::clone(&state.commands)}
                                 dispatch={dispatch.clone()} />
                     <MetricsPanel snapshot={Rc::clone(&snap)} layout={Rc::clone(&state.layout)} />
+                    <Throttled tick={tick(state.version, state.playing)} snapshot={Rc::clone(&snap)}
+                               layout={Rc::clone(&state.layout)} view={side_panels as fn(&Snapshot, &Layout) -> Html} />
                 </aside>
+                <section class="inspect" aria-label="Inside the system">
+                    <Throttled tick={tick(state.version, state.playing)} snapshot={Rc::clone(&snap)}
+                               layout={Rc::clone(&state.layout)} view={inspect_panels as fn(&Snapshot, &Layout) -> Html} />
+                </section>
                 <section class="below">
                     <Explain sentences={Rc::clone(&state.explanations)} />
                     <EventLog lines={Rc::clone(&state.log)} total={total} />

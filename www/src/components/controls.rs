@@ -4,7 +4,7 @@
 use super::cls;
 use super::input::SyncedInput;
 use crate::format::{self, format_clock, format_speed};
-use crate::state::{Action, Source, ADVANCE_MS};
+use crate::state::{Action, GalleryEntry, Source, ADVANCE_MS};
 use msgsim::SimTime;
 use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
@@ -110,8 +110,8 @@ pub fn transport(p: &TransportProps) -> Html {
 /// Properties of [`RunSetup`].
 #[derive(Properties, PartialEq)]
 pub struct RunSetupProps {
-    /// Built-in scenarios `(name, title)`.
-    pub builtins: std::rc::Rc<Vec<(&'static str, String)>>,
+    /// Built-in scenarios by section ([`crate::state::builtin_gallery`]).
+    pub builtins: std::rc::Rc<Vec<(String, Vec<GalleryEntry>)>>,
     /// Where the current scenario comes from.
     pub source: Source,
     /// An uploaded scenario `(file, title)`, if any.
@@ -163,8 +163,12 @@ pub fn run_setup(p: &RunSetupProps) -> Html {
             <label class="field">
                 <span class="label">{ "Scenario" }</span>
                 <select data-testid="scenario" onchange={on_scenario} aria-label="Scenario">
-                    { for p.builtins.iter().map(|(name, title)| html! {
-                        <option key={*name} value={*name} selected={current == *name}>{ title }</option>
+                    { for p.builtins.iter().map(|(section, entries)| html! {
+                        <optgroup key={section.clone()} label={section.clone()}>
+                            { for entries.iter().map(|e| html! {
+                                <option key={e.name} value={e.name} selected={current == e.name}>{ &e.title }</option>
+                            }) }
+                        </optgroup>
                     }) }
                     if let Some((file, title)) = &p.uploaded {
                         <option key="upload:" value="upload:" selected={current == "upload:"}>

@@ -1,5 +1,7 @@
 //! The scenario description and the legend of shapes, colours and badges.
 
+use super::cls;
+use crate::state::{Action, GalleryEntry};
 use msgsim::scenario::Scenario;
 use std::rc::Rc;
 use yew::prelude::*;
@@ -11,9 +13,15 @@ pub struct ScenarioInfoProps {
     pub scenario: Rc<Scenario>,
     /// The seed.
     pub seed: u64,
+    /// The built-in scenarios by section, for the gallery list.
+    pub builtins: Rc<Vec<(String, Vec<GalleryEntry>)>>,
+    /// The built-in scenario shown, if it is one.
+    pub current: Option<&'static str>,
+    /// Sends actions (a click in the gallery loads that scenario).
+    pub dispatch: Callback<Action>,
 }
 
-/// Title, section and description of the scenario.
+/// Title, section and description of the scenario, and the gallery of built-in scenarios.
 #[function_component(ScenarioInfo)]
 pub fn scenario_info(p: &ScenarioInfoProps) -> Html {
     let s = &p.scenario;
@@ -38,6 +46,33 @@ pub fn scenario_info(p: &ScenarioInfoProps) -> Html {
                 { format!("name `{}` · seed {} · ack timeout {} ms · publish timeout {} ms · prefetch {} · max deliveries {}",
                     s.name, p.seed, pol.ack_timeout_ms, pol.publish_timeout_ms, pol.prefetch, pol.max_delivery_attempts) }
             </p>
+            <details class="gallery" open={true}>
+                <summary>{ format!("Gallery: {} built-in scenarios", p.builtins.iter().map(|(_, v)| v.len()).sum::<usize>()) }</summary>
+                <div class="gallery-sections" data-testid="gallery">
+                    { for p.builtins.iter().map(|(section, entries)| html! {
+                        <div key={section.clone()} class="gallery-section">
+                            <h3>{ section }</h3>
+                            <ul>
+                                { for entries.iter().map(|e| {
+                                    let (d, name) = (p.dispatch.clone(), e.name);
+                                    let onclick = Callback::from(move |ev: MouseEvent| {
+                                        ev.prevent_default();
+                                        d.emit(Action::LoadBuiltin(name.to_string()));
+                                    });
+                                    let here = p.current == Some(e.name);
+                                    html! {
+                                        <li key={e.name}>
+                                            <a href={format!("?scenario={}", e.name)} class={cls("", &[(here, "current")])}
+                                               aria-current={here.then_some("true")} data-testid={format!("gallery-{}", e.name)}
+                                               title={e.name} {onclick}>{ &e.title }</a>
+                                        </li>
+                                    }
+                                }) }
+                            </ul>
+                        </div>
+                    }) }
+                </div>
+            </details>
         </section>
     }
 }
@@ -46,14 +81,15 @@ pub fn scenario_info(p: &ScenarioInfoProps) -> Html {
 /// ones [`super::topology::kind_shape`] draws, with the same classes (and so the same colours).
 const LEGEND: &str = concat!(
     r#"<ul>"#,
-    r#"<li><span class="message kind-event"><svg class="swatch" viewBox="-12 -12 24 24" width="22" height="22" aria-hidden="true"><circle class="shape body" r="7"/></svg></span>event</li>"#,
-    r#"<li><span class="message kind-command"><svg class="swatch" viewBox="-12 -12 24 24" width="22" height="22" aria-hidden="true"><rect class="shape body" x="-6.5" y="-6.5" width="13" height="13" rx="1.5"/></svg></span>command</li>"#,
-    r#"<li><span class="message kind-document"><svg class="swatch" viewBox="-12 -12 24 24" width="22" height="22" aria-hidden="true"><path class="shape body" d="M-5.5 -7.5 H2.5 L6 -4 V7.5 H-5.5 Z"/></svg></span>document</li>"#,
-    r#"<li><span class="message kind-reply"><svg class="swatch" viewBox="-12 -12 24 24" width="22" height="22" aria-hidden="true"><path class="shape body" d="M-7 6 L0 -7 L7 6 Z"/></svg></span>reply</li>"#,
-    r#"<li><span class="message kind-ack"><svg class="swatch" viewBox="-12 -12 24 24" width="22" height="22" aria-hidden="true"><path class="shape body" d="M0 -5.5 L5.5 0 L0 5.5 L-5.5 0 Z"/></svg></span>ack / confirm</li>"#,
-    r#"<li><span class="message kind-event"><svg class="swatch" viewBox="-12 -12 24 24" width="22" height="22" aria-hidden="true"><circle class="shape body" r="7"/><g class="attempt-badge" transform="translate(5 -5)"><circle r="6"/><text y="3">2</text></g></svg></span>attempt 2+ (redelivery, retry)</li>"#,
-    r#"<li><span class="message kind-event dup"><svg class="swatch" viewBox="-12 -12 24 24" width="22" height="22" aria-hidden="true"><circle class="ghost" r="10"/><circle class="shape body" r="7"/></svg></span>network duplicate</li>"#,
-    r#"<li><span class="message kind-event held"><svg class="swatch" viewBox="-12 -12 24 24" width="22" height="22" aria-hidden="true"><circle class="shape body" r="7"/></svg></span>held on the link</li>"#,
+    r#"<li><span class="message kind-event"><svg class="swatch" viewBox="-13 -13 26 26" width="22" height="22" aria-hidden="true"><circle class="shape body" r="8"/></svg></span>event</li>"#,
+    r#"<li><span class="message kind-command"><svg class="swatch" viewBox="-13 -13 26 26" width="22" height="22" aria-hidden="true"><path class="shape body" d="M-7.5 -7.5 H7.5 V7.5 H-7.5 Z"/></svg></span>command</li>"#,
+    r#"<li><span class="message kind-document"><svg class="swatch" viewBox="-13 -13 26 26" width="22" height="22" aria-hidden="true"><path class="shape body" d="M-6.5 -8.5 H3 L7 -4.5 V8.5 H-6.5 Z"/></svg></span>document</li>"#,
+    r#"<li><span class="message kind-reply"><svg class="swatch" viewBox="-13 -13 26 26" width="22" height="22" aria-hidden="true"><path class="shape body" d="M-8.5 7 L0 -8.5 L8.5 7 Z"/></svg></span>reply</li>"#,
+    r#"<li><span class="message kind-ack"><svg class="swatch" viewBox="-13 -13 26 26" width="22" height="22" aria-hidden="true"><path class="shape body" d="M0 -7 L7 0 L0 7 L-7 0 Z"/></svg></span>ack / confirm</li>"#,
+    r#"<li><span class="message kind-nack"><svg class="swatch" viewBox="-13 -13 26 26" width="22" height="22" aria-hidden="true"><path class="shape body" d="M-6 -6 L6 6 M6 -6 L-6 6"/></svg></span>nack / reject</li>"#,
+    r#"<li><span class="message kind-event"><svg class="swatch" viewBox="-13 -13 26 26" width="22" height="22" aria-hidden="true"><circle class="shape body" r="8"/><g class="attempt-badge" transform="translate(5 -5)"><circle r="6"/><text y="3">2</text></g></svg></span>attempt 2+ (redelivery, retry)</li>"#,
+    r#"<li><span class="message kind-event dup"><svg class="swatch" viewBox="-13 -13 26 26" width="22" height="22" aria-hidden="true"><circle class="ghost" r="12"/><circle class="shape body" r="8"/></svg></span>network duplicate</li>"#,
+    r#"<li><span class="message kind-event held"><svg class="swatch" viewBox="-13 -13 26 26" width="22" height="22" aria-hidden="true"><circle class="shape body" r="8"/></svg></span>held on the link</li>"#,
     r#"<li><span class="falling-legend">✕</span>dropped (falls off its link)</li>"#,
     r#"<li><span class="dot-legend up"></span>up <span class="dot-legend paused"></span>paused <span class="dot-legend crashed"></span>crashed</li>"#,
     r#"<li><span class="badge-legend">loss 20%</span>link fault</li>"#,

@@ -17,8 +17,10 @@ pub struct MetricsProps {
     pub layout: Rc<crate::geometry::Layout>,
 }
 
-/// The sentence for one service: effects compared with distinct messages.
-pub fn effect_sentence(n: &NodeView) -> Option<String> {
+/// The sentence for one service: for a receiver, its effects against the effects an
+/// exactly-once run would have applied (`effects_expected`), said in words when they differ; for
+/// a producer, what it published.
+pub fn effect_sentence(n: &NodeView, relay: Option<&str>) -> Option<String> {
     let m = &n.metrics;
     let name = capitalize(&n.name);
     let effect = if n.effect.is_empty() {
@@ -27,6 +29,12 @@ pub fn effect_sentence(n: &NodeView) -> Option<String> {
         n.effect.clone()
     };
     if m.processed == 0 {
+        if let (Some(r), true) = (relay, m.confirmed == 0) {
+            return Some(format!(
+                "{name}: {effect} {}; {r} publishes their events from its OUTBOX.",
+                m.published
+            ));
+        }
         return (m.published > 0).then(|| {
             let mut s = format!(
                 "{name}: {effect} {}, {} confirmed by the broker",
@@ -42,32 +50,43 @@ pub fn effect_sentence(n: &NodeView) -> Option<String> {
             s
         });
     }
-    let extra = m.effects.saturating_sub(m.distinct);
-    Some(match n.duplicates {
-        DuplicateHandling::Naive if extra > 0 => format!(
-            "{name}: {effect} {} for {} distinct messages — {} applied twice (naive receiver).",
-            m.effects,
-            m.distinct,
-            plural(extra, "duplicate")
-        ),
-        DuplicateHandling::Naive => format!(
-            "{name}: {effect} {} for {} distinct messages — no duplicate so far.",
-            m.effects, m.distinct
-        ),
-        DuplicateHandling::Idempotent => format!(
-            "{name}: {effect} {} for {} distinct messages; repeats of an idempotent operation change nothing.",
-            m.effects, m.distinct
-        ),
-        DuplicateHandling::Dedup => format!(
-            "{name}: {effect} {} for {} distinct messages; deduplication discarded {}.",
-            m.effects,
-            m.distinct,
-            plural(m.duplicates_discarded, "repeat")
-        ),
+    if crate::components::receivers::only_replies(n) {
+        return Some(format!(
+            "{name}: {} replies handled for its {} (see Requests).",
+            m.processed,
+            plural(m.requests, "request")
+        ));
+    }
+    let (e, x) = (m.effects, m.effects_expected);
+    let base = format!("{name}: {effect} {e}, exactly-once would give {x}");
+    Some(if e > x {
+        format!(
+            "{base} — {} applied twice: a naive receiver applies every repeat it handles.",
+            plural(e - x, "duplicate")
+        )
+    } else if e < x {
+        format!(
+            "{base} — {} fewer ({} so far).",
+            x - e,
+            plural(m.handler_failures, "handler failure")
+        )
+    } else {
+        match n.duplicates {
+            DuplicateHandling::Naive => format!("{base}: no repeat has reached its handler so far."),
+            DuplicateHandling::Idempotent => format!(
+                "{base} (one per key): its {} set a state that was already set and changed nothing.",
+                plural(m.processed.saturating_sub(m.distinct), "repeat")
+            ),
+            DuplicateHandling::Dedup => format!(
+                "{base}: its processed-messages table discarded {}.",
+                plural(m.duplicates_discarded, "repeat")
+            ),
+        }
     })
 }
 
-/// Run-wide names shown, in order: `(name, label, help)`.
+/// Run-wide names shown, in order: `(name, label, help)`; the first [`METRICS_ALWAYS`] always,
+/// the others when they are not zero.
 pub const METRICS: &[(&str, &str, &str)] = &[
     ("published", "published", "Messages created by workloads"),
     (
@@ -114,7 +133,64 @@ pub const METRICS: &[(&str, &str, &str)] = &[
         "dead-lettered",
         "Messages moved to a dead-letter queue",
     ),
+    ("nacked", "nacked", "Nacks the broker received"),
+    (
+        "handler_failures",
+        "handler failed",
+        "Handler runs that failed (nothing applied)",
+    ),
+    (
+        "broker_duplicates",
+        "broker dedup",
+        "Publishes the broker's duplicate detection confirmed without enqueueing",
+    ),
+    (
+        "broker_lost",
+        "lost in broker",
+        "Messages lost from non-durable queues in a broker crash",
+    ),
+    (
+        "backlog_lost",
+        "backlog lost",
+        "Packets lost from a broker's backlog",
+    ),
+    ("direct_sent", "direct sent", "Brokerless messages sent"),
+    ("direct_lost", "direct lost", "Brokerless messages lost"),
+    ("requests", "requests", "Requests sent (with reply_to)"),
+    (
+        "requests_completed",
+        "completed",
+        "Requests answered in time",
+    ),
+    (
+        "requests_timed_out",
+        "timed out",
+        "Requests whose timeout fired first",
+    ),
+    (
+        "requests_abandoned",
+        "abandoned",
+        "Pending requests lost with their requester",
+    ),
+    (
+        "decisions",
+        "decisions",
+        "Collection windows closed with a decision",
+    ),
+    (
+        "late_replies",
+        "late replies",
+        "Replies discarded: their request had timed out or closed",
+    ),
+    (
+        "duplicate_replies",
+        "dup. replies",
+        "Replies discarded: their request was already answered",
+    ),
 ];
+
+/// How many of [`METRICS`] are always shown.
+pub const METRICS_ALWAYS: usize = 13;
 
 /// The value of the run-wide counter `name`.
 pub fn metric_value(m: &msgsim::Metrics, name: &str) -> u64 {
@@ -132,6 +208,20 @@ pub fn metric_value(m: &msgsim::Metrics, name: &str) -> u64 {
         "duplicates_discarded" => m.duplicates_discarded,
         "publish_failed" => m.publish_failed,
         "dead_lettered" => m.dead_lettered,
+        "nacked" => m.nacked,
+        "handler_failures" => m.handler_failures,
+        "broker_duplicates" => m.broker_duplicates,
+        "broker_lost" => m.broker_lost,
+        "backlog_lost" => m.backlog_lost,
+        "direct_sent" => m.direct_sent,
+        "direct_lost" => m.direct_lost,
+        "requests" => m.requests,
+        "requests_completed" => m.requests_completed,
+        "requests_timed_out" => m.requests_timed_out,
+        "requests_abandoned" => m.requests_abandoned,
+        "decisions" => m.decisions,
+        "late_replies" => m.late_replies,
+        "duplicate_replies" => m.duplicate_replies,
         _ => 0,
     }
 }
@@ -160,38 +250,44 @@ pub fn metrics_panel(p: &MetricsProps) -> Html {
         <section class="panel metrics" aria-label="Metrics">
             <h2>{ "Metrics" }</h2>
             <dl class="counters">
-                { for METRICS.iter().map(|(name, label, help)| {
+                { for METRICS.iter().enumerate().filter_map(|(k, (name, label, help))| {
                     let v = metric_value(m, name);
-                    let alarming = matches!(*name, "dropped" | "dead_lettered" | "publish_failed") && v > 0;
-                    html! {
+                    if k >= METRICS_ALWAYS && v == 0 {
+                        return None;
+                    }
+                    let alarming = matches!(*name, "dropped" | "dead_lettered" | "publish_failed" | "broker_lost" | "backlog_lost" | "direct_lost" | "requests_timed_out" | "requests_abandoned") && v > 0;
+                    Some(html! {
                         <div key={*name} class={cls("counter", &[(alarming, "alarm")])} title={*help}>
                             <dt>{ *label }</dt>
                             <dd><span data-testid={format!("metric-{name}")}>{ v }</span></dd>
                         </div>
-                    }
+                    })
                 }) }
             </dl>
             <table class="services">
                 <thead>
-                    <tr><th>{ "service" }</th><th>{ "processed" }</th><th>{ "distinct" }</th><th>{ "effects" }</th></tr>
+                    <tr><th>{ "service" }</th><th title="Handler runs">{ "handled" }</th><th title="Distinct message ids handled">{ "distinct" }</th><th>{ "effects" }</th><th title="Effects an exactly-once run would have applied">{ "expected" }</th></tr>
                 </thead>
                 <tbody>
                     { for receivers.map(|n| {
-                        let doubled = n.duplicates == DuplicateHandling::Naive && n.metrics.effects > n.metrics.distinct;
+                        let doubled = n.metrics.effects != n.metrics.effects_expected;
                         html! {
                             <tr key={n.name.clone()}>
                                 <th scope="row">{ &n.name }</th>
                                 <td data-testid={format!("svc-{}-processed", n.name)}>{ n.metrics.processed }</td>
                                 <td data-testid={format!("svc-{}-distinct", n.name)}>{ n.metrics.distinct }</td>
                                 <td data-testid={format!("svc-{}-effects", n.name)} class={cls("", &[(doubled, "doubled")])}>{ n.metrics.effects }</td>
+                                <td data-testid={format!("svc-{}-expected", n.name)}>{ n.metrics.effects_expected }</td>
                             </tr>
                         }
                     }) }
                 </tbody>
             </table>
             <ul class="sentences" data-testid="effect-sentences">
-                { for services.iter().filter_map(|n| effect_sentence(n).map(|s| {
-                    let doubled = n.duplicates == DuplicateHandling::Naive && n.metrics.effects > n.metrics.distinct;
+                { for services.iter().filter_map(|n| {
+                    let relay = p.snapshot.transactional.relays.iter().find(|r| r.service == n.name).map(|r| r.node.as_str());
+                    effect_sentence(n, relay) }.map(|s| {
+                    let doubled = n.metrics.processed > 0 && n.metrics.effects != n.metrics.effects_expected;
                     html! { <li key={n.name.clone()} class={cls("", &[(doubled, "doubled")])}>{ s }</li> }
                 })) }
             </ul>

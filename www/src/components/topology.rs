@@ -7,8 +7,10 @@ use crate::geometry::{
     lane, lerp, link_segment, right_normal, Layout, NodeBox, Point, LANE_OFFSET, VIEW_H, VIEW_W,
 };
 use crate::state::{Falling, Selection, MAX_DRAWN_MESSAGES};
+use msgsim::outbox::view::{RelayState, WindowState};
+use msgsim::outbox::{MarkMode, RelayMode};
 use msgsim::scenario::{DuplicateHandling, NodeKind};
-use msgsim::snapshot::{InstanceStatus, LinkView, NodeView, TransitView};
+use msgsim::snapshot::{BrokerView, InstanceStatus, LinkView, NodeView, TransitView};
 use msgsim::Snapshot;
 use std::rc::Rc;
 use yew::prelude::*;
@@ -44,30 +46,31 @@ fn translate(p: Point) -> String {
     format!("translate({} {})", f1(p.x), f1(p.y))
 }
 
-/// The shape of a message kind, centred on (0, 0).
+/// The shape of a message kind, centred on (0, 0): about 8 px in radius in the 1000 × 600 box.
 pub fn kind_shape(kind: &str, class: &'static str) -> Html {
     let class = cls("shape", &[(true, class)]);
-    match kind {
-        "event" => html! { <circle class={class} r="7" /> },
-        "command" => {
-            html! { <rect class={class} x="-6.5" y="-6.5" width="13" height="13" rx="1.5" /> }
-        }
-        "ack" => html! { <path class={class} d="M0 -5.5 L5.5 0 L0 5.5 L-5.5 0 Z" /> },
-        "reply" => html! { <path class={class} d="M-7 6 L0 -7 L7 6 Z" /> },
-        "document" => html! { <path class={class} d="M-5.5 -7.5 H2.5 L6 -4 V7.5 H-5.5 Z" /> },
-        _ => html! { <circle class={class} r="5" /> },
-    }
+    let d = match kind {
+        "event" => return html! { <circle class={class} r="8" /> },
+        "command" => "M-7.5 -7.5 H7.5 V7.5 H-7.5 Z",
+        "ack" => "M0 -7 L7 0 L0 7 L-7 0 Z",
+        "nack" => "M-6 -6 L6 6 M6 -6 L-6 6",
+        "reply" => "M-8.5 7 L0 -8.5 L8.5 7 Z",
+        "document" => "M-6.5 -8.5 H3 L7 -4.5 V8.5 H-6.5 Z",
+        _ => return html! { <circle class={class} r="6" /> },
+    };
+    html! { <path class={class} d={d} /> }
 }
 
 fn message(t: &TransitView, at: Point) -> Html {
+    // Hover: the message type and key first, then the packet's journey.
     let tip = format!(
-        "{} {}{} · {} · {}#{} → {}#{} · attempt {}{}{}",
-        t.msg,
+        "{}{}\n{} · {} · {}#{} → {}#{} · attempt {}{}{}",
         t.label,
         t.key
             .as_deref()
-            .map(|k| format!(" ({k})"))
+            .map(|k| format!(" · key {k}"))
             .unwrap_or_default(),
+        t.msg,
         t.packet.as_str(),
         t.from,
         t.from_instance,
@@ -104,11 +107,11 @@ fn message(t: &TransitView, at: Point) -> Html {
            transform={translate(at)}>
             <title>{ tip }</title>
             if t.duplicate {
-                <circle class="ghost" r="11" />
+                <circle class="ghost" r="12.5" />
             }
             { kind_shape(t.kind, "body") }
             if t.attempt > 1 {
-                <g class="attempt-badge" transform="translate(9 -9)">
+                <g class="attempt-badge" transform="translate(10 -10)">
                     <circle r="6.5" />
                     <text y="3.2">{ t.attempt }</text>
                 </g>
@@ -135,6 +138,7 @@ fn link(
     a: &NodeBox,
     b: &NodeBox,
     selected: bool,
+    direct: Option<&String>,
     on_select: &Callback<Selection>,
 ) -> Html {
     let (p, q) = link_segment(a, b);
@@ -151,16 +155,30 @@ fn link(
     let cut = view.a_to_b.partitioned || view.b_to_a.partitioned;
     let held = view.a_to_b.held || view.b_to_a.held;
     let testid = format!("link-{}-{}", view.a, view.b);
+    let direct_label = direct.map(|ch| {
+        let label = format!("direct: {ch} (no broker)");
+        // Far enough from the line that neither end of the (horizontal) label touches it.
+        let m = lerp(p, q, 0.5);
+        let n = right_normal(a.center, b.center);
+        let d = 14.0 + 3.4 * label.chars().count() as f64 * n.x.abs();
+        text(
+            "direct-label",
+            m.x - n.x * d,
+            m.y - n.y * d + 4.0,
+            html! { label },
+        )
+    });
     let label = format!("Link {} ↔ {} (click to select)", view.a, view.b);
     html! {
         <g key={testid.clone()} data-testid={testid}
-           class={cls("link", &[(selected, "selected"), (faulty, "faulty"), (cut, "cut"), (held, "held")])}
+           class={cls("link", &[(selected, "selected"), (faulty, "faulty"), (cut, "cut"), (held, "held"), (direct.is_some(), "direct")])}
            {onclick} role="button" aria-label={label.clone()}>
             <title>{ label }</title>
             <line class="link-hit" x1={f1(p.x)} y1={f1(p.y)} x2={f1(q.x)} y2={f1(q.y)} />
             <line class="link-line" x1={f1(p.x)} y1={f1(p.y)} x2={f1(q.x)} y2={f1(q.y)} />
             <path class="lane" d={ab.path()} />
             <path class="lane" d={ba.path()} />
+            { direct_label }
         </g>
     }
 }
@@ -240,6 +258,35 @@ fn status_word(s: InstanceStatus) -> &'static str {
     }
 }
 
+/// The instance dots of a node (clickable), from `x` along the row at `y`.
+fn instances(i: usize, n: &NodeView, x: f64, y: f64, props: &TopologyProps) -> Html {
+    html! { for n.instances.iter().map(|inst| {
+        let cx = x + inst.index as f64 * crate::geometry::INSTANCE_PITCH;
+        let k = inst.index;
+        let cb = props.on_instance.clone();
+        let onclick = Callback::from(move |e: MouseEvent| { e.stop_propagation(); cb.emit((i, k)); });
+        let tip = format!("{}#{}: {}{}, inbox {}, pending publishes {}", n.name, k, status_word(inst.status),
+            if inst.busy { ", busy" } else { "" }, inst.inbox, inst.pending_publishes);
+        html! {
+            <g key={k.to_string()} data-testid={format!("instance-{}-{}", n.name, k)}
+               data-status={status_word(inst.status)}
+               class={cls("instance", &[(true, status_class(inst.status)), (inst.busy, "busy")])} {onclick}>
+                <title>{ tip }</title>
+                <circle class="ring" cx={f1(cx)} cy={f1(y)} r="10" />
+                <circle class="dot" cx={f1(cx)} cy={f1(y)} r="7" />
+                if inst.status == InstanceStatus::Crashed {
+                    { text("dot-mark", cx, y + 3.0, html! { "✕" }) }
+                } else if inst.status == InstanceStatus::Paused {
+                    { text("dot-mark", cx, y + 3.0, html! { "❚❚" }) }
+                }
+                if inst.inbox > 0 {
+                    { text("inbox", cx, y + 17.5, html! { inst.inbox }) }
+                }
+            </g>
+        }
+    }) }
+}
+
 fn service(i: usize, n: &NodeView, b: &NodeBox, selected: bool, props: &TopologyProps) -> Html {
     let (x0, y0, w, h) = (b.left(), b.top(), b.width(), b.height());
     let onclick = {
@@ -247,9 +294,31 @@ fn service(i: usize, n: &NodeView, b: &NodeBox, selected: bool, props: &Topology
         Callback::from(move |_| cb.emit(Selection::Node(i)))
     };
     let m = &n.metrics;
+    let tx = &props.snapshot.transactional;
     let consumer = props.layout.consumer.get(i).copied().unwrap_or(true);
-    let producer = !consumer || (m.processed == 0 && m.published > 0);
-    let counters = if producer {
+    let requester = crate::components::receivers::only_replies(n);
+    let producer = !consumer || requester || (m.processed == 0 && m.published > 0);
+    let db = tx.databases.iter().find(|d| d.service == n.name);
+    let client: Vec<_> = tx.requests.iter().filter(|r| r.client == n.name).collect();
+    let effect_count = if producer { m.published } else { m.effects };
+    let mut effect = if n.effect.is_empty() {
+        format!("effects {effect_count}")
+    } else {
+        format!("{} {effect_count}", n.effect)
+    };
+    let counters = if let (Some(last), true) = (client.last(), producer) {
+        effect = format!("last: {} {}", last.key, last.status);
+        format!(
+            "requests {} · finished {}",
+            client.len(),
+            client.iter().filter(|r| r.done).count()
+        )
+    } else if let (Some(d), true) = (db, producer) {
+        format!(
+            "commits {} · rollbacks {}",
+            d.metrics.committed, d.metrics.rolled_back
+        )
+    } else if producer {
         format!(
             "published {} · confirmed {}{}",
             m.published,
@@ -263,14 +332,10 @@ fn service(i: usize, n: &NodeView, b: &NodeBox, selected: bool, props: &Topology
     } else {
         format!("processed {} · effects {}", m.processed, m.effects)
     };
-    let effect_count = if producer { m.published } else { m.effects };
-    let effect = if n.effect.is_empty() {
-        format!("effects {effect_count}")
-    } else {
-        format!("{} {effect_count}", n.effect)
-    };
-    let doubled = !producer && n.duplicates == DuplicateHandling::Naive && m.effects > m.distinct;
+    let doubled = !producer && m.effects > m.effects_expected;
     let handling = match (consumer, n.duplicates) {
+        _ if requester => "requester",
+        (false, _) if !client.is_empty() => "client",
         (false, _) => "producer",
         (true, DuplicateHandling::Naive) => "naive",
         (true, DuplicateHandling::Dedup) => "dedup",
@@ -282,36 +347,95 @@ fn service(i: usize, n: &NodeView, b: &NodeBox, selected: bool, props: &Topology
             <title>{ format!("{} ({}), {} instance(s)", n.name, if consumer { format!("{handling} receiver") } else { handling.to_string() }, n.instances.len()) }</title>
             <rect class="node-box" x={f1(x0)} y={f1(y0)} width={f1(w)} height={f1(h)} rx="12" />
             { text("node-name", x0 + 12.0, y0 + 22.0, html! { &n.name }) }
-            { text("node-sub end", x0 + w - 12.0, y0 + 21.0, html! { handling }) }
-            { for n.instances.iter().map(|inst| {
-                let cx = x0 + 20.0 + inst.index as f64 * crate::geometry::INSTANCE_PITCH;
-                let cy = y0 + 42.0;
-                let k = inst.index;
-                let cb = props.on_instance.clone();
-                let onclick = Callback::from(move |e: MouseEvent| { e.stop_propagation(); cb.emit((i, k)); });
-                let tip = format!("{}#{}: {}{}, inbox {}, pending publishes {}", n.name, k, status_word(inst.status),
-                    if inst.busy { ", busy" } else { "" }, inst.inbox, inst.pending_publishes);
-                html! {
-                    <g key={k.to_string()} data-testid={format!("instance-{}-{}", n.name, k)}
-                       data-status={status_word(inst.status)}
-                       class={cls("instance", &[(true, status_class(inst.status)), (inst.busy, "busy")])} {onclick}>
-                        <title>{ tip }</title>
-                        <circle class="ring" cx={f1(cx)} cy={f1(cy)} r="10" />
-                        <circle class="dot" cx={f1(cx)} cy={f1(cy)} r="7" />
-                        if inst.status == InstanceStatus::Crashed {
-                            { text("dot-mark", cx, cy + 3.0, html! { "✕" }) }
-                        } else if inst.status == InstanceStatus::Paused {
-                            { text("dot-mark", cx, cy + 3.0, html! { "❚❚" }) }
-                        }
-                        if inst.inbox > 0 {
-                            { text("inbox", cx, cy + 20.0, html! { inst.inbox }) }
-                        }
-                    </g>
-                }
-            }) }
+            { instances(i, n, x0 + 20.0, y0 + 44.0, props) }
+            { text("node-sub end", x0 + w - 12.0, y0 + 48.0, html! { handling }) }
             { text("node-counters", x0 + 12.0, y0 + 72.0, html! { counters }) }
             <text class={cls("node-effect", &[(doubled, "doubled")])} x={f1(x0 + 12.0)} y={f1(y0 + 88.0)}
                   data-testid={format!("effect-{}", n.name)}>{ effect }</text>
+        </g>
+    }
+}
+
+fn relay_state(s: RelayState) -> &'static str {
+    match s {
+        RelayState::Running => "running",
+        RelayState::Paused => "paused",
+        RelayState::Stopped => "stopped",
+        RelayState::Crashed => "crashed",
+    }
+}
+
+/// A message relay: its state, its window of records (row ids coloured by unsent / in flight /
+/// confirmed) and its counters.
+fn relay(i: usize, n: &NodeView, b: &NodeBox, selected: bool, props: &TopologyProps) -> Html {
+    let (x0, y0, w, h) = (b.left(), b.top(), b.width(), b.height());
+    let onclick = {
+        let cb = props.on_select.clone();
+        Callback::from(move |_| cb.emit(Selection::Node(i)))
+    };
+    let Some(r) = props
+        .snapshot
+        .transactional
+        .relays
+        .iter()
+        .find(|r| r.node == n.name)
+    else {
+        return service(i, n, b, selected, props);
+    };
+    let state = relay_state(r.state);
+    let rm = &r.metrics;
+    let fits = ((w - 52.0) / 22.0).max(1.0) as usize;
+    let more = r.window.len().saturating_sub(fits);
+    let last = match r.mode {
+        RelayMode::LogTailing => format!("read {} · saved {}", r.read_upto, r.saved_position),
+        RelayMode::Polling if r.after_publish == MarkMode::Delete => {
+            format!("rows deleted {}", rm.deleted)
+        }
+        RelayMode::Polling => format!("rows marked {}", rm.marked),
+    };
+    html! {
+        <g key={n.name.clone()} data-testid={format!("node-{}", n.name)} data-state={state}
+           class={cls("node relay", &[(selected, "selected"), (true, state)])} {onclick}>
+            <title>{ format!("{}: message relay ({}) of {}'s OUTBOX, {}; window of {} record(s)", n.name,
+                if r.mode == RelayMode::Polling { "polling publisher" } else { "transaction log tailing" },
+                r.service, state, r.window.len()) }</title>
+            <rect class="node-box" x={f1(x0)} y={f1(y0)} width={f1(w)} height={f1(h)} rx="4" />
+            { text("node-name", x0 + 12.0, y0 + 22.0, html! { &n.name }) }
+            { text("node-sub end relay-state", x0 + w - 12.0, y0 + 21.0, html! { state }) }
+            { instances(i, n, x0 + 20.0, y0 + 44.0, props) }
+            { for r.window.iter().skip(more).enumerate().map(|(k, rec)| {
+                let x = x0 + 40.0 + 22.0 * k as f64;
+                let st = match rec.state { WindowState::Unsent => "unsent", WindowState::InFlight => "in-flight", WindowState::Confirmed => "confirmed" };
+                html! {
+                    <g key={rec.lsn.to_string()} class={cls("win", &[(true, st)])}>
+                        <title>{ format!("row {} ({}, {}), LSN {}: {st}, attempt {}", rec.row, rec.msg, rec.key, rec.lsn, rec.attempt) }</title>
+                        <rect x={f1(x)} y={f1(y0 + 35.0)} width="20" height="18" rx="4" />
+                        { text("win-id", x + 10.0, y0 + 48.0, html! { rec.row }) }
+                    </g>
+                }
+            }) }
+            if more > 0 {
+                { text("node-sub end", x0 + w - 6.0, y0 + 62.0, html! { format!("+{more} earlier") }) }
+            }
+            { text("node-counters", x0 + 12.0, y0 + 72.0, html! { format!("confirmed {} of {} sent{}", rm.confirmed, rm.publishes,
+                if rm.republished > 0 { format!(" · ↻{}", rm.republished) } else { String::new() }) }) }
+            { text("node-effect", x0 + 12.0, y0 + 88.0, html! { last }) }
+        </g>
+    }
+}
+
+/// The backlog row of a broker with a service time: a bar (full at the largest backlog so far)
+/// and the numbers.
+fn backlog_row(bv: &BrokerView, x0: f64, y: f64, w: f64) -> Html {
+    let frac = f64::from(bv.backlog) / f64::from(bv.backlog_max.max(1));
+    let bw = 90.0;
+    html! {
+        <g class="backlog-row" data-testid="broker-backlog" data-backlog={bv.backlog.to_string()}>
+            <title>{ format!("Packets waiting for the broker's single worker ({} each); max so far {}", crate::format::format_us(bv.service_time_us), bv.backlog_max) }</title>
+            <rect class="track" x={f1(x0 + 14.0)} y={f1(y - 9.0)} width={f1(bw)} height="9" rx="3" />
+            <rect class="fill" x={f1(x0 + 14.0)} y={f1(y - 9.0)} width={f1(bw * frac)} height="9" rx="3" />
+            { text("queue-name", x0 + 22.0 + bw, y, html! { format!("backlog {}", bv.backlog) }) }
+            { text("node-sub end", x0 + w - 12.0, y, html! { format!("{} / packet", crate::format::format_us(bv.service_time_us)) }) }
         </g>
     }
 }
@@ -384,13 +508,16 @@ fn broker(
             { text("queue-head num", col(2.0), y0 + 44.0, html! { "ready" }) }
             { text("queue-head num", col(1.0), y0 + 44.0, html! { "unack" }) }
             { text("queue-head num", col(0.0), y0 + 44.0, html! { "DLQ" }) }
+            if let Some(bv) = n.broker.filter(|bv| bv.service_time_us > 0) {
+                { backlog_row(&bv, x0, y0 + 44.0 + crate::geometry::QUEUE_ROW_H * (queues.len() as f64 + 1.0), w) }
+            }
             { for queues.iter().enumerate().map(|(k, (kind, q))| {
                 let y = y0 + 44.0 + crate::geometry::QUEUE_ROW_H * (k as f64 + 1.0);
                 let icon = match kind { msgsim::scenario::ChannelKind::Topic => "◎ ", msgsim::scenario::ChannelKind::Queue => "▭ ", msgsim::scenario::ChannelKind::Direct => "→ ", msgsim::scenario::ChannelKind::PartitionedTopic => "☰ " };
                 html! {
                     <g key={format!("{k}-{}", q.name)} class="queue-row" data-testid={format!("queue-{}", q.name)}>
                         <title>{ format!("{}: consumer {}, enqueued {}, acked {}, redelivered {}", q.name, q.consumer, q.enqueued, q.acked, q.redelivered) }</title>
-                        { text("queue-name", x0 + 14.0, y, html! { format!("{icon}{}", crate::format::shorten(&q.name, 26)) }) }
+                        { text("queue-name", x0 + 14.0, y, html! { format!("{icon}{}", crate::format::shorten(&q.name, 23)) }) }
                         { text("num", col(2.0), y, html! { q.ready }) }
                         { text("num", col(1.0), y, html! { q.unacked }) }
                         { text(if q.dead_letters > 0 { "num dlq" } else { "num" }, col(0.0), y, html! { q.dead_letters }) }
@@ -426,6 +553,7 @@ pub fn topology(props: &TopologyProps) -> Html {
             &layout.boxes[a],
             &layout.boxes[b],
             selected,
+            layout.direct.get(i).and_then(|d| d.as_ref()),
             &props.on_select,
         ))
     });
@@ -443,14 +571,12 @@ pub fn topology(props: &TopologyProps) -> Html {
         let b = layout.boxes.get(i)?;
         let selected = props.selection == Some(Selection::Node(i));
         Some(match n.kind {
-            // A message relay is drawn as a service box (its one instance, its counters).
-            // Relays, registries, routers and registrars are drawn as service boxes.
             NodeKind::Service
-            | NodeKind::Relay
             | NodeKind::Registry
             | NodeKind::Router
             | NodeKind::Registrar
             | NodeKind::SchemaRegistry => service(i, n, b, selected, props),
+            NodeKind::Relay => relay(i, n, b, selected, props),
             NodeKind::Broker => broker(i, n, b, selected, snap, props),
         })
     });
@@ -468,7 +594,20 @@ pub fn topology(props: &TopologyProps) -> Html {
             <svg data-testid="topology" class="topology" viewBox={format!("0 0 {VIEW_W} {VIEW_H}")}
                  preserveAspectRatio="xMidYMid meet" role="img" aria-label={aria}
                  data-in-flight={snap.in_flight.len().to_string()}>
-                <g class="links">{ for links }</g>
+                <g class="links">
+                    { for layout.relays.iter().map(|&(r, svc, tailing)| {
+                        let (p, q) = link_segment(&layout.boxes[r], &layout.boxes[svc]);
+                        let m = lerp(p, q, 0.5);
+                        html! {
+                            <g key={format!("db-{r}")} class="db-link">
+                                <title>{ if tailing { "The relay tails the service database's commit log" } else { "The relay polls the service database's OUTBOX table" } }</title>
+                                <line x1={f1(p.x)} y1={f1(p.y)} x2={f1(q.x)} y2={f1(q.y)} />
+                                { text("db-label", m.x + 6.0, m.y - 4.0, html! { { if tailing { "tails log" } else { "polls OUTBOX" } } }) }
+                            </g>
+                        }
+                    }) }
+                    { for links }
+                </g>
                 <g class="nodes">{ for nodes }</g>
                 <g class="badge-layer">{ for badge_layer }</g>
                 <g class="messages">{ drawn }</g>
