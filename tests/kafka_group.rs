@@ -202,5 +202,7 @@ fn records_processed_after_the_last_commit_are_processed_again_by_the_next_owner
     );
     let billing = sim.node_metrics("billing").unwrap();
     assert_eq!((billing.processed, billing.distinct), (202, 200));
+    // One effect expected per distinct record: the naive receiver applied 2 too many.
+    assert_eq!((billing.effects, billing.effects_expected), (202, 200));
     assert_eq!(sim.node_metrics("order").unwrap().confirmed, 200);
 }

@@ -2222,6 +2222,8 @@ impl Simulation {
         let seen = node.processed_ids.contains(&msg);
         if !seen {
             node.metrics.distinct += 1;
+            // One effect expected per distinct message, as for queue deliveries (receiver.rs).
+            node.metrics.effects_expected += 1;
             node.processed_ids.insert(msg);
             if node.processed_ids.len() > bounds::MAX_PROCESSED_IDS {
                 node.processed_ids.pop_first();
