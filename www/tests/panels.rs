@@ -330,6 +330,11 @@ async fn the_picker_groups_scenarios_by_section_and_the_gallery_loads_one() {
             "Handling duplicate messages",
             "Transactional messaging",
             "Improving synchronous communication",
+            "Synchronous Communication",
+            "REST",
+            "Fault Tolerance in REST",
+            "Service Discovery",
+            "API-first design",
         ]
     );
     let options: Vec<String> = app
