@@ -114,6 +114,7 @@ struct LostNote {
 pub struct Explainer {
     ack_timeout_ms: u64,
     publish_timeout_ms: u64,
+    max_deliveries: u32,
     /// Service name → (duplicate handling, effect label).
     services: BTreeMap<String, (DuplicateHandling, String)>,
     notes: BTreeMap<MessageId, LostNote>,
@@ -178,6 +179,7 @@ impl Explainer {
     pub fn new(scenario: &Scenario) -> Explainer {
         Explainer {
             ack_timeout_ms: scenario.policies.ack_timeout_ms,
+            max_deliveries: scenario.policies.max_delivery_attempts,
             publish_timeout_ms: scenario.policies.publish_timeout_ms,
             services: scenario
                 .nodes
@@ -358,7 +360,12 @@ impl Explainer {
                     ev,
                     Tone::Loss,
                     Some(*msg),
-                    format!("{msg} was moved to the dead-letter queue of {queue} after {attempts} deliveries."),
+                    if *attempts >= self.max_deliveries {
+                        format!("{msg} reached the delivery limit on {queue} ({attempts} deliveries, none acked): moved to its dead-letter queue (delivery_limit).")
+                    } else {
+                        format!("{queue}'s consumer rejected {msg} (nack without requeue) after {}: moved to the dead-letter queue at once (rejected).",
+                            if *attempts == 1 { "1 delivery".to_string() } else { format!("{attempts} deliveries") })
+                    },
                 );
             }
             TraceKind::Overflow { queue, msg } => {
@@ -765,6 +772,16 @@ mod tests {
         assert!(
             said.iter()
                 .any(|(_, t)| t.contains("armed failpoint after_publish")),
+            "{said:?}"
+        );
+        // Dead letters say which limit or decision put them there.
+        let said = sentences_of("dead-letter-queue", 10_000);
+        assert!(
+            said.iter().any(|(_, t)| t.ends_with("(rejected).")),
+            "{said:?}"
+        );
+        assert!(
+            said.iter().any(|(_, t)| t.ends_with("(delivery_limit).")),
             "{said:?}"
         );
         // An idempotent receiver's repeat is not called a naive double effect.

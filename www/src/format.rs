@@ -121,6 +121,21 @@ pub fn format_secs(t: SimTime) -> String {
     format!("{}.{:03} s", ms / 1_000, ms % 1_000)
 }
 
+/// A queue name shortened to `max` characters keeping what tells subscriptions apart: the
+/// subscriber after the `/` (`delivery-quotes/courier-a` → `delivery-q…/courier-a`).
+pub fn short_queue(name: &str, max: usize) -> String {
+    if name.chars().count() <= max {
+        return name.to_string();
+    }
+    match name.rsplit_once('/') {
+        Some((topic, sub)) if sub.chars().count() + 5 <= max => {
+            let keep = max - sub.chars().count() - 2;
+            format!("{}…/{sub}", topic.chars().take(keep).collect::<String>())
+        }
+        _ => shorten(name, max),
+    }
+}
+
 /// A duration in µs, short: `840 µs`, `3.5 ms`, `1.25 s`.
 pub fn format_us(us: u64) -> String {
     if us < 1_000 {
@@ -473,6 +488,18 @@ mod tests {
         assert_eq!(format_clock(SimTime(3_250_999)), "t = 3.250 s");
         assert_eq!(format_clock(SimTime::ZERO), "t = 0.000 s");
         assert_eq!(format_secs(SimTime::from_ms(61_005)), "61.005 s");
+        assert_eq!(
+            short_queue("delivery-quotes/courier-a", 23),
+            "delivery-quo…/courier-a"
+        );
+        assert_eq!(
+            short_queue("order-events/kitchen", 23),
+            "order-events/kitchen"
+        );
+        assert_eq!(
+            short_queue("a/very-long-subscriber-name-here", 23),
+            shorten("a/very-long-subscriber-name-here", 23)
+        );
         assert_eq!(format_us(840), "840 µs");
         assert_eq!(format_us(3_500), "3.5 ms");
         assert_eq!(format_us(130_000), "130 ms");

@@ -42,6 +42,25 @@ fn text(class: &'static str, x: f64, y: f64, content: Html) -> Html {
     html! { <text class={class} x={f1(x)} y={f1(y)}>{ content }</text> }
 }
 
+/// A line of a box (`class`, at `x`, `y`) that must fit `room` px: when its estimated width
+/// (`em` px per character) is larger, the browser squeezes it to `room` (`textLength`).
+#[inline(never)]
+fn fitted(
+    class: String,
+    x: f64,
+    y: f64,
+    content: String,
+    room: f64,
+    em: f64,
+    testid: Option<String>,
+) -> Html {
+    let too_wide = content.chars().count() as f64 * em > room;
+    html! {
+        <text class={class} x={f1(x)} y={f1(y)} data-testid={testid}
+              textLength={too_wide.then(|| f1(room))} lengthAdjust={too_wide.then_some("spacingAndGlyphs")}>{ content }</text>
+    }
+}
+
 fn translate(p: Point) -> String {
     format!("translate({} {})", f1(p.x), f1(p.y))
 }
@@ -349,9 +368,8 @@ fn service(i: usize, n: &NodeView, b: &NodeBox, selected: bool, props: &Topology
             { text("node-name", x0 + 12.0, y0 + 22.0, html! { &n.name }) }
             { instances(i, n, x0 + 20.0, y0 + 44.0, props) }
             { text("node-sub end", x0 + w - 12.0, y0 + 48.0, html! { handling }) }
-            { text("node-counters", x0 + 12.0, y0 + 72.0, html! { counters }) }
-            <text class={cls("node-effect", &[(doubled, "doubled")])} x={f1(x0 + 12.0)} y={f1(y0 + 88.0)}
-                  data-testid={format!("effect-{}", n.name)}>{ effect }</text>
+            { fitted("node-counters".into(), x0 + 12.0, y0 + 72.0, counters, w - 22.0, 6.3, None) }
+            { fitted(cls("node-effect", &[(doubled, "doubled")]), x0 + 12.0, y0 + 88.0, effect, w - 22.0, 7.9, Some(format!("effect-{}", n.name))) }
         </g>
     }
 }
@@ -417,9 +435,9 @@ fn relay(i: usize, n: &NodeView, b: &NodeBox, selected: bool, props: &TopologyPr
             if more > 0 {
                 { text("node-sub end", x0 + w - 6.0, y0 + 62.0, html! { format!("+{more} earlier") }) }
             }
-            { text("node-counters", x0 + 12.0, y0 + 72.0, html! { format!("confirmed {} of {} sent{}", rm.confirmed, rm.publishes,
-                if rm.republished > 0 { format!(" · ↻{}", rm.republished) } else { String::new() }) }) }
-            { text("node-effect", x0 + 12.0, y0 + 88.0, html! { last }) }
+            { fitted("node-counters".into(), x0 + 12.0, y0 + 72.0, format!("confirmed {} of {} sent{}", rm.confirmed, rm.publishes,
+                if rm.republished > 0 { format!(" · ↻{}", rm.republished) } else { String::new() }), w - 22.0, 6.3, None) }
+            { fitted("node-effect".into(), x0 + 12.0, y0 + 88.0, last, w - 22.0, 7.9, None) }
         </g>
     }
 }
@@ -517,7 +535,7 @@ fn broker(
                 html! {
                     <g key={format!("{k}-{}", q.name)} class="queue-row" data-testid={format!("queue-{}", q.name)}>
                         <title>{ format!("{}: consumer {}, enqueued {}, acked {}, redelivered {}", q.name, q.consumer, q.enqueued, q.acked, q.redelivered) }</title>
-                        { text("queue-name", x0 + 14.0, y, html! { format!("{icon}{}", crate::format::shorten(&q.name, 23)) }) }
+                        { text("queue-name", x0 + 14.0, y, html! { format!("{icon}{}", crate::format::short_queue(&q.name, 23)) }) }
                         { text("num", col(2.0), y, html! { q.ready }) }
                         { text("num", col(1.0), y, html! { q.unacked }) }
                         { text(if q.dead_letters > 0 { "num dlq" } else { "num" }, col(0.0), y, html! { q.dead_letters }) }
