@@ -11,7 +11,7 @@ use crate::geometry::{Layout, Point};
 use msgsim::network::{Direction, DropReason};
 use msgsim::scenario::Scenario;
 use msgsim::trace::{PacketKind, TraceKind};
-use msgsim::{Command, Simulation, Snapshot};
+use msgsim::{Command, SimTime, Simulation, Snapshot};
 use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::rc::Rc;
@@ -206,6 +206,15 @@ pub enum Action {
     /// Any engine command from the fault panel (relay stop, rejected publishes, failpoints),
     /// applied at the current virtual time.
     Apply(Command),
+    /// Move the run to virtual time `to_us` (µs), earlier or later, keeping the user's commands:
+    /// the run is replayed from the seed and the command log (commands after the target are
+    /// forgotten once the user changes the past). Pauses the clock.
+    Seek {
+        /// Target virtual time, µs.
+        to_us: u64,
+    },
+    /// Go back exactly one engine event (replayed from the seed and the command log). Pauses.
+    StepBack,
 }
 
 /// The engine and the bookkeeping that must not be cloned per frame.
@@ -215,6 +224,9 @@ pub struct Engine {
     pub sim: Simulation,
     explainer: Explainer,
     log_seq: u64,
+    /// Every command of the run, also those after the current time once the user seeked back;
+    /// a new command applied in the past replaces the ones after it (history branches there).
+    history: Vec<msgsim::RecordedCommand>,
 }
 
 /// The playground state.
@@ -343,6 +355,7 @@ impl Playground {
                 explainer: Explainer::new(&scenario),
                 sim,
                 log_seq: 0,
+                history: Vec::new(),
             })),
             layout: Rc::new(Layout::new(&scenario)),
             scenario,
@@ -402,6 +415,7 @@ impl Playground {
                     explainer: Explainer::new(&scenario),
                     sim,
                     log_seq: 0,
+                    history: Vec::new(),
                 }));
                 if !Rc::ptr_eq(&self.scenario, &scenario) {
                     self.layout = Rc::new(Layout::new(&scenario));
@@ -440,6 +454,7 @@ impl Playground {
             sim,
             explainer,
             log_seq,
+            ..
         } = &mut *engine;
         let total = sim.trace().len_total();
         let new = total.saturating_sub(*log_seq);
@@ -539,7 +554,14 @@ impl Playground {
     }
 
     fn apply(&mut self, cmd: Command) {
-        let result = self.engine.borrow_mut().sim.apply(cmd);
+        let result = {
+            let mut e = self.engine.borrow_mut();
+            let r = e.sim.apply(cmd);
+            if r.is_ok() {
+                e.history = e.sim.command_log().to_vec();
+            }
+            r
+        };
         match result {
             Ok(()) => self.fault_error = None,
             Err(e) => self.fault_error = Some(format!("Not applied: {e}.")),
@@ -665,6 +687,13 @@ impl Playground {
                 let scenario = Rc::clone(&self.scenario);
                 self.rebuild(scenario, self.seed);
             }
+            Action::Seek { to_us } => self.seek(SimTime(to_us), None),
+            Action::StepBack => {
+                let done = self.engine.borrow().sim.events_processed();
+                if done > 0 {
+                    self.seek(self.snapshot.time, Some(done - 1));
+                }
+            }
             Action::SetSpeed(s) => {
                 if s.is_finite() {
                     self.speed = s.clamp(format::SPEED_MIN, format::SPEED_MAX);
@@ -779,6 +808,48 @@ impl Reducible for Playground {
     }
 }
 
+impl Playground {
+    /// Replays the run from the seed and the command log up to virtual time `t`, or up to
+    /// `events` handled events when given (a step back). Pauses the clock; bounded by
+    /// [`SEEK_MAX_EVENTS`] events.
+    fn seek(&mut self, t: SimTime, events: Option<u64>) {
+        let log = {
+            let e = self.engine.borrow();
+            if e.sim.command_log().len() > e.history.len() {
+                e.sim.command_log().to_vec()
+            } else {
+                e.history.clone()
+            }
+        };
+        let scenario = Rc::clone(&self.scenario);
+        self.rebuild(scenario, self.seed);
+        self.playing = false;
+        {
+            let mut e = self.engine.borrow_mut();
+            e.history = log.clone();
+            match events {
+                Some(n) => {
+                    while e.sim.events_processed() < n {
+                        let Some(next) = e.sim.next_event_time() else {
+                            break;
+                        };
+                        e.sim.run_with_log(&log, next, 1);
+                    }
+                    let now = e.sim.now();
+                    e.sim.run_with_log(&log, now, 0);
+                }
+                None => {
+                    e.sim.run_with_log(&log, t, SEEK_MAX_EVENTS);
+                }
+            }
+        }
+        self.refresh(crate::web::real_now());
+    }
+}
+
+/// Most events a seek replays (the run stops short beyond it; the time shown says where).
+pub const SEEK_MAX_EVENTS: u64 = 20_000_000;
+
 /// A one-node scenario, the last resort if no built-in scenario builds (never expected).
 fn minimal_scenario() -> Scenario {
     Scenario::from_json(
@@ -791,7 +862,6 @@ fn minimal_scenario() -> Scenario {
 mod tests {
     use super::*;
     use msgsim::network::LinkFaults;
-    use msgsim::SimTime;
 
     fn fresh() -> Playground {
         Playground::new(&AppInit::builtin("order-events", 42))
@@ -824,6 +894,31 @@ mod tests {
             p.log.back().unwrap().text,
             sim.trace().events().last().unwrap().to_string()
         );
+    }
+
+    #[test]
+    fn seek_back_and_forward_keeps_the_commands_and_step_back_undoes_one_event() {
+        let mut p = fresh();
+        p.act(Action::Advance {
+            virtual_ms: 500,
+            real_ms: 0.0,
+        });
+        p.act(Action::Node(NodeOp::Crash));
+        p.act(Action::Advance {
+            virtual_ms: 1_500,
+            real_ms: 0.0,
+        });
+        let at_2s = (p.with_sim(|s| s.trace_hash()), p.snapshot.events_processed);
+        p.act(Action::Seek { to_us: 300_000 });
+        assert_eq!(p.snapshot.time, SimTime::from_ms(300));
+        assert!(!p.playing);
+        p.act(Action::Seek { to_us: 2_000_000 });
+        assert_eq!(
+            (p.with_sim(|s| s.trace_hash()), p.snapshot.events_processed),
+            at_2s
+        );
+        p.act(Action::StepBack);
+        assert_eq!(p.snapshot.events_processed, at_2s.1 - 1);
     }
 
     #[test]

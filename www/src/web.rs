@@ -96,6 +96,33 @@ pub fn read_upload(input: &HtmlInputElement, dispatch: Callback<Action>) {
     });
 }
 
+/// Offers `text` as a file download named `file_name` with MIME type `mime` (e.g.
+/// `"application/json"`), through a Blob object URL and a temporary `<a download>`. Returns
+/// false when the page has no document (nothing happens then).
+pub fn download(file_name: &str, mime: &str, text: &str) -> bool {
+    use wasm_bindgen::JsCast;
+    let Some(doc) = web_sys::window().and_then(|w| w.document()) else {
+        return false;
+    };
+    let blob = gloo::file::Blob::new_with_options(text, Some(mime));
+    let url = gloo::file::ObjectUrl::from(blob);
+    let Ok(a) = doc.create_element("a") else {
+        return false;
+    };
+    let Ok(a) = a.dyn_into::<web_sys::HtmlAnchorElement>() else {
+        return false;
+    };
+    a.set_href(&url);
+    a.set_download(file_name);
+    a.click();
+    // Revoke the object URL (drop it) a little later: revoking at once can cancel the download.
+    yew::platform::spawn_local(async move {
+        yew::platform::time::sleep(std::time::Duration::from_secs(10)).await;
+        drop(url);
+    });
+    true
+}
+
 /// Id of the panic banner element.
 pub const PANIC_BANNER_ID: &str = "msgsim-panic";
 
