@@ -11,7 +11,9 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "${ROOT}"
 TARGET="${TARGET:-nodejs}"
 OUT="${ROOT}/js/pkg"
-TARGET_DIR="${CARGO_TARGET_DIR:-${ROOT}/target}"
+# Where cargo puts artifacts (honours CARGO_TARGET_DIR and .cargo/config).
+TARGET_DIR="$(cargo metadata --format-version 1 --no-deps |
+  node -e 'let s = ""; process.stdin.on("data", (d) => (s += d)).on("end", () => console.log(JSON.parse(s).target_directory))')"
 
 cargo build -p msgsim-js --lib --release --target wasm32-unknown-unknown
 rm -rf "${OUT}"

@@ -39,6 +39,7 @@ use msgsim::share::{ScenarioRef, SharedRun};
 use msgsim::{Command, Scenario, SimTime, Simulation as Engine};
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
 
 #[wasm_bindgen(typescript_custom_section)]
 const TS_TYPES: &str = include_str!("types.d.ts");
@@ -117,7 +118,6 @@ struct RunResult {
 
 /// `trace()` options.
 #[derive(Deserialize, Default)]
-#[serde(deny_unknown_fields)]
 struct TraceOptions {
     from: Option<u64>,
     limit: Option<u64>,
@@ -382,6 +382,18 @@ impl JsSimulation {
         let opts: TraceOptions = if options.is_undefined() || options.is_null() {
             TraceOptions::default()
         } else {
+            // serde-wasm-bindgen reads only the fields it knows: refuse the others here, so a
+            // typo (`{form: 5}`) is an error rather than a silent default.
+            if let Some(obj) = options.dyn_ref::<js_sys::Object>() {
+                for key in js_sys::Object::keys(obj).iter() {
+                    let key = key.as_string().unwrap_or_default();
+                    if key != "from" && key != "limit" {
+                        return Err(err(format!(
+                            "trace options: unknown field `{key}` (expected `from` and `limit`)"
+                        )));
+                    }
+                }
+            }
             serde_wasm_bindgen::from_value(options)
                 .map_err(|e| err(format!("trace options {{from, limit}}: {e}")))?
         };
