@@ -108,6 +108,8 @@ if [[ "${SKIP_WASM_TESTS}" == "0" ]]; then
     cargo test -p msgsim-js --target wasm32-unknown-unknown --test web
   stage "msgsim-js: build js/pkg (release wasm, wasm-bindgen --target nodejs)" bash js/build.sh
   stage "msgsim-js: Node example (js/examples/node.mjs)" node js/examples/node.mjs
+  stage "msgsim-js: TypeScript check of the generated .d.ts (js/examples/types.ts)" \
+    bash -c 'cd js && npm run --silent check-types'
 else
   skip "wasm-bindgen-test (engine + web + JS API) and the Node example"
 fi

@@ -47,7 +47,8 @@ export interface ScenarioDocument {
   workloads?: JsonObject[];
   policies?: JsonObject;
   faults?: { at_ms: number; command: Command }[];
-  [section: string]: JsonValue | undefined;
+  /** The other sections (`transactional`, `apis`, `dependencies`, `calls`, …), as in the README. */
+  [section: string]: unknown;
 }
 
 /** Faults of one link direction. Defaults: latency 1 ms, everything else off. */
