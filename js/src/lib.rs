@@ -227,11 +227,30 @@ impl JsSimulation {
 
     /// Rebuilds a run from a link made by `shareLink()` (`v1.…`): the scenario,
     /// the seed and every command at its place, run to the time it was shared at. Throws for a
-    /// damaged, foreign or too long link.
+    /// damaged, foreign or too long link, and for one whose replay needs more than `maxEvents`
+    /// events (default 10 000 000: a link is untrusted input, its time could be far away).
     #[wasm_bindgen(js_name = fromShareLink)]
-    pub fn from_share_link(link: &str) -> Result<JsSimulation, JsError> {
+    pub fn from_share_link(
+        link: &str,
+        #[wasm_bindgen(js_name = maxEvents)] max_events: Option<f64>,
+    ) -> Result<JsSimulation, JsError> {
+        let budget = event_budget(max_events)?;
         let run = SharedRun::decode(link).map_err(err)?;
-        let sim = run.replay().map_err(err)?;
+        // As `SharedRun::replay`, with a bound on the work.
+        let mut sim = Engine::new(run.resolve_scenario().map_err(err)?, run.seed).map_err(err)?;
+        let end = run
+            .commands
+            .last()
+            .map(|c| c.at)
+            .unwrap_or(SimTime::ZERO)
+            .max(run.at);
+        let out = sim.run_with_log(&run.commands, end, budget);
+        if !out.reached {
+            return Err(err(format!(
+                "the link's run did not replay to {end} within {budget} events (stopped at {})",
+                sim.now()
+            )));
+        }
         Ok(JsSimulation {
             sim,
             scenario: run.scenario,
@@ -249,7 +268,7 @@ impl JsSimulation {
         self.sim.seed()
     }
 
-    /// Current virtual time, µs.
+    /// Current virtual time, µs (exact up to 2^53 µs, about 285 years).
     pub fn now(&self) -> f64 {
         self.sim.now().as_us() as f64
     }

@@ -261,9 +261,24 @@ fn bad_input_throws_errors_with_the_engines_message() {
          Number.MAX_SAFE_INTEGER (2^53 - 1), or a BigInt in 0..2^64-1; got -5"
     );
     assert!(
-        message(JsSimulation::from_share_link("v2.abc").err().unwrap())
+        message(JsSimulation::from_share_link("v2.abc", None).err().unwrap())
             .starts_with("not a msgsim link")
     );
+    // A link is untrusted: its replay is bounded (Kafka-style consumers poll forever).
+    let far = msgsim::share::SharedRun {
+        scenario: msgsim::share::ScenarioRef::Builtin("partitioned-orders".into()),
+        seed: 1,
+        commands: Vec::new(),
+        at: SimTime::MAX,
+    }
+    .encode()
+    .unwrap();
+    let bounded = JsSimulation::from_share_link(&far, Some(1_000.0))
+        .err()
+        .unwrap();
+    assert!(message(bounded).starts_with(
+        "the link's run did not replay to 18446744073709551.615ms within 1000 events (stopped at "
+    ));
     assert!(message(scenario_json("nope").unwrap_err()).starts_with("unknown scenario `nope`"));
     assert_eq!(js_sys::Array::from(&sim.command_log().unwrap()).length(), 0);
 }
@@ -272,7 +287,7 @@ fn bad_input_throws_errors_with_the_engines_message() {
 fn share_links_replay_and_scenarios_are_listed() {
     let sim = node_example_run();
     let link = sim.share_link().unwrap();
-    let mut replay = JsSimulation::from_share_link(&link).unwrap();
+    let mut replay = JsSimulation::from_share_link(&link, None).unwrap();
     replay.run_to_idle(None).unwrap();
     assert_eq!(replay.trace_hash(), sim.trace_hash());
     let list = js_sys::Array::from(&scenarios().unwrap());
