@@ -11,7 +11,7 @@
 #   source scripts/setup.sh        # defines the ensure_* functions, runs nothing
 #
 # Functions: ensure_wasm_target, ensure_trunk, ensure_wasm_bindgen_cli,
-# ensure_wasm_opt, ensure_chromium, ensure_e2e_deps; setup_serve, setup_all.
+# ensure_wasm_opt, ensure_chromium, ensure_e2e_deps, ensure_js_deps; setup_serve, setup_all.
 
 set -euo pipefail
 
@@ -179,6 +179,19 @@ ensure_e2e_deps() {
   fi
 }
 
+# js/: TypeScript, to check the generated msgsim_js.d.ts (js/package.json, npm ci).
+ensure_js_deps() {
+  local dir="${MSGSIM_ROOT}/js"
+  [[ -f "${dir}/package.json" ]] || die "missing ${dir}/package.json"
+  if [[ -x "${dir}/node_modules/.bin/tsc" ]]; then
+    log "ok: js node deps (typescript $(cd "${dir}" && node -p 'require("typescript/package.json").version' 2>/dev/null || echo '?'))"
+    return 0
+  fi
+  ensure_npm
+  log "installing js node deps: npm ci"
+  (cd "${dir}" && npm ci --no-audit --no-fund)
+}
+
 # What `scripts/serve.sh` needs.
 setup_serve() {
   ensure_wasm_target
@@ -192,6 +205,7 @@ setup_all() {
   setup_serve
   ensure_chromium
   ensure_e2e_deps
+  ensure_js_deps
 }
 
 if [[ "${BASH_SOURCE[0]}" == "${0}" ]]; then

@@ -2,10 +2,12 @@
 # README command 2: run every check and test, failing fast.
 #   bash scripts/test.sh
 # Stages: setup, fmt, clippy (native + wasm32), native tests, wasm-bindgen-test
-# in headless Chromium (engine + web crate), trunk release build, Playwright e2e.
+# in headless Chromium (engine, web crate, JS API), the JS API's Node example, trunk release
+# build, Playwright e2e.
 #
 # For local iteration only (ignored when CI=true):
-#   SKIP_WASM_TESTS=1  skip the two headless-Chromium wasm-bindgen-test stages
+#   SKIP_WASM_TESTS=1  skip the headless-Chromium wasm-bindgen-test stages and the JS API
+#                      build + Node example
 #   SKIP_E2E=1         skip the trunk release build and the Playwright e2e test
 set -euo pipefail
 
@@ -68,6 +70,8 @@ stage "clippy (native, workspace, all targets)" \
   cargo clippy --workspace --all-targets -- -D warnings
 stage "clippy (wasm32, msgsim-web, all targets)" \
   cargo clippy -p msgsim-web --target wasm32-unknown-unknown --all-targets -- -D warnings
+stage "clippy (wasm32, msgsim-js, all targets)" \
+  cargo clippy -p msgsim-js --target wasm32-unknown-unknown --all-targets -- -D warnings
 # The engine knows nothing about the browser, clocks or OS entropy: a fact of the Cargo graph.
 # Browser crates must be absent on every target. getrandom must be absent from the wasm32 build
 # (the one that runs in the page); natively apache-avro pulls it for a container-file writer that
@@ -88,6 +92,8 @@ engine_is_pure() {
 }
 stage "engine dependency check" engine_is_pure
 stage "native tests msgsim (unit, integration, doc)" cargo test -p msgsim
+# The JS API's pure parts, and the Node example's run through the native engine (same values).
+stage "native tests msgsim-js (unit, Node example parity)" cargo test -p msgsim-js
 
 if [[ "${SKIP_WASM_TESTS}" == "0" ]]; then
   stage "wasm-bindgen-test msgsim determinism (headless Chromium)" \
@@ -96,8 +102,16 @@ if [[ "${SKIP_WASM_TESTS}" == "0" ]]; then
     cargo test -p msgsim --target wasm32-unknown-unknown --test sync_wasm_determinism
   stage "wasm-bindgen-test msgsim-web (headless Chromium)" \
     cargo test -p msgsim-web --target wasm32-unknown-unknown
+  stage "wasm-bindgen-test msgsim example for test authors (headless Chromium)" \
+    cargo test -p msgsim --target wasm32-unknown-unknown --test example_testing
+  stage "wasm-bindgen-test msgsim-js JS API (headless Chromium)" \
+    cargo test -p msgsim-js --target wasm32-unknown-unknown --test web
+  stage "msgsim-js: build js/pkg (release wasm, wasm-bindgen --target nodejs)" bash js/build.sh
+  stage "msgsim-js: Node example (js/examples/node.mjs)" node js/examples/node.mjs
+  stage "msgsim-js: TypeScript check of the generated .d.ts (js/examples/types.ts)" \
+    bash -c 'cd js && npm run --silent check-types'
 else
-  skip "wasm-bindgen-test (engine + web)"
+  skip "wasm-bindgen-test (engine + web + JS API) and the Node example"
 fi
 
 if [[ "${SKIP_E2E}" == "0" ]]; then

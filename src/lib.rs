@@ -21,6 +21,11 @@
 //!
 //! The engine never reads a clock, never draws OS entropy, never touches a browser: see
 //! `ARCHITECTURE.md`.
+//!
+//! Writing tests against the engine (a scenario in code, faults at virtual times, assertions on
+//! metrics, the trace and invariants, natively and in headless Chromium): `docs/testing.md`, whose
+//! example runs as a doctest, and `tests/example_testing.rs`. From JavaScript: the `msgsim-js`
+//! crate (`js/`).
 
 #![warn(missing_docs)]
 
@@ -46,6 +51,11 @@ pub mod sync;
 pub mod time;
 pub mod timeline;
 pub mod trace;
+
+/// The test authors' guide, `docs/testing.md`, included so that its example runs as a doctest.
+#[cfg(doctest)]
+#[doc = include_str!("../docs/testing.md")]
+pub struct TestingGuide;
 
 pub use command::Command;
 pub use error::{CommandError, ScenarioError};
