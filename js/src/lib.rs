@@ -18,7 +18,8 @@
 //!
 //! Conventions:
 //! - Times are virtual microseconds (µs) since the start of the run, as JS `number`s. Arguments
-//!   that are times or seeds take a non-negative safe integer `number` or a `BigInt`.
+//!   that are times or seeds take a non-negative safe integer `number`, a `BigInt` or a decimal
+//!   string.
 //! - Results are plain objects (serde-wasm-bindgen): integers as `number`s, except one beyond
 //!   `Number.MAX_SAFE_INTEGER`, which is a `BigInt` (a held packet's `arrive_at`, a huge seed).
 //!   `seed()` and `traceHash()` are always `BigInt` (u64).
@@ -45,7 +46,8 @@ use wasm_bindgen::JsCast;
 const TS_TYPES: &str = include_str!("types.d.ts");
 
 /// Events one `runUntil` / `runFor` / `runToIdle` call handles at most unless `maxEvents` says
-/// otherwise (about a second of work; a scenario with Kafka-style consumers never goes idle).
+/// otherwise (a few seconds of work in wasm; a scenario with Kafka-style consumers never goes
+/// idle, so an unbounded run would never return).
 pub const DEFAULT_MAX_EVENTS: u64 = 10_000_000;
 /// Trace events one `trace()` call returns by default.
 pub const DEFAULT_TRACE_PAGE: u64 = 1_000;
