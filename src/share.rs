@@ -175,7 +175,9 @@ impl SharedRun {
     /// events; returns whether the place was reached.
     pub fn run_to_place(&self, sim: &mut Simulation, max_events: u64) -> bool {
         let Some(n) = self.events else {
-            return sim.run_with_log(&self.commands, self.at, max_events).reached;
+            return sim
+                .run_with_log(&self.commands, self.at, max_events)
+                .reached;
         };
         let mut budget = max_events;
         while sim.events_processed() < n {
@@ -267,7 +269,10 @@ mod tests {
         let back = SharedRun::decode(&run.encode().unwrap()).unwrap();
         assert_eq!(back, run);
         let replayed = back.replay().unwrap();
-        assert_eq!((sim.now(), sim.events_processed()), (SimTime(1_077_318), 69));
+        assert_eq!(
+            (sim.now(), sim.events_processed()),
+            (SimTime(1_077_318), 69)
+        );
         assert_eq!(replayed.events_processed(), sim.events_processed());
         assert_eq!(replayed.trace_hash(), sim.trace_hash());
         assert_eq!(replayed.command_log(), sim.command_log());

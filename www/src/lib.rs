@@ -14,6 +14,7 @@ pub mod components;
 pub mod explain;
 pub mod format;
 pub mod geometry;
+pub mod share;
 pub mod state;
 pub mod web;
 
