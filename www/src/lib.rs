@@ -11,6 +11,7 @@
 #![warn(missing_docs)]
 
 pub mod components;
+pub mod embed;
 pub mod explain;
 pub mod format;
 pub mod geometry;
