@@ -12,6 +12,7 @@
 
 pub mod components;
 pub mod embed;
+pub mod embed_web;
 pub mod explain;
 pub mod format;
 pub mod geometry;
