@@ -21,7 +21,11 @@ pub fn embed_layout(state: &Playground, url_errors: Html, transport: Html, topol
         let state = state.clone();
         move |target: Option<web_sys::EventTarget>| {
             use wasm_bindgen::JsCast;
-            if let Some(a) = target.and_then(|t| t.dyn_into::<web_sys::Element>().ok()) {
+            // (Yew delegates events: `current_target` is the app's root, so find the link.)
+            let link = target
+                .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+                .and_then(|e| e.closest("a[data-testid=\"open-playground\"]").ok().flatten());
+            if let Some(a) = link {
                 let href = share::playground_href(&share::current_run(&state));
                 let _ = a.set_attribute("href", &href);
             }
@@ -29,13 +33,13 @@ pub fn embed_layout(state: &Playground, url_errors: Html, transport: Html, topol
     };
     let on_pointer = {
         let r = refresh.clone();
-        Callback::from(move |e: PointerEvent| r(e.current_target()))
+        Callback::from(move |e: PointerEvent| r(e.target()))
     };
     let on_focus = {
         let r = refresh.clone();
-        Callback::from(move |e: FocusEvent| r(e.current_target()))
+        Callback::from(move |e: FocusEvent| r(e.target()))
     };
-    let on_click = Callback::from(move |e: MouseEvent| refresh(e.current_target()));
+    let on_click = Callback::from(move |e: MouseEvent| refresh(e.target()));
     html! {
         <div class="app embed" data-testid="embed">
             { url_errors }
