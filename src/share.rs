@@ -125,7 +125,13 @@ impl SharedRun {
             .map_err(|e| ShareError::Base64(e.to_string()))?;
         let json = miniz_oxide::inflate::decompress_to_vec_with_limit(&packed, MAX_INFLATED_BYTES)
             .map_err(|_| ShareError::Inflate)?;
-        serde_json::from_slice(&json).map_err(|e| {
+        // (`from_str`, like `Scenario::from_json`: one copy of the deserializers in a wasm build.)
+        let json = std::str::from_utf8(&json).map_err(|e| ShareError::Json {
+            line: 1,
+            column: e.valid_up_to() + 1,
+            message: "not UTF-8 text".into(),
+        })?;
+        serde_json::from_str(json).map_err(|e| {
             let full = e.to_string();
             let suffix = format!(" at line {} column {}", e.line(), e.column());
             ShareError::Json {

@@ -242,7 +242,7 @@ pub fn parse_request(text: &str) -> Result<Option<Request>, ProtocolError> {
         "seek" => seek_request(&m),
         _ => match m.get("command") {
             None => Err("`command` needs a `command` object, e.g. {\"op\": \"crash\", \"node\": \"kitchen\"}".into()),
-            Some(c) => serde_json::from_value::<Command>(c.clone())
+            Some(c) => serde_json::from_str::<Command>(&c.to_string())
                 .map(Request::Command)
                 .map_err(|e| format!("`command`: {e}")),
         },

@@ -135,7 +135,61 @@ pub fn run_file_text(run: &SharedRun, scenario: &Scenario) -> String {
         scenario: ScenarioRef::Inline(Box::new(scenario.clone())),
         ..run.clone()
     };
-    serde_json::to_string_pretty(&inline).unwrap_or_default()
+    // Compact (the serializer `SharedRun::encode` uses), then indented: one copy of the
+    // scenario's serializers in the wasm instead of two.
+    indent_json(&serde_json::to_string(&inline).unwrap_or_default())
+}
+
+/// Indents compact JSON (as `serde_json::to_string` writes it: no whitespace outside strings)
+/// by two spaces per level, keeping the order of keys; `{}` and `[]` stay on one line.
+pub fn indent_json(compact: &str) -> String {
+    let mut out = String::with_capacity(compact.len() * 2);
+    let mut depth = 0usize;
+    let (mut in_string, mut escaped) = (false, false);
+    let mut chars = compact.chars().peekable();
+    let newline = |out: &mut String, depth: usize| {
+        out.push('\n');
+        out.extend(std::iter::repeat_n(' ', depth * 2));
+    };
+    while let Some(c) = chars.next() {
+        if in_string {
+            out.push(c);
+            match (escaped, c) {
+                (true, _) => escaped = false,
+                (false, '\\') => escaped = true,
+                (false, '"') => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match c {
+            '"' => {
+                in_string = true;
+                out.push(c);
+            }
+            '{' | '[' => {
+                out.push(c);
+                if matches!(chars.peek(), Some('}' | ']')) {
+                    out.extend(chars.next());
+                } else {
+                    depth += 1;
+                    newline(&mut out, depth);
+                }
+            }
+            '}' | ']' => {
+                depth = depth.saturating_sub(1);
+                newline(&mut out, depth);
+                out.push(c);
+            }
+            ',' => {
+                out.push(c);
+                newline(&mut out, depth);
+            }
+            ':' => out.push_str(": "),
+            _ => out.push(c),
+        }
+    }
+    out
 }
 
 /// File name for the run file: `order-events-seed42.msgsim.json`.
@@ -480,6 +534,14 @@ mod tests {
         );
         assert_eq!(p.with_sim(|s| s.trace_hash()), before);
         assert_eq!(p.commands.len(), 2);
+    }
+
+    #[test]
+    fn indenting_keeps_key_order_and_strings() {
+        assert_eq!(
+            indent_json(r#"{"b":[1,{"x":"a,{b}:\"c"}],"a":{},"c":[]}"#),
+            "{\n  \"b\": [\n    1,\n    {\n      \"x\": \"a,{b}:\\\"c\"\n    }\n  ],\n  \"a\": {},\n  \"c\": []\n}"
+        );
     }
 
     #[test]

@@ -24,7 +24,11 @@ pub fn embed_layout(state: &Playground, url_errors: Html, transport: Html, topol
             // (Yew delegates events: `current_target` is the app's root, so find the link.)
             let link = target
                 .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
-                .and_then(|e| e.closest("a[data-testid=\"open-playground\"]").ok().flatten());
+                .and_then(|e| {
+                    e.closest("a[data-testid=\"open-playground\"]")
+                        .ok()
+                        .flatten()
+                });
             if let Some(a) = link {
                 let href = share::playground_href(&share::current_run(&state));
                 let _ = a.set_attribute("href", &href);
