@@ -146,9 +146,9 @@ pub fn share_bar(p: &ShareBarProps) -> Html {
         <div class="share-bar" data-testid="share-bar" data-trace-hash={format!("{hash:016x}")}
              data-time-us={state.snapshot.time.as_us().to_string()} data-events={events.to_string()}>
             <button data-testid="copy-link" class="btn" title="Copy a link that reopens this run: scenario, seed, your commands at their places, this time"
-                    onclick={on_link}>{ "🔗 Copy link" }</button>
+                    onclick={on_link}>{ "Copy link" }</button>
             <button data-testid="copy-embed" class="btn" title="Copy an <iframe> that embeds this run in another page"
-                    onclick={on_embed}>{ "⧉ Embed code" }</button>
+                    onclick={on_embed}>{ "Copy embed code" }</button>
             <button data-testid="download-run" class="btn" title="Download the scenario with your recorded commands as a JSON run file"
                     onclick={on_file}>{ "⤓ Run file" }</button>
             if let Some(s) = &*shared {
