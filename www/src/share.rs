@@ -536,6 +536,117 @@ mod tests {
         assert_eq!(p.commands.len(), 2);
     }
 
+    /// Link lengths (`?run=…`) of a few built-ins after three faults, and carried in full.
+    #[test]
+    fn link_lengths_of_built_ins_with_faults() {
+        let cases: [(&str, [Command; 3]); 3] = [
+            (
+                "circuit-breaker",
+                [
+                    Command::Crash {
+                        node: "payments-a".into(),
+                        instance: 0,
+                    },
+                    Command::Partition {
+                        a: "shop-b".into(),
+                        b: "checkout-b".into(),
+                    },
+                    Command::Restart {
+                        node: "payments-a".into(),
+                        instance: 0,
+                    },
+                ],
+            ),
+            (
+                "partitioned-orders",
+                [
+                    Command::Crash {
+                        node: "billing".into(),
+                        instance: 2,
+                    },
+                    Command::Hold {
+                        a: "order".into(),
+                        b: "broker".into(),
+                    },
+                    Command::Release {
+                        a: "order".into(),
+                        b: "broker".into(),
+                    },
+                ],
+            ),
+            (
+                "schema-rollout",
+                [
+                    Command::Pause {
+                        node: "crm".into(),
+                        instance: 0,
+                    },
+                    Command::PartitionOneway {
+                        a: "broker".into(),
+                        b: "audit".into(),
+                    },
+                    Command::Resume {
+                        node: "crm".into(),
+                        instance: 0,
+                    },
+                ],
+            ),
+        ];
+        let mut lengths = Vec::new();
+        for (name, commands) in cases {
+            let json = msgsim::scenarios::get(name).unwrap();
+            let seed = Scenario::from_json(json).unwrap().seed;
+            let mut p = Playground::new(&AppInit::builtin(name, seed));
+            for c in commands {
+                p.act(Action::Advance {
+                    virtual_ms: 1_000,
+                    real_ms: 0.0,
+                });
+                p.act(Action::Apply(c));
+                assert_eq!(p.fault_error, None, "{name}");
+            }
+            p.act(Action::Advance {
+                virtual_ms: 1_000,
+                real_ms: 0.0,
+            });
+            let run = current_run(&p);
+            assert_eq!(run.commands.len(), 3);
+            let inline = SharedRun {
+                scenario: ScenarioRef::Inline(Box::new((*p.scenario).clone())),
+                ..run.clone()
+            };
+            lengths.push((
+                name,
+                link_query(&run, false).unwrap().len(),
+                link_query(&inline, false).map_or(0, |q| q.len()),
+            ));
+        }
+        assert_eq!(
+            lengths,
+            [
+                ("circuit-breaker", 240, 2_503),
+                ("partitioned-orders", 227, 1_818),
+                ("schema-rollout", 231, 1_911),
+            ]
+        );
+        // Every built-in scenario fits in a link even carried in full; the longest:
+        let longest = msgsim::scenarios::BUILTIN
+            .iter()
+            .map(|(name, json)| {
+                let run = SharedRun {
+                    scenario: ScenarioRef::Inline(Box::new(Scenario::from_json(json).unwrap())),
+                    seed: 1,
+                    commands: Vec::new(),
+                    at: SimTime::ZERO,
+                    events: None,
+                };
+                (run.encode().map_or(usize::MAX, |l| l.len()), *name)
+            })
+            .max()
+            .unwrap();
+        assert_eq!(longest, (2_409, "circuit-breaker"));
+    }
+
     #[test]
     fn indenting_keeps_key_order_and_strings() {
         assert_eq!(
