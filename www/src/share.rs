@@ -121,9 +121,12 @@ pub fn read_run_param(raw: &str, fallback: &StartChoice) -> Result<SharedRun, St
         Ok(run)
     });
     checked.map_err(|e| {
+        let why = e.to_string();
         format!(
-            "The shared run in the URL (?run=) could not be opened: {e}. Showing `{}` with seed {} instead.",
-            fallback.scenario, fallback.seed
+            "The shared run in the URL (?run=) could not be opened: {}. Showing `{}` with seed {} instead.",
+            why.trim_end_matches('.'),
+            fallback.scenario,
+            fallback.seed
         )
     })
 }
@@ -410,6 +413,10 @@ mod tests {
         assert_eq!(
             read_run_param("garbage", &fallback).unwrap_err(),
             "The shared run in the URL (?run=) could not be opened: not a msgsim link: expected it to start with `v1.`, found `garbage`. Showing `order-events` with seed 42 instead."
+        );
+        assert_eq!(
+            read_run_param("v1.garbage", &fallback).unwrap_err(),
+            "The shared run in the URL (?run=) could not be opened: the link is damaged (base64): Invalid last symbol 101, offset 6. Showing `order-events` with seed 42 instead."
         );
         assert_eq!(
             read_run_param("v1.AAAA", &fallback).unwrap_err(),
