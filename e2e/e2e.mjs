@@ -36,7 +36,7 @@ const CHROMIUM_ARGS = [
   '--disable-quic',
 ];
 const APP_START_TIMEOUT = 30_000; // wasm download + init
-const WATCHDOG_MS = 240_000; // whole run
+const WATCHDOG_MS = 420_000; // whole run
 
 const T0 = Date.now();
 const ts = () => new Date().toISOString().slice(11, 19);
@@ -408,6 +408,219 @@ async function embed(context, base) {
   }
 }
 
+// ------------------------------------------------------------------ share ---
+// The run's fingerprint as the share bar exposes it: trace hash, virtual time, events handled.
+async function fingerprint(page) {
+  const bar = page.locator(tid('share-bar')).first();
+  await bar.waitFor({ state: 'attached', timeout: APP_START_TIMEOUT });
+  return {
+    hash: await bar.getAttribute('data-trace-hash'),
+    time: await bar.getAttribute('data-time-us'),
+    events: await bar.getAttribute('data-events'),
+  };
+}
+
+async function share(context, base) {
+  const label = 'share';
+  const { page, finish } = await openPage(context, label, `${base}/?scenario=order-events&seed=42`);
+  try {
+    await page.locator(tid('topology')).first().waitFor({ state: 'visible', timeout: APP_START_TIMEOUT });
+    // A run with a fault: 1 s, 100 % loss on order-broker, 1 s more, one event stepped.
+    await check(`[${label}] advance, fault, advance, step`, async () => {
+      await robustClick(page.locator(tid('advance')).first());
+      await robustClick(page.locator(tid('link-order-broker')).first());
+      const loss = page.locator(tid('fault-loss')).first();
+      await loss.fill('100');
+      await loss.press('Enter');
+      await robustClick(page.locator(tid('advance')).first());
+      await robustClick(page.locator(tid('step')).first());
+      const f = await fingerprint(page);
+      assert(f.time !== '0', `time did not move: ${JSON.stringify(f)}`);
+      return JSON.stringify(f);
+    });
+    const original = await fingerprint(page);
+    const link = await check(`[${label}] copy link gives a ?run= link`, async () => {
+      await robustClick(page.locator(tid('copy-link')).first());
+      const field = page.locator(tid('share-text')).first();
+      await field.waitFor({ state: 'visible', timeout: 5_000 });
+      await waitFor(async () => !/Copying/.test((await page.locator(tid('share-note')).first().textContent()) ?? ''), 5_000, 'the copy to finish');
+      const v = await field.inputValue();
+      assert(v.startsWith(`${base}/?run=v1.`), `unexpected link ${JSON.stringify(v.slice(0, 80))}`);
+      const note = await page.locator(tid('share-note')).first().textContent();
+      return `${v.length} characters; ${note}`;
+    }).then(() => page.locator(tid('share-text')).first().inputValue());
+    await check(`[${label}] the address bar follows the run`, async () => {
+      const href = await waitFor(async () => {
+        const h = await page.evaluate(() => location.href);
+        return h.includes('run=v1.') ? h : 0;
+      }, 5_000, 'run= in the address bar');
+      return `${href.length} characters`;
+    });
+    await check(`[${label}] the link reproduces the run (trace hash, time, events)`, async () => {
+      const other = await openPage(context, `${label}/opened`, link);
+      try {
+        const f = await waitFor(async () => {
+          const x = await fingerprint(other.page);
+          return x.time === original.time ? x : 0;
+        }, APP_START_TIMEOUT, 'the opened run at the same time');
+        assert(JSON.stringify(f) === JSON.stringify(original), `opened ${JSON.stringify(f)} != original ${JSON.stringify(original)}`);
+        const banner = await other.page.locator(tid('error')).count();
+        assert(banner === 0, 'the opened link shows an error banner');
+        return JSON.stringify(f);
+      } finally {
+        await other.finish();
+        await other.page.close().catch(() => {});
+      }
+    });
+  } catch (e) {
+    if (!(e instanceof CheckFailed)) fail(`[${label}] unexpected error`, e);
+  } finally {
+    await screenshot(page, 'share.png').catch((e) => log(`screenshot failed: ${e.message}`));
+    await finish();
+    await page.close().catch(() => {});
+  }
+}
+
+async function badRun(context, base) {
+  const label = 'bad-run';
+  const { page, finish } = await openPage(context, label, `${base}/?run=v1.this-is-not-a-run`);
+  try {
+    await check(`[${label}] the banner says what was wrong and what is shown`, async () => {
+      const err = page.locator(tid('error')).first();
+      await err.waitFor({ state: 'visible', timeout: APP_START_TIMEOUT });
+      const text = ((await err.textContent()) ?? '').trim();
+      assert(text.includes('The shared run in the URL (?run=) could not be opened'), `banner: ${JSON.stringify(text)}`);
+      assert(text.includes('Showing `order-events` with seed 42 instead.'), `banner: ${JSON.stringify(text)}`);
+      await page.locator(tid('topology')).first().waitFor({ state: 'visible', timeout: 10_000 });
+      return JSON.stringify(text);
+    });
+  } catch (e) {
+    if (!(e instanceof CheckFailed)) fail(`[${label}] unexpected error`, e);
+  } finally {
+    await screenshot(page, 'bad-run.png').catch((e) => log(`screenshot failed: ${e.message}`));
+    await finish();
+    await page.close().catch(() => {});
+  }
+}
+
+// The example host page: two widgets; the first driven through postMessage.
+async function embedExample(context, base) {
+  const label = 'embed-example';
+  const { page, finish } = await openPage(context, label, `${base}/embed-example.html`);
+  const events = (type) => page.$$eval(`${tid('events')} li[data-type="${type}"]`, (els) => els.map((e) => JSON.parse(e.textContent)));
+  const lastOf = async (type, pred, what) =>
+    waitFor(async () => {
+      const all = await events(type);
+      const hit = all.filter(pred);
+      return hit.length ? hit[hit.length - 1] : 0;
+    }, 15_000, what);
+  try {
+    for (const [id, name] of [['embed-demo', 'first'], ['embed-breaker', 'second']]) {
+      await check(`[${label}] the ${name} widget renders its canvas`, async () => {
+        await page.locator(tid(id)).scrollIntoViewIfNeeded();
+        const topo = page.frameLocator(tid(id)).locator(tid('topology'));
+        await topo.waitFor({ state: 'visible', timeout: APP_START_TIMEOUT });
+        const caption = await page.frameLocator(tid(id)).locator(tid('caption')).textContent();
+        return JSON.stringify(caption);
+      });
+    }
+    await page.locator(tid('embed-demo')).scrollIntoViewIfNeeded();
+    await check(`[${label}] ready arrives`, async () => {
+      const r = await lastOf('ready', () => true, 'a ready event');
+      assert(r.scenario === 'order-events' && r.seed === '42' && r.protocol === 1, JSON.stringify(r));
+      return JSON.stringify(r);
+    });
+    await check(`[${label}] seek to 3 s: state at 3 000 000 µs, paused`, async () => {
+      await page.locator(tid('host-seek')).click();
+      const st = await lastOf('state', (m) => m.time_us === 3000000, 'state at 3 s');
+      assert(st.playing === false && st.commands === 0, JSON.stringify(st));
+      const clock = await page.frameLocator(tid('embed-demo')).locator(tid('clock')).textContent();
+      assert(clock.includes('3.000 s'), `clock ${clock}`);
+      return `events=${st.events} trace=${st.trace_hash}`;
+    });
+    await check(`[${label}] a fault (crash kitchen #1): state counts 1 command`, async () => {
+      await page.locator(tid('host-crash')).click();
+      const st = await lastOf('state', (m) => m.commands === 1, 'state with 1 command');
+      assert(st.time_us === 3000000, JSON.stringify(st));
+      return `trace=${st.trace_hash}`;
+    });
+    await check(`[${label}] the caption link carries the run`, async () => {
+      const a = page.frameLocator(tid('embed-demo')).locator(tid('open-playground'));
+      await a.focus();
+      const href = await a.getAttribute('href');
+      assert(href.startsWith('?run=v1.'), `href ${href}`);
+      return `${href.length} characters`;
+    });
+    await check(`[${label}] play: state playing, metrics flow`, async () => {
+      await page.locator(tid('host-play')).click();
+      await lastOf('state', (m) => m.playing === true, 'state playing');
+      const m = await lastOf('metrics', (x) => x.time_us > 3000000, 'metrics after 3 s');
+      assert(Number.isInteger(m.metrics.sent) && m.metrics.sent > 0, JSON.stringify(m));
+      await page.locator(tid('host-pause')).click();
+      const st = await lastOf('state', (x) => x.playing === false && x.time_us > 3000000, 'state paused');
+      return `paused at ${st.time_us} µs, sent=${m.metrics.sent}`;
+    });
+    await check(`[${label}] a bad message gets an error reply`, async () => {
+      await page.locator(tid('host-bad')).click();
+      const e = await lastOf('error', () => true, 'an error event');
+      assert(e.message === '`to_ms` must be a number from 0 to 86400000' && e.request === 'seek', JSON.stringify(e));
+      return JSON.stringify(e);
+    });
+    await check(`[${label}] metrics stay under 4 a second`, async () => {
+      const before = (await events('metrics')).length;
+      await page.locator(tid('host-play')).click();
+      await sleep(2_000);
+      await page.locator(tid('host-pause')).click();
+      const n = (await events('metrics')).length - before;
+      assert(n >= 2 && n <= 12, `${n} metrics events in ~2 s`);
+      return `${n} metrics events in ~2 s of play`;
+    });
+  } catch (e) {
+    if (!(e instanceof CheckFailed)) fail(`[${label}] unexpected error`, e);
+  } finally {
+    await screenshot(page, 'embed-example.png').catch((e) => log(`screenshot failed: ${e.message}`));
+    await finish();
+    await page.close().catch(() => {});
+  }
+}
+
+// The widget at 320 × 240 and 640 × 400, light and dark, with reduced motion.
+async function embedSizes(browser, base) {
+  for (const [w, h] of [[320, 240], [640, 400]]) {
+    for (const scheme of ['light', 'dark']) {
+      const label = `embed-${w}x${h}-${scheme}`;
+      const context = await browser.newContext({ viewport: { width: w, height: h } });
+      const { page, finish } = await openPage(context, label, `${base}/?scenario=order-events&seed=42&embed=1`);
+      try {
+        await page.emulateMedia({ reducedMotion: 'reduce', colorScheme: scheme });
+        await check(`[${label}] fits its frame`, async () => {
+          await page.locator(tid('topology')).first().waitFor({ state: 'visible', timeout: APP_START_TIMEOUT });
+          const m = await page.evaluate(() => {
+            const r = document.querySelector('[data-testid="topology"]').getBoundingClientRect();
+            const c = document.querySelector('[data-testid="caption"]').getBoundingClientRect();
+            return { sw: document.documentElement.scrollWidth, sh: document.documentElement.scrollHeight,
+                     svg: [r.width, r.height], captionBottom: c.bottom, w: innerWidth, h: innerHeight };
+          });
+          assert(m.sw <= w && m.sh <= h, `page overflows: ${JSON.stringify(m)}`);
+          assert(m.captionBottom <= h + 0.5, `caption below the frame: ${JSON.stringify(m)}`);
+          assert(m.svg[0] > w * 0.8 && m.svg[1] > 40, `canvas too small: ${JSON.stringify(m)}`);
+          await robustClick(page.locator(tid('play')).first());
+          await page.locator(tid('message')).first().waitFor({ state: 'attached', timeout: 15_000 });
+          await robustClick(page.locator(tid('pause')).first());
+          return `canvas ${m.svg.map((x) => x.toFixed(0)).join('×')}`;
+        });
+      } catch (e) {
+        if (!(e instanceof CheckFailed)) fail(`[${label}] unexpected error`, e);
+      } finally {
+        await page.screenshot({ path: path.join(OUT, `${label}.png`) }).catch((e) => log(`screenshot failed: ${e.message}`));
+        await finish();
+        await page.close().catch(() => {});
+        await context.close().catch(() => {});
+      }
+    }
+  }
+}
+
 // ------------------------------------------------------------------- main ---
 async function main() {
   let server;
@@ -434,7 +647,7 @@ async function main() {
     });
     log(`browser: Chromium ${browser.version()} (${CHROMIUM})`);
 
-    for (const section of [playground, badInput, embed]) {
+    for (const section of [playground, badInput, embed, share, badRun, embedExample]) {
       // A fresh context per section: no shared storage between pages.
       const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
       try {
@@ -445,6 +658,7 @@ async function main() {
         await context.close().catch(() => {});
       }
     }
+    await embedSizes(browser, base).catch((e) => fail('[embed sizes] could not run', e));
     if (notFound.length) log(`404s served: ${[...new Set(notFound)].join(', ')}`);
   } catch (e) {
     fail('e2e harness', e);

@@ -46,6 +46,11 @@ pub struct SharedRun {
     /// Virtual time the sharer was looking at, µs (the receiver runs to it). Default 0.
     #[serde(default)]
     pub at: SimTime,
+    /// Events handled at `at`, when the sharer stood between events of the same virtual time (a
+    /// step, or a frame cut short by the per-frame event budget); absent otherwise (then every
+    /// event up to and including `at` has been handled).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub events: Option<u64>,
 }
 
 /// Why a link could not be made or read.
@@ -120,7 +125,13 @@ impl SharedRun {
             .map_err(|e| ShareError::Base64(e.to_string()))?;
         let json = miniz_oxide::inflate::decompress_to_vec_with_limit(&packed, MAX_INFLATED_BYTES)
             .map_err(|_| ShareError::Inflate)?;
-        serde_json::from_slice(&json).map_err(|e| {
+        // (`from_str`, like `Scenario::from_json`: one copy of the deserializers in a wasm build.)
+        let json = std::str::from_utf8(&json).map_err(|e| ShareError::Json {
+            line: 1,
+            column: e.valid_up_to() + 1,
+            message: "not UTF-8 text".into(),
+        })?;
+        serde_json::from_str(json).map_err(|e| {
             let full = e.to_string();
             let suffix = format!(" at line {} column {}", e.line(), e.column());
             ShareError::Json {
@@ -150,6 +161,10 @@ impl SharedRun {
     /// Commands that do not fit the scenario are skipped (see [`Simulation::run_with_log`]).
     pub fn replay(&self) -> Result<Simulation, ShareError> {
         let mut sim = Simulation::new(self.resolve_scenario()?, self.seed)?;
+        if self.events.is_some() {
+            self.run_to_place(&mut sim, u64::MAX);
+            return Ok(sim);
+        }
         let end = self
             .commands
             .last()
@@ -158,6 +173,36 @@ impl SharedRun {
             .max(self.at);
         sim.run_with_log(&self.commands, end, u64::MAX);
         Ok(sim)
+    }
+
+    /// Runs `sim` — freshly built from this run's scenario and seed — to the sharer's place:
+    /// the commands at their places, up to `at` (with [`SharedRun::events`], exactly that many
+    /// handled events). Commands after that place are not applied. Handles at most `max_events`
+    /// events; returns whether the place was reached.
+    pub fn run_to_place(&self, sim: &mut Simulation, max_events: u64) -> bool {
+        let Some(n) = self.events else {
+            return sim
+                .run_with_log(&self.commands, self.at, max_events)
+                .reached;
+        };
+        let mut budget = max_events;
+        while sim.events_processed() < n {
+            let Some(next) = sim.next_event_time() else {
+                break;
+            };
+            if budget == 0 {
+                return false;
+            }
+            let out = sim.run_with_log(&self.commands, next, 1);
+            if out.events == 0 {
+                break;
+            }
+            budget = budget.saturating_sub(out.events);
+        }
+        // Commands placed right here, after the last handled event.
+        let now = sim.now();
+        sim.run_with_log(&self.commands, now, 0);
+        true
     }
 }
 
@@ -187,6 +232,7 @@ mod tests {
             seed: 7,
             commands: sim.command_log().to_vec(),
             at: sim.now(),
+            events: None,
         };
         (run, sim)
     }
@@ -202,6 +248,46 @@ mod tests {
         let replayed = back.replay().unwrap();
         assert_eq!(replayed.now(), sim.now());
         assert_eq!(replayed.trace_hash(), sim.trace_hash());
+    }
+
+    #[test]
+    fn a_link_between_events_of_one_time_keeps_its_event_count() {
+        let mut sim =
+            Simulation::from_json(crate::scenarios::get("order-events").unwrap(), 7).unwrap();
+        sim.run_until(SimTime::from_ms(999), u64::MAX);
+        // Stand just after an event that shares its time with the next one.
+        while sim.next_event_time().is_some_and(|t| t != sim.now()) {
+            sim.step();
+        }
+        assert_eq!(sim.next_event_time(), Some(sim.now()));
+        sim.apply(Command::Crash {
+            node: "kitchen".into(),
+            instance: 1,
+        })
+        .unwrap();
+        let run = SharedRun {
+            scenario: ScenarioRef::Builtin("order-events".into()),
+            seed: 7,
+            commands: sim.command_log().to_vec(),
+            at: sim.now(),
+            events: Some(sim.events_processed()),
+        };
+        let back = SharedRun::decode(&run.encode().unwrap()).unwrap();
+        assert_eq!(back, run);
+        let replayed = back.replay().unwrap();
+        assert_eq!(
+            (sim.now(), sim.events_processed()),
+            (SimTime(1_077_318), 69)
+        );
+        assert_eq!(replayed.events_processed(), sim.events_processed());
+        assert_eq!(replayed.trace_hash(), sim.trace_hash());
+        assert_eq!(replayed.command_log(), sim.command_log());
+        // Without the count, the replay would also handle the rest of that instant.
+        let plain = SharedRun {
+            events: None,
+            ..run.clone()
+        };
+        assert_eq!(plain.replay().unwrap().events_processed(), 71);
     }
 
     #[test]
@@ -241,6 +327,7 @@ mod tests {
             seed: 1,
             commands: vec![],
             at: SimTime::ZERO,
+            events: None,
         };
         assert_eq!(
             unknown.replay().unwrap_err().to_string(),

@@ -11,9 +11,12 @@
 #![warn(missing_docs)]
 
 pub mod components;
+pub mod embed;
+pub mod embed_web;
 pub mod explain;
 pub mod format;
 pub mod geometry;
+pub mod share;
 pub mod state;
 pub mod web;
 

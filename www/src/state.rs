@@ -53,6 +53,8 @@ pub struct AppInit {
     pub embed: bool,
     /// Problems found in the URL, one sentence each.
     pub errors: Vec<String>,
+    /// A shared run from the URL (`?run=`), opened at its place (see [`crate::share`]).
+    pub run: Option<Box<msgsim::share::SharedRun>>,
 }
 
 impl AppInit {
@@ -63,6 +65,7 @@ impl AppInit {
             seed,
             embed: false,
             errors: Vec::new(),
+            run: None,
         }
     }
 }
@@ -74,6 +77,7 @@ impl From<format::StartChoice> for AppInit {
             seed: c.seed,
             embed: c.embed,
             errors: c.errors,
+            run: None,
         }
     }
 }
@@ -215,6 +219,26 @@ pub enum Action {
     },
     /// Go back exactly one engine event (replayed from the seed and the command log). Pauses.
     StepBack,
+    /// Open a shared run (a link, a run file, a host page's `load`): its scenario and seed, its
+    /// commands at their places, at its time. Pauses. Nothing changes if it does not build.
+    LoadRun {
+        /// The run.
+        run: Box<msgsim::share::SharedRun>,
+        /// Where it came from (where its errors are shown).
+        origin: RunOrigin,
+    },
+}
+
+/// Where a shared run came from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RunOrigin {
+    /// The page URL (`?run=`): problems go to the URL banner.
+    Url,
+    /// An uploaded file (its name): problems go to the upload error.
+    File(String),
+    /// A host page (`postMessage`, embed mode): problems go to the upload error, which the
+    /// widget reports to the host.
+    Host,
 }
 
 /// The engine and the bookkeeping that must not be cloned per frame.
@@ -387,6 +411,9 @@ impl Playground {
             idle_note: false,
         };
         p.refresh(0.0);
+        if let Some(run) = &init.run {
+            p.load_run((**run).clone(), RunOrigin::Url);
+        }
         p
     }
 
@@ -730,18 +757,10 @@ impl Playground {
                 }
             }
             Action::Upload { file, text } => {
-                let result =
-                    text.and_then(|t| format::load_scenario_text(&t).map_err(|e| e.to_string()));
+                // A run file (scenario, seed, commands, time) or a plain scenario file.
+                let result = text.and_then(|t| crate::share::load_file_text(&t));
                 match result {
-                    Ok(s) => {
-                        let s = Rc::new(s);
-                        let seed = s.seed;
-                        self.upload_error = None;
-                        self.seed_error = None;
-                        self.uploaded = Some((file.clone(), Rc::clone(&s)));
-                        self.source = Source::Uploaded(file);
-                        self.rebuild(s, seed);
-                    }
+                    Ok(run) => self.load_run(run, RunOrigin::File(file)),
                     Err(e) => {
                         self.upload_error = Some(format!(
                             "`{}` was not loaded (nothing changed): {e}",
@@ -794,6 +813,7 @@ impl Playground {
                 self.fault_note = None;
                 self.apply(cmd);
             }
+            Action::LoadRun { run, origin } => self.load_run(*run, origin),
         }
     }
 }
@@ -844,6 +864,76 @@ impl Playground {
             }
         }
         self.refresh(crate::web::real_now());
+    }
+}
+
+impl Playground {
+    /// Opens a shared run (see [`Action::LoadRun`]): checks that it builds first, so a bad one
+    /// changes nothing but the error it leaves.
+    fn load_run(&mut self, run: msgsim::share::SharedRun, origin: RunOrigin) {
+        use msgsim::share::ScenarioRef;
+        let label = match &origin {
+            RunOrigin::Url => "shared link".to_string(),
+            RunOrigin::File(f) => f.clone(),
+            RunOrigin::Host => "host page".to_string(),
+        };
+        let resolved = match &run.scenario {
+            ScenarioRef::Builtin(name) => builtin_scenario(name)
+                .map(|(n, s)| (Source::Builtin(n), s))
+                .ok_or_else(|| {
+                    format!(
+                        "there is no built-in scenario `{}`",
+                        format::shorten(name, 60)
+                    )
+                }),
+            ScenarioRef::Inline(s) => s
+                .validate()
+                .map(|_| (Source::Uploaded(label.clone()), (**s).clone()))
+                .map_err(|e| e.to_string()),
+        }
+        .and_then(|(source, s)| {
+            Simulation::new(s.clone(), run.seed)
+                .map(|_| (source, s))
+                .map_err(|e| e.to_string())
+        });
+        let (source, scenario) = match resolved {
+            Ok(ok) => ok,
+            Err(e) => {
+                let text = format!("The {label} was not opened (nothing changed): {e}");
+                match origin {
+                    RunOrigin::Url => Rc::make_mut(&mut self.url_errors).push(text),
+                    _ => self.upload_error = Some(text),
+                }
+                return;
+            }
+        };
+        let scenario = Rc::new(scenario);
+        if matches!(source, Source::Uploaded(_)) {
+            self.uploaded = Some((label, Rc::clone(&scenario)));
+        }
+        self.source = source;
+        self.upload_error = None;
+        self.seed_error = None;
+        self.playing = false;
+        self.rebuild(scenario, run.seed);
+        let reached = {
+            let mut e = self.engine.borrow_mut();
+            e.history = run.commands.clone();
+            run.run_to_place(&mut e.sim, crate::share::LOAD_MAX_EVENTS)
+        };
+        if !reached {
+            let text = format!(
+                "The run was replayed up to {} only: reaching {} takes more than {} engine events.",
+                format::format_secs(self.engine.borrow().sim.now()),
+                format::format_secs(run.at),
+                crate::share::LOAD_MAX_EVENTS
+            );
+            match origin {
+                RunOrigin::Url => Rc::make_mut(&mut self.url_errors).push(text),
+                _ => self.upload_error = Some(text),
+            }
+        }
+        self.refresh(self.last_real_ms.unwrap_or(0.0));
     }
 }
 

@@ -164,9 +164,8 @@ pub fn install_panic_hook() {
 /// Starts the playground: panic hook, URL, mount into `#app` (or `<body>`).
 pub fn start() {
     install_panic_hook();
-    let choice = format::resolve_start(&read_url());
     let props = AppProps {
-        init: choice.into(),
+        init: crate::embed_web::start_init(&read_url()),
         sync_url: true,
     };
     let root = web_sys::window()

@@ -65,19 +65,10 @@ pub fn app(props: &AppProps) -> Html {
         use_effect_with((), move |_| move || drop(raf.borrow_mut().take()));
     }
 
-    // The URL follows the scenario and the seed (not at start: a URL with mistakes stays visible).
-    {
-        let synced = use_mut_ref(|| (Some(props.init.scenario), props.init.seed));
-        let key = (state.builtin_name(), state.seed);
-        let sync = props.sync_url;
-        let embed = state.embed;
-        use_effect_with(key, move |key| {
-            if sync && *synced.borrow() != *key {
-                *synced.borrow_mut() = *key;
-                crate::web::replace_url(key.0, key.1, embed);
-            }
-        });
-    }
+    // The URL follows the run (not at start: a URL with mistakes stays visible); in embed mode
+    // the widget talks to its host page.
+    super::share_bar::use_address_bar(&state, props.sync_url);
+    super::embed_view::use_host_bridge(&state);
 
     let on_select = {
         let d = dispatch.clone();
@@ -111,25 +102,9 @@ pub fn app(props: &AppProps) -> Html {
             </div>
         }
     };
-    let title = if state.scenario.title.is_empty() {
-        state.scenario.name.clone()
-    } else {
-        state.scenario.title.clone()
-    };
 
     if state.embed {
-        let href = crate::format::playground_query(state.builtin_name(), state.seed);
-        return html! {
-            <div class="app embed">
-                { url_errors }
-                { transport }
-                { topology }
-                <p class="caption" data-testid="caption">
-                    <span>{ format!("{title} · seed {}", state.seed) }</span>
-                    <a href={href} target="_blank" rel="noopener" data-testid="open-playground">{ "open in the playground ↗" }</a>
-                </p>
-            </div>
-        };
+        return super::embed_view::embed_layout(&state, url_errors, transport, topology);
     }
 
     let uploaded = state.uploaded.as_ref().map(|(file, s)| {
@@ -148,6 +123,7 @@ pub fn app(props: &AppProps) -> Html {
                 <RunSetup builtins={Rc::clone(&builtins)} source={state.source.clone()} uploaded={uploaded}
                           seed={state.seed} seed_error={state.seed_error.clone()}
                           upload_error={state.upload_error.clone()} dispatch={dispatch.clone()} />
+                <super::share_bar::ShareBar current={super::share_bar::Current((*state).clone())} />
             </header>
             { url_errors }
             <main class="layout">
@@ -180,7 +156,7 @@ pub fn app(props: &AppProps) -> Html {
             </main>
             <footer class="footer">
                 { "Deterministic: the same scenario, seed and commands at the same virtual times give the same run. " }
-                { match &state.source { Source::Builtin(_) => "", Source::Uploaded(_) => "This scenario was uploaded; the URL cannot reload it." } }
+                { match &state.source { Source::Builtin(_) => "", Source::Uploaded(_) => "This scenario was uploaded: links carry it in full while it fits (Copy link); else share the run file." } }
             </footer>
         </div>
     }
