@@ -12,8 +12,11 @@
 
 pub mod components;
 pub mod explain;
+pub mod exports;
 pub mod format;
 pub mod geometry;
+pub mod maturity;
+pub mod rpc_marks;
 pub mod state;
 pub mod web;
 

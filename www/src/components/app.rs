@@ -91,10 +91,16 @@ pub fn app(props: &AppProps) -> Html {
         })
     };
     let snap = Rc::clone(&state.snapshot);
+    // Recent call outcomes (retries, timeouts, rejections, fallbacks) for the canvas.
+    let marks = Rc::new(if state.scenario.calls.is_empty() {
+        Vec::new()
+    } else {
+        state.with_sim(|s| crate::rpc_marks::recent(s.trace().events().rev(), s.now()))
+    });
     let topology = html! {
         <Topology snapshot={Rc::clone(&snap)} layout={Rc::clone(&state.layout)}
                   falling={Rc::clone(&state.falling)} selection={state.selection}
-                  on_select={on_select} on_instance={on_instance} />
+                  on_select={on_select} on_instance={on_instance} marks={marks} />
     };
     let transport = html! {
         <Transport playing={state.playing} speed={state.speed} time={snap.time} idle={snap.idle}
@@ -158,6 +164,7 @@ pub fn app(props: &AppProps) -> Html {
                     <ScenarioInfo scenario={Rc::clone(&state.scenario)} seed={state.seed} builtins={Rc::clone(&builtins)}
                                   current={state.builtin_name()} dispatch={dispatch.clone()} />
                     <super::views::Views snapshot={Rc::clone(&snap)} inspect={{ let s = state.clone(); Callback::from(move |id| s.with_sim(|m| m.inspect_message(id))) }} />
+                    <super::rest_view::ScenarioViews scenario={Rc::clone(&state.scenario)} seed={state.seed} />
                 </section>
                 <aside class="side">
                     <FaultPanel scenario={Rc::clone(&state.scenario)} snapshot={Rc::clone(&snap)}

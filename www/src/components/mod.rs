@@ -12,6 +12,7 @@ pub mod kafka_view;
 pub mod log;
 pub mod metrics;
 pub mod receivers;
+pub mod rest_view;
 pub mod schema_view;
 pub mod sync_view;
 pub mod throttle;

@@ -6,11 +6,14 @@ use crate::format::{fault_badge, format_secs};
 use crate::geometry::{
     lane, lerp, link_segment, right_normal, Layout, NodeBox, Point, LANE_OFFSET, VIEW_H, VIEW_W,
 };
+use crate::rpc_marks::CallMark;
 use crate::state::{Falling, Selection, MAX_DRAWN_MESSAGES};
 use msgsim::outbox::view::{RelayState, WindowState};
 use msgsim::outbox::{MarkMode, RelayMode};
+use msgsim::resilience::circuit_breaker::CircuitBreakerState as BreakerState;
 use msgsim::scenario::{DuplicateHandling, NodeKind};
 use msgsim::snapshot::{BrokerView, InstanceStatus, LinkView, NodeView, TransitView};
+use msgsim::sync::ProxyView;
 use msgsim::Snapshot;
 use std::rc::Rc;
 use yew::prelude::*;
@@ -30,6 +33,10 @@ pub struct TopologyProps {
     pub on_select: Callback<Selection>,
     /// An instance dot was clicked: (node index, instance).
     pub on_instance: Callback<(usize, u32)>,
+    /// Recent outcomes of synchronous calls (retries, timeouts, rejections, fallbacks,
+    /// failures), newest first ([`crate::rpc_marks::recent`]).
+    #[prop_or_default]
+    pub marks: Rc<Vec<CallMark>>,
 }
 
 fn f1(v: f64) -> String {
@@ -75,12 +82,17 @@ pub fn kind_shape(kind: &str, class: &'static str) -> Html {
         "nack" => "M-6 -6 L6 6 M6 -6 L-6 6",
         "reply" => "M-8.5 7 L0 -8.5 L8.5 7 Z",
         "document" => "M-6.5 -8.5 H3 L7 -4.5 V8.5 H-6.5 Z",
+        // HTTP: a request is a tag pointing the way it goes (drawn along x), a response a
+        // rounded box coloured by its status class, a reset (connection refused) a cross.
+        "request" => "M-8 -6 H3 L8.5 0 L3 6 H-8 Z",
+        "response" => "M-7 -6.5 H7 Q8.5 -6.5 8.5 -5 V5 Q8.5 6.5 7 6.5 H-7 Q-8.5 6.5 -8.5 5 V-5 Q-8.5 -6.5 -7 -6.5 Z",
+        "reset" => "M-6 -6 L6 6 M6 -6 L-6 6",
         _ => return html! { <circle class={class} r="6" /> },
     };
     html! { <path class={class} d={d} /> }
 }
 
-fn message(t: &TransitView, at: Point) -> Html {
+fn message(t: &TransitView, at: Point, heading_deg: f64) -> Html {
     // Hover: the message type and key first, then the packet's journey.
     let tip = format!(
         "{}{}\n{} · {} · {}#{} → {}#{} · attempt {}{}{}",
@@ -103,10 +115,41 @@ fn message(t: &TransitView, at: Point) -> Html {
         },
         if t.held { " · held on the link" } else { "" },
     );
+    let http_class = t
+        .http
+        .as_ref()
+        .and_then(|h| h.status)
+        .map(http_status_class);
+    let tip = match &t.http {
+        Some(h) => format!(
+            "{}\n{} r{} c{}{}",
+            match h.status {
+                Some(st) => format!(
+                    "{st} {} (to {} {})",
+                    msgsim::sync::http::reason_phrase(st),
+                    h.method,
+                    h.path
+                ),
+                None if t.kind == "reset" =>
+                    format!("reset: connection refused ({} {})", h.method, h.path),
+                None => format!("{} {}", h.method, h.path),
+            },
+            tip,
+            h.request_id,
+            h.call,
+            if h.body.is_null() {
+                String::new()
+            } else {
+                format!("\n{}", crate::format::shorten(&h.body.to_string(), 160))
+            }
+        ),
+        None => tip,
+    };
     let class = cls(
         "message",
         &[
             (true, &format!("kind-{}", t.kind)),
+            (http_class.is_some(), http_class.unwrap_or_default()),
             (t.duplicate, "dup"),
             (t.held, "held"),
             (t.attempt > 1, "again"),
@@ -128,7 +171,14 @@ fn message(t: &TransitView, at: Point) -> Html {
             if t.duplicate {
                 <circle class="ghost" r="12.5" />
             }
-            { kind_shape(t.kind, "body") }
+            if t.http.is_some() {
+                <g transform={format!("rotate({})", f1(heading_deg))}>{ kind_shape(t.kind, "body") }</g>
+            } else {
+                { kind_shape(t.kind, "body") }
+            }
+            if let Some(st) = t.http.as_ref().and_then(|h| h.status).filter(|s| *s >= 400) {
+                <text class="status-tag" y="-10">{ st }</text>
+            }
             if t.attempt > 1 {
                 <g class="attempt-badge" transform="translate(10 -10)">
                     <circle r="6.5" />
@@ -136,6 +186,16 @@ fn message(t: &TransitView, at: Point) -> Html {
                 </g>
             }
         </g>
+    }
+}
+
+/// The colour class of an HTTP status: `http-2xx`, `http-3xx`, `http-4xx`, `http-5xx`.
+pub fn http_status_class(status: u16) -> &'static str {
+    match status {
+        500.. => "http-5xx",
+        400..=499 => "http-4xx",
+        300..=399 => "http-3xx",
+        _ => "http-2xx",
     }
 }
 
@@ -306,7 +366,245 @@ fn instances(i: usize, n: &NodeView, x: f64, y: f64, props: &TopologyProps) -> H
     }) }
 }
 
+/// What a synchronous service's box says: `(sub, counters, second line)`. A server: requests
+/// served, in flight against its concurrency limit (workers × instances), queued; a client:
+/// calls, ok, failed, then timeouts, rejections and fallbacks. A service that is both (a
+/// server whose endpoints call downstream) shows its server line and then its calls.
+pub fn rpc_lines(
+    n: &NodeView,
+    proxies: &[&ProxyView],
+    workers: Option<u32>,
+    client: bool,
+) -> (String, String, String) {
+    let mut c = msgsim::sync::ClientMetrics::default();
+    for p in proxies {
+        let m = &p.metrics;
+        c.calls += m.calls;
+        c.successes += m.successes;
+        c.failures += m.failures;
+        c.timeouts += m.timeouts;
+        c.rejected_by_breaker += m.rejected_by_breaker;
+        c.rejected_by_bulkhead += m.rejected_by_bulkhead;
+        c.rejected_by_limiter += m.rejected_by_limiter;
+        c.fallbacks += m.fallbacks;
+        c.retries += m.retries + m.app_retries;
+    }
+    let calls = format!(
+        "calls {} · ok {} · failed {}",
+        c.calls, c.successes, c.failures
+    );
+    let rejected = c.rejected_by_breaker + c.rejected_by_bulkhead + c.rejected_by_limiter;
+    let mut outcomes = format!("timeouts {} · rejected {rejected}", c.timeouts);
+    if c.fallbacks > 0 || proxies.iter().any(|p| p.fallback) {
+        outcomes.push_str(&format!(" · fallbacks {}", c.fallbacks));
+    }
+    if c.retries > 0 {
+        outcomes.push_str(&format!(" · ↻{}", c.retries));
+    }
+    let breaker = proxies
+        .iter()
+        .filter_map(|p| p.breaker.as_ref())
+        .map(|b| b.state)
+        .max_by_key(|s| breaker_rank(*s));
+    let sub = match (breaker, n.api_level) {
+        (Some(st), _) => format!("breaker {}", st.name()),
+        (None, Some(l)) if n.server.is_some() => format!("REST L{l}"),
+        _ if client => "client".to_string(),
+        _ => "server".to_string(),
+    };
+    match &n.server {
+        Some(sm) => {
+            let busy: u32 = n.instances.iter().map(|i| i.workers_busy).sum();
+            let queued: u32 = n.instances.iter().map(|i| i.request_queue).sum();
+            let limit = workers.unwrap_or(0) * n.instances.len() as u32;
+            let first = format!(
+                "served {} · in flight {busy}/{limit} · queue {queued}",
+                sm.served
+            );
+            let second = if client {
+                calls
+            } else {
+                let mut s = format!(
+                    "2xx {} · 4xx {} · 5xx {}",
+                    sm.ok, sm.client_errors, sm.server_errors
+                );
+                if sm.rejected_overload > 0 {
+                    s.push_str(&format!(" · 503 full {}", sm.rejected_overload));
+                }
+                if sm.refused > 0 {
+                    s.push_str(&format!(" · refused {}", sm.refused));
+                }
+                s
+            };
+            (sub, first, second)
+        }
+        None => (sub, calls, outcomes),
+    }
+}
+
+/// Worse states rank higher (the box names its worst breaker).
+fn breaker_rank(s: BreakerState) -> u8 {
+    match s {
+        BreakerState::Closed => 0,
+        BreakerState::Disabled | BreakerState::MetricsOnly => 1,
+        BreakerState::HalfOpen => 2,
+        BreakerState::ForcedOpen => 3,
+        BreakerState::Open => 4,
+    }
+}
+
+/// Colour rings around a client instance's dot, one per circuit breaker of its proxies
+/// (CLOSED green, OPEN red, HALF_OPEN amber, FORCED_OPEN red dashed, DISABLED/METRICS_ONLY
+/// grey dashed), each with an accessible label.
+fn breaker_rings(n: &NodeView, proxies: &[&ProxyView], x: f64, y: f64) -> Html {
+    html! { for n.instances.iter().map(|inst| {
+        let cx = x + inst.index as f64 * crate::geometry::INSTANCE_PITCH;
+        let mine = proxies.iter().filter(|p| p.instance == inst.index).filter_map(|p| Some((p, p.breaker.as_ref()?)));
+        html! { for mine.take(2).enumerate().map(|(j, (p, b))| {
+            let label = format!("circuit breaker of {}#{} → {}: {}", p.client, p.instance, p.service, b.state.name());
+            let forced = matches!(b.state, BreakerState::ForcedOpen);
+            html! {
+                <g key={format!("br-{}-{}", inst.index, p.service)} role="img" aria-label={label.clone()}
+                   class={cls("breaker-ring", &[(true, super::sync_view::state_class(b.state)), (forced, "forced")])}
+                   data-testid={format!("breaker-ring-{}-{}-{}", p.client, p.instance, p.service)}
+                   data-state={b.state.name()}>
+                    <title>{ label }</title>
+                    <circle cx={f1(cx)} cy={f1(y)} r={f1(11.5 + 3.5 * j as f64)} />
+                </g>
+            }
+        }) }
+    }) }
+}
+
+/// A service with an API or RPI proxies: what it is (server, client, breaker state) instead of
+/// producer counters.
+fn rpc_service(
+    i: usize,
+    n: &NodeView,
+    b: &NodeBox,
+    selected: bool,
+    props: &TopologyProps,
+    proxies: &[&ProxyView],
+    client: bool,
+) -> Html {
+    let (x0, y0, w, h) = (b.left(), b.top(), b.width(), b.height());
+    let onclick = {
+        let cb = props.on_select.clone();
+        Callback::from(move |_| cb.emit(Selection::Node(i)))
+    };
+    let workers = props.layout.api_workers.get(i).copied().flatten();
+    let (sub, first, second) = rpc_lines(n, proxies, workers, client);
+    let worst = proxies
+        .iter()
+        .filter_map(|p| p.breaker.as_ref())
+        .map(|b| b.state)
+        .max_by_key(|s| breaker_rank(*s));
+    let sub_class = cls(
+        "node-sub end",
+        &[(
+            worst.is_some(),
+            worst.map(super::sync_view::state_class).unwrap_or_default(),
+        )],
+    );
+    let role = match (n.server.is_some(), client) {
+        (true, true) => "REST server and client",
+        (true, false) => "REST server",
+        _ => "RPI client",
+    };
+    let failing = second.contains("failed") && !second.contains("failed 0");
+    html! {
+        <g key={n.name.clone()} data-testid={format!("node-{}", n.name)} data-role={role}
+           class={cls("node service rpc", &[(selected, "selected")])} {onclick}>
+            <title>{ format!("{} ({role}), {} instance(s)", n.name, n.instances.len()) }</title>
+            <rect class="node-box" x={f1(x0)} y={f1(y0)} width={f1(w)} height={f1(h)} rx="12" />
+            { text("node-name", x0 + 12.0, y0 + 22.0, html! { &n.name }) }
+            { breaker_rings(n, proxies, x0 + 20.0, y0 + 44.0) }
+            { instances(i, n, x0 + 20.0, y0 + 44.0, props) }
+            { fitted(sub_class, x0 + w - 12.0, y0 + 48.0, sub, (w - 40.0 - crate::geometry::INSTANCE_PITCH * n.instances.len() as f64).max(40.0), 6.3, Some(format!("rpc-sub-{}", n.name))) }
+            { fitted("node-counters".into(), x0 + 12.0, y0 + 72.0, first, w - 22.0, 6.3, Some(format!("rpc-counters-{}", n.name))) }
+            { fitted(cls("node-effect rpc-line", &[(failing, "failing")]), x0 + 12.0, y0 + 88.0, second, w - 22.0, 6.9, Some(format!("effect-{}", n.name))) }
+        </g>
+    }
+}
+
+/// Recent call outcomes of a node and the calls it is backing off, as chips above its box (or
+/// below it when the box is at the top of the canvas).
+fn call_marks(n: &NodeView, b: &NodeBox, props: &TopologyProps) -> Html {
+    let snap = &props.snapshot;
+    let mut chips: Vec<(String, &'static str, String, String)> = snap
+        .calls
+        .iter()
+        .filter(|c| c.client == n.name && matches!(c.stage, "backoff" | "app_backoff"))
+        .filter_map(|c| {
+            let until = c.until?;
+            let left = until.0.saturating_sub(snap.time.0);
+            let next = if c.stage == "app_backoff" {
+                c.app_attempt + 1
+            } else {
+                c.attempt + 1
+            };
+            let text = format!(
+                "⋯ c{} attempt {next} in {}",
+                c.id,
+                crate::format::format_us(left)
+            );
+            Some((
+                format!("wait-{}", c.id),
+                "mark-backoff",
+                text.clone(),
+                format!(
+                    "{}#{} c{} waits (backoff) until {}: {text}",
+                    c.client,
+                    c.instance,
+                    c.id,
+                    format_secs(until)
+                ),
+            ))
+        })
+        .take(2)
+        .collect();
+    for m in props.marks.iter().filter(|m| m.node == n.name) {
+        chips.push((
+            format!("m-{}", m.seq),
+            m.kind.class(),
+            format!("{} {}", m.kind.icon(), m.kind.text()),
+            m.label(),
+        ));
+    }
+    if chips.is_empty() {
+        return html! {};
+    }
+    let below = b.top() < 70.0;
+    html! {
+        <g key={format!("marks-{}", n.name)} class="call-marks" data-testid={format!("call-marks-{}", n.name)}>
+            { for chips.into_iter().take(4).enumerate().map(|(k, (key, class, text, label))| {
+                let w = 14.0 + 6.4 * text.chars().count() as f64;
+                let y = if below { b.bottom() + 14.0 + 19.0 * k as f64 } else { b.top() - 12.0 - 19.0 * k as f64 };
+                let x = b.left() + 4.0 + w / 2.0;
+                html! {
+                    <g key={key} class={cls("call-mark", &[(true, class)])} data-testid="call-mark" role="img"
+                       aria-label={label.clone()} transform={translate(Point::new(x, y))}>
+                        <title>{ label }</title>
+                        <rect x={f1(-w / 2.0)} y="-8.5" width={f1(w)} height="17" rx="8.5" />
+                        <text y="4">{ text }</text>
+                    </g>
+                }
+            }) }
+        </g>
+    }
+}
+
 fn service(i: usize, n: &NodeView, b: &NodeBox, selected: bool, props: &TopologyProps) -> Html {
+    let client = props.layout.rpc_client.get(i).copied().unwrap_or(false);
+    if client || n.server.is_some() {
+        let proxies: Vec<&ProxyView> = props
+            .snapshot
+            .proxies
+            .iter()
+            .filter(|p| p.client == n.name)
+            .collect();
+        return rpc_service(i, n, b, selected, props, &proxies, client);
+    }
     let (x0, y0, w, h) = (b.left(), b.top(), b.width(), b.height());
     let onclick = {
         let cb = props.on_select.clone();
@@ -546,6 +844,19 @@ fn broker(
     }
 }
 
+/// The legend of synchronous calls (shown under the canvas when the run has any).
+const RPC_LEGEND: &str = concat!(
+    r#"<ul class="rpc-legend" data-testid="rpc-legend" aria-label="Legend of synchronous calls">"#,
+    r#"<li><svg class="swatch" viewBox="-13 -13 26 26" width="22" height="22" aria-hidden="true"><g class="message kind-request"><path class="shape body" d="M-8 -6 H3 L8.5 0 L3 6 H-8 Z"/></g></svg>request</li>"#,
+    r#"<li><svg class="swatch" viewBox="-13 -13 26 26" width="22" height="22" aria-hidden="true"><g class="message kind-response http-2xx"><rect class="shape body" x="-8.5" y="-6.5" width="17" height="13" rx="2"/></g></svg>2xx</li>"#,
+    r#"<li><svg class="swatch" viewBox="-13 -13 26 26" width="22" height="22" aria-hidden="true"><g class="message kind-response http-4xx"><rect class="shape body" x="-8.5" y="-6.5" width="17" height="13" rx="2"/></g></svg>4xx</li>"#,
+    r#"<li><svg class="swatch" viewBox="-13 -13 26 26" width="22" height="22" aria-hidden="true"><g class="message kind-response http-5xx"><rect class="shape body" x="-8.5" y="-6.5" width="17" height="13" rx="2"/></g></svg>5xx</li>"#,
+    r#"<li><svg class="swatch" viewBox="-13 -13 26 26" width="22" height="22" aria-hidden="true"><g class="message kind-reset"><path class="shape body" d="M-6 -6 L6 6 M6 -6 L-6 6"/></g></svg>reset (refused)</li>"#,
+    r#"<li><span class="ring-legend st-closed"></span>CLOSED <span class="ring-legend st-half"></span>HALF_OPEN <span class="ring-legend st-open"></span>OPEN <span class="ring-legend st-grey"></span>FORCED_OPEN / DISABLED: breaker ring</li>"#,
+    r#"<li><span class="mark-legend mark-retry">↻ retry</span><span class="mark-legend mark-backoff">⋯ backoff</span><span class="mark-legend mark-timeout">◴ timeout</span><span class="mark-legend mark-rejected">⊘ rejected</span><span class="mark-legend mark-fallback">↩ fallback</span><span class="mark-legend mark-failure">✕ failed</span></li>"#,
+    r#"</ul>"#,
+);
+
 /// The topology canvas.
 #[function_component(Topology)]
 pub fn topology(props: &TopologyProps) -> Html {
@@ -557,8 +868,17 @@ pub fn topology(props: &TopologyProps) -> Html {
         .iter()
         .take(MAX_DRAWN_MESSAGES)
         .filter_map(|t| {
-            let at = layout.position(&t.from, &t.to, t.progress(now))?;
-            Some(message(t, at))
+            let p = t.progress(now);
+            let at = layout.position(&t.from, &t.to, p)?;
+            // HTTP shapes point the way they travel.
+            let heading = if t.http.is_some() {
+                let a = layout.position(&t.from, &t.to, (p - 0.02).max(0.0))?;
+                let b = layout.position(&t.from, &t.to, (p + 0.02).min(1.0))?;
+                (b.y - a.y).atan2(b.x - a.x).to_degrees()
+            } else {
+                0.0
+            };
+            Some(message(t, at, heading))
         })
         .collect();
     let more = snap.in_flight.len().saturating_sub(MAX_DRAWN_MESSAGES);
@@ -598,6 +918,11 @@ pub fn topology(props: &TopologyProps) -> Html {
             NodeKind::Broker => broker(i, n, b, selected, snap, props),
         })
     });
+    let mark_layer = snap.nodes.iter().enumerate().filter_map(|(i, n)| {
+        let b = layout.boxes.get(i)?;
+        Some(call_marks(n, b, props))
+    });
+    let rpc = !snap.proxies.is_empty() || snap.nodes.iter().any(|n| n.server.is_some());
     let aria = format!(
         "Topology of {} at {}: {} nodes, {} links, {} messages in flight",
         snap.scenario,
@@ -628,6 +953,7 @@ pub fn topology(props: &TopologyProps) -> Html {
                 </g>
                 <g class="nodes">{ for nodes }</g>
                 <g class="badge-layer">{ for badge_layer }</g>
+                <g class="mark-layer">{ for mark_layer }</g>
                 <g class="messages">{ drawn }</g>
                 <g class="fallings">{ for props.falling.iter().map(falling) }</g>
                 if more > 0 {
@@ -638,6 +964,9 @@ pub fn topology(props: &TopologyProps) -> Html {
             </svg>
         </div>
         <p class="scroll-hint">{ "← the canvas scrolls sideways →" }</p>
+        if rpc {
+            { Html::from_html_unchecked(AttrValue::Static(RPC_LEGEND)) }
+        }
         </>
     }
 }
