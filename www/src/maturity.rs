@@ -30,7 +30,7 @@ pub struct Exchange {
     pub status: Option<String>,
     /// The status code, if a response came.
     pub code: Option<u16>,
-    /// The response body (pretty JSON), `None` without one.
+    /// The response body (compact JSON), `None` without one.
     pub response_body: Option<String>,
     /// Set when the step was not sent at all: why (HATEOAS: the link was absent).
     pub skipped: Option<String>,
@@ -185,7 +185,7 @@ pub fn columns(s: &Scenario, seed: u64) -> Result<Vec<LevelColumn>, String> {
                         Some(st) => {
                             ex.status = Some(format!("{st} {}", reason_phrase(st)));
                             ex.code = Some(st);
-                            ex.response_body = (!h.body.is_null()).then(|| format!("{:#}", h.body));
+                            ex.response_body = (!h.body.is_null()).then(|| h.body.to_string());
                         }
                         None => ex.status = Some("reset (connection refused)".into()),
                     }
@@ -270,10 +270,12 @@ mod tests {
             .response_body
             .as_deref()
             .unwrap()
-            .contains(r#""cancel": {"#));
+            .contains(r#""_links":{"cancel":{"href":"/orders/1/cancel"}"#));
         assert_eq!(
             cols[0].exchanges[3].response_body.as_deref(),
-            Some("{\n  \"error\": \"Conflict\",\n  \"message\": \"order 1: state is \\\"CANCELLED\\\", needs \\\"APPROVED\\\"\"\n}")
+            Some(
+                r#"{"error":"Conflict","message":"order 1: state is \"CANCELLED\", needs \"APPROVED\""}"#
+            )
         );
         assert_eq!(
             cols[0].exchanges[1].request_body.as_deref(),

@@ -19,7 +19,10 @@ pub fn level_words(level: u8) -> &'static str {
     }
 }
 
-fn exchange_html(k: usize, e: &Exchange) -> Html {
+fn exchange_html(e: Option<&Exchange>) -> Html {
+    let Some(e) = e else {
+        return html! { <td class="exchange none"></td> };
+    };
     let status_class = match e.code {
         Some(c) if c >= 500 => "st-5xx",
         Some(c) if c >= 400 => "st-4xx",
@@ -32,7 +35,7 @@ fn exchange_html(k: usize, e: &Exchange) -> Html {
             .as_deref()
             .is_some_and(|b| b.contains("\"error\""));
     html! {
-        <li key={k} class={cls("exchange", &[(e.skipped.is_some(), "skipped")])} data-testid="exchange">
+        <td class={cls("exchange", &[(e.skipped.is_some(), "skipped")])} data-testid="exchange">
             <div class="op">{ &e.operation }</div>
             <div class="req-line"><code>{ &e.request_line }</code></div>
             if let Some(b) = &e.request_body {
@@ -43,22 +46,34 @@ fn exchange_html(k: usize, e: &Exchange) -> Html {
             } else {
                 <div class={cls("status", &[(true, status_class), (hidden_error, "hidden-error")])}>
                     { "← " }{ e.status.clone().unwrap_or_else(|| "no answer yet".into()) }
-                    if hidden_error { <span class="note">{ " (an error, in a 200 body)" }</span> }
+                    if hidden_error { <span class="note">{ " an error, in a 200 body" }</span> }
                 </div>
                 if let Some(b) = &e.response_body {
                     <pre class="body resp">{ b }</pre>
                 }
             }
-        </li>
+        </td>
     }
 }
 
-fn column_html(c: &LevelColumn) -> Html {
+/// The columns as a table: one column per level, one row per step of the operation, so the
+/// same step lines up across levels.
+fn table_html(cols: &[LevelColumn]) -> Html {
+    let rows = cols.iter().map(|c| c.exchanges.len()).max().unwrap_or(0);
     html! {
-        <div class="level-col" data-testid={format!("level-{}", c.level)}>
-            <h3>{ format!("Level {}", c.level) }<span class="sub">{ format!(" {} → {}", c.client, c.service) }</span></h3>
-            <p class="level-words">{ level_words(c.level) }</p>
-            <ol class="exchanges">{ for c.exchanges.iter().enumerate().map(|(k, e)| exchange_html(k, e)) }</ol>
+        <div class="level-scroll">
+            <table class="level-table">
+                <thead><tr>{ for cols.iter().map(|c| html! {
+                    <th data-testid={format!("level-{}", c.level)}>
+                        <span class="lvl">{ format!("Level {}", c.level) }</span>
+                        <span class="sub">{ format!(" {} → {}", c.client, c.service) }</span>
+                        <span class="level-words">{ level_words(c.level) }</span>
+                    </th>
+                }) }</tr></thead>
+                <tbody>{ for (0..rows).map(|k| html! {
+                    <tr key={k}>{ for cols.iter().map(|c| exchange_html(c.exchanges.get(k))) }</tr>
+                }) }</tbody>
+            </table>
         </div>
     }
 }
@@ -86,7 +101,7 @@ pub fn maturity_panel(p: &MaturityProps) -> Html {
             <h2>{ "REST maturity, side by side" }
                 <span class="sub">{ format!("the first business operation of each client, from a run of seed {} without your commands", p.seed) }</span></h2>
             { match cols {
-                Ok(cols) => html! { <div class="level-cols">{ for cols.iter().map(column_html) }</div> },
+                Ok(cols) => table_html(cols),
                 Err(e) => html! { <p class="no">{ format!("The side-by-side run failed: {e}") }</p> },
             } }
         </section>

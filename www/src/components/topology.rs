@@ -92,7 +92,24 @@ pub fn kind_shape(kind: &str, class: &'static str) -> Html {
     html! { <path class={class} d={d} /> }
 }
 
-fn message(t: &TransitView, at: Point, heading_deg: f64) -> Html {
+/// For a message with a schema on its way to a consumer that cannot read its writer version:
+/// `Some("✗ 2.0.0")`; for a nack carrying one: `Some("rejected")`.
+pub fn schema_tag(snap: &Snapshot, t: &TransitView) -> Option<String> {
+    let sc = snap.schemas.as_ref()?;
+    let w = t.wire.as_ref()?;
+    let (consumer, word) = if t.kind == "nack" {
+        (&t.from, "✗ rejected ")
+    } else {
+        (&t.to, "✗ ")
+    };
+    let breaks = sc
+        .compatibility
+        .iter()
+        .any(|k| k.consumer == *consumer && k.writer_version == w.version && !k.reads);
+    breaks.then(|| format!("{word}{}", w.version))
+}
+
+fn message(t: &TransitView, at: Point, heading_deg: f64, tag: Option<String>) -> Html {
     // Hover: the message type and key first, then the packet's journey.
     let tip = format!(
         "{}{}\n{} · {} · {}#{} → {}#{} · attempt {}{}{}",
@@ -175,6 +192,9 @@ fn message(t: &TransitView, at: Point, heading_deg: f64) -> Html {
                 <g transform={format!("rotate({})", f1(heading_deg))}>{ kind_shape(t.kind, "body") }</g>
             } else {
                 { kind_shape(t.kind, "body") }
+            }
+            if let Some(tag) = tag {
+                <text class="schema-tag" data-testid="schema-reject" y="-11">{ tag }</text>
             }
             if let Some(st) = t.http.as_ref().and_then(|h| h.status).filter(|s| *s >= 400) {
                 <text class="status-tag" y="-10">{ st }</text>
@@ -389,15 +409,20 @@ pub fn rpc_lines(
         c.fallbacks += m.fallbacks;
         c.retries += m.retries + m.app_retries;
     }
-    let calls = format!(
-        "calls {} · ok {} · failed {}",
-        c.calls, c.successes, c.failures
-    );
+    let has_fallback = c.fallbacks > 0 || proxies.iter().any(|p| p.fallback);
+    let calls = if has_fallback {
+        format!(
+            "calls {} · ok {} · fallback {} · failed {}",
+            c.calls, c.successes, c.fallbacks, c.failures
+        )
+    } else {
+        format!(
+            "calls {} · ok {} · failed {}",
+            c.calls, c.successes, c.failures
+        )
+    };
     let rejected = c.rejected_by_breaker + c.rejected_by_bulkhead + c.rejected_by_limiter;
     let mut outcomes = format!("timeouts {} · rejected {rejected}", c.timeouts);
-    if c.fallbacks > 0 || proxies.iter().any(|p| p.fallback) {
-        outcomes.push_str(&format!(" · fallbacks {}", c.fallbacks));
-    }
     if c.retries > 0 {
         outcomes.push_str(&format!(" · ↻{}", c.retries));
     }
@@ -586,6 +611,80 @@ fn call_marks(n: &NodeView, b: &NodeBox, props: &TopologyProps) -> Html {
                        aria-label={label.clone()} transform={translate(Point::new(x, y))}>
                         <title>{ label }</title>
                         <rect x={f1(-w / 2.0)} y="-8.5" width={f1(w)} height="17" rx="8.5" />
+                        <text y="4">{ text }</text>
+                    </g>
+                }
+            }) }
+        </g>
+    }
+}
+
+/// What a consumer of a channel with schemas understands now: per channel it reads, its reader
+/// version and mode, the producers' current version, and whether it reads that version
+/// (`✓ reads 1.1.0` / `✗ breaks on 2.0.0`), with its rejections so far. From the
+/// compatibility table, which is known before anything flows.
+pub fn contract_marks(snap: &Snapshot, node: &str) -> Vec<(bool, String, String)> {
+    let Some(sc) = &snap.schemas else {
+        return Vec::new();
+    };
+    sc.consumers
+        .iter()
+        .filter(|c| c.consumer == node)
+        .map(|c| {
+            let writers: Vec<&str> = sc
+                .producers
+                .iter()
+                .filter(|p| p.channel == c.channel)
+                .map(|p| p.version.as_str())
+                .collect();
+            let reads = |v: &str| {
+                sc.compatibility
+                    .iter()
+                    .find(|k| k.channel == c.channel && k.consumer == c.consumer && k.writer_version == v)
+                    .is_none_or(|k| k.reads)
+            };
+            let broken: Vec<&str> = writers.iter().copied().filter(|v| !reads(v)).collect();
+            let mode = format!("{:?}", c.mode).to_lowercase();
+            let ok = broken.is_empty();
+            let text = if ok {
+                format!("reader {} {mode} ✓ reads {}", c.reader_version, writers.join(", "))
+            } else {
+                format!("reader {} {mode} ✗ breaks on {}", c.reader_version, broken.join(", "))
+            };
+            let label = format!(
+                "{} reads {} with schema {} ({mode}); the producer writes {} now: {}; so far {} accepted, {} rejected{}",
+                c.consumer,
+                c.channel,
+                c.reader_version,
+                writers.join(", "),
+                if ok { "understood" } else { "not understood, rejected and dead-lettered" },
+                c.accepted,
+                c.rejected,
+                c.last_reason.as_deref().map(|r| format!(" (last: {r})")).unwrap_or_default()
+            );
+            let text = if c.rejected > 0 { format!("{text} · {} rejected", c.rejected) } else { text };
+            (ok, text, label)
+        })
+        .collect()
+}
+
+fn contract_chips(n: &NodeView, b: &NodeBox, snap: &Snapshot) -> Html {
+    let marks = contract_marks(snap, &n.name);
+    if marks.is_empty() {
+        return html! {};
+    }
+    let below = b.top() < 70.0;
+    html! {
+        <g key={format!("contract-{}", n.name)} class="contract-marks">
+            { for marks.into_iter().take(2).enumerate().map(|(k, (ok, text, label))| {
+                let w = 14.0 + 6.4 * text.chars().count() as f64;
+                let y = if below { b.bottom() + 14.0 + 19.0 * k as f64 } else { b.top() - 12.0 - 19.0 * k as f64 };
+                let x = b.left() + b.width() - w / 2.0 - 2.0;
+                html! {
+                    <g key={k} class={cls("contract-mark", &[(ok, "reads"), (!ok, "breaks")])} role="img" aria-label={label.clone()}
+                       data-testid={format!("contract-{}", n.name)} data-reads={ok.to_string()} transform={translate(Point::new(x, y))}>
+                        <title>{ label }</title>
+                        <rect x={f1(-w / 2.0)} y="-8.5" width={f1(w)} height="17" rx="4" />
                         <text y="4">{ text }</text>
                     </g>
                 }
@@ -878,7 +977,7 @@ pub fn topology(props: &TopologyProps) -> Html {
             } else {
                 0.0
             };
-            Some(message(t, at, heading))
+            Some(message(t, at, heading, schema_tag(snap, t)))
         })
         .collect();
     let more = snap.in_flight.len().saturating_sub(MAX_DRAWN_MESSAGES);
@@ -920,7 +1019,7 @@ pub fn topology(props: &TopologyProps) -> Html {
     });
     let mark_layer = snap.nodes.iter().enumerate().filter_map(|(i, n)| {
         let b = layout.boxes.get(i)?;
-        Some(call_marks(n, b, props))
+        Some(html! { <>{ call_marks(n, b, props) }{ contract_chips(n, b, snap) }</> })
     });
     let rpc = !snap.proxies.is_empty() || snap.nodes.iter().any(|n| n.server.is_some());
     let aria = format!(
@@ -968,5 +1067,113 @@ pub fn topology(props: &TopologyProps) -> Html {
             { Html::from_html_unchecked(AttrValue::Static(RPC_LEGEND)) }
         }
         </>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use msgsim::{SimTime, Simulation};
+
+    fn at(name: &str, seed: u64, ms: u64) -> Snapshot {
+        let mut sim = Simulation::from_json(msgsim::scenarios::get(name).unwrap(), seed).unwrap();
+        sim.run_until(SimTime::from_ms(ms), u64::MAX);
+        sim.snapshot()
+    }
+
+    #[test]
+    fn consumers_show_what_they_understand_during_the_rollout() {
+        let marks = |snap: &Snapshot| -> Vec<String> {
+            ["crm", "audit", "mailer"]
+                .iter()
+                .flat_map(|n| contract_marks(snap, n))
+                .map(|(_, text, _)| text)
+                .collect()
+        };
+        assert_eq!(
+            marks(&at("schema-rollout", 7, 3_000)),
+            [
+                "reader 1.0.0 tolerant ✓ reads 1.0.0",
+                "reader 1.0.0 strict ✓ reads 1.0.0",
+                "reader 1.1.0 tolerant ✓ reads 1.0.0",
+            ]
+        );
+        // The minor rollout (4 s) breaks only the strict reader.
+        assert_eq!(
+            marks(&at("schema-rollout", 7, 6_000)),
+            [
+                "reader 1.0.0 tolerant ✓ reads 1.1.0",
+                "reader 1.0.0 strict ✗ breaks on 1.1.0 · 8 rejected",
+                "reader 1.1.0 tolerant ✓ reads 1.1.0",
+            ]
+        );
+        // The major one (8 s) breaks everybody.
+        assert_eq!(
+            marks(&at("schema-rollout", 7, 12_000)),
+            [
+                "reader 1.0.0 tolerant ✗ breaks on 2.0.0 · 16 rejected",
+                "reader 1.0.0 strict ✗ breaks on 2.0.0 · 32 rejected",
+                "reader 1.1.0 tolerant ✗ breaks on 2.0.0 · 16 rejected",
+            ]
+        );
+    }
+
+    #[test]
+    fn rpc_boxes_say_what_the_service_is() {
+        let snap = at("circuit-breaker", 11, 7_000);
+        let s = msgsim::scenario::Scenario::from_json(
+            msgsim::scenarios::get("circuit-breaker").unwrap(),
+        )
+        .unwrap();
+        let layout = crate::geometry::Layout::new(&s);
+        let lines: Vec<(String, String, String)> = snap
+            .nodes
+            .iter()
+            .enumerate()
+            .map(|(i, n)| {
+                let proxies: Vec<&ProxyView> =
+                    snap.proxies.iter().filter(|p| p.client == n.name).collect();
+                rpc_lines(n, &proxies, layout.api_workers[i], layout.rpc_client[i])
+            })
+            .collect();
+        let lines: Vec<(&str, &str, &str)> = lines
+            .iter()
+            .map(|(a, b, c)| (a.as_str(), b.as_str(), c.as_str()))
+            .collect();
+        assert_eq!(
+            lines,
+            [
+                (
+                    "client",
+                    "calls 71 · ok 50 · failed 8",
+                    "timeouts 0 · rejected 0"
+                ),
+                (
+                    "REST L2",
+                    "served 62 · in flight 4/4 · queue 8",
+                    "calls 62 · ok 50 · failed 8"
+                ),
+                (
+                    "REST L2",
+                    "served 62 · in flight 12/32 · queue 0",
+                    "2xx 50 · 4xx 0 · 5xx 0"
+                ),
+                (
+                    "client",
+                    "calls 71 · ok 70 · failed 0",
+                    "timeouts 0 · rejected 0"
+                ),
+                (
+                    "breaker OPEN",
+                    "served 70 · in flight 0/4 · queue 0",
+                    "calls 70 · ok 50 · fallback 20 · failed 0"
+                ),
+                (
+                    "REST L2",
+                    "served 58 · in flight 8/32 · queue 0",
+                    "2xx 50 · 4xx 0 · 5xx 0"
+                ),
+            ]
+        );
     }
 }
