@@ -10,6 +10,7 @@
 
 #![warn(missing_docs)]
 
+pub mod compare;
 pub mod components;
 pub mod explain;
 pub mod exports;
