@@ -79,6 +79,17 @@ pub fn app(props: &AppProps) -> Html {
         });
     }
 
+    // The compare view: open with the button or `?compare=<pair>` (read only on the real page).
+    let compare = {
+        let sync = props.sync_url;
+        use_state(move || {
+            if sync {
+                super::compare_view::url_pair()
+            } else {
+                None
+            }
+        })
+    };
     let on_select = {
         let d = dispatch.clone();
         Callback::from(move |s: Selection| d.emit(Action::Select(s)))
@@ -147,6 +158,47 @@ pub fn app(props: &AppProps) -> Html {
         (file.clone(), t)
     });
     let total = state.with_sim(|s| s.trace().len_total());
+    let open_compare = {
+        let compare = compare.clone();
+        let current = state.builtin_name();
+        let sync = props.sync_url;
+        Callback::from(move |_: MouseEvent| {
+            let pair = msgsim::scenarios::COMPARISONS
+                .iter()
+                .find(|c| Some(c.scenario) == current)
+                .unwrap_or(&msgsim::scenarios::COMPARISONS[0])
+                .name;
+            if sync {
+                super::compare_view::set_url_pair(Some(pair));
+            }
+            compare.set(Some(Ok(pair)));
+        })
+    };
+    let compare_view = compare.as_ref().map(|choice| {
+        let (pair, note) = match choice {
+            Ok(p) => (*p, None),
+            Err(e) => (msgsim::scenarios::COMPARISONS[0].name, Some(e.clone())),
+        };
+        let sync = props.sync_url;
+        let on_close = {
+            let compare = compare.clone();
+            Callback::from(move |_| {
+                if sync {
+                    super::compare_view::set_url_pair(None);
+                }
+                compare.set(None);
+            })
+        };
+        let on_pick = Callback::from(move |p: &'static str| {
+            if sync {
+                super::compare_view::set_url_pair(Some(p));
+            }
+        });
+        html! {
+            <super::compare_view::CompareView pair={pair} current={state.builtin_name()} seed={state.seed}
+                commands={Rc::clone(&state.commands)} note={note} on_pick={on_pick} on_close={on_close} />
+        }
+    });
     html! {
         <div class="app">
             <header class="topbar">
@@ -154,8 +206,11 @@ pub fn app(props: &AppProps) -> Html {
                 <RunSetup builtins={Rc::clone(&builtins)} source={state.source.clone()} uploaded={uploaded}
                           seed={state.seed} seed_error={state.seed_error.clone()}
                           upload_error={state.upload_error.clone()} dispatch={dispatch.clone()} />
+                <button class="btn compare-open" data-testid="open-compare" onclick={open_compare}
+                        title="Run two variants of a scenario side by side, same seed and faults, and diff their metrics">{ "⇄ Compare" }</button>
             </header>
             { url_errors }
+            { compare_view.unwrap_or_default() }
             <main class="layout">
                 <section class="stage" aria-label="Canvas">
                     { transport }

@@ -4,6 +4,7 @@ use yew::prelude::*;
 
 pub mod app;
 pub mod broker;
+pub mod compare_view;
 pub mod controls;
 pub mod fault_panel;
 pub mod info;
