@@ -4,7 +4,8 @@
 use super::cls;
 use crate::format::{fault_badge, format_secs};
 use crate::geometry::{
-    lane, lerp, link_segment, right_normal, Layout, NodeBox, Point, LANE_OFFSET, VIEW_H, VIEW_W,
+    lane, lerp, link_segment, right_normal, Layout, NodeBox, Point, LANE_OFFSET, NAME_CHAR_W,
+    VIEW_H, VIEW_W,
 };
 use crate::rpc_marks::CallMark;
 use crate::state::{Falling, Selection, MAX_DRAWN_MESSAGES};
@@ -619,11 +620,26 @@ fn call_marks(n: &NodeView, b: &NodeBox, props: &TopologyProps) -> Html {
     }
 }
 
+/// One channel a consumer reads with a schema, as drawn on its box.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ContractMark {
+    /// It reads every version the producers write now.
+    pub ok: bool,
+    /// On the box: `1.0.0 strict ✗ 1.1.0`.
+    pub short: String,
+    /// In words: `reader 1.0.0 strict ✗ breaks on 1.1.0 · 8 rejected`.
+    pub text: String,
+    /// Hover text and accessible label.
+    pub label: String,
+    /// Deliveries it rejected so far.
+    pub rejected: u64,
+}
+
 /// What a consumer of a channel with schemas understands now: per channel it reads, its reader
 /// version and mode, the producers' current version, and whether it reads that version
 /// (`✓ reads 1.1.0` / `✗ breaks on 2.0.0`), with its rejections so far. From the
 /// compatibility table, which is known before anything flows.
-pub fn contract_marks(snap: &Snapshot, node: &str) -> Vec<(bool, String, String)> {
+pub fn contract_marks(snap: &Snapshot, node: &str) -> Vec<ContractMark> {
     let Some(sc) = &snap.schemas else {
         return Vec::new();
     };
@@ -662,33 +678,32 @@ pub fn contract_marks(snap: &Snapshot, node: &str) -> Vec<(bool, String, String)
                 c.rejected,
                 c.last_reason.as_deref().map(|r| format!(" (last: {r})")).unwrap_or_default()
             );
+            let short = if ok {
+                format!("{} {mode} ✓ {}", c.reader_version, writers.join(", "))
+            } else {
+                format!("{} {mode} ✗ {}", c.reader_version, broken.join(", "))
+            };
             let text = if c.rejected > 0 { format!("{text} · {} rejected", c.rejected) } else { text };
-            (ok, text, label)
+            ContractMark { ok, short, text, label, rejected: c.rejected }
         })
         .collect()
 }
 
-fn contract_chips(n: &NodeView, b: &NodeBox, snap: &Snapshot) -> Html {
-    let marks = contract_marks(snap, &n.name);
-    if marks.is_empty() {
+/// The consumer's reader version and whether it reads what is written now, in the top right
+/// corner of its box (the first channel it reads with a schema).
+fn contract_badge(n: &NodeView, b: &NodeBox, snap: &Snapshot) -> Html {
+    let Some(m) = contract_marks(snap, &n.name).into_iter().next() else {
         return html! {};
-    }
-    let below = b.top() < 70.0;
+    };
+    let room = (b.width() - 30.0 - NAME_CHAR_W * n.name.chars().count() as f64).max(60.0);
+    let w = (12.0 + 6.4 * m.short.chars().count() as f64).min(room);
+    let (xr, y) = (b.left() + b.width() - 8.0, b.top() + 17.0);
     html! {
-        <g key={format!("contract-{}", n.name)} class="contract-marks">
-            { for marks.into_iter().take(2).enumerate().map(|(k, (ok, text, label))| {
-                let w = 14.0 + 6.4 * text.chars().count() as f64;
-                let y = if below { b.bottom() + 14.0 + 19.0 * k as f64 } else { b.top() - 12.0 - 19.0 * k as f64 };
-                let x = b.left() + b.width() - w / 2.0 - 2.0;
-                html! {
-                    <g key={k} class={cls("contract-mark", &[(ok, "reads"), (!ok, "breaks")])} role="img" aria-label={label.clone()}
-                       data-testid={format!("contract-{}", n.name)} data-reads={ok.to_string()} transform={translate(Point::new(x, y))}>
-                        <title>{ label }</title>
-                        <rect x={f1(-w / 2.0)} y="-8.5" width={f1(w)} height="17" rx="4" />
-                        <text y="4">{ text }</text>
-                    </g>
-                }
-            }) }
+        <g class={cls("contract-mark", &[(m.ok, "reads"), (!m.ok, "breaks")])} role="img" aria-label={m.label.clone()}
+           data-testid={format!("contract-{}", n.name)} data-reads={m.ok.to_string()}>
+            <title>{ m.label.clone() }</title>
+            <rect x={f1(xr - w)} y={f1(y - 9.5)} width={f1(w)} height="17" rx="4" />
+            { fitted("contract-text".into(), xr - w + 6.0, y + 3.0, m.short, w - 12.0, 6.4, None) }
         </g>
     }
 }
@@ -746,7 +761,18 @@ fn service(i: usize, n: &NodeView, b: &NodeBox, selected: bool, props: &Topology
             }
         )
     } else {
-        format!("processed {} · effects {}", m.processed, m.effects)
+        let rejected: u64 = contract_marks(&props.snapshot, &n.name)
+            .iter()
+            .map(|c| c.rejected)
+            .sum();
+        if rejected > 0 {
+            format!(
+                "processed {} · effects {} · rejected {rejected}",
+                m.processed, m.effects
+            )
+        } else {
+            format!("processed {} · effects {}", m.processed, m.effects)
+        }
     };
     let doubled = !producer && m.effects > m.effects_expected;
     let handling = match (consumer, n.duplicates) {
@@ -763,6 +789,7 @@ fn service(i: usize, n: &NodeView, b: &NodeBox, selected: bool, props: &Topology
             <title>{ format!("{} ({}), {} instance(s)", n.name, if consumer { format!("{handling} receiver") } else { handling.to_string() }, n.instances.len()) }</title>
             <rect class="node-box" x={f1(x0)} y={f1(y0)} width={f1(w)} height={f1(h)} rx="12" />
             { text("node-name", x0 + 12.0, y0 + 22.0, html! { &n.name }) }
+            { contract_badge(n, b, &props.snapshot) }
             { instances(i, n, x0 + 20.0, y0 + 44.0, props) }
             { text("node-sub end", x0 + w - 12.0, y0 + 48.0, html! { handling }) }
             { fitted("node-counters".into(), x0 + 12.0, y0 + 72.0, counters, w - 22.0, 6.3, None) }
@@ -1019,7 +1046,7 @@ pub fn topology(props: &TopologyProps) -> Html {
     });
     let mark_layer = snap.nodes.iter().enumerate().filter_map(|(i, n)| {
         let b = layout.boxes.get(i)?;
-        Some(html! { <>{ call_marks(n, b, props) }{ contract_chips(n, b, snap) }</> })
+        Some(call_marks(n, b, props))
     });
     let rpc = !snap.proxies.is_empty() || snap.nodes.iter().any(|n| n.server.is_some());
     let aria = format!(
@@ -1087,7 +1114,7 @@ mod tests {
             ["crm", "audit", "mailer"]
                 .iter()
                 .flat_map(|n| contract_marks(snap, n))
-                .map(|(_, text, _)| text)
+                .map(|m| m.text)
                 .collect()
         };
         assert_eq!(
