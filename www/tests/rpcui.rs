@@ -10,7 +10,6 @@
 #![cfg(target_arch = "wasm32")]
 
 use msgsim::scenario::Scenario;
-use msgsim::snapshot::DeadLetterReason;
 use msgsim::{SimTime, Simulation, Snapshot};
 use msgsim_web::state::{AppInit, ADVANCE_MS, MAX_EVENTS_PER_FRAME};
 use msgsim_web::{App, AppProps};
@@ -79,11 +78,6 @@ fn engine(name: &str, seconds: u64) -> Snapshot {
 }
 
 /// `m.s` with three decimals and ` s`, as the views print virtual times.
-fn secs(t: SimTime) -> String {
-    let ms = t.as_us() / 1_000;
-    format!("{}.{:03} s", ms / 1_000, ms % 1_000)
-}
-
 impl Mounted {
     fn all_in(&self, selector: &str) -> Vec<Element> {
         let list = self.root.query_selector_all(selector).unwrap();
