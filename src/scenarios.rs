@@ -179,6 +179,9 @@ pub struct Comparison {
     pub shared: &'static [Patch],
     /// Virtual time both runs go to, ms.
     pub horizon_ms: u64,
+    /// The counters that show the pattern's effect, as `group · metric` of the compare
+    /// view's diff (`events of order · lost`): listed first and highlighted.
+    pub focus: &'static [&'static str],
 }
 
 /// The comparisons of the built-in scenarios, in the order the compare view lists them.
@@ -224,6 +227,12 @@ pub const COMPARISONS: &[Comparison] = &[
             ),
         ],
         horizon_ms: 15_000,
+        focus: &[
+            "events of order · lost",
+            "events of order · duplicates",
+            "events of order · published",
+            "service accounting · effects",
+        ],
     },
     Comparison {
         name: "breaker-on-off",
@@ -243,6 +252,13 @@ pub const COMPARISONS: &[Comparison] = &[
         },
         shared: &[],
         horizon_ms: 30_000,
+        focus: &[
+            "calls shop-b → checkout-b · successes",
+            "calls shop-b → checkout-b · failures",
+            "calls checkout-b → payments-b · rejected_by_breaker",
+            "calls checkout-b → payments-b · fallbacks",
+            "server checkout-b · max_queue_depth",
+        ],
     },
     Comparison {
         name: "tolerant-vs-strict",
@@ -265,6 +281,12 @@ pub const COMPARISONS: &[Comparison] = &[
         },
         shared: &[],
         horizon_ms: 15_000,
+        focus: &[
+            "reader crm on user-events · rejected",
+            "reader audit on user-events · rejected",
+            "schemas · rejected",
+            "run · dead_lettered",
+        ],
     },
     Comparison {
         name: "naive-vs-dedup",
@@ -287,6 +309,12 @@ pub const COMPARISONS: &[Comparison] = &[
         },
         shared: &[],
         horizon_ms: 20_000,
+        focus: &[
+            "service ledger · effects",
+            "service order-status · effects",
+            "service billing · effects",
+            "run · duplicates_discarded",
+        ],
     },
 ];
 

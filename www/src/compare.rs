@@ -46,6 +46,11 @@ pub struct DiffRow {
 }
 
 impl DiffRow {
+    /// `group · metric`, as [`Comparison::focus`] names rows.
+    pub fn key(&self) -> String {
+        format!("{} · {}", self.group, self.metric)
+    }
+
     /// B − A.
     pub fn delta(&self) -> i128 {
         i128::from(self.b) - i128::from(self.a)
@@ -244,7 +249,16 @@ pub fn run(
 ) -> Result<CompareResult, String> {
     let a = run_side(c, &c.a, seed, commands)?;
     let b = run_side(c, &c.b, seed, commands)?;
-    let rows = diff(&metric_rows(&a.snapshot), &metric_rows(&b.snapshot));
+    let mut rows = diff(&metric_rows(&a.snapshot), &metric_rows(&b.snapshot));
+    // The comparison's focus rows first, in its order; the rest keep theirs.
+    let rank = |r: &DiffRow| {
+        let k = r.key();
+        c.focus
+            .iter()
+            .position(|f| *f == k)
+            .unwrap_or(c.focus.len())
+    };
+    rows.sort_by_key(rank);
     let at = a.snapshot.time.min(b.snapshot.time);
     Ok(CompareResult { a, b, rows, at })
 }
@@ -269,6 +283,10 @@ mod tests {
         assert_eq!(
             changed("outbox-vs-dual-write", 7, &[]),
             [
+                "events of order · lost: 0 -> 2",
+                "events of order · duplicates: 1 -> 0",
+                "events of order · published: 48 -> 46",
+                "service accounting · effects: 49 -> 46",
                 "run · acked: 98 -> 92",
                 "run · delivered: 294 -> 276",
                 "run · dropped: 5 -> 25",
@@ -287,12 +305,8 @@ mod tests {
                 "service kitchen · effects_expected: 48 -> 46",
                 "service kitchen · processed: 49 -> 46",
                 "service accounting · distinct: 48 -> 46",
-                "service accounting · effects: 49 -> 46",
                 "service accounting · effects_expected: 48 -> 46",
                 "service accounting · processed: 49 -> 46",
-                "events of order · duplicates: 1 -> 0",
-                "events of order · lost: 0 -> 2",
-                "events of order · published: 48 -> 46",
             ]
         );
     }
@@ -302,6 +316,11 @@ mod tests {
         assert_eq!(
             changed("breaker-on-off", 11, &[]),
             [
+                "calls shop-b → checkout-b · successes: 250 -> 153",
+                "calls shop-b → checkout-b · failures: 0 -> 97",
+                "calls checkout-b → payments-b · rejected_by_breaker: 113 -> 0",
+                "calls checkout-b → payments-b · fallbacks: 127 -> 0",
+                "server checkout-b · max_queue_depth: 9 -> 20",
                 "run · calls: 967 -> 934",
                 "run · calls_failed: 149 -> 298",
                 "run · calls_ok: 691 -> 636",
@@ -309,22 +328,17 @@ mod tests {
                 "run · fallbacks: 127 -> 0",
                 "run · http_requests: 854 -> 934",
                 "run · sent: 1708 -> 1868",
-                "calls shop-b → checkout-b · failures: 0 -> 97",
                 "calls shop-b → checkout-b · late_responses: 0 -> 52",
                 "calls shop-b → checkout-b · server_errors: 0 -> 45",
-                "calls shop-b → checkout-b · successes: 250 -> 153",
                 "calls shop-b → checkout-b · timeouts: 0 -> 52",
                 "calls checkout-b → payments-b · attempts: 250 -> 217",
                 "calls checkout-b → payments-b · calls: 250 -> 217",
                 "calls checkout-b → payments-b · failures: 0 -> 52",
-                "calls checkout-b → payments-b · fallbacks: 127 -> 0",
                 "calls checkout-b → payments-b · finished: 250 -> 217",
                 "calls checkout-b → payments-b · late_responses: 14 -> 52",
-                "calls checkout-b → payments-b · rejected_by_breaker: 113 -> 0",
                 "calls checkout-b → payments-b · successes: 123 -> 165",
                 "calls checkout-b → payments-b · timeouts: 14 -> 52",
                 "calls checkout-b → payments-b · upstream_requests: 137 -> 217",
-                "server checkout-b · max_queue_depth: 9 -> 20",
                 "server checkout-b · ok: 250 -> 165",
                 "server checkout-b · queue_wait_us: 6360000 -> 168250796",
                 "server checkout-b · queued: 14 -> 73",
@@ -343,8 +357,11 @@ mod tests {
         assert_eq!(
             changed("tolerant-vs-strict", 7, &[]),
             [
-                "run · acked: 96 -> 64",
+                "reader crm on user-events · rejected: 16 -> 32",
+                "reader audit on user-events · rejected: 16 -> 32",
+                "schemas · rejected: 48 -> 80",
                 "run · dead_lettered: 48 -> 80",
+                "run · acked: 96 -> 64",
                 "run · effects: 96 -> 64",
                 "run · processed: 96 -> 64",
                 "service crm · distinct: 32 -> 16",
@@ -356,12 +373,9 @@ mod tests {
                 "service audit · effects_expected: 32 -> 16",
                 "service audit · processed: 32 -> 16",
                 "reader crm on user-events · accepted: 32 -> 16",
-                "reader crm on user-events · rejected: 16 -> 32",
                 "reader audit on user-events · accepted: 32 -> 16",
-                "reader audit on user-events · rejected: 16 -> 32",
                 "schemas · accepted: 96 -> 64",
                 "schemas · nacks: 48 -> 80",
-                "schemas · rejected: 48 -> 80",
             ]
         );
     }
@@ -371,14 +385,14 @@ mod tests {
         assert_eq!(
             changed("naive-vs-dedup", 29, &[]),
             [
+                "service ledger · effects: 56 -> 48",
+                "service order-status · effects: 54 -> 48",
+                "service billing · effects: 66 -> 48",
                 "run · duplicates_discarded: 0 -> 32",
                 "run · effects: 176 -> 144",
                 "service ledger · duplicates_discarded: 0 -> 8",
-                "service ledger · effects: 56 -> 48",
                 "service order-status · duplicates_discarded: 0 -> 6",
-                "service order-status · effects: 54 -> 48",
                 "service billing · duplicates_discarded: 0 -> 18",
-                "service billing · effects: 66 -> 48",
             ]
         );
     }
@@ -439,6 +453,11 @@ mod tests {
             assert_eq!(r1.rows, r2.rows, "{}", c.name);
             assert_ne!(r1.a.trace_hash, r1.b.trace_hash, "{}", c.name);
             assert!(r1.changed().count() > 0, "{}", c.name);
+            // Every focus row exists, differs, and comes first.
+            for (k, f) in c.focus.iter().enumerate() {
+                assert_eq!(r1.rows[k].key(), *f, "{}", c.name);
+                assert_ne!(r1.rows[k].a, r1.rows[k].b, "{}: {f}", c.name);
+            }
         }
     }
 }

@@ -79,12 +79,13 @@ fn side_html(side: &Side, which: &str) -> Html {
     }
 }
 
-fn row_html(k: usize, r: &DiffRow) -> Html {
+fn row_html(k: usize, r: &DiffRow, focus: bool) -> Html {
     let d = r.delta();
     let changed = d != 0;
     html! {
-        <tr key={k} class={cls("", &[(changed, "changed")])} data-testid={if changed { "diff-changed" } else { "diff-same" }}>
-            <td class="grp">{ &r.group }</td>
+        <tr key={k} class={cls("", &[(changed, "changed"), (focus, "focus")])} data-testid={if changed { "diff-changed" } else { "diff-same" }}
+            title={if focus { "what this pattern changes" } else { "" }}>
+            <td class="grp">{ if focus { "★ " } else { "" } }{ &r.group }</td>
             <td>{ r.metric.replace('_', " ") }</td>
             <td class="num">{ r.a }</td>
             <td class="num">{ r.b }</td>
@@ -93,7 +94,7 @@ fn row_html(k: usize, r: &DiffRow) -> Html {
     }
 }
 
-fn result_html(r: &CompareResult, all: bool, on_toggle: Callback<()>) -> Html {
+fn result_html(r: &CompareResult, focus: &[&str], all: bool, on_toggle: Callback<()>) -> Html {
     let changed = r.changed().count();
     let same = r.rows.len() - changed;
     let refused: Vec<(&str, &String)> =
@@ -118,7 +119,7 @@ fn result_html(r: &CompareResult, all: bool, on_toggle: Callback<()>) -> Html {
         <div class="table-scroll tall">
             <table class="grid diff" data-testid="compare-diff">
                 <thead><tr><th>{ "of" }</th><th>{ "metric" }</th><th>{ "A" }</th><th>{ "B" }</th><th>{ "Δ (B − A)" }</th></tr></thead>
-                <tbody>{ for r.rows.iter().enumerate().filter(|(_, d)| all || d.a != d.b).map(|(k, d)| row_html(k, d)) }</tbody>
+                <tbody>{ for r.rows.iter().enumerate().filter(|(_, d)| all || d.a != d.b).map(|(k, d)| row_html(k, d, focus.contains(&d.key().as_str()))) }</tbody>
             </table>
         </div>
         <label class="check"><input type="checkbox" data-testid="compare-all" checked={all}
@@ -203,10 +204,11 @@ pub fn compare_view(p: &CompareProps) -> Html {
                 <p class="banner error" role="alert">{ n }</p>
             }
             <p class="why" data-testid="compare-why">{ c.why }</p>
+            <p class="hint">{ "★ rows: the counters where this pattern shows; then every other counter that differs." }</p>
             <p class="facts">{ format!("`{}` · A: {} · B: {} · seed {seed} · both run to {} · faults: {faults}.",
                 c.scenario, c.a.label, c.b.label, crate::format::format_secs(msgsim::SimTime::from_ms(c.horizon_ms))) }</p>
             { match &*result {
-                Ok(r) => result_html(r, *all, toggle),
+                Ok(r) => result_html(r, c.focus, *all, toggle),
                 Err(e) => html! { <p class="banner error" role="alert">{ format!("The comparison could not run: {e}") }</p> },
             } }
         </section>

@@ -620,6 +620,18 @@ fn call_marks(n: &NodeView, b: &NodeBox, props: &TopologyProps) -> Html {
     }
 }
 
+/// A producer's current writer version(s) on channels with schemas: `writes 1.1.0`.
+pub fn writes(snap: &Snapshot, node: &str) -> Option<String> {
+    let sc = snap.schemas.as_ref()?;
+    let v: Vec<&str> = sc
+        .producers
+        .iter()
+        .filter(|p| p.node == node)
+        .map(|p| p.version.as_str())
+        .collect();
+    (!v.is_empty()).then(|| format!("writes {}", v.join(", ")))
+}
+
 /// One channel a consumer reads with a schema, as drawn on its box.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ContractMark {
@@ -791,7 +803,7 @@ fn service(i: usize, n: &NodeView, b: &NodeBox, selected: bool, props: &Topology
             { text("node-name", x0 + 12.0, y0 + 22.0, html! { &n.name }) }
             { contract_badge(n, b, &props.snapshot) }
             { instances(i, n, x0 + 20.0, y0 + 44.0, props) }
-            { text("node-sub end", x0 + w - 12.0, y0 + 48.0, html! { handling }) }
+            { text("node-sub end", x0 + w - 12.0, y0 + 48.0, html! { writes(&props.snapshot, &n.name).unwrap_or_else(|| handling.to_string()) }) }
             { fitted("node-counters".into(), x0 + 12.0, y0 + 72.0, counters, w - 22.0, 6.3, None) }
             { fitted(cls("node-effect", &[(doubled, "doubled")]), x0 + 12.0, y0 + 88.0, effect, w - 22.0, 7.9, Some(format!("effect-{}", n.name))) }
         </g>
@@ -1133,6 +1145,10 @@ mod tests {
                 "reader 1.0.0 strict ✗ breaks on 1.1.0 · 8 rejected",
                 "reader 1.1.0 tolerant ✓ reads 1.1.0",
             ]
+        );
+        assert_eq!(
+            writes(&at("schema-rollout", 7, 6_000), "signup").as_deref(),
+            Some("writes 1.1.0")
         );
         // The major one (8 s) breaks everybody.
         assert_eq!(
