@@ -246,8 +246,12 @@ impl JsSimulation {
             .map(|c| c.at)
             .unwrap_or(SimTime::ZERO)
             .max(run.at);
-        let out = sim.run_with_log(&run.commands, end, budget);
-        if !out.reached {
+        let reached = if run.events.is_some() {
+            run.run_to_place(&mut sim, budget)
+        } else {
+            sim.run_with_log(&run.commands, end, budget).reached
+        };
+        if !reached {
             return Err(err(format!(
                 "the link's run did not replay to {end} within {budget} events (stopped at {})",
                 sim.now()
@@ -489,6 +493,8 @@ impl JsSimulation {
             seed: self.sim.seed(),
             commands: self.sim.command_log().to_vec(),
             at: self.sim.now(),
+            // The exact place, also between two events of one virtual time (after `step`).
+            events: Some(self.sim.events_processed()),
         }
         .encode()
         .map_err(err)

@@ -75,6 +75,10 @@ impl NodeBox {
     pub fn left(&self) -> f64 {
         self.center.x - self.half_w
     }
+    /// Bottom edge.
+    pub fn bottom(&self) -> f64 {
+        self.center.y + self.half_h
+    }
     /// Top edge.
     pub fn top(&self) -> f64 {
         self.center.y - self.half_h
@@ -418,6 +422,12 @@ pub struct Layout {
     /// Message relays and the service whose database they read: `(relay, service, log tailing)`
     /// as node indices (not a network link: drawn as a dotted line).
     pub relays: Vec<(usize, usize, bool)>,
+    /// Per node: the worker count of its REST API (requests handled at once per instance), if
+    /// it serves one.
+    pub api_workers: Vec<Option<u32>>,
+    /// Per node: whether it makes synchronous calls (a `calls[]` workload, a declared
+    /// dependency, or an endpoint with downstream calls): a client of RPI proxies.
+    pub rpc_client: Vec<bool>,
 }
 
 impl Layout {
@@ -512,6 +522,28 @@ impl Layout {
                 ))
             })
             .collect();
+        let api_workers = scenario
+            .nodes
+            .iter()
+            .map(|n| {
+                scenario
+                    .apis
+                    .iter()
+                    .find(|a| a.service == n.name)
+                    .map(|a| a.workers)
+            })
+            .collect();
+        let rpc_client = scenario
+            .nodes
+            .iter()
+            .map(|n| {
+                scenario.calls.iter().any(|c| c.from == n.name)
+                    || scenario.dependencies.iter().any(|d| d.from == n.name)
+                    || scenario.apis.iter().any(|a| {
+                        a.service == n.name && a.endpoints.iter().any(|e| !e.downstream.is_empty())
+                    })
+            })
+            .collect();
         Layout {
             names,
             boxes,
@@ -519,6 +551,8 @@ impl Layout {
             consumer,
             direct,
             relays,
+            api_workers,
+            rpc_client,
         }
     }
 

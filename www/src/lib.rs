@@ -10,12 +10,16 @@
 
 #![warn(missing_docs)]
 
+pub mod compare;
 pub mod components;
 pub mod embed;
 pub mod embed_web;
 pub mod explain;
+pub mod exports;
 pub mod format;
 pub mod geometry;
+pub mod maturity;
+pub mod rpc_marks;
 pub mod share;
 pub mod state;
 pub mod web;

@@ -70,6 +70,17 @@ pub fn app(props: &AppProps) -> Html {
     super::share_bar::use_address_bar(&state, props.sync_url);
     super::embed_view::use_host_bridge(&state);
 
+    // The compare view: open with the button or `?compare=<pair>` (read only on the real page).
+    let compare = {
+        let sync = props.sync_url;
+        use_state(move || {
+            if sync {
+                super::compare_view::url_pair()
+            } else {
+                None
+            }
+        })
+    };
     let on_select = {
         let d = dispatch.clone();
         Callback::from(move |s: Selection| d.emit(Action::Select(s)))
@@ -82,10 +93,16 @@ pub fn app(props: &AppProps) -> Html {
         })
     };
     let snap = Rc::clone(&state.snapshot);
+    // Recent call outcomes (retries, timeouts, rejections, fallbacks) for the canvas.
+    let marks = Rc::new(if state.scenario.calls.is_empty() {
+        Vec::new()
+    } else {
+        state.with_sim(|s| crate::rpc_marks::recent(s.trace().events().rev(), s.now()))
+    });
     let topology = html! {
         <Topology snapshot={Rc::clone(&snap)} layout={Rc::clone(&state.layout)}
                   falling={Rc::clone(&state.falling)} selection={state.selection}
-                  on_select={on_select} on_instance={on_instance} />
+                  on_select={on_select} on_instance={on_instance} marks={marks} />
     };
     let transport = html! {
         <Transport playing={state.playing} speed={state.speed} time={snap.time} idle={snap.idle}
@@ -116,6 +133,47 @@ pub fn app(props: &AppProps) -> Html {
         (file.clone(), t)
     });
     let total = state.with_sim(|s| s.trace().len_total());
+    let open_compare = {
+        let compare = compare.clone();
+        let current = state.builtin_name();
+        let sync = props.sync_url;
+        Callback::from(move |_: MouseEvent| {
+            let pair = msgsim::scenarios::COMPARISONS
+                .iter()
+                .find(|c| Some(c.scenario) == current)
+                .unwrap_or(&msgsim::scenarios::COMPARISONS[0])
+                .name;
+            if sync {
+                super::compare_view::set_url_pair(Some(pair));
+            }
+            compare.set(Some(Ok(pair)));
+        })
+    };
+    let compare_view = compare.as_ref().map(|choice| {
+        let (pair, note) = match choice {
+            Ok(p) => (*p, None),
+            Err(e) => (msgsim::scenarios::COMPARISONS[0].name, Some(e.clone())),
+        };
+        let sync = props.sync_url;
+        let on_close = {
+            let compare = compare.clone();
+            Callback::from(move |_| {
+                if sync {
+                    super::compare_view::set_url_pair(None);
+                }
+                compare.set(None);
+            })
+        };
+        let on_pick = Callback::from(move |p: &'static str| {
+            if sync {
+                super::compare_view::set_url_pair(Some(p));
+            }
+        });
+        html! {
+            <super::compare_view::CompareView pair={pair} current={state.builtin_name()} seed={state.seed}
+                commands={Rc::clone(&state.commands)} note={note} on_pick={on_pick} on_close={on_close} />
+        }
+    });
     html! {
         <div class="app">
             <header class="topbar">
@@ -124,8 +182,11 @@ pub fn app(props: &AppProps) -> Html {
                           seed={state.seed} seed_error={state.seed_error.clone()}
                           upload_error={state.upload_error.clone()} dispatch={dispatch.clone()} />
                 <super::share_bar::ShareBar current={super::share_bar::Current((*state).clone())} />
+                <button class="btn compare-open" data-testid="open-compare" onclick={open_compare}
+                        title="Run two variants of a scenario side by side, same seed and faults, and diff their metrics">{ "⇄ Compare" }</button>
             </header>
             { url_errors }
+            { compare_view.unwrap_or_default() }
             <main class="layout">
                 <section class="stage" aria-label="Canvas">
                     { transport }
@@ -134,6 +195,7 @@ pub fn app(props: &AppProps) -> Html {
                     <ScenarioInfo scenario={Rc::clone(&state.scenario)} seed={state.seed} builtins={Rc::clone(&builtins)}
                                   current={state.builtin_name()} dispatch={dispatch.clone()} />
                     <super::views::Views snapshot={Rc::clone(&snap)} inspect={{ let s = state.clone(); Callback::from(move |id| s.with_sim(|m| m.inspect_message(id))) }} />
+                    <super::rest_view::ScenarioViews scenario={Rc::clone(&state.scenario)} seed={state.seed} />
                 </section>
                 <aside class="side">
                     <FaultPanel scenario={Rc::clone(&state.scenario)} snapshot={Rc::clone(&snap)}

@@ -4,6 +4,7 @@ use yew::prelude::*;
 
 pub mod app;
 pub mod broker;
+pub mod compare_view;
 pub mod controls;
 pub mod embed_view;
 pub mod fault_panel;
@@ -13,6 +14,7 @@ pub mod kafka_view;
 pub mod log;
 pub mod metrics;
 pub mod receivers;
+pub mod rest_view;
 pub mod schema_view;
 pub mod share_bar;
 pub mod sync_view;

@@ -2,9 +2,11 @@
 //! (writer version × consumer), per-consumer accepted/rejected per writer version, the schema
 //! dead letters, and a message inspector (click a message on the canvas or type its id).
 
+use msgsim::scenario::Scenario;
 use msgsim::schema::ChangeClass;
 use msgsim::schema_view::{DecodeOutcome, MessageInspection, SchemaSnapshot};
 use msgsim::MessageId;
+use std::rc::Rc;
 use yew::prelude::*;
 
 fn change(c: Option<ChangeClass>) -> &'static str {
@@ -121,6 +123,75 @@ pub fn inspection_html(m: &MessageInspection) -> Html {
             }) }</tbody></table>
             if m.decodes.is_empty() { <p class="muted">{ "not decoded by anyone yet" }</p> }
         </div>
+    }
+}
+
+/// Properties of [`ApiDocs`].
+#[derive(Properties, PartialEq)]
+pub struct ApiDocsProps {
+    /// The scenario whose documents are offered.
+    pub scenario: Rc<Scenario>,
+}
+
+fn download_button(file: String, text: String, testid: String, label: String) -> Html {
+    let onclick = {
+        let file = file.clone();
+        Callback::from(move |_: MouseEvent| {
+            crate::web::download(&file, "application/json", &text);
+        })
+    };
+    html! {
+        <button class="btn" data-testid={testid} title={format!("Download {file}")} {onclick}>{ label }</button>
+    }
+}
+
+/// Download buttons for the scenario's API documents: `asyncapi.json` (AsyncAPI 3.0, channels
+/// with schemas, latest declared versions) and one `openapi-<service>.json` (OpenAPI 3.1) per
+/// service with a REST API; a sentence says which one the scenario has none of. Nothing when it
+/// has neither.
+#[function_component(ApiDocs)]
+pub fn api_docs(p: &ApiDocsProps) -> Html {
+    let docs = use_memo(Rc::clone(&p.scenario), |s| {
+        let asyncapi = crate::exports::asyncapi_json(s);
+        let openapi: Vec<(String, Result<Option<String>, String>)> =
+            crate::exports::api_services(s)
+                .into_iter()
+                .map(|svc| (svc.to_string(), crate::exports::openapi_json(s, svc)))
+                .collect();
+        (asyncapi, openapi)
+    });
+    let (asyncapi, openapi) = &*docs;
+    let has_async = matches!(asyncapi, Ok(Some(_)));
+    if !has_async && openapi.is_empty() && asyncapi.is_ok() {
+        return html! {};
+    }
+    let name = &p.scenario.name;
+    html! {
+        <section class="panel api-docs" data-testid="api-docs" aria-label="API documents">
+            <h2>{ "API documents" }<span class="sub">{ "what this scenario's contracts look like as standard API descriptions" }</span></h2>
+            <div class="doc-row">
+                <span class="k">{ "AsyncAPI 3.0" }</span>
+                { match asyncapi {
+                    Ok(Some(text)) => download_button(format!("{name}.asyncapi.json"), text.clone(), "download-asyncapi".into(), "asyncapi.json ⤓".into()),
+                    Ok(None) => html! { <span class="muted" data-testid="no-asyncapi">{ "no channel of this scenario declares schemas: no AsyncAPI document" }</span> },
+                    Err(e) => html! { <span class="no">{ format!("could not be written: {e}") }</span> },
+                } }
+            </div>
+            <div class="doc-row">
+                <span class="k">{ "OpenAPI 3.1" }</span>
+                if openapi.is_empty() {
+                    <span class="muted" data-testid="no-openapi">{ "this scenario has no REST endpoints: no OpenAPI document" }</span>
+                }
+                { for openapi.iter().map(|(svc, doc)| match doc {
+                    Ok(Some(text)) => download_button(format!("{name}.openapi-{svc}.json"), text.clone(), format!("download-openapi-{svc}"), format!("{svc} ⤓")),
+                    Ok(None) => html! {},
+                    Err(e) => html! { <span class="no">{ format!("{svc}: could not be written: {e}") }</span> },
+                }) }
+            </div>
+            if !openapi.is_empty() {
+                <p class="hint">{ "One OpenAPI document per service with an API. Bodies are open JSON objects (the scenario declares no body schemas); endpoints sharing a method and path (level 0/1 APIs pick the operation from the body) are one operation whose summary names them." }</p>
+            }
+        </section>
     }
 }
 

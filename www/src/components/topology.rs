@@ -4,13 +4,17 @@
 use super::cls;
 use crate::format::{fault_badge, format_secs};
 use crate::geometry::{
-    lane, lerp, link_segment, right_normal, Layout, NodeBox, Point, LANE_OFFSET, VIEW_H, VIEW_W,
+    lane, lerp, link_segment, right_normal, Layout, NodeBox, Point, LANE_OFFSET, NAME_CHAR_W,
+    VIEW_H, VIEW_W,
 };
+use crate::rpc_marks::CallMark;
 use crate::state::{Falling, Selection, MAX_DRAWN_MESSAGES};
 use msgsim::outbox::view::{RelayState, WindowState};
 use msgsim::outbox::{MarkMode, RelayMode};
+use msgsim::resilience::circuit_breaker::CircuitBreakerState as BreakerState;
 use msgsim::scenario::{DuplicateHandling, NodeKind};
 use msgsim::snapshot::{BrokerView, InstanceStatus, LinkView, NodeView, TransitView};
+use msgsim::sync::ProxyView;
 use msgsim::Snapshot;
 use std::rc::Rc;
 use yew::prelude::*;
@@ -30,6 +34,10 @@ pub struct TopologyProps {
     pub on_select: Callback<Selection>,
     /// An instance dot was clicked: (node index, instance).
     pub on_instance: Callback<(usize, u32)>,
+    /// Recent outcomes of synchronous calls (retries, timeouts, rejections, fallbacks,
+    /// failures), newest first ([`crate::rpc_marks::recent`]).
+    #[prop_or_default]
+    pub marks: Rc<Vec<CallMark>>,
 }
 
 fn f1(v: f64) -> String {
@@ -75,12 +83,34 @@ pub fn kind_shape(kind: &str, class: &'static str) -> Html {
         "nack" => "M-6 -6 L6 6 M6 -6 L-6 6",
         "reply" => "M-8.5 7 L0 -8.5 L8.5 7 Z",
         "document" => "M-6.5 -8.5 H3 L7 -4.5 V8.5 H-6.5 Z",
+        // HTTP: a request is a tag pointing the way it goes (drawn along x), a response a
+        // rounded box coloured by its status class, a reset (connection refused) a cross.
+        "request" => "M-8 -6 H3 L8.5 0 L3 6 H-8 Z",
+        "response" => "M-7 -6.5 H7 Q8.5 -6.5 8.5 -5 V5 Q8.5 6.5 7 6.5 H-7 Q-8.5 6.5 -8.5 5 V-5 Q-8.5 -6.5 -7 -6.5 Z",
+        "reset" => "M-6 -6 L6 6 M6 -6 L-6 6",
         _ => return html! { <circle class={class} r="6" /> },
     };
     html! { <path class={class} d={d} /> }
 }
 
-fn message(t: &TransitView, at: Point) -> Html {
+/// For a message with a schema on its way to a consumer that cannot read its writer version:
+/// `Some("✗ 2.0.0")`; for a nack carrying one: `Some("rejected")`.
+pub fn schema_tag(snap: &Snapshot, t: &TransitView) -> Option<String> {
+    let sc = snap.schemas.as_ref()?;
+    let w = t.wire.as_ref()?;
+    let (consumer, word) = if t.kind == "nack" {
+        (&t.from, "✗ rejected ")
+    } else {
+        (&t.to, "✗ ")
+    };
+    let breaks = sc
+        .compatibility
+        .iter()
+        .any(|k| k.consumer == *consumer && k.writer_version == w.version && !k.reads);
+    breaks.then(|| format!("{word}{}", w.version))
+}
+
+fn message(t: &TransitView, at: Point, heading_deg: f64, tag: Option<String>) -> Html {
     // Hover: the message type and key first, then the packet's journey.
     let tip = format!(
         "{}{}\n{} · {} · {}#{} → {}#{} · attempt {}{}{}",
@@ -103,10 +133,41 @@ fn message(t: &TransitView, at: Point) -> Html {
         },
         if t.held { " · held on the link" } else { "" },
     );
+    let http_class = t
+        .http
+        .as_ref()
+        .and_then(|h| h.status)
+        .map(http_status_class);
+    let tip = match &t.http {
+        Some(h) => format!(
+            "{}\n{} r{} c{}{}",
+            match h.status {
+                Some(st) => format!(
+                    "{st} {} (to {} {})",
+                    msgsim::sync::http::reason_phrase(st),
+                    h.method,
+                    h.path
+                ),
+                None if t.kind == "reset" =>
+                    format!("reset: connection refused ({} {})", h.method, h.path),
+                None => format!("{} {}", h.method, h.path),
+            },
+            tip,
+            h.request_id,
+            h.call,
+            if h.body.is_null() {
+                String::new()
+            } else {
+                format!("\n{}", crate::format::shorten(&h.body.to_string(), 160))
+            }
+        ),
+        None => tip,
+    };
     let class = cls(
         "message",
         &[
             (true, &format!("kind-{}", t.kind)),
+            (http_class.is_some(), http_class.unwrap_or_default()),
             (t.duplicate, "dup"),
             (t.held, "held"),
             (t.attempt > 1, "again"),
@@ -128,7 +189,17 @@ fn message(t: &TransitView, at: Point) -> Html {
             if t.duplicate {
                 <circle class="ghost" r="12.5" />
             }
-            { kind_shape(t.kind, "body") }
+            if t.http.is_some() {
+                <g transform={format!("rotate({})", f1(heading_deg))}>{ kind_shape(t.kind, "body") }</g>
+            } else {
+                { kind_shape(t.kind, "body") }
+            }
+            if let Some(tag) = tag {
+                <text class="schema-tag" data-testid="schema-reject" y="-11">{ tag }</text>
+            }
+            if let Some(st) = t.http.as_ref().and_then(|h| h.status).filter(|s| *s >= 400) {
+                <text class="status-tag" y="-10">{ st }</text>
+            }
             if t.attempt > 1 {
                 <g class="attempt-badge" transform="translate(10 -10)">
                     <circle r="6.5" />
@@ -136,6 +207,16 @@ fn message(t: &TransitView, at: Point) -> Html {
                 </g>
             }
         </g>
+    }
+}
+
+/// The colour class of an HTTP status: `http-2xx`, `http-3xx`, `http-4xx`, `http-5xx`.
+pub fn http_status_class(status: u16) -> &'static str {
+    match status {
+        500.. => "http-5xx",
+        400..=499 => "http-4xx",
+        300..=399 => "http-3xx",
+        _ => "http-2xx",
     }
 }
 
@@ -306,7 +387,350 @@ fn instances(i: usize, n: &NodeView, x: f64, y: f64, props: &TopologyProps) -> H
     }) }
 }
 
+/// What a synchronous service's box says: `(sub, counters, second line)`. A server: requests
+/// served, in flight against its concurrency limit (workers × instances), queued; a client:
+/// calls, ok, failed, then timeouts, rejections and fallbacks. A service that is both (a
+/// server whose endpoints call downstream) shows its server line and then its calls.
+pub fn rpc_lines(
+    n: &NodeView,
+    proxies: &[&ProxyView],
+    workers: Option<u32>,
+    client: bool,
+) -> (String, String, String) {
+    let mut c = msgsim::sync::ClientMetrics::default();
+    for p in proxies {
+        let m = &p.metrics;
+        c.calls += m.calls;
+        c.successes += m.successes;
+        c.failures += m.failures;
+        c.timeouts += m.timeouts;
+        c.rejected_by_breaker += m.rejected_by_breaker;
+        c.rejected_by_bulkhead += m.rejected_by_bulkhead;
+        c.rejected_by_limiter += m.rejected_by_limiter;
+        c.fallbacks += m.fallbacks;
+        c.retries += m.retries + m.app_retries;
+    }
+    let has_fallback = c.fallbacks > 0 || proxies.iter().any(|p| p.fallback);
+    let calls = if has_fallback {
+        format!(
+            "calls {} · ok {} · fallback {} · failed {}",
+            c.calls, c.successes, c.fallbacks, c.failures
+        )
+    } else {
+        format!(
+            "calls {} · ok {} · failed {}",
+            c.calls, c.successes, c.failures
+        )
+    };
+    let rejected = c.rejected_by_breaker + c.rejected_by_bulkhead + c.rejected_by_limiter;
+    let mut outcomes = format!("timeouts {} · rejected {rejected}", c.timeouts);
+    if c.retries > 0 {
+        outcomes.push_str(&format!(" · ↻{}", c.retries));
+    }
+    let breaker = proxies
+        .iter()
+        .filter_map(|p| p.breaker.as_ref())
+        .map(|b| b.state)
+        .max_by_key(|s| breaker_rank(*s));
+    let sub = match (breaker, n.api_level) {
+        (Some(st), _) => format!("breaker {}", st.name()),
+        (None, Some(l)) if n.server.is_some() => format!("REST L{l}"),
+        _ if client => "client".to_string(),
+        _ => "server".to_string(),
+    };
+    match &n.server {
+        Some(sm) => {
+            let busy: u32 = n.instances.iter().map(|i| i.workers_busy).sum();
+            let queued: u32 = n.instances.iter().map(|i| i.request_queue).sum();
+            let limit = workers.unwrap_or(0) * n.instances.len() as u32;
+            let first = format!(
+                "served {} · in flight {busy}/{limit} · queue {queued}",
+                sm.served
+            );
+            let second = if client {
+                calls
+            } else {
+                let mut s = format!(
+                    "2xx {} · 4xx {} · 5xx {}",
+                    sm.ok, sm.client_errors, sm.server_errors
+                );
+                if sm.rejected_overload > 0 {
+                    s.push_str(&format!(" · 503 full {}", sm.rejected_overload));
+                }
+                if sm.refused > 0 {
+                    s.push_str(&format!(" · refused {}", sm.refused));
+                }
+                s
+            };
+            (sub, first, second)
+        }
+        None => (sub, calls, outcomes),
+    }
+}
+
+/// Worse states rank higher (the box names its worst breaker).
+fn breaker_rank(s: BreakerState) -> u8 {
+    match s {
+        BreakerState::Closed => 0,
+        BreakerState::Disabled | BreakerState::MetricsOnly => 1,
+        BreakerState::HalfOpen => 2,
+        BreakerState::ForcedOpen => 3,
+        BreakerState::Open => 4,
+    }
+}
+
+/// Colour rings around a client instance's dot, one per circuit breaker of its proxies
+/// (CLOSED green, OPEN red, HALF_OPEN amber, FORCED_OPEN red dashed, DISABLED/METRICS_ONLY
+/// grey dashed), each with an accessible label.
+fn breaker_rings(n: &NodeView, proxies: &[&ProxyView], x: f64, y: f64) -> Html {
+    html! { for n.instances.iter().map(|inst| {
+        let cx = x + inst.index as f64 * crate::geometry::INSTANCE_PITCH;
+        let mine = proxies.iter().filter(|p| p.instance == inst.index).filter_map(|p| Some((p, p.breaker.as_ref()?)));
+        html! { for mine.take(2).enumerate().map(|(j, (p, b))| {
+            let label = format!("circuit breaker of {}#{} → {}: {}", p.client, p.instance, p.service, b.state.name());
+            let forced = matches!(b.state, BreakerState::ForcedOpen);
+            html! {
+                <g key={format!("br-{}-{}", inst.index, p.service)} role="img" aria-label={label.clone()}
+                   class={cls("breaker-ring", &[(true, super::sync_view::state_class(b.state)), (forced, "forced")])}
+                   data-testid={format!("breaker-ring-{}-{}-{}", p.client, p.instance, p.service)}
+                   data-state={b.state.name()}>
+                    <title>{ label }</title>
+                    <circle cx={f1(cx)} cy={f1(y)} r={f1(11.5 + 3.5 * j as f64)} />
+                </g>
+            }
+        }) }
+    }) }
+}
+
+/// A service with an API or RPI proxies: what it is (server, client, breaker state) instead of
+/// producer counters.
+fn rpc_service(
+    i: usize,
+    n: &NodeView,
+    b: &NodeBox,
+    selected: bool,
+    props: &TopologyProps,
+    proxies: &[&ProxyView],
+    client: bool,
+) -> Html {
+    let (x0, y0, w, h) = (b.left(), b.top(), b.width(), b.height());
+    let onclick = {
+        let cb = props.on_select.clone();
+        Callback::from(move |_| cb.emit(Selection::Node(i)))
+    };
+    let workers = props.layout.api_workers.get(i).copied().flatten();
+    let (sub, first, second) = rpc_lines(n, proxies, workers, client);
+    let worst = proxies
+        .iter()
+        .filter_map(|p| p.breaker.as_ref())
+        .map(|b| b.state)
+        .max_by_key(|s| breaker_rank(*s));
+    let sub_class = cls(
+        "node-sub end",
+        &[(
+            worst.is_some(),
+            worst.map(super::sync_view::state_class).unwrap_or_default(),
+        )],
+    );
+    let role = match (n.server.is_some(), client) {
+        (true, true) => "REST server and client",
+        (true, false) => "REST server",
+        _ => "RPI client",
+    };
+    let failing = second.contains("failed") && !second.contains("failed 0");
+    html! {
+        <g key={n.name.clone()} data-testid={format!("node-{}", n.name)} data-role={role}
+           class={cls("node service rpc", &[(selected, "selected")])} {onclick}>
+            <title>{ format!("{} ({role}), {} instance(s)", n.name, n.instances.len()) }</title>
+            <rect class="node-box" x={f1(x0)} y={f1(y0)} width={f1(w)} height={f1(h)} rx="12" />
+            { text("node-name", x0 + 12.0, y0 + 22.0, html! { &n.name }) }
+            { breaker_rings(n, proxies, x0 + 20.0, y0 + 44.0) }
+            { instances(i, n, x0 + 20.0, y0 + 44.0, props) }
+            { fitted(sub_class, x0 + w - 12.0, y0 + 48.0, sub, (w - 40.0 - crate::geometry::INSTANCE_PITCH * n.instances.len() as f64).max(40.0), 6.3, Some(format!("rpc-sub-{}", n.name))) }
+            { fitted("node-counters".into(), x0 + 12.0, y0 + 72.0, first, w - 22.0, 6.3, Some(format!("rpc-counters-{}", n.name))) }
+            { fitted(cls("node-effect rpc-line", &[(failing, "failing")]), x0 + 12.0, y0 + 88.0, second, w - 22.0, 6.9, Some(format!("effect-{}", n.name))) }
+        </g>
+    }
+}
+
+/// Recent call outcomes of a node and the calls it is backing off, as chips above its box (or
+/// below it when the box is at the top of the canvas).
+fn call_marks(n: &NodeView, b: &NodeBox, props: &TopologyProps) -> Html {
+    let snap = &props.snapshot;
+    let mut chips: Vec<(String, &'static str, String, String)> = snap
+        .calls
+        .iter()
+        .filter(|c| c.client == n.name && matches!(c.stage, "backoff" | "app_backoff"))
+        .filter_map(|c| {
+            let until = c.until?;
+            let left = until.0.saturating_sub(snap.time.0);
+            let next = if c.stage == "app_backoff" {
+                c.app_attempt + 1
+            } else {
+                c.attempt + 1
+            };
+            let text = format!(
+                "⋯ c{} attempt {next} in {}",
+                c.id,
+                crate::format::format_us(left)
+            );
+            Some((
+                format!("wait-{}", c.id),
+                "mark-backoff",
+                text.clone(),
+                format!(
+                    "{}#{} c{} waits (backoff) until {}: {text}",
+                    c.client,
+                    c.instance,
+                    c.id,
+                    format_secs(until)
+                ),
+            ))
+        })
+        .take(2)
+        .collect();
+    for m in props.marks.iter().filter(|m| m.node == n.name) {
+        chips.push((
+            format!("m-{}", m.seq),
+            m.kind.class(),
+            format!("{} {}", m.kind.icon(), m.kind.text()),
+            m.label(),
+        ));
+    }
+    if chips.is_empty() {
+        return html! {};
+    }
+    let below = b.top() < 70.0;
+    html! {
+        <g key={format!("marks-{}", n.name)} class="call-marks" data-testid={format!("call-marks-{}", n.name)}>
+            { for chips.into_iter().take(4).enumerate().map(|(k, (key, class, text, label))| {
+                let w = 14.0 + 6.4 * text.chars().count() as f64;
+                let y = if below { b.bottom() + 14.0 + 19.0 * k as f64 } else { b.top() - 12.0 - 19.0 * k as f64 };
+                let x = b.left() + 4.0 + w / 2.0;
+                html! {
+                    <g key={key} class={cls("call-mark", &[(true, class)])} data-testid="call-mark" role="img"
+                       aria-label={label.clone()} transform={translate(Point::new(x, y))}>
+                        <title>{ label }</title>
+                        <rect x={f1(-w / 2.0)} y="-8.5" width={f1(w)} height="17" rx="8.5" />
+                        <text y="4">{ text }</text>
+                    </g>
+                }
+            }) }
+        </g>
+    }
+}
+
+/// A producer's current writer version(s) on channels with schemas: `writes 1.1.0`.
+pub fn writes(snap: &Snapshot, node: &str) -> Option<String> {
+    let sc = snap.schemas.as_ref()?;
+    let v: Vec<&str> = sc
+        .producers
+        .iter()
+        .filter(|p| p.node == node)
+        .map(|p| p.version.as_str())
+        .collect();
+    (!v.is_empty()).then(|| format!("writes {}", v.join(", ")))
+}
+
+/// One channel a consumer reads with a schema, as drawn on its box.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ContractMark {
+    /// It reads every version the producers write now.
+    pub ok: bool,
+    /// On the box: `1.0.0 strict ✗ 1.1.0`.
+    pub short: String,
+    /// In words: `reader 1.0.0 strict ✗ breaks on 1.1.0 · 8 rejected`.
+    pub text: String,
+    /// Hover text and accessible label.
+    pub label: String,
+    /// Deliveries it rejected so far.
+    pub rejected: u64,
+}
+
+/// What a consumer of a channel with schemas understands now: per channel it reads, its reader
+/// version and mode, the producers' current version, and whether it reads that version
+/// (`✓ reads 1.1.0` / `✗ breaks on 2.0.0`), with its rejections so far. From the
+/// compatibility table, which is known before anything flows.
+pub fn contract_marks(snap: &Snapshot, node: &str) -> Vec<ContractMark> {
+    let Some(sc) = &snap.schemas else {
+        return Vec::new();
+    };
+    sc.consumers
+        .iter()
+        .filter(|c| c.consumer == node)
+        .map(|c| {
+            let writers: Vec<&str> = sc
+                .producers
+                .iter()
+                .filter(|p| p.channel == c.channel)
+                .map(|p| p.version.as_str())
+                .collect();
+            let reads = |v: &str| {
+                sc.compatibility
+                    .iter()
+                    .find(|k| k.channel == c.channel && k.consumer == c.consumer && k.writer_version == v)
+                    .is_none_or(|k| k.reads)
+            };
+            let broken: Vec<&str> = writers.iter().copied().filter(|v| !reads(v)).collect();
+            let mode = format!("{:?}", c.mode).to_lowercase();
+            let ok = broken.is_empty();
+            let text = if ok {
+                format!("reader {} {mode} ✓ reads {}", c.reader_version, writers.join(", "))
+            } else {
+                format!("reader {} {mode} ✗ breaks on {}", c.reader_version, broken.join(", "))
+            };
+            let label = format!(
+                "{} reads {} with schema {} ({mode}); the producer writes {} now: {}; so far {} accepted, {} rejected{}",
+                c.consumer,
+                c.channel,
+                c.reader_version,
+                writers.join(", "),
+                if ok { "understood" } else { "not understood, rejected and dead-lettered" },
+                c.accepted,
+                c.rejected,
+                c.last_reason.as_deref().map(|r| format!(" (last: {r})")).unwrap_or_default()
+            );
+            let short = if ok {
+                format!("{} {mode} ✓ {}", c.reader_version, writers.join(", "))
+            } else {
+                format!("{} {mode} ✗ {}", c.reader_version, broken.join(", "))
+            };
+            let text = if c.rejected > 0 { format!("{text} · {} rejected", c.rejected) } else { text };
+            ContractMark { ok, short, text, label, rejected: c.rejected }
+        })
+        .collect()
+}
+
+/// The consumer's reader version and whether it reads what is written now, in the top right
+/// corner of its box (the first channel it reads with a schema).
+fn contract_badge(n: &NodeView, b: &NodeBox, snap: &Snapshot) -> Html {
+    let Some(m) = contract_marks(snap, &n.name).into_iter().next() else {
+        return html! {};
+    };
+    let room = (b.width() - 30.0 - NAME_CHAR_W * n.name.chars().count() as f64).max(60.0);
+    let w = (12.0 + 6.4 * m.short.chars().count() as f64).min(room);
+    let (xr, y) = (b.left() + b.width() - 8.0, b.top() + 17.0);
+    html! {
+        <g class={cls("contract-mark", &[(m.ok, "reads"), (!m.ok, "breaks")])} role="img" aria-label={m.label.clone()}
+           data-testid={format!("contract-{}", n.name)} data-reads={m.ok.to_string()}>
+            <title>{ m.label.clone() }</title>
+            <rect x={f1(xr - w)} y={f1(y - 9.5)} width={f1(w)} height="17" rx="4" />
+            { fitted("contract-text".into(), xr - w + 6.0, y + 3.0, m.short, w - 12.0, 6.4, None) }
+        </g>
+    }
+}
+
 fn service(i: usize, n: &NodeView, b: &NodeBox, selected: bool, props: &TopologyProps) -> Html {
+    let client = props.layout.rpc_client.get(i).copied().unwrap_or(false);
+    if client || n.server.is_some() {
+        let proxies: Vec<&ProxyView> = props
+            .snapshot
+            .proxies
+            .iter()
+            .filter(|p| p.client == n.name)
+            .collect();
+        return rpc_service(i, n, b, selected, props, &proxies, client);
+    }
     let (x0, y0, w, h) = (b.left(), b.top(), b.width(), b.height());
     let onclick = {
         let cb = props.on_select.clone();
@@ -349,7 +773,18 @@ fn service(i: usize, n: &NodeView, b: &NodeBox, selected: bool, props: &Topology
             }
         )
     } else {
-        format!("processed {} · effects {}", m.processed, m.effects)
+        let rejected: u64 = contract_marks(&props.snapshot, &n.name)
+            .iter()
+            .map(|c| c.rejected)
+            .sum();
+        if rejected > 0 {
+            format!(
+                "processed {} · effects {} · rejected {rejected}",
+                m.processed, m.effects
+            )
+        } else {
+            format!("processed {} · effects {}", m.processed, m.effects)
+        }
     };
     let doubled = !producer && m.effects > m.effects_expected;
     let handling = match (consumer, n.duplicates) {
@@ -366,8 +801,9 @@ fn service(i: usize, n: &NodeView, b: &NodeBox, selected: bool, props: &Topology
             <title>{ format!("{} ({}), {} instance(s)", n.name, if consumer { format!("{handling} receiver") } else { handling.to_string() }, n.instances.len()) }</title>
             <rect class="node-box" x={f1(x0)} y={f1(y0)} width={f1(w)} height={f1(h)} rx="12" />
             { text("node-name", x0 + 12.0, y0 + 22.0, html! { &n.name }) }
+            { contract_badge(n, b, &props.snapshot) }
             { instances(i, n, x0 + 20.0, y0 + 44.0, props) }
-            { text("node-sub end", x0 + w - 12.0, y0 + 48.0, html! { handling }) }
+            { text("node-sub end", x0 + w - 12.0, y0 + 48.0, html! { writes(&props.snapshot, &n.name).unwrap_or_else(|| handling.to_string()) }) }
             { fitted("node-counters".into(), x0 + 12.0, y0 + 72.0, counters, w - 22.0, 6.3, None) }
             { fitted(cls("node-effect", &[(doubled, "doubled")]), x0 + 12.0, y0 + 88.0, effect, w - 22.0, 7.9, Some(format!("effect-{}", n.name))) }
         </g>
@@ -546,6 +982,19 @@ fn broker(
     }
 }
 
+/// The legend of synchronous calls (shown under the canvas when the run has any).
+const RPC_LEGEND: &str = concat!(
+    r#"<ul class="rpc-legend" data-testid="rpc-legend" aria-label="Legend of synchronous calls">"#,
+    r#"<li><svg class="swatch" viewBox="-13 -13 26 26" width="22" height="22" aria-hidden="true"><g class="message kind-request"><path class="shape body" d="M-8 -6 H3 L8.5 0 L3 6 H-8 Z"/></g></svg>request</li>"#,
+    r#"<li><svg class="swatch" viewBox="-13 -13 26 26" width="22" height="22" aria-hidden="true"><g class="message kind-response http-2xx"><rect class="shape body" x="-8.5" y="-6.5" width="17" height="13" rx="2"/></g></svg>2xx</li>"#,
+    r#"<li><svg class="swatch" viewBox="-13 -13 26 26" width="22" height="22" aria-hidden="true"><g class="message kind-response http-4xx"><rect class="shape body" x="-8.5" y="-6.5" width="17" height="13" rx="2"/></g></svg>4xx</li>"#,
+    r#"<li><svg class="swatch" viewBox="-13 -13 26 26" width="22" height="22" aria-hidden="true"><g class="message kind-response http-5xx"><rect class="shape body" x="-8.5" y="-6.5" width="17" height="13" rx="2"/></g></svg>5xx</li>"#,
+    r#"<li><svg class="swatch" viewBox="-13 -13 26 26" width="22" height="22" aria-hidden="true"><g class="message kind-reset"><path class="shape body" d="M-6 -6 L6 6 M6 -6 L-6 6"/></g></svg>reset (refused)</li>"#,
+    r#"<li><span class="ring-legend st-closed"></span>CLOSED <span class="ring-legend st-half"></span>HALF_OPEN <span class="ring-legend st-open"></span>OPEN <span class="ring-legend st-grey"></span>FORCED_OPEN / DISABLED: breaker ring</li>"#,
+    r#"<li><span class="mark-legend mark-retry">↻ retry</span><span class="mark-legend mark-backoff">⋯ backoff</span><span class="mark-legend mark-timeout">◴ timeout</span><span class="mark-legend mark-rejected">⊘ rejected</span><span class="mark-legend mark-fallback">↩ fallback</span><span class="mark-legend mark-failure">✕ failed</span></li>"#,
+    r#"</ul>"#,
+);
+
 /// The topology canvas.
 #[function_component(Topology)]
 pub fn topology(props: &TopologyProps) -> Html {
@@ -557,8 +1006,17 @@ pub fn topology(props: &TopologyProps) -> Html {
         .iter()
         .take(MAX_DRAWN_MESSAGES)
         .filter_map(|t| {
-            let at = layout.position(&t.from, &t.to, t.progress(now))?;
-            Some(message(t, at))
+            let p = t.progress(now);
+            let at = layout.position(&t.from, &t.to, p)?;
+            // HTTP shapes point the way they travel.
+            let heading = if t.http.is_some() {
+                let a = layout.position(&t.from, &t.to, (p - 0.02).max(0.0))?;
+                let b = layout.position(&t.from, &t.to, (p + 0.02).min(1.0))?;
+                (b.y - a.y).atan2(b.x - a.x).to_degrees()
+            } else {
+                0.0
+            };
+            Some(message(t, at, heading, schema_tag(snap, t)))
         })
         .collect();
     let more = snap.in_flight.len().saturating_sub(MAX_DRAWN_MESSAGES);
@@ -598,6 +1056,11 @@ pub fn topology(props: &TopologyProps) -> Html {
             NodeKind::Broker => broker(i, n, b, selected, snap, props),
         })
     });
+    let mark_layer = snap.nodes.iter().enumerate().filter_map(|(i, n)| {
+        let b = layout.boxes.get(i)?;
+        Some(call_marks(n, b, props))
+    });
+    let rpc = !snap.proxies.is_empty() || snap.nodes.iter().any(|n| n.server.is_some());
     let aria = format!(
         "Topology of {} at {}: {} nodes, {} links, {} messages in flight",
         snap.scenario,
@@ -628,6 +1091,7 @@ pub fn topology(props: &TopologyProps) -> Html {
                 </g>
                 <g class="nodes">{ for nodes }</g>
                 <g class="badge-layer">{ for badge_layer }</g>
+                <g class="mark-layer">{ for mark_layer }</g>
                 <g class="messages">{ drawn }</g>
                 <g class="fallings">{ for props.falling.iter().map(falling) }</g>
                 if more > 0 {
@@ -638,6 +1102,121 @@ pub fn topology(props: &TopologyProps) -> Html {
             </svg>
         </div>
         <p class="scroll-hint">{ "← the canvas scrolls sideways →" }</p>
+        if rpc {
+            { Html::from_html_unchecked(AttrValue::Static(RPC_LEGEND)) }
+        }
         </>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use msgsim::{SimTime, Simulation};
+
+    fn at(name: &str, seed: u64, ms: u64) -> Snapshot {
+        let mut sim = Simulation::from_json(msgsim::scenarios::get(name).unwrap(), seed).unwrap();
+        sim.run_until(SimTime::from_ms(ms), u64::MAX);
+        sim.snapshot()
+    }
+
+    #[test]
+    fn consumers_show_what_they_understand_during_the_rollout() {
+        let marks = |snap: &Snapshot| -> Vec<String> {
+            ["crm", "audit", "mailer"]
+                .iter()
+                .flat_map(|n| contract_marks(snap, n))
+                .map(|m| m.text)
+                .collect()
+        };
+        assert_eq!(
+            marks(&at("schema-rollout", 7, 3_000)),
+            [
+                "reader 1.0.0 tolerant ✓ reads 1.0.0",
+                "reader 1.0.0 strict ✓ reads 1.0.0",
+                "reader 1.1.0 tolerant ✓ reads 1.0.0",
+            ]
+        );
+        // The minor rollout (4 s) breaks only the strict reader.
+        assert_eq!(
+            marks(&at("schema-rollout", 7, 6_000)),
+            [
+                "reader 1.0.0 tolerant ✓ reads 1.1.0",
+                "reader 1.0.0 strict ✗ breaks on 1.1.0 · 8 rejected",
+                "reader 1.1.0 tolerant ✓ reads 1.1.0",
+            ]
+        );
+        assert_eq!(
+            writes(&at("schema-rollout", 7, 6_000), "signup").as_deref(),
+            Some("writes 1.1.0")
+        );
+        // The major one (8 s) breaks everybody.
+        assert_eq!(
+            marks(&at("schema-rollout", 7, 12_000)),
+            [
+                "reader 1.0.0 tolerant ✗ breaks on 2.0.0 · 16 rejected",
+                "reader 1.0.0 strict ✗ breaks on 2.0.0 · 32 rejected",
+                "reader 1.1.0 tolerant ✗ breaks on 2.0.0 · 16 rejected",
+            ]
+        );
+    }
+
+    #[test]
+    fn rpc_boxes_say_what_the_service_is() {
+        let snap = at("circuit-breaker", 11, 7_000);
+        let s = msgsim::scenario::Scenario::from_json(
+            msgsim::scenarios::get("circuit-breaker").unwrap(),
+        )
+        .unwrap();
+        let layout = crate::geometry::Layout::new(&s);
+        let lines: Vec<(String, String, String)> = snap
+            .nodes
+            .iter()
+            .enumerate()
+            .map(|(i, n)| {
+                let proxies: Vec<&ProxyView> =
+                    snap.proxies.iter().filter(|p| p.client == n.name).collect();
+                rpc_lines(n, &proxies, layout.api_workers[i], layout.rpc_client[i])
+            })
+            .collect();
+        let lines: Vec<(&str, &str, &str)> = lines
+            .iter()
+            .map(|(a, b, c)| (a.as_str(), b.as_str(), c.as_str()))
+            .collect();
+        assert_eq!(
+            lines,
+            [
+                (
+                    "client",
+                    "calls 71 · ok 50 · failed 8",
+                    "timeouts 0 · rejected 0"
+                ),
+                (
+                    "REST L2",
+                    "served 62 · in flight 4/4 · queue 8",
+                    "calls 62 · ok 50 · failed 8"
+                ),
+                (
+                    "REST L2",
+                    "served 62 · in flight 12/32 · queue 0",
+                    "2xx 50 · 4xx 0 · 5xx 0"
+                ),
+                (
+                    "client",
+                    "calls 71 · ok 70 · failed 0",
+                    "timeouts 0 · rejected 0"
+                ),
+                (
+                    "breaker OPEN",
+                    "served 70 · in flight 0/4 · queue 0",
+                    "calls 70 · ok 50 · fallback 20 · failed 0"
+                ),
+                (
+                    "REST L2",
+                    "served 58 · in flight 8/32 · queue 0",
+                    "2xx 50 · 4xx 0 · 5xx 0"
+                ),
+            ]
+        );
     }
 }
