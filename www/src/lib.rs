@@ -6,6 +6,7 @@
 //!
 //! Pure modules, tested natively: [`geometry`] (layout, lanes, message positions), [`format`]
 //! (URL fallbacks, seed parsing, speed slider, fault clamping), [`explain`] (trace → sentences),
+//! [`sequence`] (the sequence diagram's layout, its SVG and windowed Mermaid exports),
 //! [`state`] (the reducer). Browser glue lives in [`web`].
 
 #![warn(missing_docs)]
@@ -14,6 +15,7 @@ pub mod components;
 pub mod explain;
 pub mod format;
 pub mod geometry;
+pub mod sequence;
 pub mod state;
 pub mod web;
 
