@@ -292,7 +292,7 @@ pub fn layout<'a>(
     let mut done: VecDeque<(u64, Arrow)> = VecDeque::new();
     let mut omitted = 0usize;
     let mut marks: VecDeque<Mark> = VecDeque::new();
-    let mut push_mark = |marks: &mut VecDeque<Mark>, m: Mark| {
+    let push_mark = |marks: &mut VecDeque<Mark>, m: Mark| {
         if marks.len() >= MAX_MARKS {
             marks.pop_front();
         }

@@ -299,6 +299,37 @@ impl Engine {
     }
 }
 
+/// A read-only handle on the running simulation for views that read more than the snapshot
+/// (the trace, for the sequence diagram and the exports). Equal while the run is the same one
+/// (it changes on a reset, a new seed or scenario).
+#[derive(Clone, Debug)]
+pub struct SimRef(Rc<RefCell<Engine>>);
+
+impl SimRef {
+    /// Borrow the simulation at the current position.
+    pub fn with<R>(&self, f: impl FnOnce(&Simulation) -> R) -> R {
+        f(self.0.borrow().sim())
+    }
+}
+
+impl PartialEq for SimRef {
+    fn eq(&self, other: &Self) -> bool {
+        Rc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+/// What the last seek (or step back) cost: shown under the scrubber.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct SeekInfo {
+    /// Where the replay started: the checkpoint restored (µs), or the previous position for a
+    /// seek forward.
+    pub from: SimTime,
+    /// Engine events replayed (not counted for a step back).
+    pub events: Option<u64>,
+    /// Real time it took, ms (`performance.now()`; 0 natively).
+    pub real_ms: f64,
+}
+
 /// The playground state.
 #[derive(Clone, Debug)]
 pub struct Playground {
@@ -326,6 +357,8 @@ pub struct Playground {
     pub horizon: SimTime,
     /// Checkpoints, command markers and bookmarks of the timeline.
     pub marks: Rc<TimelineMarks>,
+    /// The cost of the last seek or step back (until the run is rebuilt).
+    pub last_seek: Option<SeekInfo>,
     /// The tail of the trace.
     pub log: Rc<VecDeque<LogLine>>,
     /// Sentences of the explain box, newest first.
@@ -429,6 +462,7 @@ impl Playground {
             engine: Rc::new(RefCell::new(Engine::new(sim, &scenario))),
             horizon: SimTime::ZERO,
             marks: Rc::new(TimelineMarks::default()),
+            last_seek: None,
             layout: Rc::new(Layout::new(&scenario)),
             scenario,
             source: Source::Builtin(name),
@@ -466,6 +500,11 @@ impl Playground {
     /// Borrow the simulation (read only), e.g. for tests and the command log.
     pub fn with_sim<R>(&self, f: impl FnOnce(&Simulation) -> R) -> R {
         f(self.engine.borrow().sim())
+    }
+
+    /// A handle on the simulation for views that read its trace.
+    pub fn sim_ref(&self) -> SimRef {
+        SimRef(Rc::clone(&self.engine))
     }
 
     /// Borrow the timeline (read only): checkpoints, the whole command log, bookmarks.
@@ -510,6 +549,7 @@ impl Playground {
                 self.idle_note = false;
                 self.capped = false;
                 self.horizon = SimTime::ZERO;
+                self.last_seek = None;
                 self.sync_marks();
                 self.refresh(0.0);
             }
@@ -827,8 +867,24 @@ impl Playground {
             }
             Action::Seek { to_us } => self.seek(SimTime(to_us)),
             Action::StepBack => {
-                let back = self.engine.borrow_mut().timeline.step_back();
+                let started = crate::web::real_now();
+                let (back, info) = {
+                    let mut e = self.engine.borrow_mut();
+                    // The checkpoint it restores is at or before the current time.
+                    let from = checkpoint_before(&e.timeline, e.sim().now());
+                    let back = e.timeline.step_back();
+                    let info = SeekInfo {
+                        from,
+                        events: None,
+                        real_ms: 0.0,
+                    };
+                    (back, info)
+                };
                 if back {
+                    self.last_seek = Some(SeekInfo {
+                        real_ms: crate::web::real_now() - started,
+                        ..info
+                    });
                     self.resync();
                 } else {
                     self.playing = false;
@@ -974,14 +1030,31 @@ impl Playground {
     /// interval of events), forward by running (at most [`SEEK_MAX_EVENTS`] events; the time
     /// shown says where it stopped). Pauses the clock.
     fn seek(&mut self, t: SimTime) {
-        {
+        let started = crate::web::real_now();
+        let info = {
             let mut e = self.engine.borrow_mut();
-            if t >= e.sim().now() {
-                e.timeline.run_until(t, SEEK_MAX_EVENTS);
+            let now = e.sim().now();
+            if t >= now {
+                let o = e.timeline.run_until(t, SEEK_MAX_EVENTS);
+                SeekInfo {
+                    from: now,
+                    events: Some(o.events),
+                    real_ms: 0.0,
+                }
             } else {
-                e.timeline.seek(t);
+                let from = checkpoint_before(&e.timeline, t);
+                let events = e.timeline.seek(t);
+                SeekInfo {
+                    from,
+                    events: Some(events),
+                    real_ms: 0.0,
+                }
             }
-        }
+        };
+        self.last_seek = Some(SeekInfo {
+            real_ms: crate::web::real_now() - started,
+            ..info
+        });
         self.resync();
     }
 
@@ -1013,6 +1086,15 @@ impl Playground {
         }
         self.sync_marks();
     }
+}
+
+/// The time of the latest checkpoint at or before `t` (the one `Timeline::seek` restores).
+fn checkpoint_before(tl: &Timeline, t: SimTime) -> SimTime {
+    tl.checkpoint_times()
+        .into_iter()
+        .rev()
+        .find(|&c| c <= t)
+        .unwrap_or(SimTime::ZERO)
 }
 
 /// Most events a seek replays (the run stops short beyond it; the time shown says where).
@@ -1137,6 +1219,16 @@ mod tests {
         sim.run_until(SimTime::from_ms(7_000), MAX_EVENTS_PER_FRAME);
         assert_eq!(*p.snapshot, sim.snapshot());
         assert_eq!(p.with_sim(|s| s.trace_hash()), sim.trace_hash());
+        // Restored the 5 s checkpoint and replayed two seconds of events (170 of the 585).
+        assert_eq!(
+            p.last_seek,
+            Some(SeekInfo {
+                from: SimTime::from_ms(5_000),
+                events: Some(170),
+                real_ms: 0.0
+            })
+        );
+        assert_eq!(p.snapshot.events_processed, 585);
         assert_eq!(
             p.log.back().unwrap().text,
             sim.trace().events().last().unwrap().to_string()
@@ -1165,7 +1257,7 @@ mod tests {
     fn bookmarks_are_bounded_and_step_back_at_the_start_does_nothing() {
         let mut p = fresh();
         p.act(Action::StepBack);
-        assert_eq!(p.snapshot.events_processed, 0);
+        assert_eq!(p.snapshot.events_processed, 585);
         for _ in 0..MAX_UI_BOOKMARKS + 3 {
             p.act(Action::Advance {
                 virtual_ms: 100,
