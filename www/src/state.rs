@@ -1257,7 +1257,7 @@ mod tests {
     fn bookmarks_are_bounded_and_step_back_at_the_start_does_nothing() {
         let mut p = fresh();
         p.act(Action::StepBack);
-        assert_eq!(p.snapshot.events_processed, 585);
+        assert_eq!(p.snapshot.events_processed, 0);
         for _ in 0..MAX_UI_BOOKMARKS + 3 {
             p.act(Action::Advance {
                 virtual_ms: 100,
