@@ -183,11 +183,13 @@ impl Timeline {
                 break;
             };
             // One event at a time, applying the logged commands placed before it.
-            self.current.run_with_log(&self.log, t, 1);
+            let log = self.log.clone();
+            self.current.run_with_log(&log, t, 1);
         }
         // Commands placed right after this event belong to this position too.
         let now = self.current.now();
-        self.current.run_with_log(&self.log, now, 0);
+        let log = self.log.clone();
+        self.current.run_with_log(&log, now, 0);
         true
     }
 
@@ -204,11 +206,6 @@ impl Timeline {
     /// Bookmarks by name.
     pub fn bookmarks(&self) -> &BTreeMap<String, SimTime> {
         &self.bookmarks
-    }
-
-    /// Removes the bookmark `name`; returns whether there was one.
-    pub fn remove_bookmark(&mut self, name: &str) -> bool {
-        self.bookmarks.remove(name).is_some()
     }
 }
 
@@ -270,17 +267,6 @@ mod tests {
         assert!(tl.step_back());
         assert_eq!(tl.current().events_processed(), before.events_processed());
         assert_eq!(tl.current().trace_hash(), before.trace_hash());
-    }
-
-    #[test]
-    fn bookmarks_are_named_times_and_can_be_removed() {
-        let mut tl = Timeline::new(order_events(), SimTime::from_ms(1_000));
-        tl.run_until(SimTime::from_ms(1_500), u64::MAX);
-        tl.bookmark("B1");
-        assert_eq!(tl.bookmarks().get("B1"), Some(&SimTime::from_ms(1_500)));
-        assert!(tl.remove_bookmark("B1"));
-        assert!(!tl.remove_bookmark("B1"));
-        assert!(tl.bookmarks().is_empty());
     }
 
     #[test]

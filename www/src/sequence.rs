@@ -670,7 +670,7 @@ pub fn to_svg(layout: &SeqLayout, title: &str) -> String {
     );
     let _ = write!(
         s,
-        r##"<title>{}</title><defs><marker id="head" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="context-stroke"/></marker></defs><rect width="100%" height="100%" fill="#ffffff"/>"##,
+        r##"<title>{}</title><defs><marker id="head" viewBox="0 0 10 10" refX="9" refY="5" markerUnits="userSpaceOnUse" markerWidth="9" markerHeight="9" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="context-stroke"/></marker></defs><rect width="100%" height="100%" fill="#ffffff"/>"##,
         xml_escape(title)
     );
     let _ = write!(

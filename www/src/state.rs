@@ -10,7 +10,7 @@ use crate::format::{self, LinkField};
 use crate::geometry::{Layout, Point};
 use msgsim::network::{Direction, DropReason};
 use msgsim::scenario::Scenario;
-use msgsim::timeline::{Timeline, DEFAULT_CHECKPOINT_INTERVAL, MAX_BOOKMARKS};
+use msgsim::timeline::{Timeline, DEFAULT_CHECKPOINT_INTERVAL};
 use msgsim::trace::{PacketKind, TraceKind};
 use msgsim::{Command, MessageId, SimTime, Simulation, Snapshot};
 use std::cell::RefCell;
@@ -228,11 +228,7 @@ pub enum Action {
 }
 
 /// Bookmarks kept at most; adding one more removes the oldest.
-pub const MAX_UI_BOOKMARKS: usize = if MAX_BOOKMARKS < 20 {
-    MAX_BOOKMARKS
-} else {
-    20
-};
+pub const MAX_UI_BOOKMARKS: usize = 20;
 /// Command markers kept for the scrubber (the latest ones of the command log).
 pub const MAX_COMMAND_MARKERS: usize = 200;
 /// Trace events re-read into the event log and the explanations after a seek (the newest ones).
@@ -274,11 +270,13 @@ pub struct TimelineMarks {
 #[derive(Debug)]
 pub struct Engine {
     /// The simulation with its history: checkpoints every 5 s of virtual time (thinned beyond
-    /// 64), the whole command log (also commands after the current time once the user seeked
-    /// back; a new command applied in the past replaces the ones after it) and bookmarks.
+    /// 64) and the whole command log (also commands after the current time once the user seeked
+    /// back; a new command applied in the past replaces the ones after it).
     pub timeline: Timeline,
     explainer: Explainer,
     log_seq: u64,
+    /// Bookmarks, by time; at most [`MAX_UI_BOOKMARKS`].
+    bookmarks: Vec<Bookmark>,
     /// Bookmarks made so far (names them).
     bookmarks_made: u64,
 }
@@ -289,6 +287,7 @@ impl Engine {
             explainer: Explainer::new(scenario),
             timeline: Timeline::new(sim, DEFAULT_CHECKPOINT_INTERVAL),
             log_seq: 0,
+            bookmarks: Vec::new(),
             bookmarks_made: 0,
         }
     }
@@ -507,7 +506,7 @@ impl Playground {
         SimRef(Rc::clone(&self.engine))
     }
 
-    /// Borrow the timeline (read only): checkpoints, the whole command log, bookmarks.
+    /// Borrow the timeline (read only): checkpoints, the whole command log.
     pub fn with_timeline<R>(&self, f: impl FnOnce(&Timeline) -> R) -> R {
         f(&self.engine.borrow().timeline)
     }
@@ -641,7 +640,9 @@ impl Playground {
         let changed = timeline.checkpoint_times().len() != cps.len()
             || timeline.checkpoint_times().last() != cps.last();
         if changed {
-            Rc::make_mut(&mut self.marks).checkpoints = timeline.checkpoint_times();
+            let marks = Rc::make_mut(&mut self.marks);
+            marks.checkpoints = timeline.checkpoint_times();
+            marks.interval_hint = interval_of(&marks.checkpoints);
         }
     }
 
@@ -652,20 +653,9 @@ impl Playground {
         let tl = &e.timeline;
         let log = tl.log();
         let from = log.len().saturating_sub(MAX_COMMAND_MARKERS);
-        let mut bookmarks: Vec<Bookmark> = tl
-            .bookmarks()
-            .iter()
-            .map(|(name, at)| Bookmark {
-                name: name.clone(),
-                at: *at,
-            })
-            .collect();
-        bookmarks.sort_by(|a, b| a.at.cmp(&b.at).then_with(|| a.name.cmp(&b.name)));
+        let bookmarks = e.bookmarks.clone();
         let checkpoints = tl.checkpoint_times();
-        let interval_hint = match checkpoints.as_slice() {
-            [.., a, b] => SimTime(b.0 - a.0),
-            _ => DEFAULT_CHECKPOINT_INTERVAL,
-        };
+        let interval_hint = interval_of(&checkpoints);
         self.marks = Rc::new(TimelineMarks {
             checkpoints,
             commands: log[from..]
@@ -896,19 +886,20 @@ impl Playground {
                 let at = self
                     .engine
                     .borrow()
-                    .timeline
-                    .bookmarks()
-                    .get(&name)
-                    .copied();
+                    .bookmarks
+                    .iter()
+                    .find(|b| b.name == name)
+                    .map(|b| b.at);
                 if let Some(at) = at {
                     self.seek(at);
                 }
             }
             Action::RemoveBookmark(name) => {
-                let removed = self.engine.borrow_mut().timeline.remove_bookmark(&name);
-                if removed {
-                    self.sync_marks();
-                }
+                self.engine
+                    .borrow_mut()
+                    .bookmarks
+                    .retain(|b| b.name != name);
+                self.sync_marks();
             }
             Action::SetSpeed(s) => {
                 if s.is_finite() {
@@ -1030,6 +1021,12 @@ impl Playground {
     /// interval of events), forward by running (at most [`SEEK_MAX_EVENTS`] events; the time
     /// shown says where it stopped). Pauses the clock.
     fn seek(&mut self, t: SimTime) {
+        if t == self.snapshot.time {
+            // Already there (the scrubber's release after a drag): keep the last seek's cost.
+            self.playing = false;
+            self.last_real_ms = None;
+            return;
+        }
         let started = crate::web::real_now();
         let info = {
             let mut e = self.engine.borrow_mut();
@@ -1062,29 +1059,31 @@ impl Playground {
         {
             let mut e = self.engine.borrow_mut();
             let now = e.sim().now();
-            if e.timeline.bookmarks().values().any(|&at| at == now) {
+            if e.bookmarks.iter().any(|b| b.at == now) {
                 return;
             }
-            while e.timeline.bookmarks().len() >= MAX_UI_BOOKMARKS {
+            if e.bookmarks.len() >= MAX_UI_BOOKMARKS {
                 // The oldest: the smallest number in `B<n>`.
-                let oldest = e
-                    .timeline
-                    .bookmarks()
-                    .keys()
-                    .min_by_key(|k| k.trim_start_matches('B').parse::<u64>().unwrap_or(0))
-                    .cloned();
-                match oldest {
-                    Some(k) => {
-                        e.timeline.remove_bookmark(&k);
-                    }
-                    None => break,
+                let number = |b: &Bookmark| b.name.get(1..).and_then(|n| n.parse::<u64>().ok());
+                if let Some(k) = (0..e.bookmarks.len()).min_by_key(|&k| number(&e.bookmarks[k])) {
+                    e.bookmarks.remove(k);
                 }
             }
             e.bookmarks_made += 1;
             let name = format!("B{}", e.bookmarks_made);
-            e.timeline.bookmark(&name);
+            let at = e.bookmarks.partition_point(|b| b.at <= now);
+            e.bookmarks.insert(at, Bookmark { name, at: now });
         }
         self.sync_marks();
+    }
+}
+
+/// The checkpoint interval shown: between the last two checkpoints (it doubles when they are
+/// thinned), the default before there are two.
+fn interval_of(checkpoints: &[SimTime]) -> SimTime {
+    match checkpoints {
+        [.., a, b] => SimTime(b.0.saturating_sub(a.0)),
+        _ => DEFAULT_CHECKPOINT_INTERVAL,
     }
 }
 
