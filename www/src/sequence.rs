@@ -974,10 +974,7 @@ mod tests {
             assert_eq!(arrows.len(), l.completed(), "{name}");
             for a in &arrows {
                 let (ends, _) = a.split_once(':').unwrap();
-                for p in ends
-                    .split(|c| c == '-' || c == '>' || c == 'x')
-                    .filter(|p| !p.is_empty())
-                {
+                for p in ends.split(['-', '>', 'x']).filter(|p| !p.is_empty()) {
                     assert!(declared.contains(p), "{name}: {a}");
                 }
             }
