@@ -141,10 +141,22 @@ impl Timeline {
         Ok(())
     }
 
-    /// Moves to virtual time `t`: forward by running, backward by restoring the latest checkpoint
-    /// at or before `t` and replaying from it. Returns the events replayed.
+    /// Moves to virtual time `t`: backward by restoring the latest checkpoint at or before `t`
+    /// and replaying from it; forward the same when such a checkpoint lies ahead of the current
+    /// position (after a seek back: it is on the same history), else by running. Returns the
+    /// events replayed.
     pub fn seek(&mut self, t: SimTime) -> u64 {
         if t >= self.current.now() {
+            let now = self.current.now();
+            let ahead = self
+                .checkpoints
+                .iter()
+                .rev()
+                .find(|c| c.now() <= t && c.now() > now)
+                .cloned();
+            if let Some(cp) = ahead {
+                self.current = cp;
+            }
             return self.run_until(t, u64::MAX).events;
         }
         let cp = self
@@ -246,6 +258,11 @@ mod tests {
         let replayed = tl.seek(SimTime::from_ms(7_000));
         // From the 6 s checkpoint: one second of events, not seven.
         assert_eq!(replayed, 85);
+        assert_eq!(tl.current().snapshot(), at_7s.snapshot());
+        assert_eq!(tl.current().trace_hash(), at_7s.trace_hash());
+        // Forward from 1 s to 7 s restores the 6 s checkpoint too.
+        tl.seek(SimTime::from_ms(1_000));
+        assert_eq!(tl.seek(SimTime::from_ms(7_000)), 85);
         assert_eq!(tl.current().snapshot(), at_7s.snapshot());
         assert_eq!(tl.current().trace_hash(), at_7s.trace_hash());
         // Forward again past the logged crash and to the end: same as the straight run.

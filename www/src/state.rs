@@ -1031,18 +1031,25 @@ impl Playground {
         let info = {
             let mut e = self.engine.borrow_mut();
             let now = e.sim().now();
+            let cp = checkpoint_before(&e.timeline, t);
             if t >= now {
+                // A checkpoint ahead (after a seek back) saves replaying up to it.
+                let from = if cp > now {
+                    e.timeline.seek(cp);
+                    cp
+                } else {
+                    now
+                };
                 let o = e.timeline.run_until(t, SEEK_MAX_EVENTS);
                 SeekInfo {
-                    from: now,
+                    from,
                     events: Some(o.events),
                     real_ms: 0.0,
                 }
             } else {
-                let from = checkpoint_before(&e.timeline, t);
                 let events = e.timeline.seek(t);
                 SeekInfo {
-                    from,
+                    from: cp,
                     events: Some(events),
                     real_ms: 0.0,
                 }
@@ -1238,6 +1245,8 @@ mod tests {
         assert_eq!(p.marks.commands.len(), 1);
         p.act(Action::JumpBookmark("B1".into()));
         assert_eq!(p.snapshot.time, SimTime::from_ms(12_000));
+        // Forward too, the replay starts at the checkpoint ahead (10 s), not at 7 s.
+        assert_eq!(p.last_seek.unwrap().from, SimTime::from_ms(10_000));
         p.act(Action::RemoveBookmark("B1".into()));
         assert!(p.marks.bookmarks.is_empty());
 
