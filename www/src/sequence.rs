@@ -759,9 +759,11 @@ pub fn to_svg(layout: &SeqLayout, title: &str) -> String {
     }
     let _ = write!(
         s,
-        r##"<line x1="40" x2="{}" y1="{y}" y2="{y}" stroke="#ef4444" stroke-width="1.2"/><text x="4" y="{}" fill="#ef4444" font-size="10">now</text>"##,
+        r##"<line x1="40" x2="{}" y1="{y}" y2="{y}" stroke="#ef4444" stroke-width="1.2"/><text x="{}" y="{}" fill="#ef4444" font-size="10" text-anchor="end">now {}</text>"##,
         f1(l.width),
-        f1(l.now_y + 3.0),
+        f1(l.width - 4.0),
+        f1(l.now_y - 3.0),
+        secs(l.now),
         y = f1(l.now_y)
     );
     s.push_str("</svg>\n");

@@ -237,7 +237,7 @@ pub fn sequence_view(p: &SequenceProps) -> Html {
                     }) }
                     <g class="seq-now" data-testid="seq-now">
                         <line x1="40" x2={f1(l.width)} y1={f1(l.now_y)} y2={f1(l.now_y)} />
-                        <text x="4" y={f1(l.now_y + 3.0)}>{ "now" }</text>
+                        <text x={f1(l.width - 4.0)} y={f1(l.now_y - 3.0)}>{ format!("now {}", crate::format::format_secs(l.now)) }</text>
                     </g>
                 </svg>
             </div>
