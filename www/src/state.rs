@@ -212,7 +212,8 @@ pub enum Action {
     Apply(Command),
     /// Move the run to virtual time `to_us` (µs), earlier or later, keeping the user's commands:
     /// the run is replayed from the seed and the command log (commands after the target are
-    /// forgotten once the user changes the past). Pauses the clock.
+    /// forgotten once the user changes the past), starting from the timeline's latest checkpoint
+    /// at or before the target. Pauses the clock.
     Seek {
         /// Target virtual time, µs.
         to_us: u64,
