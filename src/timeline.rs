@@ -141,10 +141,22 @@ impl Timeline {
         Ok(())
     }
 
-    /// Moves to virtual time `t`: forward by running, backward by restoring the latest checkpoint
-    /// at or before `t` and replaying from it. Returns the events replayed.
+    /// Moves to virtual time `t`: backward by restoring the latest checkpoint at or before `t`
+    /// and replaying from it; forward the same when such a checkpoint lies ahead of the current
+    /// position (after a seek back: it is on the same history), else by running. Returns the
+    /// events replayed.
     pub fn seek(&mut self, t: SimTime) -> u64 {
         if t >= self.current.now() {
+            let now = self.current.now();
+            let ahead = self
+                .checkpoints
+                .iter()
+                .rev()
+                .find(|c| c.now() <= t && c.now() > now)
+                .cloned();
+            if let Some(cp) = ahead {
+                self.current = cp;
+            }
             return self.run_until(t, u64::MAX).events;
         }
         let cp = self
@@ -190,6 +202,39 @@ impl Timeline {
         let now = self.current.now();
         let log = self.log.clone();
         self.current.run_with_log(&log, now, 0);
+        true
+    }
+
+    /// Starts a timeline at `sim` (normally freshly built, at time zero) with a recorded command
+    /// `log` to re-apply as the run passes their places (a shared run, a run file): like
+    /// [`Timeline::new`], with the future already written.
+    pub fn with_log(sim: Simulation, log: Vec<RecordedCommand>, interval: SimTime) -> Timeline {
+        let mut t = Timeline::new(sim, interval);
+        let applied = t.log.len();
+        t.log.extend(log.into_iter().skip(applied));
+        t
+    }
+
+    /// Runs forward to a place of the run: virtual time `at`, and with `events` exactly that many
+    /// handled events (a place between two events of one virtual time, after a step); commands
+    /// placed there are applied. At most `max_events` events; returns whether the place was
+    /// reached.
+    pub fn run_to_place(&mut self, at: SimTime, events: Option<u64>, max_events: u64) -> bool {
+        let Some(n) = events else {
+            return self.run_until(at, max_events).reached;
+        };
+        let before = SimTime(at.0.saturating_sub(1));
+        if !self.run_until(before, max_events).reached {
+            return false;
+        }
+        while self.current.events_processed() < n {
+            if self.step().is_none() {
+                break;
+            }
+        }
+        // Commands placed right after the last event belong to this place too.
+        let now = self.current.now();
+        self.current.run_with_log(&self.log, now, 0);
         true
     }
 
@@ -246,6 +291,11 @@ mod tests {
         let replayed = tl.seek(SimTime::from_ms(7_000));
         // From the 6 s checkpoint: one second of events, not seven.
         assert_eq!(replayed, 85);
+        assert_eq!(tl.current().snapshot(), at_7s.snapshot());
+        assert_eq!(tl.current().trace_hash(), at_7s.trace_hash());
+        // Forward from 1 s to 7 s restores the 6 s checkpoint too.
+        tl.seek(SimTime::from_ms(1_000));
+        assert_eq!(tl.seek(SimTime::from_ms(7_000)), 85);
         assert_eq!(tl.current().snapshot(), at_7s.snapshot());
         assert_eq!(tl.current().trace_hash(), at_7s.trace_hash());
         // Forward again past the logged crash and to the end: same as the straight run.

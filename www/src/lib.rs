@@ -6,6 +6,7 @@
 //!
 //! Pure modules, tested natively: [`geometry`] (layout, lanes, message positions), [`format`]
 //! (URL fallbacks, seed parsing, speed slider, fault clamping), [`explain`] (trace → sentences),
+//! [`sequence`] (the sequence diagram's layout, its SVG and windowed Mermaid exports),
 //! [`state`] (the reducer). Browser glue lives in [`web`].
 
 #![warn(missing_docs)]
@@ -20,6 +21,7 @@ pub mod format;
 pub mod geometry;
 pub mod maturity;
 pub mod rpc_marks;
+pub mod sequence;
 pub mod share;
 pub mod state;
 pub mod web;

@@ -10,8 +10,9 @@ use crate::format::{self, LinkField};
 use crate::geometry::{Layout, Point};
 use msgsim::network::{Direction, DropReason};
 use msgsim::scenario::Scenario;
+use msgsim::timeline::{Timeline, DEFAULT_CHECKPOINT_INTERVAL};
 use msgsim::trace::{PacketKind, TraceKind};
-use msgsim::{Command, SimTime, Simulation, Snapshot};
+use msgsim::{Command, MessageId, SimTime, Simulation, Snapshot};
 use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::rc::Rc;
@@ -115,6 +116,9 @@ pub enum Selection {
     Link(usize),
     /// A node, by index.
     Node(usize),
+    /// A message, by id (a click on an arrow of the sequence diagram): its arrows are
+    /// highlighted and the message inspector picks it.
+    Message(MessageId),
 }
 
 /// Link commands of the fault panel.
@@ -212,7 +216,8 @@ pub enum Action {
     Apply(Command),
     /// Move the run to virtual time `to_us` (µs), earlier or later, keeping the user's commands:
     /// the run is replayed from the seed and the command log (commands after the target are
-    /// forgotten once the user changes the past). Pauses the clock.
+    /// forgotten once the user changes the past), starting from the timeline's latest checkpoint
+    /// at or before the target. Pauses the clock.
     Seek {
         /// Target virtual time, µs.
         to_us: u64,
@@ -227,6 +232,12 @@ pub enum Action {
         /// Where it came from (where its errors are shown).
         origin: RunOrigin,
     },
+    /// Bookmark the current virtual time (at most [`MAX_UI_BOOKMARKS`]; the oldest goes).
+    AddBookmark,
+    /// Seek to a bookmark, by name.
+    JumpBookmark(String),
+    /// Remove a bookmark, by name.
+    RemoveBookmark(String),
 }
 
 /// Where a shared run came from.
@@ -241,16 +252,106 @@ pub enum RunOrigin {
     Host,
 }
 
+/// Bookmarks kept at most; adding one more removes the oldest.
+pub const MAX_UI_BOOKMARKS: usize = 20;
+/// Command markers kept for the scrubber (the latest ones of the command log).
+pub const MAX_COMMAND_MARKERS: usize = 200;
+/// Trace events re-read into the event log and the explanations after a seek (the newest ones).
+pub const RESYNC_EVENTS: u64 = 2_000;
+
+/// A bookmark on the timeline.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Bookmark {
+    /// Its name (`B1`, `B2`...: the order they were made in).
+    pub name: String,
+    /// Virtual time, µs.
+    pub at: SimTime,
+}
+
+/// A user command on the timeline, for its marker.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CommandMark {
+    /// Virtual time it was applied at, µs.
+    pub at: SimTime,
+    /// One-line description.
+    pub text: String,
+}
+
+/// What the scrubber draws besides the current time: the recorded history.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TimelineMarks {
+    /// Virtual times of the checkpoints kept (a seek restores the latest one before its target).
+    pub checkpoints: Vec<SimTime>,
+    /// The latest [`MAX_COMMAND_MARKERS`] commands of the whole log, also those after the current
+    /// time after a seek back (they apply again when the run passes them).
+    pub commands: Vec<CommandMark>,
+    /// Bookmarks, by time.
+    pub bookmarks: Vec<Bookmark>,
+    /// Checkpoint interval now (it doubles when checkpoints are thinned), µs.
+    pub interval_hint: SimTime,
+}
+
 /// The engine and the bookkeeping that must not be cloned per frame.
 #[derive(Debug)]
 pub struct Engine {
-    /// The simulation.
-    pub sim: Simulation,
+    /// The simulation with its history: checkpoints every 5 s of virtual time (thinned beyond
+    /// 64) and the whole command log (also commands after the current time once the user seeked
+    /// back; a new command applied in the past replaces the ones after it).
+    pub timeline: Timeline,
     explainer: Explainer,
     log_seq: u64,
-    /// Every command of the run, also those after the current time once the user seeked back;
-    /// a new command applied in the past replaces the ones after it (history branches there).
-    history: Vec<msgsim::RecordedCommand>,
+    /// Bookmarks, by time; at most [`MAX_UI_BOOKMARKS`].
+    bookmarks: Vec<Bookmark>,
+    /// Bookmarks made so far (names them).
+    bookmarks_made: u64,
+}
+
+impl Engine {
+    fn new(sim: Simulation, scenario: &Scenario) -> Engine {
+        Engine {
+            explainer: Explainer::new(scenario),
+            timeline: Timeline::new(sim, DEFAULT_CHECKPOINT_INTERVAL),
+            log_seq: 0,
+            bookmarks: Vec::new(),
+            bookmarks_made: 0,
+        }
+    }
+
+    /// The simulation at the current position.
+    pub fn sim(&self) -> &Simulation {
+        self.timeline.current()
+    }
+}
+
+/// A read-only handle on the running simulation for views that read more than the snapshot
+/// (the trace, for the sequence diagram and the exports). Equal while the run is the same one
+/// (it changes on a reset, a new seed or scenario).
+#[derive(Clone, Debug)]
+pub struct SimRef(Rc<RefCell<Engine>>);
+
+impl SimRef {
+    /// Borrow the simulation at the current position.
+    pub fn with<R>(&self, f: impl FnOnce(&Simulation) -> R) -> R {
+        f(self.0.borrow().sim())
+    }
+}
+
+impl PartialEq for SimRef {
+    fn eq(&self, other: &Self) -> bool {
+        Rc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+/// What the last seek (or step back) cost: shown under the scrubber.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct SeekInfo {
+    /// Where the replay started: the checkpoint restored (µs), or the previous position for a
+    /// seek forward.
+    pub from: SimTime,
+    /// Engine events replayed (not counted for a step back).
+    pub events: Option<u64>,
+    /// Real time it took, ms (`performance.now()`; 0 natively).
+    pub real_ms: f64,
 }
 
 /// The playground state.
@@ -275,6 +376,13 @@ pub struct Playground {
     pub snapshot: Rc<Snapshot>,
     /// Commands applied so far, with their times (`sim.command_log()`).
     pub commands: Rc<Vec<msgsim::RecordedCommand>>,
+    /// The furthest virtual time reached since the run started or history last branched (the
+    /// scrubber's end), µs.
+    pub horizon: SimTime,
+    /// Checkpoints, command markers and bookmarks of the timeline.
+    pub marks: Rc<TimelineMarks>,
+    /// The cost of the last seek or step back (until the run is rebuilt).
+    pub last_seek: Option<SeekInfo>,
     /// The tail of the trace.
     pub log: Rc<VecDeque<LogLine>>,
     /// Sentences of the explain box, newest first.
@@ -375,12 +483,10 @@ impl Playground {
         let scenario = Rc::new(sim.scenario().clone());
         let snapshot = Rc::new(sim.snapshot());
         let mut p = Playground {
-            engine: Rc::new(RefCell::new(Engine {
-                explainer: Explainer::new(&scenario),
-                sim,
-                log_seq: 0,
-                history: Vec::new(),
-            })),
+            engine: Rc::new(RefCell::new(Engine::new(sim, &scenario))),
+            horizon: SimTime::ZERO,
+            marks: Rc::new(TimelineMarks::default()),
+            last_seek: None,
             layout: Rc::new(Layout::new(&scenario)),
             scenario,
             source: Source::Builtin(name),
@@ -410,6 +516,7 @@ impl Playground {
             upload_error: None,
             idle_note: false,
         };
+        p.sync_marks();
         p.refresh(0.0);
         if let Some(run) = &init.run {
             p.load_run((**run).clone(), RunOrigin::Url);
@@ -419,7 +526,17 @@ impl Playground {
 
     /// Borrow the simulation (read only), e.g. for tests and the command log.
     pub fn with_sim<R>(&self, f: impl FnOnce(&Simulation) -> R) -> R {
-        f(&self.engine.borrow().sim)
+        f(self.engine.borrow().sim())
+    }
+
+    /// A handle on the simulation for views that read its trace.
+    pub fn sim_ref(&self) -> SimRef {
+        SimRef(Rc::clone(&self.engine))
+    }
+
+    /// Borrow the timeline (read only): checkpoints, the whole command log.
+    pub fn with_timeline<R>(&self, f: impl FnOnce(&Timeline) -> R) -> R {
+        f(&self.engine.borrow().timeline)
     }
 
     /// The built-in scenario name, if the scenario is a built-in one.
@@ -438,12 +555,7 @@ impl Playground {
     fn rebuild(&mut self, scenario: Rc<Scenario>, seed: u64) {
         match Simulation::new((*scenario).clone(), seed) {
             Ok(sim) => {
-                self.engine = Rc::new(RefCell::new(Engine {
-                    explainer: Explainer::new(&scenario),
-                    sim,
-                    log_seq: 0,
-                    history: Vec::new(),
-                }));
+                self.engine = Rc::new(RefCell::new(Engine::new(sim, &scenario)));
                 if !Rc::ptr_eq(&self.scenario, &scenario) {
                     self.layout = Rc::new(Layout::new(&scenario));
                     self.selection = None;
@@ -463,6 +575,9 @@ impl Playground {
                 self.fault_error = None;
                 self.idle_note = false;
                 self.capped = false;
+                self.horizon = SimTime::ZERO;
+                self.last_seek = None;
+                self.sync_marks();
                 self.refresh(0.0);
             }
             Err(e) => {
@@ -478,11 +593,12 @@ impl Playground {
         let prev = Rc::clone(&self.snapshot);
         let mut engine = self.engine.borrow_mut();
         let Engine {
-            sim,
+            timeline,
             explainer,
             log_seq,
             ..
         } = &mut *engine;
+        let sim = timeline.current();
         let total = sim.trace().len_total();
         let new = total.saturating_sub(*log_seq);
         if new > 0 {
@@ -546,6 +662,61 @@ impl Playground {
             self.commands = Rc::new(sim.command_log().to_vec());
         }
         self.snapshot = Rc::new(sim.snapshot());
+        self.horizon = self.horizon.max(timeline.horizon());
+        // A checkpoint is taken every few seconds of virtual time: compare the count and the last.
+        let cps = &self.marks.checkpoints;
+        let changed = timeline.checkpoint_times().len() != cps.len()
+            || timeline.checkpoint_times().last() != cps.last();
+        if changed {
+            let marks = Rc::make_mut(&mut self.marks);
+            marks.checkpoints = timeline.checkpoint_times();
+            marks.interval_hint = interval_of(&marks.checkpoints);
+        }
+    }
+
+    /// Recomputes the scrubber's marks (checkpoints, command markers, bookmarks) from the
+    /// timeline: after a command, a bookmark change or a rebuild.
+    fn sync_marks(&mut self) {
+        let e = self.engine.borrow();
+        let tl = &e.timeline;
+        let log = tl.log();
+        let from = log.len().saturating_sub(MAX_COMMAND_MARKERS);
+        let bookmarks = e.bookmarks.clone();
+        let checkpoints = tl.checkpoint_times();
+        let interval_hint = interval_of(&checkpoints);
+        self.marks = Rc::new(TimelineMarks {
+            checkpoints,
+            commands: log[from..]
+                .iter()
+                .map(|c| CommandMark {
+                    at: c.at,
+                    text: c.command.describe(),
+                })
+                .collect(),
+            bookmarks,
+            interval_hint,
+        });
+    }
+
+    /// After the position jumped (seek, step back): the event log, the explanations and the
+    /// falling sprites start again from the newest [`RESYNC_EVENTS`] trace events.
+    fn resync(&mut self) {
+        {
+            let mut e = self.engine.borrow_mut();
+            e.explainer = Explainer::new(&self.scenario);
+            let total = e.sim().trace().len_total();
+            e.log_seq = total.saturating_sub(RESYNC_EVENTS);
+        }
+        self.log = Rc::new(VecDeque::new());
+        self.explanations = Rc::new(Vec::new());
+        self.playing = false;
+        self.last_real_ms = None;
+        self.carry_us = 0.0;
+        self.capped = false;
+        self.idle_note = false;
+        self.refresh(0.0);
+        // Drops that happened before the jump do not fall again.
+        self.falling = Rc::new(Vec::new());
     }
 
     fn expire_falling(&mut self, real_ms: f64) {
@@ -558,8 +729,8 @@ impl Playground {
     fn run_virtual_us(&mut self, us: u64, real_ms: f64) {
         {
             let mut e = self.engine.borrow_mut();
-            let target = e.sim.now().plus_us(us);
-            let out = e.sim.run_until(target, MAX_EVENTS_PER_FRAME);
+            let target = e.sim().now().plus_us(us);
+            let out = e.timeline.run_until(target, MAX_EVENTS_PER_FRAME);
             self.capped = !out.reached;
         }
         self.refresh(real_ms);
@@ -581,18 +752,16 @@ impl Playground {
     }
 
     fn apply(&mut self, cmd: Command) {
-        let result = {
-            let mut e = self.engine.borrow_mut();
-            let r = e.sim.apply(cmd);
-            if r.is_ok() {
-                e.history = e.sim.command_log().to_vec();
-            }
-            r
-        };
+        let result = self.engine.borrow_mut().timeline.apply(cmd);
         match result {
-            Ok(()) => self.fault_error = None,
+            Ok(()) => {
+                // History branches here: what came after is gone.
+                self.horizon = self.snapshot.time;
+                self.fault_error = None;
+            }
             Err(e) => self.fault_error = Some(format!("Not applied: {e}.")),
         }
+        self.sync_marks();
         let now = self.last_real_ms.unwrap_or(0.0);
         self.refresh(now);
     }
@@ -700,7 +869,7 @@ impl Playground {
             Action::Step { real_ms } => {
                 self.playing = false;
                 self.last_real_ms = None;
-                let stepped = self.engine.borrow_mut().sim.step();
+                let stepped = self.engine.borrow_mut().timeline.step();
                 self.idle_note = stepped.is_none();
                 self.refresh(real_ms);
             }
@@ -714,12 +883,51 @@ impl Playground {
                 let scenario = Rc::clone(&self.scenario);
                 self.rebuild(scenario, self.seed);
             }
-            Action::Seek { to_us } => self.seek(SimTime(to_us), None),
+            Action::Seek { to_us } => self.seek(SimTime(to_us)),
             Action::StepBack => {
-                let done = self.engine.borrow().sim.events_processed();
-                if done > 0 {
-                    self.seek(self.snapshot.time, Some(done - 1));
+                let started = crate::web::real_now();
+                let (back, info) = {
+                    let mut e = self.engine.borrow_mut();
+                    // The checkpoint it restores is at or before the current time.
+                    let from = checkpoint_before(&e.timeline, e.sim().now());
+                    let back = e.timeline.step_back();
+                    let info = SeekInfo {
+                        from,
+                        events: None,
+                        real_ms: 0.0,
+                    };
+                    (back, info)
+                };
+                if back {
+                    self.last_seek = Some(SeekInfo {
+                        real_ms: crate::web::real_now() - started,
+                        ..info
+                    });
+                    self.resync();
+                } else {
+                    self.playing = false;
+                    self.idle_note = false;
                 }
+            }
+            Action::AddBookmark => self.add_bookmark(),
+            Action::JumpBookmark(name) => {
+                let at = self
+                    .engine
+                    .borrow()
+                    .bookmarks
+                    .iter()
+                    .find(|b| b.name == name)
+                    .map(|b| b.at);
+                if let Some(at) = at {
+                    self.seek(at);
+                }
+            }
+            Action::RemoveBookmark(name) => {
+                self.engine
+                    .borrow_mut()
+                    .bookmarks
+                    .retain(|b| b.name != name);
+                self.sync_marks();
             }
             Action::SetSpeed(s) => {
                 if s.is_finite() {
@@ -829,41 +1037,72 @@ impl Reducible for Playground {
 }
 
 impl Playground {
-    /// Replays the run from the seed and the command log up to virtual time `t`, or up to
-    /// `events` handled events when given (a step back). Pauses the clock; bounded by
-    /// [`SEEK_MAX_EVENTS`] events.
-    fn seek(&mut self, t: SimTime, events: Option<u64>) {
-        let log = {
-            let e = self.engine.borrow();
-            if e.sim.command_log().len() > e.history.len() {
-                e.sim.command_log().to_vec()
+    /// Moves the run to virtual time `t`: backward by restoring the timeline's latest checkpoint
+    /// at or before `t` and replaying the recorded commands from there (at most one checkpoint
+    /// interval of events), forward by running (at most [`SEEK_MAX_EVENTS`] events; the time
+    /// shown says where it stopped). Pauses the clock.
+    fn seek(&mut self, t: SimTime) {
+        if t == self.snapshot.time {
+            // Already there (the scrubber's release after a drag): keep the last seek's cost.
+            self.playing = false;
+            self.last_real_ms = None;
+            return;
+        }
+        let started = crate::web::real_now();
+        let info = {
+            let mut e = self.engine.borrow_mut();
+            let now = e.sim().now();
+            let cp = checkpoint_before(&e.timeline, t);
+            if t >= now {
+                // A checkpoint ahead (after a seek back) saves replaying up to it.
+                let from = if cp > now {
+                    e.timeline.seek(cp);
+                    cp
+                } else {
+                    now
+                };
+                let o = e.timeline.run_until(t, SEEK_MAX_EVENTS);
+                SeekInfo {
+                    from,
+                    events: Some(o.events),
+                    real_ms: 0.0,
+                }
             } else {
-                e.history.clone()
+                let events = e.timeline.seek(t);
+                SeekInfo {
+                    from: cp,
+                    events: Some(events),
+                    real_ms: 0.0,
+                }
             }
         };
-        let scenario = Rc::clone(&self.scenario);
-        self.rebuild(scenario, self.seed);
-        self.playing = false;
+        self.last_seek = Some(SeekInfo {
+            real_ms: crate::web::real_now() - started,
+            ..info
+        });
+        self.resync();
+    }
+
+    fn add_bookmark(&mut self) {
         {
             let mut e = self.engine.borrow_mut();
-            e.history = log.clone();
-            match events {
-                Some(n) => {
-                    while e.sim.events_processed() < n {
-                        let Some(next) = e.sim.next_event_time() else {
-                            break;
-                        };
-                        e.sim.run_with_log(&log, next, 1);
-                    }
-                    let now = e.sim.now();
-                    e.sim.run_with_log(&log, now, 0);
-                }
-                None => {
-                    e.sim.run_with_log(&log, t, SEEK_MAX_EVENTS);
+            let now = e.sim().now();
+            if e.bookmarks.iter().any(|b| b.at == now) {
+                return;
+            }
+            if e.bookmarks.len() >= MAX_UI_BOOKMARKS {
+                // The oldest: the smallest number in `B<n>`.
+                let number = |b: &Bookmark| b.name.get(1..).and_then(|n| n.parse::<u64>().ok());
+                if let Some(k) = (0..e.bookmarks.len()).min_by_key(|&k| number(&e.bookmarks[k])) {
+                    e.bookmarks.remove(k);
                 }
             }
+            e.bookmarks_made += 1;
+            let name = format!("B{}", e.bookmarks_made);
+            let at = e.bookmarks.partition_point(|b| b.at <= now);
+            e.bookmarks.insert(at, Bookmark { name, at: now });
         }
-        self.refresh(crate::web::real_now());
+        self.sync_marks();
     }
 }
 
@@ -918,13 +1157,18 @@ impl Playground {
         self.rebuild(scenario, run.seed);
         let reached = {
             let mut e = self.engine.borrow_mut();
-            e.history = run.commands.clone();
-            run.run_to_place(&mut e.sim, crate::share::LOAD_MAX_EVENTS)
+            let fresh = e.sim().clone();
+            e.timeline =
+                Timeline::with_log(fresh, run.commands.clone(), DEFAULT_CHECKPOINT_INTERVAL);
+            e.timeline
+                .run_to_place(run.at, run.events, crate::share::LOAD_MAX_EVENTS)
         };
+        self.horizon = self.horizon.max(self.engine.borrow().sim().now());
+        self.sync_marks();
         if !reached {
             let text = format!(
                 "The run was replayed up to {} only: reaching {} takes more than {} engine events.",
-                format::format_secs(self.engine.borrow().sim.now()),
+                format::format_secs(self.engine.borrow().sim().now()),
                 format::format_secs(run.at),
                 crate::share::LOAD_MAX_EVENTS
             );
@@ -935,6 +1179,24 @@ impl Playground {
         }
         self.refresh(self.last_real_ms.unwrap_or(0.0));
     }
+}
+
+/// The checkpoint interval shown: between the last two checkpoints (it doubles when they are
+/// thinned), the default before there are two.
+fn interval_of(checkpoints: &[SimTime]) -> SimTime {
+    match checkpoints {
+        [.., a, b] => SimTime(b.0.saturating_sub(a.0)),
+        _ => DEFAULT_CHECKPOINT_INTERVAL,
+    }
+}
+
+/// The time of the latest checkpoint at or before `t` (the one `Timeline::seek` restores).
+fn checkpoint_before(tl: &Timeline, t: SimTime) -> SimTime {
+    tl.checkpoint_times()
+        .into_iter()
+        .rev()
+        .find(|&c| c <= t)
+        .unwrap_or(SimTime::ZERO)
 }
 
 /// Most events a seek replays (the run stops short beyond it; the time shown says where).
@@ -1009,6 +1271,109 @@ mod tests {
         );
         p.act(Action::StepBack);
         assert_eq!(p.snapshot.events_processed, at_2s.1 - 1);
+    }
+
+    #[test]
+    fn seeking_restores_checkpoints_and_the_scrubber_marks_follow() {
+        let mut p = fresh();
+        p.act(Action::Advance {
+            virtual_ms: 3_000,
+            real_ms: 0.0,
+        });
+        p.act(Action::SelectNode(2)); // kitchen#0
+        p.act(Action::Node(NodeOp::Crash));
+        for _ in 0..9 {
+            p.act(Action::Advance {
+                virtual_ms: 1_000,
+                real_ms: 0.0,
+            });
+        }
+        assert_eq!(p.horizon, SimTime::from_ms(12_000));
+        assert_eq!(
+            p.marks.checkpoints,
+            [0, 5_000, 10_000].map(SimTime::from_ms).to_vec()
+        );
+        assert_eq!(
+            p.marks.commands,
+            vec![CommandMark {
+                at: SimTime::from_ms(3_000),
+                text: "crash kitchen#0".into()
+            }]
+        );
+        p.act(Action::AddBookmark);
+        p.act(Action::AddBookmark); // same time: no second bookmark
+        assert_eq!(
+            p.marks.bookmarks,
+            vec![Bookmark {
+                name: "B1".into(),
+                at: SimTime::from_ms(12_000)
+            }]
+        );
+
+        // Back to 7 s: the same state as a direct run with the crash at 3 s.
+        p.act(Action::Seek { to_us: 7_000_000 });
+        let mut sim = native(3_000);
+        sim.apply(Command::Crash {
+            node: "kitchen".into(),
+            instance: 0,
+        })
+        .unwrap();
+        sim.run_until(SimTime::from_ms(7_000), MAX_EVENTS_PER_FRAME);
+        assert_eq!(*p.snapshot, sim.snapshot());
+        assert_eq!(p.with_sim(|s| s.trace_hash()), sim.trace_hash());
+        // Restored the 5 s checkpoint and replayed two seconds of events (170 of the 585).
+        assert_eq!(
+            p.last_seek,
+            Some(SeekInfo {
+                from: SimTime::from_ms(5_000),
+                events: Some(170),
+                real_ms: 0.0
+            })
+        );
+        assert_eq!(p.snapshot.events_processed, 585);
+        assert_eq!(
+            p.log.back().unwrap().text,
+            sim.trace().events().last().unwrap().to_string()
+        );
+        assert!(p.falling.is_empty());
+        // The history is still there: horizon, the crash marker, the bookmark.
+        assert_eq!(p.horizon, SimTime::from_ms(12_000));
+        assert_eq!(p.marks.commands.len(), 1);
+        p.act(Action::JumpBookmark("B1".into()));
+        assert_eq!(p.snapshot.time, SimTime::from_ms(12_000));
+        // Forward too, the replay starts at the checkpoint ahead (10 s), not at 7 s.
+        assert_eq!(p.last_seek.unwrap().from, SimTime::from_ms(10_000));
+        p.act(Action::RemoveBookmark("B1".into()));
+        assert!(p.marks.bookmarks.is_empty());
+
+        // Back before the crash, where a new command branches history.
+        p.act(Action::Seek { to_us: 1_000_000 });
+        assert_eq!(p.commands.len(), 0);
+        assert_eq!(p.marks.commands.len(), 1);
+        p.act(Action::Link(LinkOp::Partition));
+        assert_eq!(p.marks.commands.len(), 1);
+        assert_eq!(p.marks.commands[0].at, SimTime::from_ms(1_000));
+        assert_eq!(p.horizon, SimTime::from_ms(1_000));
+        assert_eq!(p.marks.checkpoints, vec![SimTime::ZERO]);
+    }
+
+    #[test]
+    fn bookmarks_are_bounded_and_step_back_at_the_start_does_nothing() {
+        let mut p = fresh();
+        p.act(Action::StepBack);
+        assert_eq!(p.snapshot.events_processed, 0);
+        for _ in 0..MAX_UI_BOOKMARKS + 3 {
+            p.act(Action::Advance {
+                virtual_ms: 100,
+                real_ms: 0.0,
+            });
+            p.act(Action::AddBookmark);
+        }
+        assert_eq!(p.marks.bookmarks.len(), MAX_UI_BOOKMARKS);
+        assert_eq!(p.marks.bookmarks[0].name, "B4");
+        assert_eq!(p.marks.bookmarks[0].at, SimTime::from_ms(400));
+        p.act(Action::JumpBookmark("nope".into()));
+        assert_eq!(p.snapshot.time, SimTime::from_ms(2_300));
     }
 
     #[test]

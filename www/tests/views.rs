@@ -155,3 +155,121 @@ async fn schema_panel_and_inspector_match_the_engine() {
     assert!(text.contains(&want.avro_hex), "{text}");
     assert!(text.contains(&want.json_text), "{text}");
 }
+
+fn set_range(app: &Mounted, testid: &str, value: &str, event: &str) {
+    use wasm_bindgen::JsCast;
+    let input: web_sys::HtmlInputElement = app.get(testid).dyn_into().unwrap();
+    input.set_value(value);
+    let init = web_sys::EventInit::new();
+    init.set_bubbles(true);
+    let ev = web_sys::Event::new_with_event_init_dict(event, &init).unwrap();
+    input.dispatch_event(&ev).unwrap();
+}
+
+#[wasm_bindgen_test]
+async fn the_scrubber_seeks_back_and_steps_back_as_a_direct_timeline_does() {
+    use msgsim::timeline::{Timeline, DEFAULT_CHECKPOINT_INTERVAL};
+    let app = mount("order-events", 42).await;
+    for _ in 0..6 {
+        app.click("advance").await;
+    }
+    assert_eq!(
+        app.get("tl-time").text_content().unwrap(),
+        "6.000 s / 6.000 s"
+    );
+    // Two checkpoints (0 s and 5 s) under the bar.
+    assert_eq!(
+        app.get("scrubber")
+            .query_selector_all(".tl-cp")
+            .unwrap()
+            .length(),
+        2
+    );
+    // Dragging sends at most one seek per animation frame; releasing sends the last position.
+    set_range(&app, "tl-range", "4000", "input");
+    set_range(&app, "tl-range", "2500", "input");
+    set_range(&app, "tl-range", "2500", "change");
+    flush().await;
+    assert_eq!(app.get("clock").text_content().unwrap(), "t = 2.500 s");
+    assert_eq!(
+        app.get("tl-time").text_content().unwrap(),
+        "2.500 s / 6.000 s"
+    );
+
+    let mut tl = Timeline::new(
+        Simulation::from_json(msgsim::scenarios::get("order-events").unwrap(), 42).unwrap(),
+        DEFAULT_CHECKPOINT_INTERVAL,
+    );
+    tl.run_until(SimTime::from_ms(2_500), MAX_EVENTS_PER_FRAME);
+    app.click("tl-step-back").await;
+    assert!(tl.step_back());
+    assert_eq!(
+        app.get("clock").text_content().unwrap(),
+        msgsim_web::format::format_clock(tl.current().now())
+    );
+
+    // A bookmark, a jump back to it from elsewhere, its removal.
+    app.click("tl-bookmark").await;
+    set_range(&app, "tl-range", "5000", "change");
+    flush().await;
+    assert_eq!(app.get("clock").text_content().unwrap(), "t = 5.000 s");
+    app.click("tl-jump").await;
+    assert_eq!(
+        app.get("clock").text_content().unwrap(),
+        msgsim_web::format::format_clock(tl.current().now())
+    );
+}
+
+#[wasm_bindgen_test]
+async fn the_sequence_diagram_draws_the_window_of_a_direct_run() {
+    let app = mount("order-events", 42).await;
+    for _ in 0..3 {
+        app.click("advance").await;
+    }
+    let arrows = app
+        .get("sequence")
+        .query_selector_all("[data-testid=\"seq-arrow\"]")
+        .unwrap()
+        .length();
+    let ended = app
+        .get("sequence")
+        .query_selector_all("[data-testid=\"seq-arrow\"]:not([data-end=\"in-flight\"])")
+        .unwrap()
+        .length();
+    // As the native layout test pins for order-events at 3 s (window 1–3 s).
+    assert_eq!((ended, arrows), (95, 99));
+    let mut sim =
+        Simulation::from_json(msgsim::scenarios::get("order-events").unwrap(), 42).unwrap();
+    for s in 1..=3u64 {
+        sim.run_until(SimTime::from_ms(s * 1_000), MAX_EVENTS_PER_FRAME);
+    }
+    let snap = sim.snapshot();
+    let l = msgsim_web::sequence::layout(
+        sim.scenario(),
+        sim.trace().events(),
+        &snap.in_flight,
+        sim.now(),
+        msgsim_web::sequence::DEFAULT_WINDOW,
+    );
+    assert_eq!(arrows as usize, l.arrows.len());
+    // Clicking an arrow selects its message: every arrow of that message is highlighted.
+    let first = app
+        .get("sequence")
+        .query_selector("[data-testid=\"seq-arrow\"][data-msg-id]")
+        .unwrap()
+        .unwrap();
+    let id = first.get_attribute("data-msg-id").unwrap();
+    let init = MouseEventInit::new();
+    init.set_bubbles(true);
+    let ev = MouseEvent::new_with_mouse_event_init_dict("click", &init).unwrap();
+    first.dispatch_event(&ev).unwrap();
+    flush().await;
+    let selected = app
+        .get("sequence")
+        .query_selector_all(".seq-arrow.selected")
+        .unwrap()
+        .length();
+    let same = l.arrows.iter().filter(|a| a.msg.to_string() == id).count();
+    assert_eq!(selected as usize, same);
+    assert!(same >= 1);
+}

@@ -191,7 +191,12 @@ pub fn app(props: &AppProps) -> Html {
                 <section class="stage" aria-label="Canvas">
                     { transport }
                     { topology }
+                    <super::timeline::Scrubber time={snap.time} horizon={state.horizon} marks={Rc::clone(&state.marks)}
+                                               last_seek={state.last_seek} dispatch={dispatch.clone()} />
                     <Legend />
+                    <super::sequence::SequenceView tick={tick(state.version, state.playing)} sim={state.sim_ref()}
+                                                   snapshot={Rc::clone(&snap)} scenario={Rc::clone(&state.scenario)}
+                                                   selection={state.selection} dispatch={dispatch.clone()} />
                     <ScenarioInfo scenario={Rc::clone(&state.scenario)} seed={state.seed} builtins={Rc::clone(&builtins)}
                                   current={state.builtin_name()} dispatch={dispatch.clone()} />
                     <super::views::Views snapshot={Rc::clone(&snap)} inspect={{ let s = state.clone(); Callback::from(move |id| s.with_sim(|m| m.inspect_message(id))) }} />
