@@ -270,6 +270,38 @@ mod tests {
     }
 
     #[test]
+    fn a_timeline_with_a_written_log_reaches_a_place_and_can_seek_before_it() {
+        // The sharer: crash at 1 s, then stepped into the middle of an instant at ~2 s.
+        let mut original = order_events();
+        original.run_until(SimTime::from_ms(1_000), u64::MAX);
+        original.apply(crash(0)).unwrap();
+        original.run_until(SimTime::from_ms(2_000), u64::MAX);
+        while original.step().is_some() && original.events_processed() % 7 != 0 {}
+        let (at, events) = (original.now(), original.events_processed());
+        let mut at_500ms = order_events();
+        at_500ms.run_until(SimTime::from_ms(500), u64::MAX);
+
+        let mut tl = Timeline::with_log(
+            order_events(),
+            original.command_log().to_vec(),
+            SimTime::from_ms(1_000),
+        );
+        assert!(tl.run_to_place(at, Some(events), u64::MAX));
+        assert_eq!(
+            (tl.current().now(), tl.current().events_processed()),
+            (at, events)
+        );
+        assert_eq!(tl.current().trace_hash(), original.trace_hash());
+        assert_eq!(tl.log().len(), 1);
+        // Earlier than the place: the checkpoint at zero is there.
+        tl.seek(SimTime::from_ms(500));
+        assert_eq!(tl.current().trace_hash(), at_500ms.trace_hash());
+        // And back: the crash applies again on the way.
+        tl.run_to_place(at, Some(events), u64::MAX);
+        assert_eq!(tl.current().trace_hash(), original.trace_hash());
+    }
+
+    #[test]
     fn seeking_back_and_forth_reproduces_the_straight_run() {
         let mut straight = order_events();
         straight.run_until(SimTime::from_ms(3_000), u64::MAX);
