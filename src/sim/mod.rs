@@ -673,6 +673,10 @@ impl Simulation {
         for (i, f) in scenario.faults.iter().enumerate() {
             sim.schedule(SimTime::from_ms(f.at_ms), Event::Fault { index: i as u32 });
         }
+        if !sim.scenario.invariants.is_empty() {
+            let checker = crate::invariants::InvariantChecker::new(&sim.scenario);
+            sim.trace.set_invariants(checker);
+        }
         sim.sync_init();
         sim.kafka_start();
         Ok(sim)
@@ -703,6 +707,12 @@ impl Simulation {
     /// The trace (bounded; see [`Trace`]).
     pub fn trace(&self) -> &Trace {
         &self.trace
+    }
+
+    /// The scenario's claimed invariants and where each stands, checked on every trace event
+    /// so far (see [`crate::invariants`]); in the scenario's order, empty without claims.
+    pub fn invariants(&self) -> &[crate::invariants::InvariantStatus] {
+        self.trace.invariants()
     }
 
     /// Hash of every trace event so far; equal for equal runs.
