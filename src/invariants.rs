@@ -161,6 +161,9 @@ pub enum InvariantState {
         time: SimTime,
         /// One line: what broke the claim.
         reason: String,
+        /// The event's trace line (its `Display`), kept here because the trace's ring buffer
+        /// may evict the event.
+        line: String,
     },
 }
 
@@ -362,6 +365,7 @@ impl InvariantChecker {
                     seq: event.seq,
                     time: event.time,
                     reason: reason(),
+                    line: event.to_string(),
                 };
             }
         }

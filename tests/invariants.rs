@@ -23,13 +23,14 @@ fn summary(sim: &Simulation) -> Vec<String> {
         .iter()
         .map(|s: &InvariantStatus| match &s.state {
             InvariantState::Holding => format!("{}: ok ({})", s.claim.label(), s.checked),
-            InvariantState::Violated { seq, time, reason } => {
-                let line = sim
-                    .trace()
-                    .events()
-                    .find(|e| e.seq == *seq)
-                    .map(ToString::to_string)
-                    .unwrap_or_else(|| "(evicted)".into());
+            InvariantState::Violated {
+                seq,
+                time,
+                reason,
+                line,
+            } => {
+                let traced = sim.trace().events().find(|e| e.seq == *seq);
+                assert_eq!(traced.map(ToString::to_string).as_ref(), Some(line));
                 format!(
                     "{}: #{seq} t={time} ({}, {}) {reason} | {line}",
                     s.claim.label(),
@@ -112,6 +113,7 @@ fn checking_does_not_change_the_run() {
     let sim = common::canonical_run();
     assert_eq!(sim.trace_hash(), common::GOLDEN_HASH);
     assert_eq!(sim.trace().len_total(), common::GOLDEN_EVENTS);
+    assert_eq!(sim.snapshot().invariants, sim.invariants());
     assert_eq!(summary(&sim), vec![
             "no_message_lost: ok (364)".to_string(),
             "effect_applied_once: #850 t=6528.761ms (262, 22) kitchen#0 applied the effect of m42 again: kitchen has it twice | t=6528.761ms kitchen#0 process m42 attempt=1 effect applied".to_string(),

@@ -899,6 +899,7 @@ impl Simulation {
             routers: self.sync_router_views(),
             schemas: self.schema_snapshot(),
             partitioned_topics: self.kafka_views(),
+            invariants: self.invariants().to_vec(),
         };
         self.fill_messaging_views(&mut snapshot);
         snapshot

@@ -8,6 +8,7 @@ pub mod controls;
 pub mod fault_panel;
 pub mod info;
 pub mod input;
+pub mod invariants;
 pub mod kafka_view;
 pub mod log;
 pub mod metrics;
