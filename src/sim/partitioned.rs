@@ -589,17 +589,9 @@ impl Simulation {
     // ----- events -----
 
     /// `true` when the event may run now at `ep` (running, same incarnation); a paused instance
-    /// keeps it for its resume.
+    /// keeps it for its resume ([`Simulation::gate`]).
     fn kafka_ready(&mut self, ep: Ep, incarnation: u32, e: &KEvent) -> bool {
-        let inst = self.inst(ep);
-        if inst.incarnation != incarnation || !inst.up {
-            return false;
-        }
-        if inst.paused {
-            self.defer(ep, Deferred::Event(Event::Kafka(e.clone())));
-            return false;
-        }
-        true
+        self.gate(ep, Some(incarnation), || Event::Kafka(e.clone()))
     }
 
     pub(super) fn kafka_event(&mut self, e: KEvent) {
