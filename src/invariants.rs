@@ -708,3 +708,42 @@ impl InvariantChecker {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tables_forget_their_oldest_entries_beyond_the_bound() {
+        let mut b: Bounded<MessageId> = Bounded::default();
+        for i in 0..(MAX_TRACKED as u64 + 3) {
+            assert!(b.insert(MessageId(i)));
+        }
+        assert_eq!(b.0.len(), MAX_TRACKED);
+        assert_eq!(b.0.first(), Some(&MessageId(3)));
+        assert!(!b.insert(MessageId(4)), "still remembered");
+        let mut m = BTreeMap::new();
+        for i in 0..(MAX_TRACKED as u64 + 1) {
+            insert_bounded(&mut m, i, ());
+        }
+        assert_eq!((m.len(), m.keys().next()), (MAX_TRACKED, Some(&1)));
+    }
+
+    #[test]
+    fn names_and_scope() {
+        assert_eq!(
+            Invariant::BreakerProtectsCaller.as_str(),
+            "breaker_protects_caller"
+        );
+        assert_eq!(topic_of("orders-plain-12"), "orders-plain");
+        let scope: BTreeSet<Arc<str>> = [Arc::from("a")].into_iter().collect();
+        assert!(in_scope(&scope, &["b", "a"]));
+        assert!(!in_scope(&scope, &["b"]));
+        assert!(in_scope(&BTreeSet::new(), &[]));
+        let c = ClaimSpec {
+            claim: Invariant::PerKeyOrder,
+            services: vec!["x".into(), "y".into()],
+        };
+        assert_eq!(c.label(), "per_key_order @ x, y");
+    }
+}

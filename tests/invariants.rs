@@ -178,3 +178,11 @@ fn claims_are_validated() {
     let field = with(serde_json::json!([{ "claim": "per_key_order", "scope": [] }])).unwrap_err();
     assert!(field.contains("unknown field `scope`"), "{field}");
 }
+
+#[test]
+fn a_non_durable_subscription_loses_messages_in_a_broker_crash() {
+    assert_eq!(summary(&run("broker-durability")), vec![
+            "no_message_lost @ audit: ok (60)".to_string(),
+            "no_message_lost @ analytics: #387 t=5000.000ms (60, 1) non-durable orders-transient/analytics lost 14 messages in a broker crash | t=5000.000ms orders-transient/analytics lost 14 messages (non-durable, broker crashed)".to_string(),
+        ]);
+}
