@@ -33,6 +33,7 @@ pub mod command;
 pub mod contract;
 pub mod error;
 pub mod export;
+pub mod invariants;
 pub mod log;
 pub mod message;
 pub mod network;

@@ -107,6 +107,11 @@ pub struct Scenario {
     /// this virtual time, so a run with discovery ends. ms, default 60 000.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub horizon_ms: Option<u64>,
+    /// The guarantees this scenario claims, checked live from its trace (the Invariants panel;
+    /// see [`crate::invariants`]). At most [`crate::invariants::MAX_CLAIMS`], no claim twice.
+    /// Default: none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub invariants: Vec<crate::invariants::ClaimSpec>,
 }
 
 fn default_seed() -> u64 {
@@ -695,6 +700,59 @@ impl Scenario {
         crate::outbox::spec::validate(self)?;
         crate::sync::spec::validate(self)?;
         crate::contract::validate(self)?;
+        self.validate_invariants()
+    }
+
+    /// The `invariants` list: bounded, no claim twice, services that exist.
+    fn validate_invariants(&self) -> Result<(), ScenarioError> {
+        use crate::invariants::{MAX_CLAIMS, MAX_CLAIM_SERVICES};
+        use ScenarioError::*;
+        if self.invariants.len() > MAX_CLAIMS {
+            return Err(TooLarge {
+                what: "invariants",
+                got: self.invariants.len() as u64,
+                max: MAX_CLAIMS as u64,
+            });
+        }
+        for (i, c) in self.invariants.iter().enumerate() {
+            if self.invariants[..i].contains(c) {
+                return Err(Invalid {
+                    field: format!("invariants[{i}]"),
+                    message: format!("duplicate claim `{}`", c.label()),
+                });
+            }
+            if c.services.len() > MAX_CLAIM_SERVICES {
+                return Err(TooLarge {
+                    what: "services of a claim",
+                    got: c.services.len() as u64,
+                    max: MAX_CLAIM_SERVICES as u64,
+                });
+            }
+            for (j, name) in c.services.iter().enumerate() {
+                let field = format!("invariants[{i}].services[{j}]");
+                match self.nodes.iter().find(|n| &n.name == name) {
+                    None => {
+                        return Err(UnknownName {
+                            field,
+                            name: name.clone(),
+                        })
+                    }
+                    Some(n) if n.kind != NodeKind::Service => {
+                        return Err(Invalid {
+                            field,
+                            message: format!("`{name}` is not a service"),
+                        })
+                    }
+                    Some(_) => {}
+                }
+                if c.services[..j].contains(name) {
+                    return Err(Invalid {
+                        field,
+                        message: format!("duplicate service `{name}`"),
+                    });
+                }
+            }
+        }
         Ok(())
     }
 }

@@ -390,6 +390,10 @@ pub struct Snapshot {
     pub schemas: Option<crate::schema_view::SchemaSnapshot>,
     /// Partitioned topics (channels of kind `partitioned_topic`), in channel order.
     pub partitioned_topics: Vec<PartitionedTopicView>,
+    /// The scenario's claimed invariants and where each stands ([`crate::invariants`]), in the
+    /// scenario's order; empty (and not serialized) without claims.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub invariants: Vec<crate::invariants::InvariantStatus>,
 }
 
 /// Rows of a processed-messages (or idempotent state) table shown in a [`NodeView`].

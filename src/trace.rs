@@ -1849,6 +1849,8 @@ pub struct Trace {
     /// FNV-1a state (the hasher is only its `u64`).
     hash: u64,
     line: String,
+    /// Checks the scenario's claims on every event pushed (see [`crate::invariants`]).
+    invariants: Option<Box<crate::invariants::InvariantChecker>>,
 }
 
 impl Trace {
@@ -1860,6 +1862,7 @@ impl Trace {
             next_seq: 0,
             hash: fnv::FnvHasher::default().finish(),
             line: String::new(),
+            invariants: None,
         }
     }
 
@@ -1869,11 +1872,20 @@ impl Trace {
     }
 
     pub(crate) fn push(&mut self, time: SimTime, what: TraceKind) {
+        self.push_keyed(time, what, None);
+    }
+
+    /// [`Trace::push`] with the message's channel and key, which the line does not show, for
+    /// the invariant checker's per-key order.
+    pub(crate) fn push_keyed(&mut self, time: SimTime, what: TraceKind, key: Option<(&str, &str)>) {
         let event = TraceEvent {
             seq: self.next_seq,
             time,
             what,
         };
+        if let Some(c) = self.invariants.as_mut() {
+            c.observe(&event, key);
+        }
         self.next_seq += 1;
         self.line.clear();
         let _ = writeln!(self.line, "{event}");
@@ -1887,6 +1899,16 @@ impl Trace {
             self.events.pop_front();
         }
         self.events.push_back(event);
+    }
+
+    /// Checks `checker`'s claims on every event from now on.
+    pub(crate) fn set_invariants(&mut self, checker: crate::invariants::InvariantChecker) {
+        self.invariants = Some(Box::new(checker));
+    }
+
+    /// The claims checked and where they stand (empty without claims).
+    pub fn invariants(&self) -> &[crate::invariants::InvariantStatus] {
+        self.invariants.as_deref().map_or(&[], |c| c.statuses())
     }
 
     /// The FNV-1a 64 hash of every event line so far (`Display` + `\n`).

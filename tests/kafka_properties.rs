@@ -8,22 +8,29 @@
 
 #![cfg(not(target_arch = "wasm32"))]
 
+mod common;
+
+use common::faults::{heal, op, Targets};
 use msgsim::trace::CommitVerdict;
-use msgsim::{
-    Command, Direction, LinkFaults, Scenario, SimTime, Simulation, TraceConfig, TraceKind,
-};
+use msgsim::{Command, Scenario, SimTime, Simulation, TraceConfig, TraceKind};
 use proptest::prelude::*;
 use serde_json::json;
 use std::collections::{BTreeMap, BTreeSet};
 
-const LINKS: [(&str, &str); 2] = [("shop", "broker"), ("broker", "billing")];
-const INSTANCES: [(&str, u32); 5] = [
-    ("shop", 0),
-    ("broker", 0),
-    ("billing", 0),
-    ("billing", 1),
-    ("billing", 2),
-];
+/// The fault targets of this test's scenario.
+static TARGETS: Targets = Targets {
+    links: &[("shop", "broker"), ("broker", "billing")],
+    instances: &[
+        ("shop", 0),
+        ("broker", 0),
+        ("billing", 0),
+        ("billing", 1),
+        ("billing", 2),
+    ],
+    latency_ms: 20,
+    max_percent: 50.0,
+    max_jitter_ms: 60,
+};
 
 fn scenario(idempotent: bool, workers: u32, delivery: &str) -> Scenario {
     let text = json!({
@@ -59,92 +66,6 @@ fn scenario(idempotent: bool, workers: u32, delivery: &str) -> Scenario {
     })
     .to_string();
     Scenario::from_json(&text).unwrap()
-}
-
-fn op() -> impl Strategy<Value = Command> {
-    let link = (0..LINKS.len()).prop_map(|i| LINKS[i]);
-    let inst = (0..INSTANCES.len()).prop_map(|i| INSTANCES[i]);
-    prop_oneof![
-        (link.clone(), 0.0..50.0f64, 0.0..50.0f64, 0u64..60, 0..3u8).prop_map(
-            |((a, b), loss, dup, jitter, d)| Command::SetLink {
-                a: a.into(),
-                b: b.into(),
-                direction: [Direction::Both, Direction::AToB, Direction::BToA][d as usize],
-                faults: LinkFaults {
-                    latency_ms: 20,
-                    jitter_ms: jitter,
-                    loss_percent: loss,
-                    duplicate_percent: dup,
-                    ..LinkFaults::default()
-                },
-            }
-        ),
-        link.clone().prop_map(|(a, b)| Command::Partition {
-            a: a.into(),
-            b: b.into()
-        }),
-        link.clone().prop_map(|(a, b)| Command::PartitionOneway {
-            a: a.into(),
-            b: b.into()
-        }),
-        link.clone().prop_map(|(a, b)| Command::Repair {
-            a: a.into(),
-            b: b.into()
-        }),
-        link.clone().prop_map(|(a, b)| Command::Hold {
-            a: a.into(),
-            b: b.into()
-        }),
-        link.prop_map(|(a, b)| Command::Release {
-            a: a.into(),
-            b: b.into()
-        }),
-        inst.clone().prop_map(|(n, i)| Command::Crash {
-            node: n.into(),
-            instance: i
-        }),
-        inst.clone().prop_map(|(n, i)| Command::Restart {
-            node: n.into(),
-            instance: i
-        }),
-        inst.clone().prop_map(|(n, i)| Command::Pause {
-            node: n.into(),
-            instance: i
-        }),
-        inst.prop_map(|(n, i)| Command::Resume {
-            node: n.into(),
-            instance: i
-        }),
-    ]
-}
-
-fn heal(sim: &mut Simulation) {
-    for (a, b) in LINKS {
-        sim.apply(Command::SetLink {
-            a: a.into(),
-            b: b.into(),
-            direction: Direction::Both,
-            faults: LinkFaults {
-                latency_ms: 20,
-                ..LinkFaults::default()
-            },
-        })
-        .unwrap();
-    }
-    for (n, i) in INSTANCES {
-        for cmd in [
-            Command::Restart {
-                node: n.into(),
-                instance: i,
-            },
-            Command::Resume {
-                node: n.into(),
-                instance: i,
-            },
-        ] {
-            sim.apply(cmd).unwrap();
-        }
-    }
 }
 
 /// Runs a schedule, heals, and checks the properties. Returns the number of records appended.
@@ -188,7 +109,7 @@ fn check(
         sim.apply(cmd).unwrap();
     }
     sim.run_until(SimTime::from_ms(8_000), u64::MAX);
-    heal(&mut sim);
+    heal(&mut sim, &TARGETS);
     for k in 1..=16 {
         sim.run_until(SimTime::from_ms(8_000 + 2_000 * k), u64::MAX);
         sample(&sim)?;
@@ -275,7 +196,7 @@ proptest! {
         seed in any::<u64>(),
         idempotent in any::<bool>(),
         workers in 1u32..4,
-        schedule in prop::collection::vec((0u64..8_000, op()), 0..12),
+        schedule in prop::collection::vec((0u64..8_000, op(&TARGETS)), 0..12),
     ) {
         check(seed, idempotent, workers, false, schedule)?;
     }
@@ -285,7 +206,7 @@ proptest! {
         seed in any::<u64>(),
         idempotent in any::<bool>(),
         workers in 1u32..4,
-        schedule in prop::collection::vec((0u64..8_000, op()), 0..12),
+        schedule in prop::collection::vec((0u64..8_000, op(&TARGETS)), 0..12),
     ) {
         check(seed, idempotent, workers, true, schedule)?;
     }

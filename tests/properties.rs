@@ -8,84 +8,34 @@
 
 #![cfg(not(target_arch = "wasm32"))]
 
+mod common;
+
+use common::faults::{heal, op, Targets};
 use msgsim::scenario::DuplicateHandling;
-use msgsim::{
-    Command, Direction, LinkFaults, Scenario, SimTime, Simulation, TraceConfig, TraceKind,
-};
+use msgsim::{Command, Scenario, SimTime, Simulation, TraceConfig, TraceKind};
 use proptest::prelude::*;
 use proptest::test_runner::TestCaseError;
 use std::collections::{BTreeMap, BTreeSet};
 
-const LINKS: [(&str, &str); 4] = [
-    ("order", "broker"),
-    ("broker", "kitchen"),
-    ("broker", "accounting"),
-    ("broker", "notification"),
-];
-const INSTANCES: [(&str, u32); 5] = [
-    ("order", 0),
-    ("broker", 0),
-    ("kitchen", 0),
-    ("kitchen", 1),
-    ("accounting", 0),
-];
-
-fn op() -> impl Strategy<Value = Command> {
-    let link = (0..LINKS.len()).prop_map(|i| LINKS[i]);
-    let inst = (0..INSTANCES.len()).prop_map(|i| INSTANCES[i]);
-    prop_oneof![
-        (link.clone(), 0.0..60.0f64, 0.0..60.0f64, 0u64..80, 0..3u8).prop_map(
-            |((a, b), loss, dup, jitter, d)| Command::SetLink {
-                a: a.into(),
-                b: b.into(),
-                direction: [Direction::Both, Direction::AToB, Direction::BToA][d as usize],
-                faults: LinkFaults {
-                    latency_ms: 40,
-                    jitter_ms: jitter,
-                    loss_percent: loss,
-                    duplicate_percent: dup,
-                    ..LinkFaults::default()
-                },
-            }
-        ),
-        link.clone().prop_map(|(a, b)| Command::Partition {
-            a: a.into(),
-            b: b.into()
-        }),
-        link.clone().prop_map(|(a, b)| Command::PartitionOneway {
-            a: a.into(),
-            b: b.into()
-        }),
-        link.clone().prop_map(|(a, b)| Command::Repair {
-            a: a.into(),
-            b: b.into()
-        }),
-        link.clone().prop_map(|(a, b)| Command::Hold {
-            a: a.into(),
-            b: b.into()
-        }),
-        link.prop_map(|(a, b)| Command::Release {
-            a: a.into(),
-            b: b.into()
-        }),
-        inst.clone().prop_map(|(n, i)| Command::Crash {
-            node: n.into(),
-            instance: i
-        }),
-        inst.clone().prop_map(|(n, i)| Command::Restart {
-            node: n.into(),
-            instance: i
-        }),
-        inst.clone().prop_map(|(n, i)| Command::Pause {
-            node: n.into(),
-            instance: i
-        }),
-        inst.prop_map(|(n, i)| Command::Resume {
-            node: n.into(),
-            instance: i
-        }),
-    ]
-}
+/// The fault targets of this test's scenario.
+static TARGETS: Targets = Targets {
+    links: &[
+        ("order", "broker"),
+        ("broker", "kitchen"),
+        ("broker", "accounting"),
+        ("broker", "notification"),
+    ],
+    instances: &[
+        ("order", 0),
+        ("broker", 0),
+        ("kitchen", 0),
+        ("kitchen", 1),
+        ("accounting", 0),
+    ],
+    latency_ms: 40,
+    max_percent: 60.0,
+    max_jitter_ms: 80,
+};
 
 fn scenario() -> Scenario {
     let mut s = Scenario::from_json(msgsim::scenarios::get("order-events").unwrap()).unwrap();
@@ -96,33 +46,6 @@ fn scenario() -> Scenario {
     s.policies.max_delivery_attempts = 1_000_000;
     s.policies.publish_max_attempts = 1_000_000;
     s
-}
-
-fn heal(sim: &mut Simulation) {
-    for (a, b) in LINKS {
-        sim.apply(Command::SetLink {
-            a: a.into(),
-            b: b.into(),
-            direction: Direction::Both,
-            faults: LinkFaults {
-                latency_ms: 40,
-                ..LinkFaults::default()
-            },
-        })
-        .unwrap();
-    }
-    for (n, i) in INSTANCES {
-        sim.apply(Command::Restart {
-            node: n.into(),
-            instance: i,
-        })
-        .unwrap();
-        sim.apply(Command::Resume {
-            node: n.into(),
-            instance: i,
-        })
-        .unwrap();
-    }
 }
 
 /// Runs `scenario` under `schedule`, heals everything, runs to idle and checks that every message
@@ -146,7 +69,7 @@ fn run_and_check(
         sim.apply(cmd).unwrap();
     }
     sim.run_until(SimTime::from_ms(8_000), u64::MAX);
-    heal(&mut sim);
+    heal(&mut sim, &TARGETS);
     let events = sim.run_to_idle(5_000_000);
     prop_assert!(events < 5_000_000, "seed {seed}: did not settle");
 
@@ -244,7 +167,7 @@ proptest! {
     #[test]
     fn at_least_once_and_dedup_hold_under_faults(
         seed in any::<u64>(),
-        schedule in prop::collection::vec((0u64..8_000, op()), 0..12),
+        schedule in prop::collection::vec((0u64..8_000, op(&TARGETS)), 0..12),
     ) {
         run_and_check(scenario(), seed, schedule, |n| n.metrics.effects == n.metrics.distinct)?;
     }
@@ -252,7 +175,7 @@ proptest! {
     #[test]
     fn at_least_once_and_each_effect_once_hold_with_the_async_features(
         seed in any::<u64>(),
-        schedule in prop::collection::vec((0u64..8_000, op()), 0..12),
+        schedule in prop::collection::vec((0u64..8_000, op(&TARGETS)), 0..12),
     ) {
         run_and_check(scenario_async(), seed, schedule, |n| {
             let m = n.metrics;

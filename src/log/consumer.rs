@@ -55,7 +55,10 @@
 //! generation from the join response, [`Consumer::on_assignment`] with the new assignment after
 //! the sync. Under Kafka's eager protocol the host first calls [`Consumer::on_revoked`] (Kafka's
 //! `onPartitionsRevoked`), which returns a last commit of what was processed; partitions kept
-//! across a rebalance without being revoked keep their position and workers.
+//! across a rebalance without being revoked keep their position and workers. "Kept" means held in
+//! the assignment of the previous generation: a consumer that missed a generation's assignment
+//! has lost its partitions (Kafka's `onPartitionsLost`) and starts each of them from the
+//! committed offset (see [`Consumer::on_assignment`]).
 
 use super::group::{CommitRequest, CommitResponse, CommitResult};
 use super::topic::{PartitionedTopic, Record};
@@ -602,6 +605,17 @@ impl Consumer {
     /// their state; new ones start from the committed offset at the next poll. An assignment
     /// for a generation older than the one known is a stale response: ignored (nothing
     /// changes, nothing returned).
+    ///
+    /// A partition is *kept* only when it was in the assignment of the generation just before
+    /// (`generation − 1`). A consumer whose last assignment is older missed one (its `SyncGroup`
+    /// response was overtaken by the next rebalance and ignored as stale): in the generations
+    /// it missed, what it holds may have been another member's, which processed and committed
+    /// past its position. Its partitions are then **lost** (Kafka's `onPartitionsLost`, what
+    /// the consumer does when its generation is no longer valid): all of them are dropped
+    /// without a commit and returned, and every partition of the new assignment starts from
+    /// the committed offset, so an at-most-once consumer never processes a record another
+    /// member committed, and an at-least-once one never commits from a stale position. (Kafka's
+    /// own client cannot skip a generation: it finishes `SyncGroup` before it rejoins.)
     pub fn on_assignment(
         &mut self,
         generation: u32,
@@ -610,13 +624,16 @@ impl Consumer {
         if self.generation.is_some_and(|g| generation < g) {
             return Vec::new();
         }
+        let missed_a_generation = self
+            .assignment_generation
+            .is_some_and(|a| a.saturating_add(1) < generation);
         self.generation = Some(generation);
         self.assignment_generation = Some(generation);
         let new: BTreeMap<TopicPartition, Option<u64>> = partitions.into_iter().collect();
         let revoked: Vec<TopicPartition> = self
             .partitions
             .keys()
-            .filter(|tp| !new.contains_key(*tp))
+            .filter(|tp| missed_a_generation || !new.contains_key(*tp))
             .cloned()
             .collect();
         for tp in &revoked {

@@ -560,6 +560,49 @@ struct GroupHost {
 }
 
 impl GroupHost {
+    /// A host with `partitions` partitions of topic `t` and group `g`, no member yet.
+    fn new(
+        partitions: u32,
+        round_robin: bool,
+        at_least_once: bool,
+        eager: bool,
+        workers: u32,
+        max_poll: u32,
+    ) -> GroupHost {
+        let strategy = if round_robin {
+            AssignmentStrategy::RoundRobin
+        } else {
+            AssignmentStrategy::Range
+        };
+        GroupHost {
+            topic: PartitionedTopic::new(&TopicConfig {
+                name: "t".into(),
+                partitions,
+                retention_records: 100_000,
+            })
+            .unwrap(),
+            group: GroupCoordinator::new("g", strategy, &[("t", partitions)]).unwrap(),
+            cfg: ConsumerConfig {
+                max_poll_records: max_poll,
+                delivery: if at_least_once {
+                    DeliveryGuarantee::AtLeastOnce
+                } else {
+                    DeliveryGuarantee::AtMostOnce
+                },
+                workers_per_partition: workers,
+                auto_offset_reset: AutoOffsetReset::Earliest,
+            },
+            eager,
+            consumers: BTreeMap::new(),
+            incarnation: BTreeMap::new(),
+            working: BTreeMap::new(),
+            wire: Vec::new(),
+            syncs: Vec::new(),
+            processed: BTreeMap::new(),
+            next_message: 0,
+        }
+    }
+
     fn member(i: u8) -> String {
         format!("c{i}")
     }
@@ -776,6 +819,54 @@ impl GroupHost {
     }
 }
 
+/// The property test's minimal counterexample (at-most-once, 4 partitions, round robin, one
+/// worker, `max.poll.records` 1). c0 owns t-0 and t-2 in generation 1; c3 joins and generation 2
+/// gives t-2 to c3; c2 crashes before c0's generation-2 `SyncGroup` response arrives, so c0 joins
+/// generation 3 without ever learning that it lost t-2. c3 commits t-2 to 1 and processes offset
+/// 0. Generation 3 gives t-2 back to c0: it must start from the committed offset 1, not from the
+/// position it kept from generation 1 (offset 0), or offset 0 is processed twice.
+#[test]
+fn at_most_once_consumer_that_missed_a_generation_starts_from_the_committed_offset() {
+    let ops = [
+        Op::Join(0),
+        Op::Join(2),
+        Op::Produce(90, 1),
+        Op::Settle,
+        Op::Join(3),
+        Op::CompleteJoin,
+        Op::CompleteSync,
+        Op::Crash(2),
+        Op::DeliverSync(3644),
+        Op::PollAll,
+        Op::Deliver(0),
+        Op::Complete(0),
+        Op::Settle,
+        Op::PollAll,
+        Op::Deliver(0),
+        Op::Complete(0),
+    ];
+    for eager in [false, true] {
+        let mut host = GroupHost::new(4, true, false, eager, 1, 1);
+        for (step, op) in ops.iter().enumerate() {
+            host.apply(step as u64 * MS, op);
+        }
+        let t2 = TopicPartition::new("t", 2);
+        assert_eq!(
+            host.processed.iter().collect::<Vec<_>>(),
+            vec![(&(t2.clone(), 0), &1)],
+            "eager={eager}"
+        );
+        assert_eq!(host.group.generation(), 3);
+        assert_eq!(host.group.committed(&t2), Some(1));
+        let c0 = &host.consumers["c0"];
+        assert_eq!(
+            (c0.assignment_generation(), c0.assigned()),
+            (Some(3), vec![TopicPartition::new("t", 0), t2.clone()])
+        );
+        assert_eq!(c0.position(&t2), Some(1), "eager={eager}");
+    }
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
 
@@ -793,29 +884,7 @@ proptest! {
         max_poll in 1u32..6,
         ops in proptest::collection::vec(op(), 0..400),
     ) {
-        let strategy = if round_robin { AssignmentStrategy::RoundRobin } else { AssignmentStrategy::Range };
-        let mut host = GroupHost {
-            topic: PartitionedTopic::new(&TopicConfig {
-                name: "t".into(),
-                partitions,
-                retention_records: 100_000,
-            }).unwrap(),
-            group: GroupCoordinator::new("g", strategy, &[("t", partitions)]).unwrap(),
-            cfg: ConsumerConfig {
-                max_poll_records: max_poll,
-                delivery: if at_least_once { DeliveryGuarantee::AtLeastOnce } else { DeliveryGuarantee::AtMostOnce },
-                workers_per_partition: workers,
-                auto_offset_reset: AutoOffsetReset::Earliest,
-            },
-            eager,
-            consumers: BTreeMap::new(),
-            incarnation: BTreeMap::new(),
-            working: BTreeMap::new(),
-            wire: Vec::new(),
-            syncs: Vec::new(),
-            processed: BTreeMap::new(),
-            next_message: 0,
-        };
+        let mut host = GroupHost::new(partitions, round_robin, at_least_once, eager, workers, max_poll);
         let mut last_committed: BTreeMap<TopicPartition, u64> = BTreeMap::new();
         let mut last_generation = 0;
         for (step, op) in ops.iter().enumerate() {

@@ -1000,12 +1000,7 @@ impl Simulation {
             ),
             _ => return,
         };
-        let inst = self.inst(ep);
-        if !inst.up || incarnation.is_some_and(|i| i != inst.incarnation) {
-            return;
-        }
-        if inst.paused {
-            self.defer(ep, Deferred::Event(event));
+        if !self.gate(ep, incarnation, || event.clone()) {
             return;
         }
         match event {

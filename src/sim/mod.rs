@@ -673,6 +673,10 @@ impl Simulation {
         for (i, f) in scenario.faults.iter().enumerate() {
             sim.schedule(SimTime::from_ms(f.at_ms), Event::Fault { index: i as u32 });
         }
+        if !sim.scenario.invariants.is_empty() {
+            let checker = crate::invariants::InvariantChecker::new(&sim.scenario);
+            sim.trace.set_invariants(checker);
+        }
         sim.sync_init();
         sim.kafka_start();
         Ok(sim)
@@ -703,6 +707,12 @@ impl Simulation {
     /// The trace (bounded; see [`Trace`]).
     pub fn trace(&self) -> &Trace {
         &self.trace
+    }
+
+    /// The scenario's claimed invariants and where each stands, checked on every trace event
+    /// so far (see [`crate::invariants`]); in the scenario's order, empty without claims.
+    pub fn invariants(&self) -> &[crate::invariants::InvariantStatus] {
+        self.trace.invariants()
     }
 
     /// Hash of every trace event so far; equal for equal runs.
@@ -889,6 +899,7 @@ impl Simulation {
             routers: self.sync_router_views(),
             schemas: self.schema_snapshot(),
             partitioned_topics: self.kafka_views(),
+            invariants: self.invariants().to_vec(),
         };
         self.fill_messaging_views(&mut snapshot);
         snapshot
@@ -1212,15 +1223,9 @@ impl Simulation {
                 incarnation,
             } => {
                 let ep = Ep { node, instance };
-                let inst = self.inst(ep);
-                if inst.incarnation != incarnation || !inst.up {
-                    return;
+                if self.gate(ep, Some(incarnation), || event.clone()) {
+                    self.process_done(ep);
                 }
-                if inst.paused {
-                    self.defer(ep, Deferred::Event(event));
-                    return;
-                }
-                self.process_done(ep);
             }
             Event::AckTimeout {
                 queue,
@@ -1231,12 +1236,7 @@ impl Simulation {
                     node: self.queues[queue as usize].broker,
                     instance: 0,
                 };
-                let inst = self.inst(broker);
-                if inst.incarnation != incarnation || !inst.up {
-                    return;
-                }
-                if inst.paused {
-                    self.defer(broker, Deferred::Event(event));
+                if !self.gate(broker, Some(incarnation), || event.clone()) {
                     return;
                 }
                 if let Some(u) = self.queues[queue as usize].unacked.remove(&tag) {
@@ -1253,15 +1253,9 @@ impl Simulation {
                 attempt,
             } => {
                 let ep = Ep { node, instance };
-                let inst = self.inst(ep);
-                if inst.incarnation != incarnation || !inst.up {
-                    return;
+                if self.gate(ep, Some(incarnation), || event.clone()) {
+                    self.publish_timeout(ep, msg, attempt);
                 }
-                if inst.paused {
-                    self.defer(ep, Deferred::Event(event));
-                    return;
-                }
-                self.publish_timeout(ep, msg, attempt);
             }
             Event::Fault { index } => {
                 let cmd = self.scenario.faults[index as usize].command.clone();
@@ -1275,27 +1269,15 @@ impl Simulation {
                 msg,
             } => {
                 let ep = Ep { node, instance };
-                let inst = self.inst(ep);
-                if inst.incarnation != incarnation || !inst.up {
-                    return;
+                if self.gate(ep, Some(incarnation), || event.clone()) {
+                    self.request_timeout(ep, msg);
                 }
-                if inst.paused {
-                    self.defer(ep, Deferred::Event(event));
-                    return;
-                }
-                self.request_timeout(ep, msg);
             }
             Event::BrokerWork { node, incarnation } => {
                 let ep = Ep { node, instance: 0 };
-                let inst = self.inst(ep);
-                if inst.incarnation != incarnation || !inst.up {
-                    return;
+                if self.gate(ep, Some(incarnation), || event.clone()) {
+                    self.broker_work(node);
                 }
-                if inst.paused {
-                    self.defer(ep, Deferred::Event(event));
-                    return;
-                }
-                self.broker_work(node);
             }
             Event::TxDone { .. }
             | Event::RelayTick { .. }
@@ -1309,18 +1291,28 @@ impl Simulation {
                 seq,
             } => {
                 let ep = Ep { node, instance };
-                let inst = self.inst(ep);
-                if inst.incarnation != incarnation || !inst.up {
-                    return;
+                if self.gate(ep, Some(incarnation), || event.clone()) {
+                    self.schema_lookup_timeout(ep, seq);
                 }
-                if inst.paused {
-                    self.defer(ep, Deferred::Event(event));
-                    return;
-                }
-                self.schema_lookup_timeout(ep, seq);
             }
             Event::Kafka(e) => self.kafka_event(e),
         }
+    }
+
+    /// Whether an event scheduled for instance `ep` in its incarnation `incarnation` (`None`:
+    /// whichever incarnation is running) runs now. `false` when the instance has restarted since
+    /// (a stale incarnation) or is down: the event is dropped. `false` also when the instance is
+    /// paused: `event()` is deferred and runs when it resumes.
+    fn gate(&mut self, ep: Ep, incarnation: Option<u32>, event: impl FnOnce() -> Event) -> bool {
+        let inst = self.inst(ep);
+        if !inst.up || incarnation.is_some_and(|i| i != inst.incarnation) {
+            return false;
+        }
+        if inst.paused {
+            self.defer(ep, Deferred::Event(event()));
+            return false;
+        }
+        true
     }
 
     fn defer(&mut self, ep: Ep, d: Deferred) {

@@ -128,6 +128,24 @@ pub(super) enum KPacket {
 }
 
 impl KPacket {
+    /// The Kafka API name it travels as (`JoinGroup`, `OffsetCommitResponse`, ...).
+    fn label(&self) -> &'static str {
+        match self {
+            KPacket::Produce { .. } => "Produce",
+            KPacket::ProduceResponse { .. } => "ProduceResponse",
+            KPacket::JoinGroup { .. } => "JoinGroup",
+            KPacket::JoinGroupResponse { .. } => "JoinGroupResponse",
+            KPacket::SyncGroup { .. } => "SyncGroup",
+            KPacket::SyncGroupResponse { .. } => "SyncGroupResponse",
+            KPacket::Heartbeat { .. } => "Heartbeat",
+            KPacket::HeartbeatResponse { .. } => "HeartbeatResponse",
+            KPacket::Fetch { .. } => "Fetch",
+            KPacket::FetchResponse { .. } => "FetchResponse",
+            KPacket::OffsetCommit { .. } => "OffsetCommit",
+            KPacket::OffsetCommitResponse { .. } => "OffsetCommitResponse",
+        }
+    }
+
     pub(super) fn kind(&self) -> PacketKind {
         match self {
             KPacket::Produce { .. } => PacketKind::Produce,
@@ -292,6 +310,36 @@ struct GroupRt {
     hold_until: SimTime,
     rebalances: VecDeque<RebalanceView>,
     rebalance_count: u64,
+}
+
+/// The coordinator's checks of a `SyncGroup` or `Heartbeat`, each `Some(error)` when it fails.
+impl GroupRt {
+    /// `UNKNOWN_MEMBER_ID` when `member` is not in the group.
+    fn unknown_member(&self, member: &str) -> Option<LogError> {
+        (!self.coord.has_member(member)).then(|| LogError::UnknownMember {
+            group: self.id.to_string(),
+            member: member.to_string(),
+        })
+    }
+
+    /// `ILLEGAL_GENERATION` when `got` is not the current generation.
+    fn illegal_generation(&self, got: Option<u32>) -> Option<LogError> {
+        let current = self.coord.generation();
+        (got != Some(current)).then(|| LogError::IllegalGeneration {
+            group: self.id.to_string(),
+            current,
+            got: got.unwrap_or(0),
+        })
+    }
+
+    /// `REBALANCE_IN_PROGRESS` while the join phase is open.
+    fn rebalancing(&self) -> Option<LogError> {
+        (self.coord.state() == GroupState::PreparingRebalance).then(|| {
+            LogError::RebalanceInProgress {
+                group: self.id.to_string(),
+            }
+        })
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -589,17 +637,9 @@ impl Simulation {
     // ----- events -----
 
     /// `true` when the event may run now at `ep` (running, same incarnation); a paused instance
-    /// keeps it for its resume.
+    /// keeps it for its resume ([`Simulation::gate`]).
     fn kafka_ready(&mut self, ep: Ep, incarnation: u32, e: &KEvent) -> bool {
-        let inst = self.inst(ep);
-        if inst.incarnation != incarnation || !inst.up {
-            return false;
-        }
-        if inst.paused {
-            self.defer(ep, Deferred::Event(Event::Kafka(e.clone())));
-            return false;
-        }
-        true
+        self.gate(ep, Some(incarnation), || Event::Kafka(e.clone()))
     }
 
     pub(super) fn kafka_event(&mut self, e: KEvent) {
@@ -1227,6 +1267,13 @@ impl Simulation {
 
     // ----- broker: group coordinator -----
 
+    /// Sends the coordinator's answer `packet` (`JoinGroupResponse`, `SyncGroupResponse`,
+    /// `HeartbeatResponse`, `OffsetCommitResponse`) from `broker` to the member at `to`.
+    fn coordinator_reply(&mut self, broker: Ep, to: Ep, packet: KPacket) {
+        let label = packet.label();
+        self.kafka_send(broker, to, control_msg(label.into()), packet);
+    }
+
     fn touch(&mut self, g: u32, member: &str) {
         let now = self.now;
         if let Some(m) = self.kafka.groups[g as usize].members.get_mut(member) {
@@ -1259,10 +1306,9 @@ impl Simulation {
                 _ => {
                     // Stable or completing: answer with the current generation.
                     let generation = gr.coord.generation();
-                    self.kafka_send(
+                    self.coordinator_reply(
                         broker,
                         from,
-                        control_msg("JoinGroupResponse".into()),
                         KPacket::JoinGroupResponse {
                             group: g,
                             req,
@@ -1277,10 +1323,9 @@ impl Simulation {
             let change = match gr.coord.join(now.as_us(), member) {
                 Ok(c) => c,
                 Err(e) => {
-                    self.kafka_send(
+                    self.coordinator_reply(
                         broker,
                         from,
-                        control_msg("JoinGroupResponse".into()),
                         KPacket::JoinGroupResponse {
                             group: g,
                             req,
@@ -1442,10 +1487,9 @@ impl Simulation {
             self.kpush(what);
         }
         for (ep, req) in answers {
-            self.kafka_send(
+            self.coordinator_reply(
                 broker,
                 ep,
-                control_msg("JoinGroupResponse".into()),
                 KPacket::JoinGroupResponse {
                     group: g,
                     req,
@@ -1538,31 +1582,22 @@ impl Simulation {
         let now_us = self.now.as_us();
         self.touch(g, member);
         let gr = &mut self.kafka.groups[g as usize];
-        let result = if !gr.coord.has_member(member) {
-            Err(LogError::UnknownMember {
-                group: gr.id.to_string(),
-                member: member.to_string(),
-            })
-        } else if generation != gr.coord.generation() {
-            Err(LogError::IllegalGeneration {
-                group: gr.id.to_string(),
-                current: gr.coord.generation(),
-                got: generation,
-            })
-        } else if gr.coord.state() == GroupState::PreparingRebalance {
-            Err(LogError::RebalanceInProgress {
-                group: gr.id.to_string(),
-            })
-        } else {
-            if gr.coord.state() == GroupState::CompletingRebalance {
-                let _ = gr.coord.complete_sync(now_us);
+        let failed = gr
+            .unknown_member(member)
+            .or_else(|| gr.illegal_generation(Some(generation)))
+            .or_else(|| gr.rebalancing());
+        let result = match failed {
+            Some(e) => Err(e),
+            None => {
+                if gr.coord.state() == GroupState::CompletingRebalance {
+                    let _ = gr.coord.complete_sync(now_us);
+                }
+                Ok((generation, gr.coord.assignment_with_offsets(member)))
             }
-            Ok((generation, gr.coord.assignment_with_offsets(member)))
         };
-        self.kafka_send(
+        self.coordinator_reply(
             broker,
             from,
-            control_msg("SyncGroupResponse".into()),
             KPacket::SyncGroupResponse {
                 group: g,
                 req,
@@ -1582,28 +1617,14 @@ impl Simulation {
         let broker = self.broker_of_group(g);
         self.touch(g, member);
         let gr = &self.kafka.groups[g as usize];
-        let result = if !gr.coord.has_member(member) {
-            Err(LogError::UnknownMember {
-                group: gr.id.to_string(),
-                member: member.to_string(),
-            })
-        } else if gr.coord.state() == GroupState::PreparingRebalance {
-            Err(LogError::RebalanceInProgress {
-                group: gr.id.to_string(),
-            })
-        } else if generation != Some(gr.coord.generation()) {
-            Err(LogError::IllegalGeneration {
-                group: gr.id.to_string(),
-                current: gr.coord.generation(),
-                got: generation.unwrap_or(0),
-            })
-        } else {
-            Ok(())
-        };
-        self.kafka_send(
+        let failed = gr
+            .unknown_member(member)
+            .or_else(|| gr.rebalancing())
+            .or_else(|| gr.illegal_generation(generation));
+        let result = failed.map_or(Ok(()), Err);
+        self.coordinator_reply(
             broker,
             from,
-            control_msg("HeartbeatResponse".into()),
             KPacket::HeartbeatResponse {
                 group: g,
                 req,
@@ -1662,10 +1683,9 @@ impl Simulation {
                 self.kpush(what);
             }
         }
-        self.kafka_send(
+        self.coordinator_reply(
             broker,
             from,
-            control_msg("OffsetCommitResponse".into()),
             KPacket::OffsetCommitResponse {
                 group: g,
                 member: Arc::from(request.member_id.as_str()),
@@ -1772,18 +1792,17 @@ impl Simulation {
         c.join_req = Some(req);
         c.sync_req = None;
         let member = Arc::clone(&c.member);
-        let broker = self.broker_of_group(g);
-        self.kafka_send(
+        self.consumer_request(
             ep,
-            broker,
-            control_msg("JoinGroup".into()),
+            g,
             KPacket::JoinGroup {
                 group: g,
                 member,
                 req,
             },
+            req,
+            ReqKind::Join,
         );
-        self.arm_timeout(ep, g, req, ReqKind::Join);
     }
 
     fn send_sync(&mut self, ep: Ep, g: u32, generation: u32) {
@@ -1794,31 +1813,33 @@ impl Simulation {
         c.phase = Phase::Syncing;
         c.sync_req = Some(req);
         let member = Arc::clone(&c.member);
-        let broker = self.broker_of_group(g);
-        self.kafka_send(
+        self.consumer_request(
             ep,
-            broker,
-            control_msg("SyncGroup".into()),
+            g,
             KPacket::SyncGroup {
                 group: g,
                 member,
                 generation,
                 req,
             },
+            req,
+            ReqKind::Sync,
         );
-        self.arm_timeout(ep, g, req, ReqKind::Sync);
     }
 
     fn send_commit(&mut self, ep: Ep, g: u32, request: CommitRequest) {
-        let broker = self.broker_of_group(g);
         let id = request.commit_id;
-        self.kafka_send(
-            ep,
-            broker,
-            control_msg("OffsetCommit".into()),
-            KPacket::OffsetCommit { group: g, request },
-        );
-        self.arm_timeout(ep, g, id, ReqKind::Commit(id));
+        let packet = KPacket::OffsetCommit { group: g, request };
+        self.consumer_request(ep, g, packet, id, ReqKind::Commit(id));
+    }
+
+    /// Sends a consumer-group request (`JoinGroup`, `SyncGroup`, `Heartbeat`, `Fetch`,
+    /// `OffsetCommit`) from `ep` to group `g`'s coordinator and arms its timeout.
+    fn consumer_request(&mut self, ep: Ep, g: u32, packet: KPacket, req: u64, kind: ReqKind) {
+        let broker = self.broker_of_group(g);
+        let label = packet.label();
+        self.kafka_send(ep, broker, control_msg(label.into()), packet);
+        self.arm_timeout(ep, g, req, kind);
     }
 
     fn on_join_response(&mut self, ep: Ep, g: u32, req: u64, result: Result<u32, LogError>) {
@@ -1924,19 +1945,18 @@ impl Simulation {
                 None
             };
         }
-        let broker = self.broker_of_group(g);
-        self.kafka_send(
+        self.consumer_request(
             ep,
-            broker,
-            control_msg("Heartbeat".into()),
+            g,
             KPacket::Heartbeat {
                 group: g,
                 member,
                 generation,
                 req,
             },
+            req,
+            ReqKind::Heartbeat,
         );
-        self.arm_timeout(ep, g, req, ReqKind::Heartbeat);
     }
 
     fn on_heartbeat_response(&mut self, ep: Ep, g: u32, req: u64, result: Result<(), LogError>) {
@@ -2095,19 +2115,18 @@ impl Simulation {
         };
         c.fetch_req = Some(req);
         let max_records = self.kafka.groups[g as usize].spec.max_poll_records;
-        let broker = self.broker_of_group(g);
-        self.kafka_send(
+        self.consumer_request(
             ep,
-            broker,
-            control_msg("Fetch".into()),
+            g,
             KPacket::Fetch {
                 group: g,
                 req,
                 wanted,
                 max_records,
             },
+            req,
+            ReqKind::Fetch,
         );
-        self.arm_timeout(ep, g, req, ReqKind::Fetch);
     }
 
     fn on_fetch_response(&mut self, ep: Ep, g: u32, req: u64, slice: &FetchedSlice) {

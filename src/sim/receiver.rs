@@ -129,7 +129,8 @@ impl Simulation {
         }
         if self.trace.enabled() {
             let at = self.endpoint(ep);
-            self.trace.push(
+            let msg_key = d.msg.headers.key.as_deref();
+            self.trace.push_keyed(
                 now,
                 TraceKind::Process {
                     at: at.clone(),
@@ -137,6 +138,7 @@ impl Simulation {
                     attempt: d.attempt,
                     applied: true,
                 },
+                msg_key.map(|k| (d.msg.channel.as_str(), k)),
             );
             self.trace.push(
                 now,

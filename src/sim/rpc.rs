@@ -711,12 +711,7 @@ impl Simulation {
 
     pub(super) fn sync_event(&mut self, e: SyncEvent) {
         if let Some((ep, incarnation)) = self.sync_event_owner(&e) {
-            let inst = self.inst(ep);
-            if !inst.up || incarnation.is_some_and(|i| i != inst.incarnation) {
-                return;
-            }
-            if inst.paused {
-                self.defer(ep, Deferred::Event(Event::Sync(e)));
+            if !self.gate(ep, incarnation, || Event::Sync(e.clone())) {
                 return;
             }
         }

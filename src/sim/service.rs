@@ -227,7 +227,9 @@ impl Simulation {
                 attempt: d.attempt,
                 applied,
             };
-            self.trace.push(self.now, what);
+            let key = d.msg.headers.key.as_deref();
+            let key = key.map(|k| (d.msg.channel.as_str(), k));
+            self.trace.push_keyed(self.now, what, key);
         }
         self.txm_processed(ep, &d.msg, applied);
         self.send_reply(ep, &d.msg);

@@ -80,3 +80,123 @@ pub fn canonical_run() -> Simulation {
 pub const GOLDEN_HASH: u64 = 0xc7d9_8242_d575_31b3;
 /// Golden number of trace events of [`canonical_run`].
 pub const GOLDEN_EVENTS: u64 = 2_411;
+
+/// Random fault schedules for the property tests (`tests/properties.rs`,
+/// `tests/kafka_properties.rs`): one strategy over a scenario's links and instances, and the
+/// healing that ends every schedule. Native only (proptest pulls OS entropy).
+#[cfg(not(target_arch = "wasm32"))]
+pub mod faults {
+    use msgsim::{Command, Direction, LinkFaults, Simulation};
+    use proptest::prelude::*;
+
+    /// A scenario's fault targets and the ranges of the link faults drawn.
+    pub struct Targets {
+        /// Links a fault may hit, `(a, b)`.
+        pub links: &'static [(&'static str, &'static str)],
+        /// Instances a crash, restart, pause or resume may hit, `(node, instance)`.
+        pub instances: &'static [(&'static str, u32)],
+        /// Latency of every link, ms (set by `set_link` and by [`heal`]).
+        pub latency_ms: u64,
+        /// Loss and duplication percentages are drawn from `0.0..max_percent`.
+        pub max_percent: f64,
+        /// Jitter is drawn from `0..max_jitter_ms`.
+        pub max_jitter_ms: u64,
+    }
+
+    /// One fault command: `set_link` (loss, duplication, jitter, one or both directions),
+    /// `partition`, `partition_oneway`, `repair`, `hold`, `release` on a link; `crash`,
+    /// `restart`, `pause`, `resume` on an instance.
+    pub fn op(t: &'static Targets) -> impl Strategy<Value = Command> {
+        let link = (0..t.links.len()).prop_map(move |i| t.links[i]);
+        let inst = (0..t.instances.len()).prop_map(move |i| t.instances[i]);
+        let latency_ms = t.latency_ms;
+        prop_oneof![
+            (
+                link.clone(),
+                0.0..t.max_percent,
+                0.0..t.max_percent,
+                0u64..t.max_jitter_ms,
+                0..3u8
+            )
+                .prop_map(move |((a, b), loss, dup, jitter, d)| Command::SetLink {
+                    a: a.into(),
+                    b: b.into(),
+                    direction: [Direction::Both, Direction::AToB, Direction::BToA][d as usize],
+                    faults: LinkFaults {
+                        latency_ms,
+                        jitter_ms: jitter,
+                        loss_percent: loss,
+                        duplicate_percent: dup,
+                        ..LinkFaults::default()
+                    },
+                }),
+            link.clone().prop_map(|(a, b)| Command::Partition {
+                a: a.into(),
+                b: b.into()
+            }),
+            link.clone().prop_map(|(a, b)| Command::PartitionOneway {
+                a: a.into(),
+                b: b.into()
+            }),
+            link.clone().prop_map(|(a, b)| Command::Repair {
+                a: a.into(),
+                b: b.into()
+            }),
+            link.clone().prop_map(|(a, b)| Command::Hold {
+                a: a.into(),
+                b: b.into()
+            }),
+            link.prop_map(|(a, b)| Command::Release {
+                a: a.into(),
+                b: b.into()
+            }),
+            inst.clone().prop_map(|(n, i)| Command::Crash {
+                node: n.into(),
+                instance: i
+            }),
+            inst.clone().prop_map(|(n, i)| Command::Restart {
+                node: n.into(),
+                instance: i
+            }),
+            inst.clone().prop_map(|(n, i)| Command::Pause {
+                node: n.into(),
+                instance: i
+            }),
+            inst.prop_map(|(n, i)| Command::Resume {
+                node: n.into(),
+                instance: i
+            }),
+        ]
+    }
+
+    /// Ends a schedule: every link back to `latency_ms` without faults, every instance
+    /// restarted and resumed.
+    pub fn heal(sim: &mut Simulation, t: &Targets) {
+        for (a, b) in t.links {
+            sim.apply(Command::SetLink {
+                a: (*a).into(),
+                b: (*b).into(),
+                direction: Direction::Both,
+                faults: LinkFaults {
+                    latency_ms: t.latency_ms,
+                    ..LinkFaults::default()
+                },
+            })
+            .unwrap();
+        }
+        for (n, i) in t.instances {
+            for cmd in [
+                Command::Restart {
+                    node: (*n).into(),
+                    instance: *i,
+                },
+                Command::Resume {
+                    node: (*n).into(),
+                    instance: *i,
+                },
+            ] {
+                sim.apply(cmd).unwrap();
+            }
+        }
+    }
+}

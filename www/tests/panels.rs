@@ -384,3 +384,52 @@ async fn relay_and_channel_faults_from_the_panel() {
     );
     assert!(log.contains("stop_relay order-relay"), "{log}");
 }
+
+/// The Invariants panel of `dual-write` after 3 s: the outbox's claim holds, commit-first's is
+/// violated by its crash at 2.040 s (event #428, whose trace line the toggle shows), and
+/// publish-first's still holds (it gives up a publish only at 7.540 s). Each line matches the
+/// engine's statuses at the same virtual time.
+#[wasm_bindgen_test]
+async fn the_invariants_panel_shows_each_claim_and_the_first_violating_event() {
+    const NAME: &str = "dual-write";
+    let app = mount(NAME).await;
+    app.advance(3).await;
+    let snap = engine(NAME, 3);
+    assert_eq!(snap.invariants.len(), 3);
+    let text = |id: String| app.get(&id).text_content().unwrap_or_default();
+    for (i, s) in snap.invariants.iter().enumerate() {
+        assert_eq!(
+            text(format!("invariant-verdict-{i}")),
+            msgsim_web::components::invariants::verdict(s)
+        );
+    }
+    assert!(text("invariant-0".into()).starts_with("✓No message lost"));
+    assert!(text("invariant-1".into()).starts_with("✗No message lost"));
+    assert!(text("invariant-2".into()).starts_with("✓No message lost"));
+    let verdict = text("invariant-verdict-1".into());
+    assert!(
+        verdict.starts_with("violated at t=2.040 s (event #428) · 1 violating event · "),
+        "{verdict}"
+    );
+    assert_eq!(
+        text("invariant-reason-1".into()),
+        "order-commit-first#0 crashed (after_commit) after committing m32 and before publishing it"
+    );
+    assert_eq!(
+        text("invariant-show-1".into()),
+        "first violating event #428"
+    );
+    assert_eq!(
+        text("invariant-line-1".into()),
+        "t=2040.000ms order-commit-first#0 crash at failpoint after_commit"
+    );
+    // The line is hidden until the toggle opens it.
+    let details = app.all_in("[data-testid=\"invariant-1\"] details");
+    assert_eq!(details.len(), 1);
+    assert!(!details[0].has_attribute("open"));
+    app.click("invariant-show-1").await;
+    assert!(details[0].has_attribute("open"));
+    assert!(app
+        .all_in("[data-testid=\"invariant-0\"] details")
+        .is_empty());
+}

@@ -5,6 +5,7 @@ use super::broker::broker_panel;
 use super::controls::{RunSetup, Transport};
 use super::fault_panel::FaultPanel;
 use super::info::{Legend, ScenarioInfo};
+use super::invariants::invariants_panel;
 use super::log::{EventLog, Explain};
 use super::metrics::MetricsPanel;
 use super::receivers::{receivers_panel, requests_panel};
@@ -19,7 +20,7 @@ use std::rc::Rc;
 use yew::prelude::*;
 
 fn side_panels(s: &Snapshot, l: &Layout) -> Html {
-    html! { <>{ receivers_panel(s, l) }{ requests_panel(s) }</> }
+    html! { <>{ invariants_panel(s) }{ receivers_panel(s, l) }{ requests_panel(s) }</> }
 }
 
 fn inspect_panels(s: &Snapshot, _: &Layout) -> Html {

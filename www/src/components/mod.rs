@@ -10,6 +10,7 @@ pub mod embed_view;
 pub mod fault_panel;
 pub mod info;
 pub mod input;
+pub mod invariants;
 pub mod kafka_view;
 pub mod log;
 pub mod metrics;

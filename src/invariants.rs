@@ -1,0 +1,749 @@
+//! Invariants a scenario claims, checked live from its trace (issue #7, the "Invariants panel").
+//!
+//! A scenario lists the guarantees it claims in its `invariants` field ([`ClaimSpec`]): a
+//! standard [`Invariant`] name, optionally limited to some services. The simulation feeds every
+//! trace event, as it is recorded, to an [`InvariantChecker`], which keeps each claim's status:
+//! [`InvariantState::Holding`], or [`InvariantState::Violated`] with the first violating event's
+//! sequence number, virtual time and a one-line reason; plus how many things it checked and how
+//! many violating events it saw. Checking only reads the events: the run, its trace and its hash
+//! are the same with or without claims. With the trace disabled ([`crate::TraceConfig`]) nothing
+//! is recorded, so nothing is checked.
+//!
+//! # The invariants, exactly
+//!
+//! Every definition is a statement about trace events, so a violation is one event
+//! ([`crate::TraceKind`]) that the panel can link to.
+//!
+//! * [`Invariant::NoMessageLost`] — no message that a service sent is discarded before a
+//!   consumer could process it. Violations: a publish given up after its last attempt
+//!   (`give_up`) that the broker never enqueued; a partitioned-topic record given up by its
+//!   producer (`produce_failed`) and never appended; a brokerless message dropped on its link
+//!   (`drop` of a `direct` packet) or lost in a crashed instance (`instance_lost` with direct
+//!   messages); messages lost with a non-durable queue (`queue_lost`); records an at-most-once
+//!   consumer fetched and never processed (`records_dropped`); and a dual write's committed
+//!   change whose message was not yet published when its service crashed (`failpoint_crash`
+//!   after a `tx_commit` that carries a message but no OUTBOX row). A dead-lettered message is
+//!   not lost (it is kept in the dead-letter queue). Counted ("messages followed"): first publish
+//!   attempts and first produce attempts at the sender, committed changes that carry a message
+//!   at the committing service, enqueues at the queue's consumers, brokerless sends at both
+//!   ends, and records first processed (or dropped) at the consuming service. A record's
+//!   processing is checked when its partition is assigned: the new owner starts at a committed
+//!   offset, and every record below it must have been processed by its service (or dropped,
+//!   which was already a violation).
+//! * [`Invariant::EffectAppliedOnce`] — each consuming service applies the effect of a message
+//!   at most once. An effect is a `process` that applied it (`applied`; for an `idempotent`
+//!   receiver, an `idempotent_set` that changed its key's state instead) or a `consume` that
+//!   applied it. Violation: the second effect of one message at one service. Counted: effects.
+//! * [`Invariant::PerKeyOrder`] — each consuming service processes the messages of one key (on
+//!   one channel, or one partitioned topic) in the order they were produced: the order of their
+//!   commits for messages from a database transaction (`tx_commit`'s LSN), else the order in
+//!   which they were created (message ids increase). Only the first processing of a message
+//!   counts (a redelivery after its successors is a duplicate, not a reordering). Violation: a
+//!   message first processed after a later message of its key. Counted: keyed messages first
+//!   processed.
+//! * [`Invariant::BreakerProtectsCaller`] — a failing dependency does not cascade: no logical
+//!   call (`call_done`) to a service that itself calls other services ends in an error without
+//!   a fallback. The failure stays at the service that talks to the failing dependency, which
+//!   is what a circuit breaker with a fallback is for. Counted: logical calls to such services.
+//!
+//! # Scope and bounds
+//!
+//! A claim with `services` only looks at events of those services: the sender for losses (the
+//! subscriber for a lost subscription), the consumer for effects and order, the caller for
+//! cascades. Every table is bounded ([`MAX_TRACKED`] entries, oldest forgotten first): a message
+//! forgotten by a table is no longer checked (this can only hide a violation, never invent one,
+//! except for a give-up of a message whose enqueue was forgotten, which needs more than
+//! [`MAX_TRACKED`] newer messages in between).
+
+use crate::message::MessageId;
+use crate::scenario::{DuplicateHandling, NodeKind, Scenario};
+use crate::time::SimTime;
+use crate::trace::{Endpoint, PacketKind, TraceEvent, TraceKind};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+use std::sync::Arc;
+
+/// Most claims in one scenario.
+pub const MAX_CLAIMS: usize = 16;
+/// Most services named by one claim.
+pub const MAX_CLAIM_SERVICES: usize = 64;
+/// Entries each table of the checker keeps (message ids, effects, keys); oldest forgotten.
+pub const MAX_TRACKED: usize = 100_000;
+
+/// A standard invariant name (snake_case in JSON).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Invariant {
+    /// No message lost (see the module docs for the exact definition).
+    NoMessageLost,
+    /// Each effect applied once per consuming service.
+    EffectAppliedOnce,
+    /// Per-key order kept by each consuming service.
+    PerKeyOrder,
+    /// A failing dependency does not make the callers of its caller fail.
+    BreakerProtectsCaller,
+}
+
+impl Invariant {
+    /// The JSON name, e.g. `no_message_lost`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Invariant::NoMessageLost => "no_message_lost",
+            Invariant::EffectAppliedOnce => "effect_applied_once",
+            Invariant::PerKeyOrder => "per_key_order",
+            Invariant::BreakerProtectsCaller => "breaker_protects_caller",
+        }
+    }
+
+    /// A short human title, e.g. "No message lost".
+    pub fn title(self) -> &'static str {
+        match self {
+            Invariant::NoMessageLost => "No message lost",
+            Invariant::EffectAppliedOnce => "Each effect applied once",
+            Invariant::PerKeyOrder => "Per-key order kept",
+            Invariant::BreakerProtectsCaller => "Breaker protects the caller",
+        }
+    }
+
+    /// What [`InvariantStatus::checked`] counts for this invariant.
+    pub fn checked_unit(self) -> &'static str {
+        match self {
+            Invariant::NoMessageLost => "messages followed",
+            Invariant::EffectAppliedOnce => "effects applied",
+            Invariant::PerKeyOrder => "keyed messages processed",
+            Invariant::BreakerProtectsCaller => "calls to services with dependencies",
+        }
+    }
+}
+
+impl fmt::Display for Invariant {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One claim of a scenario's `invariants` list: `{ "claim": "no_message_lost" }` or
+/// `{ "claim": "effect_applied_once", "services": ["accounting"] }`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClaimSpec {
+    /// The invariant claimed.
+    pub claim: Invariant,
+    /// Services it is limited to (names of service nodes, at most [`MAX_CLAIM_SERVICES`]);
+    /// empty (the default): every service.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub services: Vec<String>,
+}
+
+impl ClaimSpec {
+    /// `no_message_lost` or `effect_applied_once @ accounting, kitchen`.
+    pub fn label(&self) -> String {
+        if self.services.is_empty() {
+            self.claim.to_string()
+        } else {
+            format!("{} @ {}", self.claim, self.services.join(", "))
+        }
+    }
+}
+
+/// Where a claim stands.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum InvariantState {
+    /// No violating event so far.
+    Holding,
+    /// The first violating event.
+    Violated {
+        /// Its trace sequence number ([`TraceEvent::seq`]).
+        seq: u64,
+        /// Its virtual time.
+        time: SimTime,
+        /// One line: what broke the claim.
+        reason: String,
+        /// The event's trace line (its `Display`), kept here because the trace's ring buffer
+        /// may evict the event.
+        line: String,
+    },
+}
+
+/// A claim and where it stands.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct InvariantStatus {
+    /// The claim.
+    pub claim: ClaimSpec,
+    /// Holding, or the first violation.
+    pub state: InvariantState,
+    /// Things checked so far (see [`Invariant::checked_unit`]).
+    pub checked: u64,
+    /// Violating events so far (the first is in `state`).
+    pub violations: u64,
+}
+
+impl InvariantStatus {
+    /// `true` while no violation was seen.
+    pub fn holds(&self) -> bool {
+        self.state == InvariantState::Holding
+    }
+}
+
+/// A set that forgets its smallest entries beyond [`MAX_TRACKED`] (keys start with a message id,
+/// which grows with time, so the smallest is the oldest).
+#[derive(Clone, Debug, Default)]
+struct Bounded<T: Ord>(BTreeSet<T>);
+
+impl<T: Ord> Bounded<T> {
+    fn insert(&mut self, v: T) -> bool {
+        let new = self.0.insert(v);
+        if self.0.len() > MAX_TRACKED {
+            self.0.pop_first();
+        }
+        new
+    }
+}
+
+/// A record's producing service, topic and key.
+type RecordOrigin = (Arc<str>, Arc<str>, Option<Arc<str>>);
+/// (service, channel or partition, key).
+type OrderSlot = (Arc<str>, Arc<str>, Arc<str>);
+/// Offsets below `.0` are all processed; `.1` holds the processed ones above it.
+type Consumed = (u64, BTreeSet<u64>);
+
+/// Checks a scenario's claims against its trace events, one at a time (see the module docs).
+#[derive(Clone, Debug)]
+pub struct InvariantChecker {
+    statuses: Vec<InvariantStatus>,
+    scopes: Vec<BTreeSet<Arc<str>>>,
+    /// Services whose receivers are `idempotent`.
+    idempotent: BTreeSet<Arc<str>>,
+    /// Services that call other services.
+    callers: BTreeSet<Arc<str>>,
+    /// Consumer services of each queue channel.
+    queue_consumers: BTreeMap<String, Vec<Arc<str>>>,
+    /// Messages the broker enqueued (or confirmed as duplicates), or appended to a partition.
+    enqueued: Bounded<MessageId>,
+    /// Messages published (any attempt) by anyone.
+    published: Bounded<MessageId>,
+    /// Dual writes: (message, service, instance) committed and not published yet.
+    unpublished: Bounded<(MessageId, Arc<str>, u32)>,
+    /// Effects applied: (message, service).
+    effects: Bounded<(MessageId, Arc<str>)>,
+    /// First processings (message, service), and first appends (message, `log`).
+    processed: Bounded<(MessageId, Arc<str>)>,
+    /// Commit LSN of messages from a database transaction.
+    lsn: BTreeMap<MessageId, u64>,
+    /// Records of partitioned topics: message -> (producing service, topic, key).
+    records: BTreeMap<MessageId, RecordOrigin>,
+    /// Per (service, channel, key): the highest rank first processed, and its message.
+    order: BTreeMap<OrderSlot, (u64, MessageId)>,
+    /// Per (consuming service, partition): offsets below the first are all processed; the set
+    /// holds the processed ones above it.
+    consumed: BTreeMap<(Arc<str>, Arc<str>), Consumed>,
+}
+
+/// `true` when a claim with `scope` (empty: everything) concerns an event of `services`.
+fn in_scope(scope: &BTreeSet<Arc<str>>, services: &[&str]) -> bool {
+    scope.is_empty() || services.iter().any(|s| scope.contains(*s))
+}
+
+/// The topic of a partition name `orders-2`.
+fn topic_of(tp: &str) -> &str {
+    tp.rsplit_once('-').map_or(tp, |(t, _)| t)
+}
+
+fn insert_bounded<K: Ord, V>(map: &mut BTreeMap<K, V>, k: K, v: V) {
+    map.insert(k, v);
+    if map.len() > MAX_TRACKED {
+        map.pop_first();
+    }
+}
+
+impl InvariantChecker {
+    /// A checker for the claims of `scenario` (already validated), all holding.
+    pub fn new(scenario: &Scenario) -> InvariantChecker {
+        let statuses = scenario
+            .invariants
+            .iter()
+            .map(|c| InvariantStatus {
+                claim: c.clone(),
+                state: InvariantState::Holding,
+                checked: 0,
+                violations: 0,
+            })
+            .collect();
+        let scopes = scenario
+            .invariants
+            .iter()
+            .map(|c| c.services.iter().map(|s| Arc::from(s.as_str())).collect())
+            .collect();
+        let idempotent = scenario
+            .nodes
+            .iter()
+            .filter(|n| {
+                n.kind == NodeKind::Service && n.duplicates == DuplicateHandling::Idempotent
+            })
+            .map(|n| Arc::from(n.name.as_str()))
+            .collect();
+        let mut callers: BTreeSet<Arc<str>> = scenario
+            .dependencies
+            .iter()
+            .map(|d| Arc::from(d.from.as_str()))
+            .collect();
+        for api in &scenario.apis {
+            if api.endpoints.iter().any(|e| !e.downstream.is_empty()) {
+                callers.insert(Arc::from(api.service.as_str()));
+            }
+        }
+        let queue_consumers = scenario
+            .channels
+            .iter()
+            .map(|c| {
+                let consumers = c.consumers.iter().map(|s| Arc::from(s.as_str())).collect();
+                (c.name.clone(), consumers)
+            })
+            .collect();
+        InvariantChecker {
+            statuses,
+            scopes,
+            idempotent,
+            callers,
+            queue_consumers,
+            enqueued: Bounded::default(),
+            published: Bounded::default(),
+            unpublished: Bounded::default(),
+            effects: Bounded::default(),
+            processed: Bounded::default(),
+            lsn: BTreeMap::new(),
+            records: BTreeMap::new(),
+            order: BTreeMap::new(),
+            consumed: BTreeMap::new(),
+        }
+    }
+
+    /// The claims and where they stand, in the scenario's order.
+    pub fn statuses(&self) -> &[InvariantStatus] {
+        &self.statuses
+    }
+
+    /// `true` when the scenario claims `invariant` (for any services).
+    fn claims(&self, invariant: Invariant) -> bool {
+        self.statuses.iter().any(|s| s.claim.claim == invariant)
+    }
+
+    /// The consumer services of a queue (`channel`) or subscription (`topic/subscriber`).
+    fn consumers_of(&self, queue: &str) -> Vec<Arc<str>> {
+        match queue.rsplit_once('/') {
+            Some((_, subscriber)) => vec![Arc::from(subscriber)],
+            None => self.queue_consumers.get(queue).cloned().unwrap_or_default(),
+        }
+    }
+
+    /// Counts one checked thing of `invariant` concerning `services`.
+    fn count(&mut self, invariant: Invariant, services: &[&str]) {
+        for (s, scope) in self.statuses.iter_mut().zip(&self.scopes) {
+            if s.claim.claim == invariant && in_scope(scope, services) {
+                s.checked += 1;
+            }
+        }
+    }
+
+    /// Records a violation of `invariant` concerning `services` by `event`.
+    fn violate(
+        &mut self,
+        invariant: Invariant,
+        services: &[&str],
+        event: &TraceEvent,
+        reason: impl Fn() -> String,
+    ) {
+        for (s, scope) in self.statuses.iter_mut().zip(&self.scopes) {
+            if s.claim.claim != invariant || !in_scope(scope, services) {
+                continue;
+            }
+            s.violations += 1;
+            if s.state == InvariantState::Holding {
+                s.state = InvariantState::Violated {
+                    seq: event.seq,
+                    time: event.time,
+                    reason: reason(),
+                    line: event.to_string(),
+                };
+            }
+        }
+    }
+
+    /// Feeds one trace event. `key` is the channel and message key of a `process` event (the
+    /// trace line does not show them), `None` otherwise.
+    pub fn observe(&mut self, event: &TraceEvent, key: Option<(&str, &str)>) {
+        if self.statuses.is_empty() {
+            return;
+        }
+        use Invariant::*;
+        match &event.what {
+            TraceKind::Send {
+                from,
+                to,
+                packet,
+                msg,
+                attempt,
+                duplicate,
+                ..
+            } => {
+                let first = *attempt == 1 && !*duplicate;
+                if *packet == PacketKind::Publish {
+                    self.published.insert(*msg);
+                    self.unpublished
+                        .0
+                        .remove(&(*msg, Arc::clone(&from.node), from.instance));
+                    if first {
+                        self.count(NoMessageLost, &[&from.node]);
+                    }
+                } else if *packet == PacketKind::Direct && first {
+                    self.count(NoMessageLost, &[&from.node, &to.node]);
+                }
+            }
+            TraceKind::Produce {
+                at,
+                tp,
+                msg,
+                key,
+                attempt,
+                ..
+            } if *attempt == 1 => {
+                self.count(NoMessageLost, &[&at.node]);
+                let key = key.as_deref().map(Arc::from);
+                let record = (Arc::clone(&at.node), Arc::from(topic_of(tp)), key);
+                insert_bounded(&mut self.records, *msg, record);
+            }
+            TraceKind::Enqueue { queue, msg, .. } => {
+                self.enqueued.insert(*msg);
+                let consumers = self.consumers_of(queue);
+                let names: Vec<&str> = consumers.iter().map(|c| &**c).collect();
+                self.count(NoMessageLost, &names);
+            }
+            TraceKind::BrokerDuplicate { msg, .. } | TraceKind::DuplicateAppend { msg, .. } => {
+                self.enqueued.insert(*msg);
+            }
+            TraceKind::Append {
+                broker, tp, msg, ..
+            } => {
+                self.enqueued.insert(*msg);
+                self.appended(event, broker, tp, *msg);
+            }
+            TraceKind::GiveUp { at, msg, attempts } if !self.enqueued.0.contains(msg) => {
+                self.violate(NoMessageLost, &[&at.node], event, || {
+                    format!("{at} gave up publishing {msg} after {attempts} attempts; the broker never had it")
+                });
+            }
+            TraceKind::ProduceFailed { at, tp, msg, error } if !self.enqueued.0.contains(msg) => {
+                self.violate(NoMessageLost, &[&at.node], event, || {
+                    format!("{at} gave up producing {msg} to {tp} ({error}); it was never appended")
+                });
+            }
+            TraceKind::Drop {
+                from,
+                to,
+                packet: PacketKind::Direct,
+                msg,
+                reason,
+                ..
+            } => {
+                self.violate(NoMessageLost, &[&from.node, &to.node], event, || {
+                    format!(
+                        "brokerless {msg} from {from} to {to} dropped ({}); nothing resends it",
+                        reason.as_str()
+                    )
+                });
+            }
+            TraceKind::InstanceLost { at, direct, .. } if *direct > 0 => {
+                self.violate(NoMessageLost, &[&at.node], event, || {
+                    format!("{at} crashed with {direct} brokerless messages not yet handled")
+                });
+            }
+            TraceKind::QueueLost { queue, messages } if *messages > 0 => {
+                let consumers = self.consumers_of(queue);
+                let names: Vec<&str> = consumers.iter().map(|c| &**c).collect();
+                self.violate(NoMessageLost, &names, event, || {
+                    format!("non-durable {queue} lost {messages} messages in a broker crash")
+                });
+            }
+            TraceKind::RecordsDropped {
+                at,
+                tp,
+                offsets,
+                reason,
+            } if !offsets.is_empty() => {
+                self.violate(NoMessageLost, &[&at.node], event, || {
+                    format!(
+                        "{at} dropped {} fetched records of {tp} unprocessed ({reason})",
+                        offsets.len()
+                    )
+                });
+                self.consumed_offsets(&at.node, tp, offsets);
+            }
+            TraceKind::TxCommit {
+                at,
+                lsn,
+                outbox_row,
+                msg: Some(msg),
+                ..
+            } => {
+                if self.claims(PerKeyOrder) {
+                    insert_bounded(&mut self.lsn, *msg, *lsn);
+                }
+                self.count(NoMessageLost, &[&at.node]);
+                if outbox_row.is_none()
+                    && self.claims(NoMessageLost)
+                    && !self.published.0.contains(msg)
+                {
+                    self.unpublished
+                        .insert((*msg, Arc::clone(&at.node), at.instance));
+                }
+            }
+            TraceKind::FailpointCrash { at, point } => {
+                let lost: Vec<MessageId> = self
+                    .unpublished
+                    .0
+                    .iter()
+                    .filter(|(_, n, i)| *n == at.node && *i == at.instance)
+                    .map(|(m, _, _)| *m)
+                    .collect();
+                for m in &lost {
+                    self.unpublished
+                        .0
+                        .remove(&(*m, Arc::clone(&at.node), at.instance));
+                }
+                if let Some(first) = lost.first() {
+                    self.violate(NoMessageLost, &[&at.node], event, || {
+                        format!(
+                            "{at} crashed ({}) after committing {first} and before publishing it",
+                            point.as_str()
+                        )
+                    });
+                }
+            }
+            TraceKind::Process {
+                at, msg, applied, ..
+            } => {
+                if *applied && !self.idempotent.contains(&at.node) {
+                    self.effect(event, at, *msg);
+                }
+                if let Some((channel, k)) = key {
+                    self.first_processing(event, at, *msg, channel, k);
+                }
+            }
+            TraceKind::IdempotentSet {
+                at,
+                msg,
+                changed: true,
+                ..
+            } => self.effect(event, at, *msg),
+            TraceKind::Consume {
+                at,
+                tp,
+                offset,
+                msg,
+                applied,
+                ..
+            } => {
+                if *applied {
+                    self.effect(event, at, *msg);
+                }
+                self.consumed_offsets(&at.node, tp, &[*offset]);
+                if let Some((_, topic, Some(k))) = self.records.get(msg).cloned() {
+                    self.first_processing(event, at, *msg, &topic, &k);
+                }
+            }
+            TraceKind::Assign {
+                at,
+                topic,
+                partitions,
+                ..
+            } => {
+                for (p, committed) in partitions {
+                    if let Some(c) = committed {
+                        self.assigned(event, at, topic, *p, *c);
+                    }
+                }
+            }
+            TraceKind::CallDone {
+                at,
+                call,
+                service,
+                error,
+                fallback,
+                elapsed_us,
+                ..
+            } if self.callers.contains(service) => {
+                self.count(BreakerProtectsCaller, &[&at.node]);
+                if let (Some(error), false) = (error, fallback) {
+                    self.violate(BreakerProtectsCaller, &[&at.node], event, || {
+                        format!(
+                            "{at}'s call c{call} to {service} failed ({error}) after {} ms: the failure behind {service} reached its caller",
+                            elapsed_us / 1000
+                        )
+                    });
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn effect(&mut self, event: &TraceEvent, at: &Endpoint, msg: MessageId) {
+        if !self.claims(Invariant::EffectAppliedOnce) {
+            return;
+        }
+        self.count(Invariant::EffectAppliedOnce, &[&at.node]);
+        if !self.effects.insert((msg, Arc::clone(&at.node))) {
+            self.violate(Invariant::EffectAppliedOnce, &[&at.node], event, || {
+                format!(
+                    "{at} applied the effect of {msg} again: {} has it twice",
+                    at.node
+                )
+            });
+        }
+    }
+
+    /// Checks that `msg` is not first processed at `at` after a later message of its key.
+    fn first_processing(
+        &mut self,
+        event: &TraceEvent,
+        at: &Endpoint,
+        msg: MessageId,
+        channel: &str,
+        key: &str,
+    ) {
+        if !self.claims(Invariant::PerKeyOrder)
+            || !self.processed.insert((msg, Arc::clone(&at.node)))
+        {
+            return;
+        }
+        self.count(Invariant::PerKeyOrder, &[&at.node]);
+        let rank = self.lsn.get(&msg).copied().unwrap_or(msg.0);
+        let slot = (Arc::clone(&at.node), Arc::from(channel), Arc::from(key));
+        match self.order.get(&slot).copied() {
+            Some((last, later)) if last > rank => {
+                self.violate(Invariant::PerKeyOrder, &[&at.node], event, || {
+                    format!("{at} processed {msg} (key {key}) after {later}, a later message of that key")
+                });
+            }
+            _ => insert_bounded(&mut self.order, slot, (rank, msg)),
+        }
+    }
+
+    /// A record's first append to a partition: the log must keep its producer's per-key order.
+    fn appended(&mut self, event: &TraceEvent, broker: &Endpoint, tp: &str, msg: MessageId) {
+        if !self.claims(Invariant::PerKeyOrder) {
+            return;
+        }
+        let Some((producer, _, Some(key))) = self.records.get(&msg).cloned() else {
+            return;
+        };
+        if !self.processed.insert((msg, Arc::from("log"))) {
+            return;
+        }
+        self.count(Invariant::PerKeyOrder, &[&producer]);
+        let slot = (Arc::clone(&producer), Arc::from(tp), Arc::clone(&key));
+        match self.order.get(&slot).copied() {
+            Some((last, later)) if last > msg.0 => {
+                self.violate(Invariant::PerKeyOrder, &[&producer], event, || {
+                    format!("{broker} appended {msg} (key {key}) to {tp} after {later}, a later message of that key from {producer}")
+                });
+            }
+            _ => insert_bounded(&mut self.order, slot, (msg.0, msg)),
+        }
+    }
+
+    /// `service` processed (or, at most once, dropped) `offsets` of partition `tp`.
+    fn consumed_offsets(&mut self, service: &Arc<str>, tp: &str, offsets: &[u64]) {
+        if !self.claims(Invariant::NoMessageLost) {
+            return;
+        }
+        let slot = (Arc::clone(service), Arc::from(tp));
+        let (low, above) = self.consumed.entry(slot).or_default();
+        let mut new = 0;
+        for &o in offsets {
+            if o >= *low && above.insert(o) {
+                new += 1;
+            }
+        }
+        while above.remove(low) {
+            *low += 1;
+        }
+        if above.len() > MAX_TRACKED {
+            // Forget the oldest gap: its records count as processed.
+            if let Some(first) = above.pop_first() {
+                *low = first + 1;
+            }
+        }
+        if self.consumed.len() > MAX_TRACKED {
+            self.consumed.pop_first();
+        }
+        for _ in 0..new {
+            self.count(Invariant::NoMessageLost, &[service]);
+        }
+    }
+
+    /// `at` starts partition `p` of `topic` from committed offset `committed`: every record
+    /// below it must have been processed by `at`'s service.
+    fn assigned(&mut self, event: &TraceEvent, at: &Endpoint, topic: &str, p: u32, committed: u64) {
+        if !self.claims(Invariant::NoMessageLost) {
+            return;
+        }
+        let tp: Arc<str> = Arc::from(format!("{topic}-{p}").as_str());
+        let slot = (Arc::clone(&at.node), Arc::clone(&tp));
+        let (low, above) = self.consumed.entry(slot).or_default();
+        if *low >= committed {
+            return;
+        }
+        let missing: Vec<u64> = (*low..committed).filter(|o| !above.contains(o)).collect();
+        *low = committed;
+        above.retain(|o| *o >= committed);
+        while above.remove(low) {
+            *low += 1;
+        }
+        if let (Some(first), n) = (missing.first().copied(), missing.len()) {
+            self.violate(Invariant::NoMessageLost, &[&at.node], event, || {
+                format!("{at} starts {tp} at committed offset {committed}, but {n} records below it (from offset {first}) were never processed by {}", at.node)
+            });
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tables_forget_their_oldest_entries_beyond_the_bound() {
+        let mut b: Bounded<MessageId> = Bounded::default();
+        for i in 0..(MAX_TRACKED as u64 + 3) {
+            assert!(b.insert(MessageId(i)));
+        }
+        assert_eq!(b.0.len(), MAX_TRACKED);
+        assert_eq!(b.0.first(), Some(&MessageId(3)));
+        assert!(!b.insert(MessageId(4)), "still remembered");
+        let mut m = BTreeMap::new();
+        for i in 0..(MAX_TRACKED as u64 + 1) {
+            insert_bounded(&mut m, i, ());
+        }
+        assert_eq!((m.len(), m.keys().next()), (MAX_TRACKED, Some(&1)));
+    }
+
+    #[test]
+    fn names_and_scope() {
+        assert_eq!(
+            Invariant::BreakerProtectsCaller.as_str(),
+            "breaker_protects_caller"
+        );
+        assert_eq!(topic_of("orders-plain-12"), "orders-plain");
+        let scope: BTreeSet<Arc<str>> = [Arc::from("a")].into_iter().collect();
+        assert!(in_scope(&scope, &["b", "a"]));
+        assert!(!in_scope(&scope, &["b"]));
+        assert!(in_scope(&BTreeSet::new(), &[]));
+        let c = ClaimSpec {
+            claim: Invariant::PerKeyOrder,
+            services: vec!["x".into(), "y".into()],
+        };
+        assert_eq!(c.label(), "per_key_order @ x, y");
+    }
+}

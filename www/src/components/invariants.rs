@@ -1,0 +1,73 @@
+//! The Invariants panel (issue #7): the guarantees the scenario claims, each ✓ holding or ✗
+//! violated at t=… with its one-line reason, and behind a toggle the trace line of the first
+//! violating event. The engine checks the claims on every event (`msgsim::invariants`); this
+//! panel only renders [`Snapshot::invariants`].
+
+use super::{cls, panel};
+use crate::format::{format_secs, plural};
+use msgsim::invariants::{InvariantState, InvariantStatus};
+use msgsim::Snapshot;
+use yew::prelude::*;
+
+/// The verdict line of a claim: `holding · 120 messages followed` or
+/// `violated at t=2.040 s (event #428) · 3 violating events · 71 messages followed`.
+pub fn verdict(s: &InvariantStatus) -> String {
+    let checked = format!("{} {}", s.checked, s.claim.claim.checked_unit());
+    match &s.state {
+        InvariantState::Holding => format!("holding · {checked}"),
+        InvariantState::Violated { seq, time, .. } => format!(
+            "violated at t={} (event #{seq}) · {} · {checked}",
+            format_secs(*time),
+            plural(s.violations, "violating event")
+        ),
+    }
+}
+
+fn claim_item(i: usize, s: &InvariantStatus) -> Html {
+    let holds = s.holds();
+    let details = match &s.state {
+        InvariantState::Holding => html! {},
+        InvariantState::Violated {
+            seq, reason, line, ..
+        } => html! {
+            <>
+                <p class="invariant-reason" data-testid={format!("invariant-reason-{i}")}>{ reason }</p>
+                <details class="invariant-event">
+                    <summary data-testid={format!("invariant-show-{i}")}>{ format!("first violating event #{seq}") }</summary>
+                    <code class="trace-line" data-testid={format!("invariant-line-{i}")}>{ line }</code>
+                </details>
+            </>
+        },
+    };
+    html! {
+        <li key={i} class={cls("invariant", &[(holds, "holding"), (!holds, "violated")])}
+            data-testid={format!("invariant-{i}")}>
+            <span class="invariant-mark" aria-label={if holds { "holding" } else { "violated" }}>
+                { if holds { "✓" } else { "✗" } }
+            </span>
+            <strong>{ s.claim.claim.title() }</strong>
+            <code class="invariant-name">{ s.claim.label() }</code>
+            <span class="invariant-verdict" data-testid={format!("invariant-verdict-{i}")}>{ verdict(s) }</span>
+            { details }
+        </li>
+    }
+}
+
+/// The panel; nothing when the scenario claims no invariant.
+pub fn invariants_panel(s: &Snapshot) -> Html {
+    if s.invariants.is_empty() {
+        return html! {};
+    }
+    let body = html! {
+        <ul class="invariant-list">
+            { for s.invariants.iter().enumerate().map(|(i, st)| claim_item(i, st)) }
+        </ul>
+    };
+    panel(
+        "invariants",
+        "invariants",
+        "Invariants",
+        "claimed by the scenario, checked on every event",
+        body,
+    )
+}
