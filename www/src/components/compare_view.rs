@@ -178,7 +178,14 @@ pub fn compare_view(p: &CompareProps) -> Html {
         let all = all.clone();
         Callback::from(move |_| all.set(!*all))
     };
-    let faults = if here && !commands.is_empty() {
+    let extra = if c.shared.is_empty() {
+        ""
+    } else {
+        " (with this comparison's extra faults)"
+    };
+    let faults = if here && commands.is_empty() {
+        format!("the scenario's fault schedule{extra}; commands you apply in the playground are added to both")
+    } else if here {
         format!(
             "the scenario's fault schedule{}, and your {} command(s) from the playground, each at its virtual time",
             if c.shared.is_empty() { "" } else { " (with this comparison's extra faults)" },
