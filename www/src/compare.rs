@@ -9,6 +9,7 @@ use msgsim::scenarios::Comparison;
 use msgsim::{RecordedCommand, SimTime, Simulation, Snapshot};
 use serde::Serialize;
 use std::collections::BTreeMap;
+use std::rc::Rc;
 
 /// Engine events each side may take at most (beyond: the run stops early and says so).
 pub const COMPARE_MAX_EVENTS: u64 = 20_000_000;
@@ -21,9 +22,9 @@ pub struct Side {
     /// The variant's label.
     pub label: String,
     /// State at the horizon.
-    pub snapshot: Snapshot,
+    pub snapshot: Rc<Snapshot>,
     /// Canvas layout of the variant.
-    pub layout: Layout,
+    pub layout: Rc<Layout>,
     /// User commands that could not be applied to this variant, one sentence each.
     pub refused: Vec<String>,
     /// The event budget stopped the run before the horizon.
@@ -232,8 +233,8 @@ fn run_side(
     }
     Ok(Side {
         label: v.label.to_string(),
-        snapshot: sim.snapshot(),
-        layout,
+        snapshot: Rc::new(sim.snapshot()),
+        layout: Rc::new(layout),
         refused,
         cut_short,
         trace_hash: sim.trace().hash(),

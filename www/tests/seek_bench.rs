@@ -154,6 +154,26 @@ fn seek_latency_in_a_ten_minute_run() {
         let _ = tl.current().snapshot();
         forward.push(now_ms() - s);
     }
+    // The sequence diagram's layout over the whole trace kept (10 000 events), as the panel
+    // computes it at every throttled tick while playing.
+    let mut lay = Vec::new();
+    for _ in 0..20 {
+        let s = now_ms();
+        let snap = tl.current().snapshot();
+        let l = msgsim_web::sequence::layout(
+            tl.current().scenario(),
+            tl.current().trace().events(),
+            &snap.in_flight,
+            snap.time,
+            msgsim_web::sequence::DEFAULT_WINDOW,
+        );
+        lay.push(now_ms() - s);
+        assert!(l.completed() > 0);
+    }
+    out.push(stats(
+        "sequence layout (10 000 trace events) + snapshot",
+        lay,
+    ));
     out.push(stats("timeline drag back, 5 s steps", back));
     out.push(stats("timeline drag forward, 5 s steps", forward));
     drop(tl);

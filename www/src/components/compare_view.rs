@@ -72,7 +72,7 @@ fn side_html(side: &Side, which: &str) -> Html {
     html! {
         <div class="compare-side" data-testid={format!("compare-side-{which}")}>
             <h3><span class="ab">{ which }</span>{ &side.label }</h3>
-            <Topology snapshot={Rc::new(side.snapshot.clone())} layout={Rc::new(side.layout.clone())}
+            <Topology snapshot={Rc::clone(&side.snapshot)} layout={Rc::clone(&side.layout)}
                       falling={Rc::new(Vec::new())} selection={None} on_select={noop_sel} on_instance={noop_inst} />
             <p class="muted small">{ format!("trace hash {:016x}{}", side.trace_hash, if side.cut_short { " · stopped early: event budget" } else { "" }) }</p>
         </div>
@@ -178,7 +178,14 @@ pub fn compare_view(p: &CompareProps) -> Html {
         let all = all.clone();
         Callback::from(move |_| all.set(!*all))
     };
-    let faults = if here && !commands.is_empty() {
+    let extra = if c.shared.is_empty() {
+        ""
+    } else {
+        " (with this comparison's extra faults)"
+    };
+    let faults = if here && commands.is_empty() {
+        format!("the scenario's fault schedule{extra}; commands you apply in the playground are added to both")
+    } else if here {
         format!(
             "the scenario's fault schedule{}, and your {} command(s) from the playground, each at its virtual time",
             if c.shared.is_empty() { "" } else { " (with this comparison's extra faults)" },
