@@ -5,6 +5,7 @@
 //! Chromium (`cargo test -p msgsim --target wasm32-unknown-unknown --test example_testing`, see
 //! scripts/test.sh): the same exact values in both prove the browser run equals the native one.
 
+use msgsim::invariants::InvariantState;
 use msgsim::{
     Command, Direction, DropReason, LinkFaults, Scenario, SimTime, Simulation, TraceKind,
 };
@@ -44,6 +45,13 @@ fn scenario() -> Scenario {
         ],
         "policies": {"ack_timeout_ms": 200, "publish_timeout_ms": 100,
                      "publish_max_attempts": 10, "max_delivery_attempts": 20},
+        // The guarantees this system claims; the engine checks them live from the trace
+        // (`Simulation::invariants`). Audit's naive receiver cannot keep the second one.
+        "invariants": [
+            {"claim": "no_message_lost"},
+            {"claim": "effect_applied_once", "services": ["billing"]},
+            {"claim": "effect_applied_once", "services": ["audit"]}
+        ],
         "faults": [
             {"at_ms": 300, "command": {"op": "partition", "a": "broker", "b": "billing"}},
             {"at_ms": 600, "command": {"op": "repair", "a": "broker", "b": "billing"}}
@@ -98,11 +106,32 @@ fn run() -> Simulation {
     sim
 }
 
-/// The invariants this run must keep, checked from metrics and the trace.
-///
-/// LEAD: when `msgsim::invariants` (live invariant checks, another branch) is merged, call it
-/// here instead of (or besides) these hand-written checks.
+/// The invariants this run must keep: the scenario's claims as the engine checked them live
+/// (`Simulation::invariants`), and the same facts from the metrics.
 fn check_invariants(sim: &Simulation) {
+    let claims: Vec<(String, bool, u64)> = sim
+        .invariants()
+        .iter()
+        .map(|s| (s.claim.label(), s.holds(), s.checked))
+        .collect();
+    assert_eq!(
+        claims,
+        [
+            ("no_message_lost".to_string(), true, 60),
+            ("effect_applied_once @ billing".to_string(), true, 20),
+            ("effect_applied_once @ audit".to_string(), false, 25),
+        ]
+    );
+    // A violated claim names its first violating event.
+    assert_eq!(
+        sim.invariants()[2].state,
+        InvariantState::Violated {
+            seq: 234,
+            time: SimTime(728_379),
+            reason: "audit#0 applied the effect of m15 again: audit has it twice".into(),
+            line: "t=728.379ms audit#0 process m15 attempt=1 effect applied".into(),
+        }
+    );
     let m = sim.metrics();
     // Conservation: once nothing is in flight, every packet sent (and every network duplicate)
     // was either delivered or dropped.
