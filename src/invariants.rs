@@ -50,10 +50,12 @@
 //!
 //! A claim with `services` only looks at events of those services: the sender for losses (the
 //! subscriber for a lost subscription), the consumer for effects and order, the caller for
-//! cascades. Every table is bounded ([`MAX_TRACKED`] entries, oldest forgotten first): a message
-//! forgotten by a table is no longer checked (this can only hide a violation, never invent one,
-//! except for a give-up of a message whose enqueue was forgotten, which needs more than
-//! [`MAX_TRACKED`] newer messages in between).
+//! cascades. Every table is bounded to [`MAX_TRACKED`] entries: tables keyed by message forget
+//! the oldest message first; the per-key order and per-partition tables forget their first key
+//! in sort order. What a table forgot is no longer checked, which can only hide a violation,
+//! never invent one, with two exceptions that need more than [`MAX_TRACKED`] newer entries in
+//! between: a give-up of a message whose enqueue was forgotten, and a partition whose processed
+//! offsets were forgotten before its next assignment.
 
 use crate::message::MessageId;
 use crate::scenario::{DuplicateHandling, NodeKind, Scenario};
