@@ -223,21 +223,19 @@ async fn the_compare_view_diffs_two_variants_with_the_same_seed() {
     let rows = m.all_in("[data-testid=\"diff-changed\"]");
     assert_eq!(rows.len(), r.changed().count());
     assert_eq!(rows.len(), 32);
-    let row = rows
-        .iter()
-        .map(cells)
-        .find(|c| c[0] == "calls shop-b → checkout-b" && c[1] == "successes")
-        .unwrap();
+    // The pair's focus counters come first, starred.
+    let row = cells(&rows[0]);
     assert_eq!(
         row,
         [
-            "calls shop-b → checkout-b",
+            "★ calls shop-b → checkout-b",
             "successes",
             "250",
             "153",
             "-97"
         ]
     );
+    assert_eq!(m.all_in("tr.focus").len(), c.focus.len());
     assert!(m.all_in("[data-testid=\"diff-same\"]").is_empty());
     m.get("compare-side-A");
     m.get("compare-side-B");
