@@ -276,7 +276,7 @@ mod tests {
         original.run_until(SimTime::from_ms(1_000), u64::MAX);
         original.apply(crash(0)).unwrap();
         original.run_until(SimTime::from_ms(2_000), u64::MAX);
-        while original.step().is_some() && original.events_processed() % 7 != 0 {}
+        while original.step().is_some() && !original.events_processed().is_multiple_of(7) {}
         let (at, events) = (original.now(), original.events_processed());
         let mut at_500ms = order_events();
         at_500ms.run_until(SimTime::from_ms(500), u64::MAX);
