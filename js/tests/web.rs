@@ -270,6 +270,7 @@ fn bad_input_throws_errors_with_the_engines_message() {
         seed: 1,
         commands: Vec::new(),
         at: SimTime::MAX,
+        events: None,
     }
     .encode()
     .unwrap();
