@@ -432,4 +432,14 @@ async fn the_invariants_panel_shows_each_claim_and_the_first_violating_event() {
     assert!(app
         .all_in("[data-testid=\"invariant-0\"] details")
         .is_empty());
+    // "go to" moves the run back to the violating event: the clock reads 2.040 s and the claim
+    // is violated by the event just handled.
+    assert_eq!(text("invariant-go-1".into()), "⏮ go to t=2.040 s");
+    app.click("invariant-go-1").await;
+    assert_eq!(
+        text("clock".into()),
+        msgsim_web::format::format_clock(SimTime::from_ms(2_040))
+    );
+    assert!(text("invariant-verdict-1".into())
+        .starts_with("violated at t=2.040 s (event #428) · 1 violating event · "));
 }

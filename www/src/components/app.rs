@@ -5,7 +5,7 @@ use super::broker::broker_panel;
 use super::controls::{RunSetup, Transport};
 use super::fault_panel::FaultPanel;
 use super::info::{Legend, ScenarioInfo};
-use super::invariants::invariants_panel;
+use super::invariants::InvariantsPanel;
 use super::log::{EventLog, Explain};
 use super::metrics::MetricsPanel;
 use super::receivers::{receivers_panel, requests_panel};
@@ -20,7 +20,7 @@ use std::rc::Rc;
 use yew::prelude::*;
 
 fn side_panels(s: &Snapshot, l: &Layout) -> Html {
-    html! { <>{ invariants_panel(s) }{ receivers_panel(s, l) }{ requests_panel(s) }</> }
+    html! { <>{ receivers_panel(s, l) }{ requests_panel(s) }</> }
 }
 
 fn inspect_panels(s: &Snapshot, _: &Layout) -> Html {
@@ -209,6 +209,8 @@ pub fn app(props: &AppProps) -> Html {
                                 instance={state.instance} note={state.fault_note.clone()}
                                 error={state.fault_error.clone()} commands={Rc::clone(&state.commands)}
                                 dispatch={dispatch.clone()} />
+                    <InvariantsPanel snapshot={Rc::clone(&snap)}
+                                     on_seek={dispatch.reform(|to_us| Action::Seek { to_us })} />
                     <MetricsPanel snapshot={Rc::clone(&snap)} layout={Rc::clone(&state.layout)} />
                     <Throttled tick={tick(state.version, state.playing)} snapshot={Rc::clone(&snap)}
                                layout={Rc::clone(&state.layout)} view={side_panels as fn(&Snapshot, &Layout) -> Html} />

@@ -23,21 +23,32 @@ pub fn verdict(s: &InvariantStatus) -> String {
     }
 }
 
-fn claim_item(i: usize, s: &InvariantStatus) -> Html {
+fn claim_item(i: usize, s: &InvariantStatus, on_seek: &Callback<u64>) -> Html {
     let holds = s.holds();
     let details = match &s.state {
         InvariantState::Holding => html! {},
         InvariantState::Violated {
-            seq, reason, line, ..
-        } => html! {
+            seq,
+            reason,
+            line,
+            time,
+        } => {
+            let to_us = time.0;
+            let go = on_seek.reform(move |_: MouseEvent| to_us);
+            html! {
             <>
                 <p class="invariant-reason" data-testid={format!("invariant-reason-{i}")}>{ reason }</p>
+                <button class="btn small invariant-go" data-testid={format!("invariant-go-{i}")} onclick={go}
+                        title="Move the run (timeline, canvas, diagram, log) to the moment of the first violating event">
+                    { format!("⏮ go to t={}", format_secs(*time)) }
+                </button>
                 <details class="invariant-event">
                     <summary data-testid={format!("invariant-show-{i}")}>{ format!("first violating event #{seq}") }</summary>
                     <code class="trace-line" data-testid={format!("invariant-line-{i}")}>{ line }</code>
                 </details>
             </>
-        },
+            }
+        }
     };
     html! {
         <li key={i} class={cls("invariant", &[(holds, "holding"), (!holds, "violated")])}
@@ -53,14 +64,29 @@ fn claim_item(i: usize, s: &InvariantStatus) -> Html {
     }
 }
 
+/// Properties of [`InvariantsPanel`].
+#[derive(Properties, PartialEq)]
+pub struct InvariantsProps {
+    /// The state shown.
+    pub snapshot: std::rc::Rc<Snapshot>,
+    /// Seek the run to a virtual time (µs): the "go to" button of a violated claim.
+    pub on_seek: Callback<u64>,
+}
+
+/// The panel, with a button per violated claim that moves the run to its first violating event.
+#[function_component(InvariantsPanel)]
+pub fn invariants_panel_component(p: &InvariantsProps) -> Html {
+    invariants_panel(&p.snapshot, &p.on_seek)
+}
+
 /// The panel; nothing when the scenario claims no invariant.
-pub fn invariants_panel(s: &Snapshot) -> Html {
+pub fn invariants_panel(s: &Snapshot, on_seek: &Callback<u64>) -> Html {
     if s.invariants.is_empty() {
         return html! {};
     }
     let body = html! {
         <ul class="invariant-list">
-            { for s.invariants.iter().enumerate().map(|(i, st)| claim_item(i, st)) }
+            { for s.invariants.iter().enumerate().map(|(i, st)| claim_item(i, st, on_seek)) }
         </ul>
     };
     panel(
