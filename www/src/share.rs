@@ -9,6 +9,7 @@
 
 use crate::format::{self, shorten, StartChoice};
 use crate::state::Playground;
+use msgsim::error::CommandError;
 use msgsim::scenario::limits::MAX_SCENARIO_BYTES;
 use msgsim::share::{ScenarioRef, ShareError, SharedRun};
 use msgsim::sim::bounds::MAX_COMMAND_LOG;
@@ -224,10 +225,22 @@ pub fn load_file_text(text: &str) -> Result<SharedRun, String> {
             text.len()
         ));
     }
-    let is_run_file = matches!(
-        serde_json::from_str::<serde_json::Value>(text),
-        Ok(serde_json::Value::Object(ref m)) if m.contains_key("scenario")
-    );
+    let is_run_file = match serde_json::from_str::<serde_json::Value>(text) {
+        Ok(serde_json::Value::Object(ref m)) => m.contains_key("scenario"),
+        Ok(_) => false,
+        // Not JSON at all (cut short, a stray comma): say so, not what a scenario lacks.
+        Err(e) if e.is_syntax() || e.is_eof() => {
+            let full = e.to_string();
+            let suffix = format!(" at line {} column {}", e.line(), e.column());
+            return Err(format!(
+                "JSON, line {} column {}: {}",
+                e.line(),
+                e.column(),
+                full.strip_suffix(&suffix).unwrap_or(&full)
+            ));
+        }
+        Err(_) => false,
+    };
     if !is_run_file {
         let scenario = format::load_scenario_text(text).map_err(|e| e.to_string())?;
         return Ok(SharedRun {
@@ -279,9 +292,34 @@ pub fn load_file_text(text: &str) -> Result<SharedRun, String> {
             (**s).clone()
         }
     };
-    Simulation::new(scenario, run.seed).map_err(|e| format!("run file: scenario.inline.{e}"))?;
+    if run.at > MAX_RUN_AT {
+        return Err(format!(
+            "run file: at: {} µs is beyond {} µs (24 h of virtual time)",
+            run.at.as_us(),
+            MAX_RUN_AT.as_us()
+        ));
+    }
+    let mut sim = Simulation::new(scenario, run.seed)
+        .map_err(|e| format!("run file: scenario.inline.{e}"))?;
+    // Commands that name nothing in the scenario (a node, an instance, a link) or carry invalid
+    // faults can never apply: refuse the file rather than show them as applied. Whether a
+    // command fits the state at its time is the replay's business.
+    for (i, c) in run.commands.iter().enumerate() {
+        if let Err(
+            e @ (CommandError::UnknownNode(_)
+            | CommandError::UnknownInstance { .. }
+            | CommandError::UnknownLink(..)
+            | CommandError::InvalidFaults(_)),
+        ) = sim.apply(c.command.clone())
+        {
+            return Err(format!("run file: commands[{i}].command: {e}"));
+        }
+    }
     Ok(run)
 }
+
+/// Latest place a run file or link may ask for: 24 h of virtual time (as the widget's `seek`).
+pub const MAX_RUN_AT: SimTime = SimTime(86_400_000_000);
 
 /// Escapes text for an HTML attribute value in double quotes.
 pub fn html_attr(s: &str) -> String {
@@ -448,7 +486,7 @@ mod tests {
         let run = current_run(&p);
         assert!(matches!(run.scenario, ScenarioRef::Inline(_)));
         let q = link_query(&run, false).unwrap();
-        assert_eq!(q.len(), 1_320);
+        assert_eq!(q.len(), 1_370);
         let mut big = (*p.scenario).clone();
         big.description = (0..20_000u32).map(|i| format!("{i:x}")).collect();
         let huge = SharedRun {
@@ -458,7 +496,7 @@ mod tests {
         let err = link_query(&huge, false).unwrap_err();
         assert_eq!(
             too_long_text(&err),
-            "This run is too big for a link (55682 characters once compressed, at most 6000): download the run file and share that instead."
+            "This run is too big for a link (55741 characters once compressed, at most 6000): download the run file and share that instead."
         );
         // The widget's link to the playground then keeps only the seed.
         assert_eq!(playground_href(&huge), "?seed=5");
@@ -524,7 +562,19 @@ mod tests {
                 "{ \"name\": \"x\",\n  \"nodes\": 3 }",
                 "scenario JSON, line 2 column 12: invalid type: integer `3`, expected a sequence",
             ),
-            ("{ \"name\": ", "scenario JSON, line 1 column 10: EOF while parsing a value"),
+            ("{ \"name\": ", "JSON, line 1 column 10: EOF while parsing a value"),
+            (
+                "{\"scenario\":\n {\"builtin\": ",
+                "JSON, line 2 column 13: EOF while parsing a value",
+            ),
+            (
+                "{\"scenario\": {\"builtin\": \"order-events\"}, \"seed\": 1, \"commands\": [{\"at\": 1000, \"events\": 0, \"command\": {\"op\": \"crash\", \"node\": \"nope\", \"instance\": 0}}]}",
+                "run file: commands[0].command: unknown node `nope`",
+            ),
+            (
+                "{\"scenario\": {\"builtin\": \"order-events\"}, \"seed\": 1, \"at\": 18446744073709551615}",
+                "run file: at: 18446744073709551615 µs is beyond 86400000000 µs (24 h of virtual time)",
+            ),
         ];
         for (text, want) in cases {
             assert_eq!(load_file_text(text).unwrap_err(), want, "{text}");
@@ -631,9 +681,9 @@ mod tests {
         assert_eq!(
             lengths,
             [
-                ("circuit-breaker", 240, 2_503),
-                ("partitioned-orders", 227, 1_818),
-                ("schema-rollout", 231, 1_911),
+                ("circuit-breaker", 240, 2_556),
+                ("partitioned-orders", 227, 1_868),
+                ("schema-rollout", 231, 1_940),
             ]
         );
         // Every built-in scenario fits in a link even carried in full; the longest:
@@ -651,7 +701,7 @@ mod tests {
             })
             .max()
             .unwrap();
-        assert_eq!(longest, (2_409, "circuit-breaker"));
+        assert_eq!(longest, (2_461, "circuit-breaker"));
     }
 
     #[test]

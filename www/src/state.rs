@@ -1116,7 +1116,16 @@ impl Playground {
             RunOrigin::File(f) => f.clone(),
             RunOrigin::Host => "host page".to_string(),
         };
-        let resolved = match &run.scenario {
+        let resolved = if run.at > crate::share::MAX_RUN_AT {
+            Err(format!(
+                "its time {} µs is beyond {} µs (24 h of virtual time)",
+                run.at.as_us(),
+                crate::share::MAX_RUN_AT.as_us()
+            ))
+        } else {
+            Ok(())
+        }
+        .and_then(|_| match &run.scenario {
             ScenarioRef::Builtin(name) => builtin_scenario(name)
                 .map(|(n, s)| (Source::Builtin(n), s))
                 .ok_or_else(|| {
@@ -1129,7 +1138,7 @@ impl Playground {
                 .validate()
                 .map(|_| (Source::Uploaded(label.clone()), (**s).clone()))
                 .map_err(|e| e.to_string()),
-        }
+        })
         .and_then(|(source, s)| {
             Simulation::new(s.clone(), run.seed)
                 .map(|_| (source, s))
