@@ -353,6 +353,13 @@ pub fn format_field(v: f64) -> String {
 /// to whole milliseconds). Not a number: an error sentence, and nothing is applied.
 pub fn clamp_field(field: LinkField, raw: &str) -> Result<Clamped, String> {
     let t = raw.trim().trim_end_matches('%').trim();
+    if t.is_empty() {
+        // A number input gives "" for text that is not a number, too.
+        return Err(format!(
+            "{}: the field is empty or not a number; nothing changed.",
+            field.label()
+        ));
+    }
     let v: f64 = t.parse().map_err(|_| {
         format!(
             "{}: `{}` is not a number; nothing changed.",
@@ -621,7 +628,10 @@ mod tests {
         let c = clamp_field(LinkField::Jitter, "99999999").unwrap();
         assert_eq!(c.value, MAX_LATENCY_MS as f64);
         assert!(clamp_field(LinkField::Loss, "lots").is_err());
-        assert!(clamp_field(LinkField::Loss, "").is_err());
+        assert_eq!(
+            clamp_field(LinkField::Loss, "").err().as_deref(),
+            Some("Loss: the field is empty or not a number; nothing changed.")
+        );
         assert!(clamp_field(LinkField::Loss, "NaN").is_err());
         assert!(clamp_field(LinkField::Loss, "inf").is_err());
     }

@@ -5,7 +5,7 @@
 
 use super::{cls, panel};
 use crate::format::{format_secs, plural};
-use msgsim::invariants::{InvariantState, InvariantStatus};
+use msgsim::invariants::{Invariant, InvariantState, InvariantStatus};
 use msgsim::Snapshot;
 use yew::prelude::*;
 
@@ -59,6 +59,9 @@ fn claim_item(i: usize, s: &InvariantStatus, on_seek: &Callback<u64>) -> Html {
             <strong>{ s.claim.claim.title() }</strong>
             <code class="invariant-name">{ s.claim.label() }</code>
             <span class="invariant-verdict" data-testid={format!("invariant-verdict-{i}")}>{ verdict(s) }</span>
+            if s.claim.claim == Invariant::NoMessageLost {
+                <small class="invariant-hint">{ "A dead-lettered message is kept (in the dead-letter queue), not lost." }</small>
+            }
             { details }
         </li>
     }
