@@ -622,6 +622,21 @@ async function embedSizes(browser, base) {
 }
 
 // ------------------------------------------------------------------- main ---
+// `?compare=<pair>&seed=<n>` opens the pair's scenario behind the view with that seed, and the
+// comparison runs with it.
+async function compareLink(context, base) {
+  const label = 'compare link';
+  const { page, finish } = await openPage(context, label, `${base}/?compare=breaker-on-off&seed=5`);
+  await check(`[${label}] the view opens on the pair with the URL's seed`, async () => {
+    const facts = page.getByTestId('compare-facts');
+    await facts.waitFor({ timeout: APP_START_TIMEOUT });
+    const text = await facts.textContent();
+    assert(text.includes('`circuit-breaker`') && text.includes('seed 5 '), text);
+    return text.slice(0, 80);
+  });
+  await finish();
+}
+
 async function main() {
   let server;
   let browser;
@@ -647,7 +662,7 @@ async function main() {
     });
     log(`browser: Chromium ${browser.version()} (${CHROMIUM})`);
 
-    for (const section of [playground, badInput, embed, share, badRun, embedExample]) {
+    for (const section of [playground, badInput, embed, share, badRun, embedExample, compareLink]) {
       // A fresh context per section: no shared storage between pages.
       const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
       try {

@@ -31,7 +31,12 @@ pub fn read_url() -> UrlParams {
         .unwrap_or_default();
     match UrlSearchParams::new_with_str(&search) {
         Ok(sp) => UrlParams {
-            scenario: sp.get("scenario"),
+            // `?compare=<pair>` alone opens the pair's scenario behind the view, so `&seed=` and
+            // the faults the user applies there are the comparison's too.
+            scenario: sp.get("scenario").or_else(|| {
+                let pair = msgsim::scenarios::comparison(&sp.get("compare")?)?;
+                sp.get("run").is_none().then(|| pair.scenario.to_string())
+            }),
             seed: sp.get("seed"),
             embed: format::embed_flag(sp.get("embed").as_deref()),
         },
