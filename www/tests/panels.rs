@@ -434,7 +434,7 @@ async fn the_invariants_panel_shows_each_claim_and_the_first_violating_event() {
         .is_empty());
     // "go to" moves the run back to the violating event: the clock reads 2.040 s and the claim
     // is violated by the event just handled.
-    assert_eq!(text("invariant-go-1".into()), "⏮ go to t=2.040 s");
+    assert_eq!(text("invariant-go-1".into()), "⇤ go to t=2.040 s");
     app.click("invariant-go-1").await;
     assert_eq!(
         text("clock".into()),

@@ -40,7 +40,7 @@ fn claim_item(i: usize, s: &InvariantStatus, on_seek: &Callback<u64>) -> Html {
                 <p class="invariant-reason" data-testid={format!("invariant-reason-{i}")}>{ reason }</p>
                 <button class="btn small invariant-go" data-testid={format!("invariant-go-{i}")} onclick={go}
                         title="Move the run (timeline, canvas, diagram, log) to the moment of the first violating event">
-                    { format!("⏮ go to t={}", format_secs(*time)) }
+                    { format!("⇤ go to t={}", format_secs(*time)) }
                 </button>
                 <details class="invariant-event">
                     <summary data-testid={format!("invariant-show-{i}")}>{ format!("first violating event #{seq}") }</summary>
@@ -59,9 +59,6 @@ fn claim_item(i: usize, s: &InvariantStatus, on_seek: &Callback<u64>) -> Html {
             <strong>{ s.claim.claim.title() }</strong>
             <code class="invariant-name">{ s.claim.label() }</code>
             <span class="invariant-verdict" data-testid={format!("invariant-verdict-{i}")}>{ verdict(s) }</span>
-            if s.claim.claim == Invariant::NoMessageLost {
-                <small class="invariant-hint">{ "A dead-lettered message is kept (in the dead-letter queue), not lost." }</small>
-            }
             { details }
         </li>
     }
@@ -87,10 +84,19 @@ pub fn invariants_panel(s: &Snapshot, on_seek: &Callback<u64>) -> Html {
     if s.invariants.is_empty() {
         return html! {};
     }
+    let loss_claimed = s
+        .invariants
+        .iter()
+        .any(|st| st.claim.claim == Invariant::NoMessageLost);
     let body = html! {
-        <ul class="invariant-list">
-            { for s.invariants.iter().enumerate().map(|(i, st)| claim_item(i, st, on_seek)) }
-        </ul>
+        <>
+            <ul class="invariant-list">
+                { for s.invariants.iter().enumerate().map(|(i, st)| claim_item(i, st, on_seek)) }
+            </ul>
+            if loss_claimed {
+                <p class="invariant-hint">{ "A dead-lettered message is kept (in the dead-letter queue), not lost." }</p>
+            }
+        </>
     };
     panel(
         "invariants",
