@@ -14,122 +14,21 @@ use msgsim::{Command, SimTime, Simulation};
 use msgsim_web::format::{resolve_start, UrlParams};
 use msgsim_web::geometry::Layout;
 use msgsim_web::state::{AppInit, MAX_EVENTS_PER_FRAME};
-use msgsim_web::{App, AppProps};
 use std::time::Duration;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
-use web_sys::{Element, Event, EventInit, HtmlInputElement, MouseEvent, MouseEventInit};
-use yew::AppHandle;
+use web_sys::{Event, EventInit, HtmlInputElement};
 
 wasm_bindgen_test_configure!(run_in_browser);
 
 const SCENARIO: &str = "order-events";
 const SEED: u64 = 42;
 
-struct Mounted {
-    root: Element,
-    handle: Option<AppHandle<App>>,
-}
-
-impl Drop for Mounted {
-    fn drop(&mut self) {
-        if let Some(h) = self.handle.take() {
-            h.destroy();
-        }
-        self.root.remove();
-    }
-}
-
-fn document() -> web_sys::Document {
-    web_sys::window().unwrap().document().unwrap()
-}
-
-async fn flush() {
-    yew::platform::time::sleep(Duration::from_millis(30)).await;
-}
-
-async fn mount(init: AppInit) -> Mounted {
-    let root = document().create_element("div").unwrap();
-    document().body().unwrap().append_child(&root).unwrap();
-    let handle = yew::Renderer::<App>::with_root_and_props(
-        root.clone(),
-        AppProps {
-            init,
-            sync_url: false,
-        },
-    )
-    .render();
-    flush().await;
-    Mounted {
-        root,
-        handle: Some(handle),
-    }
-}
+mod common;
+use common::{document, mount_init as mount};
 
 fn default_init() -> AppInit {
     AppInit::builtin(SCENARIO, SEED)
-}
-
-impl Mounted {
-    fn find(&self, testid: &str) -> Option<Element> {
-        self.root
-            .query_selector(&format!("[data-testid=\"{testid}\"]"))
-            .unwrap()
-    }
-
-    fn get(&self, testid: &str) -> Element {
-        self.find(testid)
-            .unwrap_or_else(|| panic!("no element with data-testid={testid}"))
-    }
-
-    fn all(&self, testid: &str) -> Vec<Element> {
-        let list = self
-            .root
-            .query_selector_all(&format!("[data-testid=\"{testid}\"]"))
-            .unwrap();
-        (0..list.length())
-            .map(|i| list.item(i).unwrap().dyn_into::<Element>().unwrap())
-            .collect()
-    }
-
-    fn text(&self, testid: &str) -> String {
-        self.get(testid).text_content().unwrap_or_default()
-    }
-
-    fn metric(&self, name: &str) -> u64 {
-        let t = self.text(&format!("metric-{name}"));
-        t.trim()
-            .parse()
-            .unwrap_or_else(|_| panic!("metric-{name} is not an integer: {t:?}"))
-    }
-
-    /// A real (bubbling) click, as a user's: works for HTML and SVG elements alike.
-    async fn click(&self, testid: &str) {
-        let init = MouseEventInit::new();
-        init.set_bubbles(true);
-        init.set_cancelable(true);
-        let ev = MouseEvent::new_with_mouse_event_init_dict("click", &init).unwrap();
-        self.get(testid).dispatch_event(&ev).unwrap();
-        flush().await;
-    }
-
-    /// Types `value` into an input and commits it (a bubbling `change`, as on Enter or blur).
-    async fn type_into(&self, testid: &str, value: &str) {
-        let input: HtmlInputElement = self.get(testid).dyn_into().unwrap();
-        input.set_value(value);
-        let init = EventInit::new();
-        init.set_bubbles(true);
-        let ev = Event::new_with_event_init_dict("change", &init).unwrap();
-        input.dispatch_event(&ev).unwrap();
-        flush().await;
-    }
-
-    fn input_value(&self, testid: &str) -> String {
-        self.get(testid)
-            .dyn_into::<HtmlInputElement>()
-            .unwrap()
-            .value()
-    }
 }
 
 fn engine() -> Simulation {

@@ -9,113 +9,14 @@
 
 #![cfg(target_arch = "wasm32")]
 
-use msgsim::scenario::Scenario;
-use msgsim::{SimTime, Simulation, Snapshot};
-use msgsim_web::state::{AppInit, ADVANCE_MS, MAX_EVENTS_PER_FRAME};
-use msgsim_web::{App, AppProps};
-use std::time::Duration;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
-use web_sys::{Element, MouseEvent, MouseEventInit};
-use yew::AppHandle;
+use web_sys::Element;
 
 wasm_bindgen_test_configure!(run_in_browser);
 
-struct Mounted {
-    root: Element,
-    handle: Option<AppHandle<App>>,
-}
-
-impl Drop for Mounted {
-    fn drop(&mut self) {
-        if let Some(h) = self.handle.take() {
-            h.destroy();
-        }
-        self.root.remove();
-    }
-}
-
-fn document() -> web_sys::Document {
-    web_sys::window().unwrap().document().unwrap()
-}
-
-async fn flush() {
-    yew::platform::time::sleep(Duration::from_millis(30)).await;
-}
-
-fn seed_of(name: &str) -> u64 {
-    Scenario::from_json(msgsim::scenarios::get(name).unwrap())
-        .unwrap()
-        .seed
-}
-
-async fn mount(name: &'static str) -> Mounted {
-    let root = document().create_element("div").unwrap();
-    document().body().unwrap().append_child(&root).unwrap();
-    let handle = yew::Renderer::<App>::with_root_and_props(
-        root.clone(),
-        AppProps {
-            init: AppInit::builtin(name, seed_of(name)),
-            sync_url: false,
-        },
-    )
-    .render();
-    flush().await;
-    Mounted {
-        root,
-        handle: Some(handle),
-    }
-}
-
-/// The same scenario and seed, advanced exactly as `seconds` clicks on "+1 s" advance it.
-fn engine(name: &str, seconds: u64) -> Snapshot {
-    let mut sim =
-        Simulation::from_json(msgsim::scenarios::get(name).unwrap(), seed_of(name)).unwrap();
-    for k in 1..=seconds {
-        sim.run_until(SimTime::from_ms(k * ADVANCE_MS), MAX_EVENTS_PER_FRAME);
-    }
-    sim.snapshot()
-}
-
-/// `m.s` with three decimals and ` s`, as the views print virtual times.
-impl Mounted {
-    fn all_in(&self, selector: &str) -> Vec<Element> {
-        let list = self.root.query_selector_all(selector).unwrap();
-        (0..list.length())
-            .map(|i| list.item(i).unwrap().dyn_into::<Element>().unwrap())
-            .collect()
-    }
-
-    fn get(&self, testid: &str) -> Element {
-        self.root
-            .query_selector(&format!("[data-testid=\"{testid}\"]"))
-            .unwrap()
-            .unwrap_or_else(|| panic!("no element with data-testid={testid}"))
-    }
-
-    async fn click(&self, testid: &str) {
-        let init = MouseEventInit::new();
-        init.set_bubbles(true);
-        init.set_cancelable(true);
-        let ev = MouseEvent::new_with_mouse_event_init_dict("click", &init).unwrap();
-        self.get(testid).dispatch_event(&ev).unwrap();
-        flush().await;
-    }
-
-    async fn advance(&self, seconds: u64) {
-        for _ in 0..seconds {
-            self.click("advance").await;
-        }
-    }
-}
-
-/// The text of each cell (`td` and `th`) of a table row.
-fn cells(row: &Element) -> Vec<String> {
-    let list = row.query_selector_all("td, th").unwrap();
-    (0..list.length())
-        .map(|i| list.item(i).unwrap().text_content().unwrap_or_default())
-        .collect()
-}
+mod common;
+use common::{cells, engine_at as engine, mount_builtin as mount, seed_of};
 
 fn attr(e: &Element, name: &str) -> String {
     e.get_attribute(name).unwrap_or_default()

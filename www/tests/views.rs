@@ -9,76 +9,14 @@
 #![cfg(target_arch = "wasm32")]
 
 use msgsim::{SimTime, Simulation};
-use msgsim_web::state::{AppInit, MAX_EVENTS_PER_FRAME};
-use msgsim_web::{App, AppProps};
-use std::time::Duration;
+use msgsim_web::state::MAX_EVENTS_PER_FRAME;
 use wasm_bindgen_test::*;
-use web_sys::{Element, MouseEvent, MouseEventInit};
-use yew::AppHandle;
+use web_sys::{MouseEvent, MouseEventInit};
 
 wasm_bindgen_test_configure!(run_in_browser);
 
-struct Mounted {
-    root: Element,
-    handle: Option<AppHandle<App>>,
-}
-
-impl Drop for Mounted {
-    fn drop(&mut self) {
-        if let Some(h) = self.handle.take() {
-            h.destroy();
-        }
-        self.root.remove();
-    }
-}
-
-fn document() -> web_sys::Document {
-    web_sys::window().unwrap().document().unwrap()
-}
-
-async fn flush() {
-    yew::platform::time::sleep(Duration::from_millis(30)).await;
-}
-
-async fn mount(scenario: &'static str, seed: u64) -> Mounted {
-    let root = document().create_element("div").unwrap();
-    document().body().unwrap().append_child(&root).unwrap();
-    let handle = yew::Renderer::<App>::with_root_and_props(
-        root.clone(),
-        AppProps {
-            init: AppInit::builtin(scenario, seed),
-            sync_url: false,
-        },
-    )
-    .render();
-    flush().await;
-    Mounted {
-        root,
-        handle: Some(handle),
-    }
-}
-
-impl Mounted {
-    fn find(&self, testid: &str) -> Option<Element> {
-        self.root
-            .query_selector(&format!("[data-testid=\"{testid}\"]"))
-            .unwrap()
-    }
-
-    fn get(&self, testid: &str) -> Element {
-        self.find(testid)
-            .unwrap_or_else(|| panic!("no element with data-testid={testid}"))
-    }
-
-    async fn click(&self, testid: &str) {
-        let init = MouseEventInit::new();
-        init.set_bubbles(true);
-        init.set_cancelable(true);
-        let ev = MouseEvent::new_with_mouse_event_init_dict("click", &init).unwrap();
-        self.get(testid).dispatch_event(&ev).unwrap();
-        flush().await;
-    }
-}
+mod common;
+use common::{flush, mount_seeded as mount, Mounted};
 
 #[wasm_bindgen_test]
 async fn breaker_badge_shows_the_engine_state_after_the_trip() {
