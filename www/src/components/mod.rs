@@ -7,6 +7,7 @@ pub mod broker;
 pub mod compare_view;
 pub mod controls;
 pub mod embed_view;
+pub mod experiments;
 pub mod fault_panel;
 pub mod info;
 pub mod input;
