@@ -166,6 +166,60 @@ fn one() -> u32 {
 }
 
 impl Command {
+    /// Range checks of the command's own fields, before the scenario is consulted: link faults
+    /// ([`LinkFaults::validate`]), endpoint behaviour ([`ServerBehaviour::validate`]), `instance`
+    /// `0..=15` ([`crate::scenario::limits::MAX_INSTANCES`] − 1), `endpoint` `0..=63`,
+    /// `reject_next_publish`'s `count` `1..=1000`. `at` prefixes the field paths of errors
+    /// (`faults[2].command` in a scenario's fault schedule; empty for a command applied live).
+    /// Names are checked against the scenario by [`crate::Simulation::apply`].
+    pub fn validate_fields(&self, at: &str) -> Result<(), crate::error::ScenarioError> {
+        use crate::ranges;
+        let f = |name: &str| {
+            if at.is_empty() {
+                name.to_string()
+            } else {
+                format!("{at}.{name}")
+            }
+        };
+        let max_instance = u64::from(crate::scenario::limits::MAX_INSTANCES - 1);
+        match self {
+            Command::SetLink { faults, .. } => faults.validate(&f("faults")),
+            Command::Crash { instance, .. }
+            | Command::Restart { instance, .. }
+            | Command::Pause { instance, .. }
+            | Command::Resume { instance, .. }
+            | Command::ArmCrash { instance, .. }
+            | Command::SetBreaker { instance, .. } => {
+                ranges::int(f("instance"), (*instance).into(), 0, max_instance, "")
+            }
+            Command::RejectNextPublish { count, .. } => ranges::int(
+                f("count"),
+                (*count).into(),
+                1,
+                crate::outbox::spec::limits::MAX_REJECTIONS.into(),
+                "",
+            ),
+            Command::SetEndpoint {
+                endpoint,
+                behaviour,
+                ..
+            } => {
+                if let Some(e) = endpoint {
+                    let max = crate::sync::spec::limits_sync::MAX_ENDPOINTS as u64 - 1;
+                    ranges::int(f("endpoint"), (*e).into(), 0, max, "")?;
+                }
+                behaviour.validate(&f("behaviour"))
+            }
+            Command::Partition { .. }
+            | Command::PartitionOneway { .. }
+            | Command::Repair { .. }
+            | Command::Hold { .. }
+            | Command::Release { .. }
+            | Command::StopRelay { .. }
+            | Command::SetSchemaVersion { .. } => Ok(()),
+        }
+    }
+
     /// Short verb, for traces and logs.
     pub fn verb(&self) -> &'static str {
         match self {

@@ -42,9 +42,25 @@
 //!   message first processed after a later message of its key. Counted: keyed messages first
 //!   processed.
 //! * [`Invariant::BreakerProtectsCaller`] — a failing dependency does not cascade: no logical
-//!   call (`call_done`) to a service that itself calls other services ends in an error without
-//!   a fallback. The failure stays at the service that talks to the failing dependency, which
-//!   is what a circuit breaker with a fallback is for. Counted: logical calls to such services.
+//!   call (`call_done`) from a claimed service S to a service C that itself calls other services
+//!   ends in an error without a fallback, **unless the failure is one no breaker in C can
+//!   prevent**. A circuit breaker (Resilience4j) with a fallback sits in C around C's calls to
+//!   its dependencies: it turns their failures and slowness into fast fallback answers, so C
+//!   keeps answering S. It cannot help when C itself is gone or unreachable, so a call is
+//!   excused (counted in neither `checked` nor the violations) when, at any time between its
+//!   start and its end, one of these faults was in force: an instance of S or of C crashed or
+//!   paused (`crash`/`pause` until `restart`/`resume`), an endpoint of C's own API changed from
+//!   the scenario's behaviour (`set_endpoint` on C), or the S–C link faulted in either direction
+//!   (`partition`, `partition_oneway`, `hold`, or `set_link` to anything but the scenario's
+//!   link settings), until it healed and C had time to work off a full queue ([`settle_us`]: in
+//!   `circuit-breaker`, 6 rounds of the 800 ms time limit, 4.8 s) — a held link or a resumed
+//!   instance delivers its backlog at once, C's own queue overflows (503) while its breaker is
+//!   still counting failures, and no breaker sheds load arriving at C (a bulkhead or rate
+//!   limiter in front of C would).
+//!   Faults of C's dependencies, of the links behind C and of C's
+//!   breaker itself (`set_breaker` DISABLED) are what the claim is about: a call failing under
+//!   them is a violation. Counted: logical calls to such services that no excusing fault
+//!   overlapped.
 //!
 //! # Scope and bounds
 //!
@@ -72,6 +88,39 @@ pub const MAX_CLAIMS: usize = 16;
 pub const MAX_CLAIM_SERVICES: usize = 64;
 /// Entries each table of the checker keeps (message ids, effects, keys); oldest forgotten.
 pub const MAX_TRACKED: usize = 100_000;
+/// Least time after a fault heals that [`Invariant::BreakerProtectsCaller`] still excuses calls,
+/// µs (1 s); see [`settle_us`] for the service-specific bound.
+pub const FAULT_SETTLE_US: u64 = 1_000_000;
+
+/// How long after a fault on service `c` (or its caller's link to it) heals
+/// [`Invariant::BreakerProtectsCaller`] still excuses calls to `c`, µs: a held link or a resumed
+/// instance delivers its backlog at once, and `c` needs up to this long to work off a full
+/// queue — `ceil((max_queue + workers) / workers)` rounds of its slowest dependency's time limit
+/// (the `timeLimiter`'s `timeoutDuration`, else `http_timeout_ms`), the time a breaker that is
+/// still counting failures (`minimumNumberOfCalls`, `slidingWindowSize`) lets each call take.
+/// At least [`FAULT_SETTLE_US`].
+pub fn settle_us(scenario: &Scenario, c: &str) -> u64 {
+    let Some(api) = scenario.api_of(c) else {
+        return FAULT_SETTLE_US;
+    };
+    let workers = u64::from(api.workers.max(1));
+    let rounds = (u64::from(api.max_queue) + workers).div_ceil(workers);
+    let limit = scenario
+        .dependencies
+        .iter()
+        .filter(|d| d.from == c)
+        .map(|d| {
+            d.policies
+                .time_limiter
+                .as_ref()
+                .map_or(crate::time::ms_to_us(d.http_timeout_ms), |t| {
+                    t.timeout_duration.0
+                })
+        })
+        .max()
+        .unwrap_or(0);
+    rounds.saturating_mul(limit).max(FAULT_SETTLE_US)
+}
 
 /// A standard invariant name (snake_case in JSON).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -241,6 +290,232 @@ pub struct InvariantChecker {
     /// Per (consuming service, partition): offsets below the first are all processed; the set
     /// holds the processed ones above it.
     consumed: BTreeMap<(Arc<str>, Arc<str>), Consumed>,
+    /// `breaker_protects_caller`: the faults no breaker can prevent, as commands left them.
+    faults: FaultBook,
+}
+
+/// What a fault hits, for [`Invariant::BreakerProtectsCaller`]'s excuses.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum FaultKey {
+    /// A node: one of its instances crashed or paused, or its API's behaviour changed.
+    Node(Arc<str>),
+    /// A link, its two node names in sort order.
+    Link(Arc<str>, Arc<str>),
+}
+
+/// The state of one [`FaultKey`].
+#[derive(Clone, Debug, Default)]
+struct FaultState {
+    crashed: BTreeSet<u32>,
+    paused: BTreeSet<u32>,
+    /// Node: current behaviour of each endpoint differs from the scenario's.
+    endpoints_changed: BTreeSet<u32>,
+    /// Link: current faults of the two directions (sorted-name order), when not the scenario's.
+    dirs: [Option<crate::network::LinkFaults>; 2],
+    /// The end of the last fault, if one ended.
+    healed: Option<SimTime>,
+}
+
+impl FaultState {
+    fn faulted(&self) -> bool {
+        !self.crashed.is_empty()
+            || !self.paused.is_empty()
+            || !self.endpoints_changed.is_empty()
+            || self.dirs.iter().any(Option::is_some)
+    }
+}
+
+/// Faults applied by commands (the fault schedule and the user's), bounded by the scenario's
+/// nodes and links.
+#[derive(Clone, Debug, Default)]
+struct FaultBook {
+    /// Nothing to track unless `breaker_protects_caller` is claimed.
+    enabled: bool,
+    /// Links' faults as the scenario declares them: (sorted a, sorted b) -> faults.
+    initial_links: BTreeMap<(Arc<str>, Arc<str>), crate::network::LinkFaults>,
+    /// Endpoints' behaviour as the scenario declares it, per service.
+    initial_endpoints: BTreeMap<Arc<str>, Vec<crate::sync::ServerBehaviour>>,
+    /// [`settle_us`] of each service with an API.
+    settle: BTreeMap<Arc<str>, u64>,
+    states: BTreeMap<FaultKey, FaultState>,
+}
+
+impl FaultBook {
+    fn new(scenario: &Scenario, enabled: bool) -> FaultBook {
+        let mut book = FaultBook {
+            enabled,
+            ..FaultBook::default()
+        };
+        if !enabled {
+            return book;
+        }
+        for l in &scenario.links {
+            let (a, b) = sorted(&l.a, &l.b);
+            book.initial_links.insert((a, b), l.faults.clone());
+        }
+        for api in &scenario.apis {
+            let behaviours = api.endpoints.iter().map(|e| e.behaviour.clone()).collect();
+            book.initial_endpoints
+                .insert(Arc::from(api.service.as_str()), behaviours);
+            book.settle.insert(
+                Arc::from(api.service.as_str()),
+                settle_us(scenario, &api.service),
+            );
+        }
+        book
+    }
+
+    /// Applies `f` to the state of `key`, recording the end of a fault.
+    fn update(&mut self, now: SimTime, key: FaultKey, f: impl FnOnce(&mut FaultState)) {
+        let st = self.states.entry(key).or_default();
+        let before = st.faulted();
+        f(st);
+        if before && !st.faulted() {
+            st.healed = Some(now);
+        }
+    }
+
+    /// A link's direction from `a` to `b` (0 when `a` sorts first).
+    fn link_key(a: &str, b: &str) -> (FaultKey, usize) {
+        let (x, y) = sorted(a, b);
+        let dir = usize::from(a > b);
+        (FaultKey::Link(x, y), dir)
+    }
+
+    /// Changes the faults of directions `dirs` of link `a`–`b` with `f`.
+    fn link(
+        &mut self,
+        now: SimTime,
+        a: &str,
+        b: &str,
+        dirs: &[bool; 2],
+        f: impl Fn(&mut crate::network::LinkFaults),
+    ) {
+        let (key, _) = Self::link_key(a, b);
+        let FaultKey::Link(x, y) = &key else { return };
+        let Some(initial) = self
+            .initial_links
+            .get(&(Arc::clone(x), Arc::clone(y)))
+            .cloned()
+        else {
+            return;
+        };
+        self.update(now, key, |st| {
+            for (d, on) in dirs.iter().enumerate() {
+                if *on {
+                    let mut cur = st.dirs[d].clone().unwrap_or_else(|| initial.clone());
+                    f(&mut cur);
+                    st.dirs[d] = (cur != initial).then_some(cur);
+                }
+            }
+        });
+    }
+
+    /// Records a command's effect on nodes and links.
+    fn command(&mut self, now: SimTime, cmd: &crate::command::Command) {
+        use crate::command::Command as C;
+        use crate::network::Direction;
+        if !self.enabled {
+            return;
+        }
+        let node = |n: &String| FaultKey::Node(Arc::from(n.as_str()));
+        match cmd {
+            C::Crash { node: n, instance } => self.update(now, node(n), |s| {
+                s.crashed.insert(*instance);
+            }),
+            C::Pause { node: n, instance } => self.update(now, node(n), |s| {
+                s.paused.insert(*instance);
+            }),
+            C::Restart { node: n, instance } => self.update(now, node(n), |s| {
+                s.crashed.remove(instance);
+                s.paused.remove(instance);
+            }),
+            C::Resume { node: n, instance } => self.update(now, node(n), |s| {
+                s.paused.remove(instance);
+            }),
+            C::SetEndpoint {
+                node: n,
+                endpoint,
+                behaviour,
+            } => {
+                let Some(initial) = self.initial_endpoints.get(n.as_str()).cloned() else {
+                    return;
+                };
+                self.update(now, node(n), |s| {
+                    for (e, b) in initial.iter().enumerate() {
+                        if endpoint.is_none_or(|x| x as usize == e) {
+                            if b == behaviour {
+                                s.endpoints_changed.remove(&(e as u32));
+                            } else {
+                                s.endpoints_changed.insert(e as u32);
+                            }
+                        }
+                    }
+                });
+            }
+            C::SetLink {
+                a,
+                b,
+                direction,
+                faults,
+            } => {
+                let (_, d) = Self::link_key(a, b);
+                let mut dirs = [false; 2];
+                match direction {
+                    Direction::Both => dirs = [true; 2],
+                    Direction::AToB => dirs[d] = true,
+                    Direction::BToA => dirs[1 - d] = true,
+                }
+                self.link(now, a, b, &dirs, |f| *f = faults.clone());
+            }
+            C::Partition { a, b } => self.link(now, a, b, &[true; 2], |f| f.partitioned = true),
+            C::PartitionOneway { a, b } => {
+                let (_, d) = Self::link_key(a, b);
+                let mut dirs = [false; 2];
+                dirs[d] = true;
+                self.link(now, a, b, &dirs, |f| f.partitioned = true);
+            }
+            C::Repair { a, b } => self.link(now, a, b, &[true; 2], |f| f.partitioned = false),
+            C::Hold { a, b } => self.link(now, a, b, &[true; 2], |f| f.held = true),
+            C::Release { a, b } => self.link(now, a, b, &[true; 2], |f| f.held = false),
+            _ => {}
+        }
+    }
+
+    /// The first fault no breaker can prevent that overlapped `[start, now]` for a call from
+    /// `caller` to `service`, described (`checkout-b crashed or paused`), if any.
+    fn excuse(&self, start: SimTime, caller: &str, service: &str) -> Option<String> {
+        let (x, y) = sorted(caller, service);
+        let keys = [
+            (
+                FaultKey::Node(Arc::from(caller)),
+                format!("{caller} crashed or paused"),
+            ),
+            (
+                FaultKey::Node(Arc::from(service)),
+                format!("{service} crashed, paused or its own endpoints changed"),
+            ),
+            (
+                FaultKey::Link(x, y),
+                format!("the {caller}–{service} link faulted"),
+            ),
+        ];
+        keys.into_iter().find_map(|(k, what)| {
+            let st = self.states.get(&k)?;
+            let settle = self.settle.get(service).copied().unwrap_or(FAULT_SETTLE_US);
+            let settled = |h: SimTime| h.plus_us(settle) < start;
+            (st.faulted() || st.healed.is_some_and(|h| !settled(h))).then_some(what)
+        })
+    }
+}
+
+/// Two names in sort order.
+fn sorted(a: &str, b: &str) -> (Arc<str>, Arc<str>) {
+    if a <= b {
+        (Arc::from(a), Arc::from(b))
+    } else {
+        (Arc::from(b), Arc::from(a))
+    }
 }
 
 /// `true` when a claim with `scope` (empty: everything) concerns an event of `services`.
@@ -304,7 +579,15 @@ impl InvariantChecker {
                 (c.name.clone(), consumers)
             })
             .collect();
+        let faults = FaultBook::new(
+            scenario,
+            scenario
+                .invariants
+                .iter()
+                .any(|c| c.claim == Invariant::BreakerProtectsCaller),
+        );
         InvariantChecker {
+            faults,
             statuses,
             scopes,
             idempotent,
@@ -371,6 +654,13 @@ impl InvariantChecker {
                 };
             }
         }
+    }
+
+    /// Feeds one applied command (from the fault schedule or the user), before its `command`
+    /// trace event: `breaker_protects_caller` excuses failures under faults no breaker can
+    /// prevent (see the module docs).
+    pub fn command(&mut self, now: SimTime, cmd: &crate::command::Command) {
+        self.faults.command(now, cmd);
     }
 
     /// Feeds one trace event. `key` is the channel and message key of a `process` event (the
@@ -576,12 +866,17 @@ impl InvariantChecker {
                 elapsed_us,
                 ..
             } if self.callers.contains(service) => {
+                let start = SimTime(event.time.as_us().saturating_sub(*elapsed_us));
+                if self.faults.excuse(start, &at.node, service).is_some() {
+                    return;
+                }
                 self.count(BreakerProtectsCaller, &[&at.node]);
                 if let (Some(error), false) = (error, fallback) {
                     self.violate(BreakerProtectsCaller, &[&at.node], event, || {
                         format!(
-                            "{at}'s call c{call} to {service} failed ({error}) after {} ms: the failure behind {service} reached its caller",
-                            elapsed_us / 1000
+                            "{at}'s call c{call} to {service} failed ({error}) after {} ms while {service} and the {}–{service} link were healthy: a failure of {service}'s dependencies reached its caller without a fallback",
+                            elapsed_us / 1000,
+                            at.node
                         )
                     });
                 }

@@ -42,34 +42,21 @@ impl Default for LinkFaults {
     }
 }
 
-/// Upper bound of `latency_ms` and `jitter_ms`: one hour.
-pub const MAX_LATENCY_MS: u64 = 3_600_000;
+/// Upper bound of `latency_ms` and `jitter_ms`: one hour ([`crate::ranges::MAX_LATENCY_MS`]).
+pub const MAX_LATENCY_MS: u64 = crate::ranges::MAX_LATENCY_MS;
 
 impl LinkFaults {
-    /// Checks ranges: percentages in 0–100 and finite, delays at most [`MAX_LATENCY_MS`].
+    /// Checks ranges: percentages finite in 0–100, delays at most [`MAX_LATENCY_MS`]. `at` is the
+    /// field path used in errors (`links[2]` gives `links[2].loss_percent: ...`).
     pub fn validate(&self, at: &str) -> Result<(), ScenarioError> {
-        let pct = |name: &str, v: f64| {
-            if v.is_finite() && (0.0..=100.0).contains(&v) {
-                Ok(())
-            } else {
-                Err(ScenarioError::Invalid {
-                    field: format!("{at}.{name}"),
-                    message: format!("{v} is not a percentage in 0..=100"),
-                })
-            }
-        };
-        pct("loss_percent", self.loss_percent)?;
-        pct("duplicate_percent", self.duplicate_percent)?;
+        use crate::ranges;
+        ranges::percent(format!("{at}.loss_percent"), self.loss_percent)?;
+        ranges::percent(format!("{at}.duplicate_percent"), self.duplicate_percent)?;
         for (name, v) in [
             ("latency_ms", self.latency_ms),
             ("jitter_ms", self.jitter_ms),
         ] {
-            if v > MAX_LATENCY_MS {
-                return Err(ScenarioError::Invalid {
-                    field: format!("{at}.{name}"),
-                    message: format!("{v} ms exceeds the maximum of {MAX_LATENCY_MS} ms"),
-                });
-            }
+            ranges::ms_max(format!("{at}.{name}"), v, 0, MAX_LATENCY_MS)?;
         }
         Ok(())
     }

@@ -88,14 +88,23 @@ impl SimRng {
         }
     }
 
-    /// `base` ± up to `jitter` (uniform, inclusive), never below zero. Draws nothing when
-    /// `jitter == 0`.
+    /// `base` ± up to `jitter` (uniform, inclusive), never below zero, saturating at `u64::MAX`
+    /// (no overflow whatever the inputs). Draws nothing when `jitter == 0`.
     pub fn jittered(&mut self, base: u64, jitter: u64) -> u64 {
         if jitter == 0 {
             return base;
         }
-        let offset = self.below(2 * jitter + 1);
-        (base + offset).saturating_sub(jitter)
+        let offset = self.below(jitter.saturating_mul(2).saturating_add(1));
+        base.saturating_add(offset).saturating_sub(jitter)
+    }
+
+    /// [`SimRng::jittered`] of durations given in ms, result in µs: `base_ms` ± up to
+    /// `jitter_ms`, converted by [`crate::time::ms_to_us`] (saturating).
+    pub fn jittered_ms(&mut self, base_ms: u64, jitter_ms: u64) -> u64 {
+        self.jittered(
+            crate::time::ms_to_us(base_ms),
+            crate::time::ms_to_us(jitter_ms),
+        )
     }
 }
 

@@ -9,6 +9,7 @@ use crate::command::Command;
 use crate::error::ScenarioError;
 use crate::message::MessageKind;
 use crate::network::LinkFaults;
+use crate::ranges;
 use crate::sync::{
     ApiSpec, CallWorkloadSpec, DependencySpec, RegistrarSpec, RegistrationSpec, RouterSpec,
 };
@@ -39,6 +40,14 @@ pub mod limits {
     pub const MAX_WORKLOAD_COUNT: u64 = 10_000_000;
     /// Maximum bytes of a scenario JSON document.
     pub const MAX_SCENARIO_BYTES: usize = 1 << 20;
+    /// Maximum `policies.prefetch`.
+    pub const MAX_PREFETCH: u64 = 10_000;
+    /// Maximum `policies.max_delivery_attempts` and `policies.publish_max_attempts`.
+    pub const MAX_ATTEMPTS: u64 = 1_000_000;
+    /// Maximum `policies.max_queue_length` and `policies.max_inbox` (messages).
+    pub const MAX_BUFFER: u64 = 1_000_000;
+    /// Largest absolute canvas coordinate of `nodes[].pos`.
+    pub const MAX_POS: f64 = 1_000_000.0;
 }
 
 /// A complete scenario: what exists and what happens. Serde JSON, `deny_unknown_fields`.
@@ -524,29 +533,23 @@ impl Scenario {
                 message: "a scenario needs at least one node".into(),
             });
         }
+        ranges::name("name", &self.name, ranges::MAX_NAME)?;
         for (i, n) in self.nodes.iter().enumerate() {
-            if n.name.is_empty() || n.name.len() > 32 {
-                return Err(Invalid {
-                    field: format!("nodes[{i}].name"),
-                    message: "must be 1 to 32 characters".into(),
-                });
-            }
+            ranges::name(format!("nodes[{i}].name"), &n.name, ranges::MAX_NODE_NAME)?;
             if self.nodes[..i].iter().any(|m| m.name == n.name) {
                 return Err(Invalid {
                     field: format!("nodes[{i}].name"),
                     message: format!("duplicate node name `{}`", n.name),
                 });
             }
-            if n.instances == 0 || n.instances > limits::MAX_INSTANCES {
-                return Err(Invalid {
-                    field: format!("nodes[{i}].instances"),
-                    message: format!(
-                        "{} is out of range 1..={}",
-                        n.instances,
-                        limits::MAX_INSTANCES
-                    ),
-                });
-            }
+            ranges::int(
+                format!("nodes[{i}].instances"),
+                n.instances.into(),
+                1,
+                limits::MAX_INSTANCES.into(),
+                "",
+            )?;
+            ranges::ms(format!("nodes[{i}].processing_ms"), n.processing_ms, 0)?;
             if n.kind == NodeKind::Broker && n.instances != 1 {
                 return Err(Invalid {
                     field: format!("nodes[{i}].instances"),
@@ -554,12 +557,8 @@ impl Scenario {
                 });
             }
             if let Some([x, y]) = n.pos {
-                if !(x.is_finite() && y.is_finite()) {
-                    return Err(Invalid {
-                        field: format!("nodes[{i}].pos"),
-                        message: "coordinates must be finite numbers".into(),
-                    });
-                }
+                ranges::finite(format!("nodes[{i}].pos[0]"), x, limits::MAX_POS)?;
+                ranges::finite(format!("nodes[{i}].pos[1]"), y, limits::MAX_POS)?;
             }
         }
         let node = |field: String, name: &str| -> Result<usize, ScenarioError> {
@@ -594,6 +593,7 @@ impl Scenario {
                 .any(|l| (l.a == x && l.b == y) || (l.a == y && l.b == x))
         };
         for (i, c) in self.channels.iter().enumerate() {
+            ranges::name(format!("channels[{i}].name"), &c.name, ranges::MAX_NAME)?;
             if self.channels[..i].iter().any(|m| m.name == c.name) {
                 return Err(Invalid {
                     field: format!("channels[{i}].name"),
@@ -650,20 +650,22 @@ impl Scenario {
                     message: format!("`{}` is not a service", w.from),
                 });
             }
-            if w.every_ms == 0 {
-                return Err(Invalid {
-                    field: format!("workloads[{i}].every_ms"),
-                    message: "must be at least 1".into(),
-                });
-            }
-            if w.count > limits::MAX_WORKLOAD_COUNT {
-                return Err(TooLarge {
-                    what: "workload count",
-                    got: w.count,
-                    max: limits::MAX_WORKLOAD_COUNT,
-                });
-            }
+            ranges::ms(format!("workloads[{i}].start_ms"), w.start_ms, 0)?;
+            ranges::ms(format!("workloads[{i}].every_ms"), w.every_ms, 1)?;
+            ranges::ms(format!("workloads[{i}].jitter_ms"), w.jitter_ms, 0)?;
+            ranges::int(
+                format!("workloads[{i}].count"),
+                w.count,
+                0,
+                limits::MAX_WORKLOAD_COUNT,
+                "",
+            )?;
             for (j, m) in w.messages.iter().enumerate() {
+                let at = format!("workloads[{i}].messages[{j}]");
+                ranges::name(format!("{at}.type"), &m.type_name, ranges::MAX_NAME)?;
+                if let Some(t) = &m.reply_type {
+                    ranges::name(format!("{at}.reply_type"), t, ranges::MAX_NAME)?;
+                }
                 let field = format!("workloads[{i}].messages[{j}].channel");
                 let Some(c) = self.channels.iter().find(|c| c.name == m.channel) else {
                     return Err(UnknownName {
@@ -683,24 +685,65 @@ impl Scenario {
             }
         }
         let p = &self.policies;
-        if p.prefetch == 0 || p.max_delivery_attempts == 0 || p.publish_max_attempts == 0 {
-            return Err(Invalid {
-                field: "policies".into(),
-                message: "prefetch, max_delivery_attempts and publish_max_attempts must be ≥ 1"
-                    .into(),
-            });
+        ranges::ms("policies.ack_timeout_ms", p.ack_timeout_ms, 1)?;
+        ranges::ms("policies.publish_timeout_ms", p.publish_timeout_ms, 1)?;
+        ranges::int(
+            "policies.prefetch",
+            p.prefetch.into(),
+            1,
+            limits::MAX_PREFETCH,
+            "",
+        )?;
+        for (name, v) in [
+            ("max_delivery_attempts", p.max_delivery_attempts),
+            ("publish_max_attempts", p.publish_max_attempts),
+        ] {
+            ranges::int(
+                format!("policies.{name}"),
+                v.into(),
+                1,
+                limits::MAX_ATTEMPTS,
+                "",
+            )?;
         }
-        if p.ack_timeout_ms == 0 || p.publish_timeout_ms == 0 {
-            return Err(Invalid {
-                field: "policies".into(),
-                message: "ack_timeout_ms and publish_timeout_ms must be ≥ 1".into(),
-            });
+        for (name, v) in [
+            ("max_queue_length", p.max_queue_length),
+            ("max_inbox", p.max_inbox),
+        ] {
+            ranges::int(
+                format!("policies.{name}"),
+                v.into(),
+                0,
+                limits::MAX_BUFFER,
+                "messages",
+            )?;
+        }
+        ranges::ms_max(
+            "policies.schema_lookup_timeout_ms",
+            p.schema_lookup_timeout_ms,
+            1,
+            ranges::MAX_LATENCY_MS,
+        )?;
+        if let Some(h) = self.horizon_ms {
+            ranges::ms("horizon_ms", h, 0)?;
+        }
+        for (i, f) in self.faults.iter().enumerate() {
+            ranges::ms(format!("faults[{i}].at_ms"), f.at_ms, 0)?;
+            f.command.validate_fields(&format!("faults[{i}].command"))?;
         }
         self.validate_messaging()?;
         crate::outbox::spec::validate(self)?;
         crate::sync::spec::validate(self)?;
         crate::contract::validate(self)?;
-        self.validate_invariants()
+        self.validate_invariants()?;
+        // Last, as it serializes the whole document: nesting within what a link can carry.
+        match serde_json::to_value(self) {
+            Ok(doc) => ranges::json_depth(&doc, ranges::MAX_JSON_DEPTH),
+            Err(e) => Err(Invalid {
+                field: "(document)".into(),
+                message: format!("cannot be written as JSON: {e}"),
+            }),
+        }
     }
 
     /// The `invariants` list: bounded, no claim twice, services that exist.

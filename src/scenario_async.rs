@@ -7,7 +7,7 @@ use crate::error::ScenarioError;
 use crate::scenario::{ChannelKind, NackAction, NodeKind, Scenario};
 
 /// Upper bound of `reply_timeout_ms`, `collect_ms` and `dedup_window_ms`: one hour.
-pub const MAX_WINDOW_MS: u64 = 3_600_000;
+pub const MAX_WINDOW_MS: u64 = crate::ranges::MAX_LATENCY_MS;
 /// Upper bound of `policies.broker_service_time_us`: one second.
 pub const MAX_BROKER_SERVICE_TIME_US: u64 = 1_000_000;
 
@@ -22,29 +22,17 @@ impl Scenario {
                 .any(|l| (l.a == x && l.b == y) || (l.a == y && l.b == x))
         };
         let st = self.policies.broker_service_time_us;
-        if st > MAX_BROKER_SERVICE_TIME_US {
-            return invalid(
-                "policies.broker_service_time_us".into(),
-                format!("{st} µs exceeds the maximum of {MAX_BROKER_SERVICE_TIME_US} µs"),
-            );
-        }
+        crate::ranges::int(
+            "policies.broker_service_time_us",
+            st,
+            0,
+            MAX_BROKER_SERVICE_TIME_US,
+            "µs",
+        )?;
         for (i, c) in self.channels.iter().enumerate() {
             let f = |name: &str| format!("channels[{i}].{name}");
-            if !(c.failure_percent.is_finite() && (0.0..=100.0).contains(&c.failure_percent)) {
-                return invalid(
-                    f("failure_percent"),
-                    format!("{} is not a percentage in 0..=100", c.failure_percent),
-                );
-            }
-            if c.dedup_window_ms > MAX_WINDOW_MS {
-                return invalid(
-                    f("dedup_window_ms"),
-                    format!(
-                        "{} ms exceeds the maximum of {MAX_WINDOW_MS} ms",
-                        c.dedup_window_ms
-                    ),
-                );
-            }
+            crate::ranges::percent(f("failure_percent"), c.failure_percent)?;
+            crate::ranges::ms_max(f("dedup_window_ms"), c.dedup_window_ms, 0, MAX_WINDOW_MS)?;
             if c.kind != ChannelKind::Direct {
                 continue;
             }
@@ -168,12 +156,7 @@ impl Scenario {
                     (Some(t), None) => ("reply_timeout_ms", t),
                     (None, Some(t)) => ("collect_ms", t),
                 };
-                if window.1 == 0 || window.1 > MAX_WINDOW_MS {
-                    return invalid(
-                        f(window.0),
-                        format!("{} is out of range 1..={MAX_WINDOW_MS} ms", window.1),
-                    );
-                }
+                crate::ranges::ms_max(f(window.0), window.1, 1, MAX_WINDOW_MS)?;
                 // Every responder must reach the reply channel.
                 let target = match r.kind {
                     ChannelKind::Direct => &w.from,

@@ -3,6 +3,14 @@
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
+/// Microseconds in `ms` milliseconds, saturating at `u64::MAX` (never overflows). The one place a
+/// spec's duration in ms becomes engine µs: every `*_ms` setting goes through it (or through
+/// [`crate::rng::SimRng::jittered_ms`]), so no value a scenario or command gives can overflow
+/// virtual time, whatever its range check.
+pub const fn ms_to_us(ms: u64) -> u64 {
+    ms.saturating_mul(1_000)
+}
+
 /// A point in virtual time, in microseconds (µs) since the start of the run.
 ///
 /// Serialized as a plain integer of µs. `Display` prints milliseconds with three decimals
@@ -21,7 +29,7 @@ impl SimTime {
 
     /// A time `ms` milliseconds after zero (saturating).
     pub const fn from_ms(ms: u64) -> SimTime {
-        SimTime(ms.saturating_mul(1_000))
+        SimTime(ms_to_us(ms))
     }
 
     /// This time in whole microseconds.
@@ -41,7 +49,7 @@ impl SimTime {
 
     /// `self + ms` milliseconds, saturating at [`SimTime::MAX`].
     pub const fn plus_ms(self, ms: u64) -> SimTime {
-        self.plus_us(ms.saturating_mul(1_000))
+        self.plus_us(ms_to_us(ms))
     }
 }
 

@@ -1901,6 +1901,14 @@ impl Trace {
         self.events.push_back(event);
     }
 
+    /// Tells the invariant checker (if any) about a command being applied at `time`, before its
+    /// `command` event is pushed.
+    pub(crate) fn note_command(&mut self, time: SimTime, cmd: &crate::command::Command) {
+        if let Some(c) = self.invariants.as_mut() {
+            c.command(time, cmd);
+        }
+    }
+
     /// Checks `checker`'s claims on every event from now on.
     pub(crate) fn set_invariants(&mut self, checker: crate::invariants::InvariantChecker) {
         self.invariants = Some(Box::new(checker));

@@ -184,11 +184,11 @@ fn the_new_settings_are_validated_and_errors_name_the_field() {
         ),
         (
             Box::new(|v| v["channels"][0]["failure_percent"] = json!(150)),
-            "channels[0].failure_percent: 150 is not a percentage in 0..=100",
+            "channels[0].failure_percent: 150 is out of range 0..=100 (%)",
         ),
         (
             Box::new(|v| v["channels"][0]["dedup_window_ms"] = json!(3_600_001)),
-            "channels[0].dedup_window_ms: 3600001 ms exceeds the maximum of 3600000 ms",
+            "channels[0].dedup_window_ms: 3600001 is out of range 0..=3600000 (ms)",
         ),
         (
             Box::new(|v| {
@@ -236,7 +236,7 @@ fn the_new_settings_are_validated_and_errors_name_the_field() {
         ),
         (
             Box::new(|v| v["workloads"][0]["messages"][0]["reply_timeout_ms"] = json!(0)),
-            "workloads[0].messages[0].reply_timeout_ms: 0 is out of range 1..=3600000 ms",
+            "workloads[0].messages[0].reply_timeout_ms: 0 is out of range 1..=3600000 (ms)",
         ),
         (
             Box::new(|v| v["workloads"][0]["messages"][1]["collect_ms"] = json!(10)),
@@ -260,7 +260,7 @@ fn the_new_settings_are_validated_and_errors_name_the_field() {
         ),
         (
             Box::new(|v| v["policies"]["broker_service_time_us"] = json!(1_000_001)),
-            "policies.broker_service_time_us: 1000001 µs exceeds the maximum of 1000000 µs",
+            "policies.broker_service_time_us: 1000001 is out of range 0..=1000000 (µs)",
         ),
     ];
     for (mutate, expected) in cases {

@@ -368,7 +368,7 @@ fn bad_commands_are_errors_and_change_nothing() {
         .unwrap_err();
     assert_eq!(
         e.to_string(),
-        "invalid faults: faults.loss_percent: 150 is not a percentage in 0..=100"
+        "invalid faults: faults.loss_percent: 150 is out of range 0..=100 (%)"
     );
     assert_eq!(s.trace_hash(), before);
     assert!(s.command_log().is_empty());
@@ -409,6 +409,6 @@ fn scenario_errors_say_where() {
     big.workloads[0].count = 10_000_001;
     assert_eq!(
         big.validate().unwrap_err().to_string(),
-        "too many workload count: 10000001 (maximum 10000000)"
+        "workloads[0].count: 10000001 is out of range 0..=10000000"
     );
 }

@@ -75,7 +75,7 @@ fn dual_write_loses_events_the_outbox_keeps() {
 #[test]
 fn breaker_stops_the_cascade() {
     assert_eq!(summary(&run("circuit-breaker")), vec![
-            "breaker_protects_caller @ shop-a: #2145 t=5820.000ms (250, 97) shop-a#0's call c201 to checkout-a failed (HttpServerErrorException) after 820 ms: the failure behind checkout-a reached its caller | t=5820.000ms shop-a#0 proxy -> logic c201 checkout-a 500 Internal Server Error (HttpServerErrorException) after 1 attempt, 1 request, 820.000ms (caller unblocked)".to_string(),
+            "breaker_protects_caller @ shop-a: #2145 t=5820.000ms (250, 97) shop-a#0's call c201 to checkout-a failed (HttpServerErrorException) after 820 ms while checkout-a and the shop-a–checkout-a link were healthy: a failure of checkout-a's dependencies reached its caller without a fallback | t=5820.000ms shop-a#0 proxy -> logic c201 checkout-a 500 Internal Server Error (HttpServerErrorException) after 1 attempt, 1 request, 820.000ms (caller unblocked)".to_string(),
             "breaker_protects_caller @ shop-b: ok (250)".to_string(),
         ]);
 }

@@ -344,7 +344,7 @@ fn new_commands_are_checked_before_they_change_anything() {
                 count: 0
             }
         ),
-        "count 0 is out of range 1..=1000"
+        "count: 0 is out of range 1..=1000"
     );
     assert_eq!(
         err(
@@ -438,7 +438,7 @@ fn scenario_errors_name_the_field() {
     );
     assert_eq!(
         error(|v| v["transactional"]["databases"][0]["abort_percent"] = 101.into()),
-        "transactional.databases[0].abort_percent: 101 is not a percentage in 0..=100"
+        "transactional.databases[0].abort_percent: 101 is out of range 0..=100 (%)"
     );
     assert_eq!(
         error(|v| v["transactional"]["databases"] = serde_json::json!([])),

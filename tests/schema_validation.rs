@@ -170,7 +170,7 @@ fn contract_errors_name_the_field() {
         ),
         (
             error(|v| v["policies"] = json!({"schema_lookup_timeout_ms": 0})),
-            "policies.schema_lookup_timeout_ms: must be ≥ 1",
+            "policies.schema_lookup_timeout_ms: 0 is out of range 1..=3600000 (ms)",
         ),
         (
             error(|v| {

@@ -81,7 +81,7 @@ fn errors_name_the_field() {
     );
     assert_eq!(
         err(|v| v["apis"][0]["endpoints"][0]["error_percent"] = json!(150)),
-        "apis[0].endpoints[0].error_percent: 150 is not a percentage in 0..=100"
+        "apis[0].endpoints[0].error_percent: 150 is out of range 0..=100 (%)"
     );
     assert_eq!(
         err(|v| v["apis"][0]["workers"] = json!(0)),
@@ -133,7 +133,7 @@ fn commands_are_checked_before_they_change_anything() {
         .unwrap_err();
     assert_eq!(
         e.to_string(),
-        "behaviour.error_percent: 101 is not a percentage in 0..=100"
+        "behaviour.error_percent: 101 is out of range 0..=100 (%)"
     );
     let e = sim
         .apply(Command::SetEndpoint {

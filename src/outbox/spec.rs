@@ -454,17 +454,28 @@ fn invalid(field: String, message: impl Into<String>) -> ScenarioError {
 }
 
 fn check_name(field: String, s: &str) -> Result<(), ScenarioError> {
-    if s.is_empty() || s.len() > limits::MAX_NAME {
+    crate::ranges::name(field, s, limits::MAX_NAME)
+}
+
+/// A template (`order-{n}`, `PENDING`): 1 to [`limits::MAX_NAME`] characters, no control
+/// characters, each `{n%K}` with a whole K ≥ 1.
+fn check_template(field: String, s: &str) -> Result<(), ScenarioError> {
+    if s.is_empty() || s.chars().count() > limits::MAX_NAME {
         return Err(invalid(
             field,
             format!("must be 1 to {} characters", limits::MAX_NAME),
         ));
     }
-    Ok(())
-}
-
-fn check_template(field: String, s: &str) -> Result<(), ScenarioError> {
-    check_name(field.clone(), s)?;
+    if let Some(c) = s.chars().find(|c| c.is_control()) {
+        return Err(invalid(
+            field,
+            format!(
+                "`{}` contains the control character U+{:04X}",
+                s.escape_debug(),
+                c as u32
+            ),
+        ));
+    }
     let mut rest = s;
     while let Some(start) = rest.find("{n%") {
         let after = &rest[start + 3..];
@@ -484,22 +495,13 @@ fn check_template(field: String, s: &str) -> Result<(), ScenarioError> {
 }
 
 fn check_percent(field: String, v: f64) -> Result<(), ScenarioError> {
-    if v.is_finite() && (0.0..=100.0).contains(&v) {
-        Ok(())
-    } else {
-        Err(invalid(
-            field,
-            format!("{v} is not a percentage in 0..=100"),
-        ))
-    }
+    crate::ranges::percent(field, v)
 }
 
+/// `lo..=hi`; a field whose name ends in `_ms` is a duration and its error says `(ms)`.
 fn check_range(field: String, v: u64, lo: u64, hi: u64) -> Result<(), ScenarioError> {
-    if v < lo || v > hi {
-        Err(invalid(field, format!("{v} is out of range {lo}..={hi}")))
-    } else {
-        Ok(())
-    }
+    let unit = if field.ends_with("_ms") { "ms" } else { "" };
+    crate::ranges::int(field, v, lo, hi, unit)
 }
 
 /// Checks the transactional part of a scenario (database, relay, replica, handlers, operations).

@@ -212,13 +212,13 @@ impl ProducerSpec {
             enable_idempotence: self.enable_idempotence,
             retries: self.retries,
             acks: crate::log::Acks::All,
-            retry_backoff_us: self.retry_backoff_ms.saturating_mul(1_000),
+            retry_backoff_us: crate::time::ms_to_us(self.retry_backoff_ms),
         }
     }
 }
 
 /// Upper bound of every `*_ms` setting of a partitioned topic: one hour.
-pub const MAX_SETTING_MS: u64 = 3_600_000;
+pub const MAX_SETTING_MS: u64 = crate::ranges::MAX_LATENCY_MS;
 
 pub(super) fn default_partitions() -> u32 {
     1
@@ -278,15 +278,13 @@ pub(super) fn validate_channel(
         };
         return Err(invalid(field, e.to_string()));
     }
-    if c.partitions > MAX_TOPIC_PARTITIONS {
-        return Err(invalid(
-            at("partitions"),
-            format!(
-                "{} exceeds the maximum of {MAX_TOPIC_PARTITIONS}",
-                c.partitions
-            ),
-        ));
-    }
+    crate::ranges::int(
+        at("partitions"),
+        c.partitions.into(),
+        1,
+        MAX_TOPIC_PARTITIONS.into(),
+        "",
+    )?;
     for (j, g) in c.consumer_groups.iter().enumerate() {
         let f = |name: &str| format!("channels[{i}].consumer_groups[{j}].{name}");
         if !c.consumers.contains(&g.consumer) {
@@ -304,11 +302,8 @@ pub(super) fn validate_channel(
                 format!("a second group for `{}`", g.consumer),
             ));
         }
-        if g.group
-            .as_deref()
-            .is_some_and(|n| n.is_empty() || n.len() > 64)
-        {
-            return Err(invalid(f("group"), "must be 1 to 64 characters"));
+        if let Some(group) = &g.group {
+            crate::ranges::name(f("group"), group, crate::ranges::MAX_NAME)?;
         }
         if let Err(e) = g.consumer_config().validate() {
             let name = match &e {
@@ -327,23 +322,13 @@ pub(super) fn validate_channel(
             ("rebalance_timeout_ms", g.rebalance_timeout_ms),
             ("request_timeout_ms", g.request_timeout_ms),
         ] {
-            if v == 0 || v > MAX_SETTING_MS {
-                return Err(invalid(
-                    f(name),
-                    format!("{v} is out of range 1..={MAX_SETTING_MS}"),
-                ));
-            }
+            crate::ranges::ms_max(f(name), v, 1, MAX_SETTING_MS)?;
         }
         for (name, v) in [
             ("fetch_max_wait_ms", g.fetch_max_wait_ms),
             ("processing_jitter_ms", g.processing_jitter_ms),
         ] {
-            if v > MAX_SETTING_MS {
-                return Err(invalid(
-                    f(name),
-                    format!("{v} is out of range 0..={MAX_SETTING_MS}"),
-                ));
-            }
+            crate::ranges::ms_max(f(name), v, 0, MAX_SETTING_MS)?;
         }
         if g.fetch_max_wait_ms >= g.request_timeout_ms {
             return Err(invalid(
@@ -434,9 +419,8 @@ pub(super) fn validate_channel(
             ("retry_backoff_ms", p.retry_backoff_ms),
             ("request_timeout_ms", p.request_timeout_ms),
         ] {
-            if v > MAX_SETTING_MS || (name == "request_timeout_ms" && v == 0) {
-                return Err(invalid(f(name), format!("{v} is out of range")));
-            }
+            let lo = u64::from(name == "request_timeout_ms");
+            crate::ranges::ms_max(f(name), v, lo, MAX_SETTING_MS)?;
         }
     }
     Ok(())
@@ -501,7 +485,7 @@ mod tests {
         );
         assert_eq!(
             t(json!({"partitions": 65})),
-            "channels[0].partitions: 65 exceeds the maximum of 64"
+            "channels[0].partitions: 65 is out of range 1..=64"
         );
         assert_eq!(
             t(json!({"retention_records": 0})),
@@ -509,7 +493,7 @@ mod tests {
         );
         assert_eq!(
             t(json!({"name": "a/b"})),
-            "channels[0].name: invalid config name = \"a/b\": must use only ASCII letters, digits, `.`, `_` and `-`"
+            "channels[0].name: character 2 of `a/b` is `/` (U+002F); a name uses ASCII letters, digits, `-`, `_`, `.`, starting with a letter or digit"
         );
         assert_eq!(
             t(json!({"consumer_groups": [{"consumer": "d"}]})),
@@ -529,7 +513,7 @@ mod tests {
         );
         assert_eq!(
             t(json!({"consumer_groups": [{"consumer": "c", "poll_interval_ms": 0}]})),
-            "channels[0].consumer_groups[0].poll_interval_ms: 0 is out of range 1..=3600000"
+            "channels[0].consumer_groups[0].poll_interval_ms: 0 is out of range 1..=3600000 (ms)"
         );
         assert_eq!(
             t(json!({"producers": [{"producer": "p", "max_in_flight_requests_per_connection": 6}]})),

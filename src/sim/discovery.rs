@@ -138,8 +138,8 @@ impl Simulation {
                                 service: idx(&r.service),
                                 registry: r.registry.as_deref().map(idx),
                                 lb: r.load_balancer,
-                                ttl_us: r.cache_ttl_ms.saturating_mul(1000),
-                                timeout_us: r.timeout_ms.saturating_mul(1000),
+                                ttl_us: crate::time::ms_to_us(r.cache_ttl_ms),
+                                timeout_us: crate::time::ms_to_us(r.timeout_ms),
                                 rng: SimRng::new(self.seed, stream::ROUTER_BASE + node as u64),
                                 cache: Cache::default(),
                                 pending: BTreeMap::new(),
@@ -175,7 +175,7 @@ impl Simulation {
                     self.sync.registrars.insert(
                         node,
                         Registrar {
-                            period_us: spec.period_ms.saturating_mul(1000),
+                            period_us: crate::time::ms_to_us(spec.period_ms),
                             threshold: spec.failure_threshold,
                             targets,
                         },
@@ -237,7 +237,7 @@ impl Simulation {
         let ttl_us = self
             .scenario
             .registration_of(&self.scenario.nodes[service as usize].name)
-            .map_or(3_000_000, |r| r.ttl_ms.saturating_mul(1000));
+            .map_or(3_000_000, |r| crate::time::ms_to_us(r.ttl_ms));
         let info = Arc::new(self.instance_info(service, instance));
         let name = format!("register {}#{instance}", self.nodes[service as usize].name);
         let msg = self.sync_msg(MessageKind::Document, name, "registry", Value::Null);

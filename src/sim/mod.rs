@@ -532,7 +532,7 @@ impl Simulation {
             .map(|n| Node {
                 name: Arc::from(n.name.as_str()),
                 kind: n.kind,
-                processing_us: n.processing_ms.saturating_mul(1000),
+                processing_us: crate::time::ms_to_us(n.processing_ms),
                 duplicates: n.duplicates,
                 instances: (0..n.instances).map(|_| Instance::new()).collect(),
                 processed_ids: BTreeSet::new(),
@@ -1023,6 +1023,10 @@ impl Simulation {
     }
 
     fn check_command(&self, cmd: &Command) -> Result<(), CommandError> {
+        cmd.validate_fields("").map_err(|e| match cmd {
+            Command::SetLink { .. } => CommandError::InvalidFaults(e.to_string()),
+            _ => CommandError::Invalid(e.to_string()),
+        })?;
         match cmd {
             Command::SetLink { a, b, faults, .. } => {
                 self.link_ref(a, b)?;
@@ -1084,6 +1088,7 @@ impl Simulation {
     /// Applies a checked command without recording it.
     fn execute(&mut self, cmd: Command) -> Result<(), CommandError> {
         if self.trace.enabled() {
+            self.trace.note_command(self.now, &cmd);
             self.trace.push(
                 self.now,
                 TraceKind::Command {

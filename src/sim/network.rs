@@ -23,10 +23,10 @@ impl Simulation {
         } else {
             None
         };
-        let latency = d.rng.jittered(f.latency_ms * 1000, f.jitter_ms * 1000);
+        let latency = d.rng.jittered_ms(f.latency_ms, f.jitter_ms);
         let copy = fate.is_none() && d.rng.chance_percent(f.duplicate_percent);
         let copy_latency = if copy {
-            d.rng.jittered(f.latency_ms * 1000, f.jitter_ms * 1000)
+            d.rng.jittered_ms(f.latency_ms, f.jitter_ms)
         } else {
             0
         };
@@ -96,9 +96,7 @@ impl Simulation {
         let held = std::mem::take(&mut self.links[link as usize].dirs[dir as usize].held);
         for id in held {
             let d = &mut self.links[link as usize].dirs[dir as usize];
-            let latency = d
-                .rng
-                .jittered(d.faults.latency_ms * 1000, d.faults.jitter_ms * 1000);
+            let latency = d.rng.jittered_ms(d.faults.latency_ms, d.faults.jitter_ms);
             let now = self.now;
             if let Some(t) = self.in_flight.get_mut(&id) {
                 t.held = false;

@@ -170,8 +170,7 @@ impl Simulation {
         let duration = if origin.immediate {
             0
         } else {
-            db.rng
-                .jittered(db.spec.tx_ms * 1000, db.spec.tx_jitter_ms * 1000)
+            db.rng.jittered_ms(db.spec.tx_ms, db.spec.tx_jitter_ms)
         };
         let outbox_row = outbox.as_ref().map(|o| o.0);
         db.metrics.begun += 1;

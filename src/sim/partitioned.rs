@@ -844,7 +844,7 @@ impl Simulation {
                 key,
                 ProducerRt {
                     producer,
-                    request_timeout_us: spec.request_timeout_ms.saturating_mul(1_000),
+                    request_timeout_us: crate::time::ms_to_us(spec.request_timeout_ms),
                     msgs: BTreeMap::new(),
                     batches: BTreeMap::new(),
                     wake_at: None,
@@ -2175,10 +2175,10 @@ impl Simulation {
 
     fn start_record(&mut self, ep: Ep, g: u32, r: FetchedRecord) {
         let jitter = self.kafka.groups[g as usize].spec.processing_jitter_ms;
-        // `processing_ms` is unbounded in scenarios: keep `base + jitter` far from overflow.
-        let base = self.nodes[ep.node as usize].processing_us.min(1 << 62);
+        // `processing_ms` (≤ 24 h) and the jitter are range-checked; `jittered` saturates anyway.
+        let base = self.nodes[ep.node as usize].processing_us;
         let delay = match self.kafka.rngs.get_mut(&key3(ep, g)) {
-            Some(rng) => rng.jittered(base, jitter.saturating_mul(1_000)),
+            Some(rng) => rng.jittered(base, crate::time::ms_to_us(jitter)),
             None => base,
         };
         let (p, offset) = (r.tp.partition, r.record.offset);

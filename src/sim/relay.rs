@@ -122,7 +122,7 @@ impl Simulation {
         if !work {
             return;
         }
-        let every = r.spec.poll_every_ms.saturating_mul(1000).max(1);
+        let every = crate::time::ms_to_us(r.spec.poll_every_ms).max(1);
         let since = self.now.0.saturating_sub(r.started_at.0);
         let next = r
             .started_at

@@ -375,12 +375,9 @@ impl Simulation {
         let error = s.rng.chance_percent(b.error_percent);
         let slow = s.rng.chance_percent(b.slow_percent);
         let us = if slow {
-            b.slow_latency_ms.saturating_mul(1000)
+            crate::time::ms_to_us(b.slow_latency_ms)
         } else {
-            s.rng.jittered(
-                b.latency_ms.saturating_mul(1000),
-                b.jitter_ms.saturating_mul(1000),
-            )
+            s.rng.jittered_ms(b.latency_ms, b.jitter_ms)
         };
         sreq.error = error;
         if slow {

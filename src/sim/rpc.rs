@@ -540,7 +540,7 @@ impl Simulation {
                 } => Disc::Client {
                     registry: idx(registry),
                     lb: *load_balancer,
-                    ttl_us: cache_ttl_ms.saturating_mul(1000),
+                    ttl_us: crate::time::ms_to_us(*cache_ttl_ms),
                 },
                 DiscoverySpec::Router { router } => Disc::Router {
                     router: idx(router),
@@ -557,7 +557,7 @@ impl Simulation {
                     })
                 }),
                 discovery,
-                http_timeout_us: d.http_timeout_ms.saturating_mul(1000),
+                http_timeout_us: crate::time::ms_to_us(d.http_timeout_ms),
             });
             let instances = scenario.nodes[from as usize].instances;
             st.proxies.push(
@@ -923,13 +923,7 @@ impl Simulation {
         }
         if n < spec.count {
             let wl = &mut self.sync.workloads[w as usize];
-            let delay = wl
-                .rng
-                .jittered(
-                    spec.every_ms.saturating_mul(1000),
-                    spec.jitter_ms.saturating_mul(1000),
-                )
-                .max(1);
+            let delay = wl.rng.jittered_ms(spec.every_ms, spec.jitter_ms).max(1);
             self.schedule(
                 self.now.plus_us(delay),
                 Event::Sync(SyncEvent::CallTick { wl: w, n: n + 1 }),

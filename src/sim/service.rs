@@ -64,10 +64,7 @@ impl Simulation {
         }
         if n < spec.count {
             let wl = &mut self.workloads[w as usize];
-            let delay = wl
-                .rng
-                .jittered(spec.every_ms * 1000, spec.jitter_ms * 1000)
-                .max(1);
+            let delay = wl.rng.jittered_ms(spec.every_ms, spec.jitter_ms).max(1);
             self.schedule(
                 self.now.plus_us(delay),
                 Event::WorkloadTick {

@@ -32,6 +32,10 @@ pub mod limits_sync {
     pub const MAX_QUEUE: u32 = 100_000;
     /// Characters of a path or path template.
     pub const MAX_PATH: usize = 256;
+    /// A registrar's `failure_threshold` (failed probes before deregistration).
+    pub const MAX_FAILURE_THRESHOLD: u64 = 1_000;
+    /// Characters of a name (operation, relation, link relation), as [`crate::ranges::MAX_NAME`].
+    pub const MAX_NAME: usize = crate::ranges::MAX_NAME;
 }
 use limits_sync::*;
 
@@ -182,12 +186,7 @@ impl ServerBehaviour {
             ("jitter_ms", self.jitter_ms),
             ("slow_latency_ms", self.slow_latency_ms),
         ] {
-            if v > MAX_LATENCY_MS {
-                return Err(invalid(
-                    format!("{at}.{name}"),
-                    format!("{v} ms exceeds the maximum of {MAX_LATENCY_MS} ms"),
-                ));
-            }
+            crate::ranges::ms_max(format!("{at}.{name}"), v, 0, MAX_LATENCY_MS)?;
         }
         status(&format!("{at}.error_status"), self.error_status)
     }
@@ -571,46 +570,50 @@ fn invalid(field: String, message: String) -> ScenarioError {
 }
 
 fn pct(at: &str, name: &str, v: f64) -> Result<(), ScenarioError> {
-    if v.is_finite() && (0.0..=100.0).contains(&v) {
-        Ok(())
-    } else {
-        Err(invalid(
-            format!("{at}.{name}"),
-            format!("{v} is not a percentage in 0..=100"),
-        ))
-    }
+    crate::ranges::percent(format!("{at}.{name}"), v)
 }
 
 fn status(field: &str, s: u16) -> Result<(), ScenarioError> {
-    if (100..=599).contains(&s) {
-        Ok(())
-    } else {
-        Err(invalid(
-            field.to_string(),
-            format!("{s} is not an HTTP status (100..=599)"),
-        ))
-    }
+    crate::ranges::int(field, s.into(), 100, 599, "HTTP status")
 }
 
 fn ms_range(field: String, v: u64) -> Result<(), ScenarioError> {
-    if (1..=MAX_LATENCY_MS).contains(&v) {
-        Ok(())
-    } else {
-        Err(invalid(
-            field,
-            format!("{v} is out of range 1..={MAX_LATENCY_MS} (ms)"),
-        ))
-    }
+    crate::ranges::ms_max(field, v, 1, MAX_LATENCY_MS)
 }
 
 fn path_ok(field: String, p: &str) -> Result<(), ScenarioError> {
     if !p.starts_with('/') || p.len() > MAX_PATH {
         return Err(invalid(
             field,
-            format!("`{p}` must start with `/` and be at most {MAX_PATH} characters"),
+            format!(
+                "`{}` must start with `/` and be at most {MAX_PATH} characters",
+                p.escape_debug()
+            ),
+        ));
+    }
+    if let Some((i, c)) = p.char_indices().find(|(_, c)| !c.is_ascii_graphic()) {
+        return Err(invalid(
+            field,
+            format!(
+                "character {} of `{}` is `{}` (U+{:04X}); a path uses visible ASCII                  characters (no spaces or control characters)",
+                i + 1,
+                p.escape_debug(),
+                c.escape_debug(),
+                c as u32
+            ),
         ));
     }
     Ok(())
+}
+
+/// A name that may be left empty (then derived, e.g. from method and path): empty or
+/// [`crate::ranges::name`].
+fn optional_name(field: String, name: &str) -> Result<(), ScenarioError> {
+    if name.is_empty() {
+        Ok(())
+    } else {
+        crate::ranges::name(field, name, crate::ranges::MAX_NAME)
+    }
 }
 
 fn too(what: &'static str, got: usize, max: usize) -> Result<(), ScenarioError> {
@@ -802,12 +805,13 @@ pub(crate) fn validate(s: &Scenario) -> Result<(), ScenarioError> {
             ));
         }
         ms_range(format!("{at}.period_ms"), r.period_ms)?;
-        if r.failure_threshold == 0 {
-            return Err(invalid(
-                format!("{at}.failure_threshold"),
-                "must be at least 1".into(),
-            ));
-        }
+        crate::ranges::int(
+            format!("{at}.failure_threshold"),
+            r.failure_threshold.into(),
+            1,
+            MAX_FAILURE_THRESHOLD,
+            "",
+        )?;
     }
     for (i, d) in s.dependencies.iter().enumerate() {
         let at = format!("dependencies[{i}]");
@@ -880,23 +884,16 @@ pub(crate) fn validate(s: &Scenario) -> Result<(), ScenarioError> {
         kind_is(format!("{at}.from"), f, NodeKind::Service, "service")?;
         let t = node(format!("{at}.to"), &w.to)?;
         called_ok(s, &format!("{at}.to"), &w.from, t)?;
+        crate::ranges::ms(format!("{at}.start_ms"), w.start_ms, 0)?;
         ms_range(format!("{at}.every_ms"), w.every_ms)?;
-        if w.jitter_ms > MAX_LATENCY_MS {
-            return Err(invalid(
-                format!("{at}.jitter_ms"),
-                format!(
-                    "{} ms exceeds the maximum of {MAX_LATENCY_MS} ms",
-                    w.jitter_ms
-                ),
-            ));
-        }
-        if w.count > limits::MAX_WORKLOAD_COUNT {
-            return Err(ScenarioError::TooLarge {
-                what: "call workload count",
-                got: w.count,
-                max: limits::MAX_WORKLOAD_COUNT,
-            });
-        }
+        crate::ranges::ms_max(format!("{at}.jitter_ms"), w.jitter_ms, 0, MAX_LATENCY_MS)?;
+        crate::ranges::int(
+            format!("{at}.count"),
+            w.count,
+            0,
+            limits::MAX_WORKLOAD_COUNT,
+            "",
+        )?;
         if w.steps.is_empty() {
             return Err(invalid(
                 format!("{at}.steps"),
@@ -905,10 +902,16 @@ pub(crate) fn validate(s: &Scenario) -> Result<(), ScenarioError> {
         }
         too("steps of a call workload", w.steps.len(), MAX_STEPS)?;
         for (j, st) in w.steps.iter().enumerate() {
+            optional_name(format!("{at}.steps[{j}].name"), &st.name)?;
+            if let Some(rel) = &st.follow {
+                crate::ranges::name(format!("{at}.steps[{j}].follow"), rel, MAX_NAME)?;
+            }
             let field = format!("{at}.steps[{j}].path");
             if st.follow.is_none() {
                 path_ok(field, &st.path)?;
-            } else if !(st.path.is_empty() || st.path.starts_with('?')) || st.path.len() > MAX_PATH
+            } else if !(st.path.is_empty() || st.path.starts_with('?'))
+                || st.path.len() > MAX_PATH
+                || !st.path.bytes().all(|b| b.is_ascii_graphic())
             {
                 return Err(invalid(
                     field,
@@ -972,24 +975,28 @@ fn called_ok(s: &Scenario, field: &str, caller: &str, t: usize) -> Result<(), Sc
 }
 
 fn validate_api(at: &str, api: &ApiSpec) -> Result<(), ScenarioError> {
-    if api.workers == 0 || api.workers > MAX_WORKERS {
-        return Err(invalid(
-            format!("{at}.workers"),
-            format!("{} is out of range 1..={MAX_WORKERS}", api.workers),
-        ));
-    }
-    if api.max_queue > MAX_QUEUE {
-        return Err(invalid(
-            format!("{at}.max_queue"),
-            format!("{} exceeds {MAX_QUEUE}", api.max_queue),
-        ));
-    }
-    if api.level > 3 {
-        return Err(invalid(
-            format!("{at}.level"),
-            format!("{} is not a REST maturity level (0..=3)", api.level),
-        ));
-    }
+    use crate::ranges::int;
+    int(
+        format!("{at}.workers"),
+        api.workers.into(),
+        1,
+        MAX_WORKERS.into(),
+        "",
+    )?;
+    int(
+        format!("{at}.max_queue"),
+        api.max_queue.into(),
+        0,
+        MAX_QUEUE.into(),
+        "requests",
+    )?;
+    int(
+        format!("{at}.level"),
+        api.level.into(),
+        0,
+        3,
+        "REST maturity level",
+    )?;
     too("endpoints of an api", api.endpoints.len(), MAX_ENDPOINTS)?;
     too(
         "collections of an api",
@@ -1007,13 +1014,7 @@ fn validate_api(at: &str, api: &ApiSpec) -> Result<(), ScenarioError> {
     };
     for (c, spec) in api.collections.iter().enumerate() {
         let cat = format!("{at}.collections[{c}]");
-        if spec.name.is_empty() || spec.name.len() > 32 || spec.name.contains(['/', '?', '{', '}'])
-        {
-            return Err(invalid(
-                format!("{cat}.name"),
-                "must be 1 to 32 characters without `/`, `?`, `{`, `}`".into(),
-            ));
-        }
+        crate::ranges::name(format!("{cat}.name"), &spec.name, 32)?;
         if api.collections[..c].iter().any(|o| o.name == spec.name) {
             return Err(invalid(
                 format!("{cat}.name"),
@@ -1040,12 +1041,17 @@ fn validate_api(at: &str, api: &ApiSpec) -> Result<(), ScenarioError> {
         for (k, l) in spec.links.iter().enumerate() {
             path_ok(format!("{cat}.links[{k}].href"), &l.href)?;
         }
+        for (k, l) in spec.links.iter().enumerate() {
+            crate::ranges::name(format!("{cat}.links[{k}].rel"), &l.rel, MAX_NAME)?;
+        }
         for (k, r) in spec.relations.iter().enumerate() {
+            crate::ranges::name(format!("{cat}.relations[{k}].name"), &r.name, MAX_NAME)?;
             coll(format!("{cat}.relations[{k}].collection"), &r.collection)?;
         }
     }
     for (e, ep) in api.endpoints.iter().enumerate() {
         let eat = format!("{at}.endpoints[{e}]");
+        optional_name(format!("{eat}.name"), &ep.name)?;
         path_ok(format!("{eat}.path"), &ep.path)?;
         if ep.path.contains('?') {
             return Err(invalid(
@@ -1067,6 +1073,7 @@ fn validate_api(at: &str, api: &ApiSpec) -> Result<(), ScenarioError> {
             MAX_DOWNSTREAM,
         )?;
         for (d, ds) in ep.downstream.iter().enumerate() {
+            optional_name(format!("{eat}.downstream[{d}].name"), &ds.name)?;
             path_ok(format!("{eat}.downstream[{d}].path"), &ds.path)?;
         }
         match ep.action {
