@@ -124,6 +124,15 @@ impl Timeline {
     /// Use it to open a shared run in chunks (`Timeline::with_log`, then `advance` once per
     /// animation frame until [`Progress::Done`]).
     pub fn advance(&mut self, target: Target, budget: u64) -> Result<Progress, ReplayError> {
+        self.advance_counting(target, budget).map(|(p, _)| p)
+    }
+
+    /// [`Timeline::advance`], also returning the events it handled.
+    fn advance_counting(
+        &mut self,
+        target: Target,
+        budget: u64,
+    ) -> Result<(Progress, u64), ReplayError> {
         self.restore_for(target);
         let mut handled = 0u64;
         loop {
@@ -155,13 +164,14 @@ impl Timeline {
                     if target == Target::Time(boundary) && self.current.now() > last {
                         self.checkpoint();
                     }
-                    return Ok(Progress::Done);
+                    return Ok((Progress::Done, handled));
                 }
                 Stop::Budget => {
-                    return Ok(Progress::Running {
+                    let p = Progress::Running {
                         events_done: self.current.events_processed(),
                         events_total: target.events(),
-                    })
+                    };
+                    return Ok((p, handled));
                 }
             }
         }
@@ -169,9 +179,9 @@ impl Timeline {
 
     /// As [`Timeline::advance`], dropping a logged command ahead that does not fit the run (and
     /// the rest of the log after it; see [`Timeline::dropped`]) instead of stopping there.
-    fn go(&mut self, target: Target, budget: u64) -> Result<Progress, ReplayError> {
+    fn go(&mut self, target: Target, budget: u64) -> Result<(Progress, u64), ReplayError> {
         loop {
-            match self.advance(target, budget) {
+            match self.advance_counting(target, budget) {
                 Err(
                     e @ (ReplayError::IdleBeforeCommand { index, .. }
                     | ReplayError::CommandMismatch { index, .. }
@@ -190,12 +200,16 @@ impl Timeline {
     /// way and taking checkpoints at each interval boundary. `reached` is false when
     /// `max_events` stopped it first.
     pub fn run_until(&mut self, until: SimTime, max_events: u64) -> RunOutcome {
-        let before = self.current.events_processed();
         let target = Target::Time(until.max(self.current.now()));
-        let reached = matches!(self.go(target, max_events), Ok(Progress::Done));
-        RunOutcome {
-            events: self.current.events_processed().saturating_sub(before),
-            reached,
+        match self.go(target, max_events) {
+            Ok((p, events)) => RunOutcome {
+                events,
+                reached: p == Progress::Done,
+            },
+            Err(_) => RunOutcome {
+                events: 0,
+                reached: false,
+            },
         }
     }
 
@@ -273,7 +287,7 @@ impl Timeline {
         };
         let out = self.go(target, budget);
         self.last_replayed = self.current.events_processed().saturating_sub(from);
-        out
+        out.map(|(p, _)| p)
     }
 
     /// Starts a timeline at `sim` (normally freshly built, at time zero) with a recorded command

@@ -663,13 +663,77 @@ fn command_json(rng: &mut Rng, stats: &mut Stats) {
     }
 }
 
+/// Many cheap inputs: a valid link garbled byte-wise and a run file cut or mutated, each decoded
+/// (and opened with a small limit when it decodes).
+fn burst(rng: &mut Rng, stats: &mut Stats) {
+    let name = *rng.pick(&msgsim::scenarios::names().collect::<Vec<_>>());
+    let commands: Vec<RecordedCommand> = (0..rng.below(4))
+        .map(|i| RecordedCommand {
+            at: SimTime(100_000 * (i + 1)),
+            events: 5 * i,
+            command: Command::Crash {
+                node: "x".into(),
+                instance: 0,
+            },
+        })
+        .collect();
+    let run = SharedRun {
+        scenario: ScenarioRef::Builtin(name.into()),
+        seed: rng.below(100),
+        commands,
+        at: SimTime(rng.below(2_000_000)),
+        events: rng.chance(50).then(|| rng.below(200)),
+    };
+    let link = run.encode().expect("a small run encodes");
+    let text = serde_json::to_string(&run).unwrap();
+    for _ in 0..200 {
+        let mut s: Vec<u8> = if rng.chance(50) {
+            link.as_bytes().to_vec()
+        } else {
+            text.as_bytes().to_vec()
+        };
+        for _ in 0..1 + rng.below(3) {
+            let i = rng.below(s.len() as u64) as usize;
+            match rng.below(4) {
+                0 => s.truncate(i),
+                1 => s[i] = rng.below(256) as u8,
+                2 => s.insert(i, *rng.pick(b"Aa0-_{}[]\":,1e9")),
+                _ => {
+                    s.remove(i);
+                }
+            }
+            if s.is_empty() {
+                break;
+            }
+        }
+        stats.inputs += 1;
+        let text = String::from_utf8_lossy(&s);
+        let decoded = if text.starts_with('{') {
+            stats.files += 1;
+            serde_json::from_str::<SharedRun>(&text).map_err(|e| e.to_string())
+        } else {
+            stats.links += 1;
+            SharedRun::decode(&text).map_err(|e| e.to_string())
+        };
+        match decoded {
+            Ok(run) if rng.chance(10) => open_hostile(rng, stats, &run),
+            Ok(run) => {
+                let _ = run.check();
+                let _ = run.cost();
+            }
+            Err(e) => assert!(!e.is_empty()),
+        }
+    }
+}
+
 fn run_case(seed: u64, case: u64, stats: &mut Stats) {
     let mut rng = Rng(ChaCha8Rng::seed_from_u64(
         seed ^ case.wrapping_mul(0x9e37_79b9_7f4a_7c15),
     ));
     stats.cases += 1;
     match rng.below(10) {
-        0..=5 => session(&mut rng, stats),
+        0..=4 => session(&mut rng, stats),
+        5 => burst(&mut rng, stats),
         6 | 7 => command_json(&mut rng, stats),
         _ => {
             // A hostile link from scratch: a valid run's JSON, mutated, as a link.
