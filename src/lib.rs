@@ -39,6 +39,7 @@ pub mod message;
 pub mod network;
 pub mod outbox;
 pub mod ranges;
+pub mod replay;
 pub mod resilience;
 pub mod rng;
 pub mod scenario;

@@ -1167,19 +1167,21 @@ impl Playground {
         let reached = {
             let mut e = self.engine.borrow_mut();
             let fresh = e.sim().clone();
-            e.timeline =
-                Timeline::with_log(fresh, run.commands.clone(), DEFAULT_CHECKPOINT_INTERVAL);
-            e.timeline
-                .run_to_place(run.at, run.events, crate::share::LOAD_MAX_EVENTS)
+            // The engine's one replay path (msgsim::replay), bounded by the link's cost limit.
+            Timeline::with_log(fresh, run.commands.clone(), DEFAULT_CHECKPOINT_INTERVAL).and_then(
+                |mut tl| {
+                    let out = tl.run_to_place(run.at, run.events, crate::share::LOAD_MAX_EVENTS);
+                    e.timeline = tl;
+                    out
+                },
+            )
         };
         self.horizon = self.horizon.max(self.engine.borrow().sim().now());
         self.sync_marks();
-        if !reached {
+        if let Err(why) = reached {
             let text = format!(
-                "The run was replayed up to {} only: reaching {} takes more than {} engine events.",
+                "The run was replayed up to {} only: {why}.",
                 format::format_secs(self.engine.borrow().sim().now()),
-                format::format_secs(run.at),
-                crate::share::LOAD_MAX_EVENTS
             );
             match origin {
                 RunOrigin::Url => Rc::make_mut(&mut self.url_errors).push(text),
