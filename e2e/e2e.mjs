@@ -5,7 +5,8 @@
 // Serves dist/ on a free 127.0.0.1 port with Node's own http module, drives the
 // system Chromium (/usr/bin/chromium) through playwright-core, and checks the
 // page through its stable test hooks (data-testid attributes). Screenshots go
-// to e2e/out/. Exits non-zero if any check fails.
+// to e2e/out/ (the story screenshots, e2e/out/story/, are committed). Exits non-zero if any
+// check fails.
 //
 // Environment (all optional):
 //   E2E_DIST         directory to serve (default: <repo>/dist)
@@ -36,7 +37,7 @@ const CHROMIUM_ARGS = [
   '--disable-quic',
 ];
 const APP_START_TIMEOUT = 30_000; // wasm download + init
-const WATCHDOG_MS = 420_000; // whole run
+const WATCHDOG_MS = 900_000; // whole run
 
 const T0 = Date.now();
 const ts = () => new Date().toISOString().slice(11, 19);
@@ -621,6 +622,248 @@ async function embedSizes(browser, base) {
   }
 }
 
+// ------------------------------------------------------------------ story ---
+// The page that teaches (issue 11): the first screen at 1400 × 900 and 390 × 844 of six
+// scenarios, looked at by a person and committed (e2e/out/story/), with what must hold on it.
+const STORY_SCENARIOS = ['order-events', 'outbox-polling', 'circuit-breaker', 'schema-rollout', 'discovery-server-side', 'partitioned-orders'];
+const STORY_OUT = path.join(OUT, 'story');
+
+// Canvas text drawn smaller than 11 CSS px (visible text only): [] when none.
+async function tinyCanvasText(page) {
+  return page.evaluate(() => {
+    const svg = document.querySelector('svg[data-testid="topology"]');
+    const vb = svg.viewBox.baseVal;
+    const r = svg.getBoundingClientRect();
+    const s = Math.min(r.width / vb.width, r.height / vb.height);
+    const out = [];
+    for (const t of svg.querySelectorAll('text')) {
+      const cs = getComputedStyle(t);
+      if (cs.display === 'none' || cs.visibility === 'hidden' || !t.textContent.trim()) continue;
+      if (t.closest('.message, .win, .attempt-badge, .instance, .falling')) continue; // marks, not text
+      let hidden = false;
+      for (let e = t.parentElement; e && e !== svg; e = e.parentElement) {
+        if (getComputedStyle(e).display === 'none') { hidden = true; break; }
+      }
+      if (hidden) continue;
+      const px = parseFloat(cs.fontSize) * s;
+      if (px < 10.95) out.push(`${t.getAttribute('class')} "${t.textContent.slice(0, 20)}" ${px.toFixed(1)}px`);
+    }
+    return out;
+  });
+}
+
+async function storyScreens(browser, base) {
+  await fsp.mkdir(STORY_OUT, { recursive: true });
+  for (const [w, h] of [[1400, 900], [390, 844]]) {
+    const label = `story-${w}x${h}`;
+    const context = await browser.newContext({ viewport: { width: w, height: h } });
+    const { page, finish } = await openPage(context, label, `${base}/?scenario=order-events`);
+    try {
+      for (const name of STORY_SCENARIOS) {
+        await page.goto(`${base}/?scenario=${name}`, { waitUntil: 'load', timeout: APP_START_TIMEOUT });
+        await page.locator(tid('topology')).first().waitFor({ state: 'visible', timeout: APP_START_TIMEOUT });
+        await check(`[${label}] ${name}: starts playing by itself`, async () => {
+          await waitFor(async () => (await page.locator(tid('play')).getAttribute('aria-pressed')) === 'true', 5_000, 'play pressed');
+          const t0 = await page.locator(tid('clock')).textContent();
+          await sleep(2_500);
+          const t1 = await page.locator(tid('clock')).textContent();
+          assert(t0 !== t1, `clock did not move: ${t0}`);
+          return `${t0} -> ${t1}`;
+        });
+        await check(`[${label}] ${name}: first screen`, async () => {
+          const m = await page.evaluate(() => {
+            const box = (id) => {
+              const e = document.querySelector(`[data-testid="${id}"]`);
+              if (!e) return null;
+              const r = e.getBoundingClientRect();
+              return { top: r.top, bottom: r.bottom, left: r.left, right: r.right, w: r.width, h: r.height };
+            };
+            return {
+              sw: document.documentElement.scrollWidth,
+              canvas: box('topology'),
+              play: box('play'),
+              story: box('story-about'),
+              explain: box('explain') || box('explain-empty'),
+              tabs: box('tab-controls'),
+            };
+          });
+          assert(m.sw <= w, `the page scrolls sideways: scrollWidth ${m.sw} > ${w}`);
+          assert(m.canvas.right <= w + 0.5 && m.canvas.left >= -0.5, `canvas outside the width: ${JSON.stringify(m.canvas)}`);
+          assert(m.play.bottom <= h && m.canvas.top < h, `transport or canvas below the first screen: ${JSON.stringify(m)}`);
+          if (w >= 1400) {
+            assert(m.canvas.bottom <= h, `canvas not whole on the first screen: ${JSON.stringify(m.canvas)}`);
+            assert(m.story && m.story.left >= m.canvas.right && m.story.top < h, `story not beside the canvas: ${JSON.stringify(m)}`);
+            assert(m.explain && m.explain.top < h, `"What just happened" below the first screen: ${JSON.stringify(m.explain)}`);
+          } else {
+            assert(m.canvas.w >= w - 40, `canvas narrower than the page: ${JSON.stringify(m.canvas)}`);
+            assert(m.tabs && m.tabs.top < h, `tabs below the first screen: ${JSON.stringify(m.tabs)}`);
+          }
+          return `canvas ${m.canvas.w.toFixed(0)}×${m.canvas.h.toFixed(0)} at y=${m.canvas.top.toFixed(0)}`;
+        });
+        await check(`[${label}] ${name}: no canvas text under 11 CSS px`, async () => {
+          const tiny = await tinyCanvasText(page);
+          assert(tiny.length === 0, `${tiny.length} text(s): ${tiny.slice(0, 6).join('; ')}`);
+        });
+        await page.screenshot({ path: path.join(STORY_OUT, `${name}-${w}x${h}.png`) }).catch((e) => log(`screenshot failed: ${e.message}`));
+      }
+      if (w < 1400) {
+        await check(`[${label}] the story tab holds the story; the controls tab the faults`, async () => {
+          assert(await page.locator(tid('story-about')).isVisible(), 'story hidden by default');
+          await robustClick(page.locator(tid('tab-controls')));
+          assert(await page.locator(tid('fault-panel')).isVisible(), 'fault panel not shown');
+          assert(!(await page.locator(tid('story-about')).isVisible()), 'story still shown');
+          await robustClick(page.locator(tid('tab-story')));
+        });
+        await check(`[${label}] zoom in, pan, fit`, async () => {
+          const vb = () => page.locator(tid('topology')).getAttribute('viewBox');
+          await robustClick(page.locator(tid('zoom-in')));
+          const z = await vb();
+          assert(z !== '0.0 0.0 1000.0 600.0', `viewBox ${z}`);
+          const tiny = await tinyCanvasText(page);
+          assert(tiny.length === 0, `${tiny.length} tiny text(s) zoomed in: ${tiny.slice(0, 4).join('; ')}`);
+          await robustClick(page.locator(tid('zoom-fit')));
+          assert((await vb()) === '0.0 0.0 1000.0 600.0', `fit gives ${await vb()}`);
+          return z;
+        });
+      }
+    } catch (e) {
+      if (!(e instanceof CheckFailed)) fail(`[${label}] unexpected error`, e);
+    } finally {
+      await finish();
+      await page.close().catch(() => {});
+      await context.close().catch(() => {});
+    }
+  }
+}
+
+// Reduced motion: the page waits for the reader, and says what to do.
+async function storyReducedMotion(browser, base) {
+  const label = 'story-reduced-motion';
+  const context = await browser.newContext({ viewport: { width: 1400, height: 900 }, reducedMotion: 'reduce' });
+  const { page, finish } = await openPage(context, label, `${base}/?scenario=order-events&seed=42`);
+  try {
+    await check(`[${label}] paused, with a call to play`, async () => {
+      await page.locator(tid('story-play')).waitFor({ state: 'visible', timeout: APP_START_TIMEOUT });
+      assert((await page.locator(tid('play')).getAttribute('aria-pressed')) === 'false', 'playing');
+      return (await page.locator(tid('story-call')).textContent()).trim();
+    });
+  } catch (e) {
+    if (!(e instanceof CheckFailed)) fail(`[${label}] unexpected error`, e);
+  } finally {
+    await finish();
+    await page.close().catch(() => {});
+    await context.close().catch(() => {});
+  }
+}
+
+// Nothing the reader made is lost: switching scenario keeps the run restorable in one click,
+// and Back reopens it exactly.
+async function nothingLost(context, base) {
+  const label = 'nothing-lost';
+  const { page, finish } = await openPage(context, label, `${base}/?scenario=order-events&seed=42`);
+  try {
+    await page.locator(tid('topology')).first().waitFor({ state: 'visible', timeout: APP_START_TIMEOUT });
+    const made = await check(`[${label}] a run with a fault`, async () => {
+      await robustClick(page.locator(tid('pause')));
+      await robustClick(page.locator(tid('advance')));
+      await robustClick(page.locator(tid('link-order-broker')));
+      const loss = page.locator(tid('fault-loss')).first();
+      await loss.fill('100');
+      await loss.press('Enter');
+      await robustClick(page.locator(tid('advance')));
+      return JSON.stringify(await fingerprint(page));
+    });
+    const original = JSON.parse(made);
+    await check(`[${label}] another scenario: "Restore previous run" says what it had`, async () => {
+      await page.locator(tid('scenario')).selectOption('circuit-breaker');
+      const what = page.locator(tid('restore-what'));
+      await what.waitFor({ state: 'visible', timeout: 5_000 });
+      const text = (await what.textContent()).trim();
+      assert(text.includes('seed 42') && text.includes('1 command'), text);
+      return text;
+    });
+    await check(`[${label}] Back reopens the run exactly`, async () => {
+      await page.goBack();
+      const f = await waitFor(async () => {
+        const x = await fingerprint(page);
+        return x.time === original.time ? x : 0;
+      }, 10_000, 'the left run');
+      assert(JSON.stringify(f) === JSON.stringify(original), `${JSON.stringify(f)} != ${JSON.stringify(original)}`);
+      assert(page.url().includes('run=v1.'), page.url());
+      return JSON.stringify(f);
+    });
+    await check(`[${label}] Forward, then Restore previous run reopens it exactly`, async () => {
+      await page.goForward();
+      await waitFor(async () => (await page.locator(tid('scenario')).inputValue()) === 'circuit-breaker', 10_000, 'circuit-breaker again');
+      await robustClick(page.locator(tid('pause')));
+      await robustClick(page.locator(tid('reset')));
+      await robustClick(page.locator(tid('restore-previous')));
+      const f = await waitFor(async () => {
+        const x = await fingerprint(page);
+        return x.time === original.time ? x : 0;
+      }, 10_000, 'the restored run');
+      assert(JSON.stringify(f) === JSON.stringify(original), `${JSON.stringify(f)} != ${JSON.stringify(original)}`);
+      return JSON.stringify(f);
+    });
+  } catch (e) {
+    if (!(e instanceof CheckFailed)) fail(`[${label}] unexpected error`, e);
+  } finally {
+    await finish();
+    await page.close().catch(() => {});
+  }
+}
+
+// The widget with every built-in at 640 × 400 and 320 × 240: the canvas keeps at least 60 % of
+// the frame's area, and the legend is a toggle over it.
+async function embedEveryBuiltin(browser, base) {
+  for (const [w, h] of [[640, 400], [320, 240]]) {
+    const label = `embed-all-${w}x${h}`;
+    const context = await browser.newContext({ viewport: { width: w, height: h } });
+    const { page, finish } = await openPage(context, label, `${base}/?embed=1`);
+    try {
+      await page.locator(tid('topology')).first().waitFor({ state: 'visible', timeout: APP_START_TIMEOUT });
+      const full = await context.newPage();
+      await full.goto(`${base}/`, { waitUntil: 'load' });
+      await full.locator(tid('scenario')).waitFor({ timeout: APP_START_TIMEOUT });
+      const names = await full.$$eval(`${tid('scenario')} option`, (os) => os.map((o) => o.value).filter((v) => v && !v.includes(':')));
+      await full.close();
+      const worst = await check(`[${label}] every built-in (${names.length}): canvas >= 60 % of the frame`, async () => {
+        let min = { share: 2 };
+        for (const name of names) {
+          await page.goto(`${base}/?scenario=${name}&embed=1`, { waitUntil: 'load', timeout: APP_START_TIMEOUT });
+          await page.locator(tid('topology')).first().waitFor({ state: 'visible', timeout: APP_START_TIMEOUT });
+          const m = await page.evaluate(() => {
+            const r = document.querySelector('.canvas-wrap').getBoundingClientRect();
+            return { share: (r.width * r.height) / (innerWidth * innerHeight), sw: document.documentElement.scrollWidth, sh: document.documentElement.scrollHeight };
+          });
+          assert(m.share >= 0.6, `${name}: the canvas has ${(m.share * 100).toFixed(1)} % of the frame`);
+          assert(m.sw <= w && m.sh <= h, `${name}: the page overflows ${JSON.stringify(m)}`);
+          if (m.share < min.share) min = { ...m, name };
+        }
+        return `smallest: ${min.name} ${(min.share * 100).toFixed(1)} %`;
+      });
+      await check(`[${label}] the legend toggle shows the legend over the canvas`, async () => {
+        await page.goto(`${base}/?scenario=circuit-breaker&embed=1`, { waitUntil: 'load', timeout: APP_START_TIMEOUT });
+        await page.locator(tid('topology')).first().waitFor({ state: 'visible', timeout: APP_START_TIMEOUT });
+        const before = await page.locator('.canvas-wrap').boundingBox();
+        assert(!(await page.locator(tid('embed-legend')).isVisible()), 'legend shown before the toggle');
+        await page.locator(tid('legend-toggle')).check();
+        assert(await page.locator(tid('embed-legend')).isVisible(), 'legend hidden after the toggle');
+        const after = await page.locator('.canvas-wrap').boundingBox();
+        assert(after.width === before.width && after.height === before.height, `canvas resized: ${JSON.stringify([before, after])}`);
+        await page.screenshot({ path: path.join(OUT, `${label}-legend.png`) }).catch(() => {});
+        return worst;
+      });
+    } catch (e) {
+      if (!(e instanceof CheckFailed)) fail(`[${label}] unexpected error`, e);
+    } finally {
+      await finish();
+      await page.close().catch(() => {});
+      await context.close().catch(() => {});
+    }
+  }
+}
+
 // ------------------------------------------------------------------- main ---
 // `?compare=<pair>&seed=<n>` opens the pair's scenario behind the view with that seed, and the
 // comparison runs with it.
@@ -662,7 +905,7 @@ async function main() {
     });
     log(`browser: Chromium ${browser.version()} (${CHROMIUM})`);
 
-    for (const section of [playground, badInput, embed, share, badRun, embedExample, compareLink]) {
+    for (const section of [playground, badInput, embed, share, badRun, embedExample, compareLink, nothingLost]) {
       // A fresh context per section: no shared storage between pages.
       const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
       try {
@@ -674,6 +917,9 @@ async function main() {
       }
     }
     await embedSizes(browser, base).catch((e) => fail('[embed sizes] could not run', e));
+    await storyScreens(browser, base).catch((e) => fail('[story screens] could not run', e));
+    await storyReducedMotion(browser, base).catch((e) => fail('[story reduced motion] could not run', e));
+    await embedEveryBuiltin(browser, base).catch((e) => fail('[embed every built-in] could not run', e));
     if (notFound.length) log(`404s served: ${[...new Set(notFound)].join(', ')}`);
   } catch (e) {
     fail('e2e harness', e);

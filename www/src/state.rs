@@ -238,6 +238,11 @@ pub enum Action {
     JumpBookmark(String),
     /// Remove a bookmark, by name.
     RemoveBookmark(String),
+    /// Reopen the run kept in [`Playground::previous`] exactly (scenario, seed, commands, time);
+    /// the run shown now is kept in its place if it has commands.
+    RestorePrevious,
+    /// Forget [`Playground::previous`].
+    ForgetPrevious,
 }
 
 /// Where a shared run came from.
@@ -250,6 +255,9 @@ pub enum RunOrigin {
     /// A host page (`postMessage`, embed mode): problems go to the upload error, which the
     /// widget reports to the host.
     Host,
+    /// The previous run, restored (its scenario's file name, or `previous run`): problems go to
+    /// the upload error.
+    Restored(String),
 }
 
 /// Bookmarks kept at most; adding one more removes the oldest.
@@ -419,6 +427,12 @@ pub struct Playground {
     pub upload_error: Option<String>,
     /// The last step found nothing scheduled.
     pub idle_note: bool,
+    /// The last run the reader left while it had commands (another scenario or seed, Reset, a
+    /// loaded run): one click restores it ([`Action::RestorePrevious`]).
+    pub previous: Option<Rc<crate::subsystems::story::PreviousRun>>,
+    /// Counts the runs built (each scenario or seed change, Reset, loaded run): a new value means
+    /// the reader left a run (the address bar then adds a history entry).
+    pub run_epoch: u64,
 }
 
 fn builtin_scenario(name: &str) -> Option<(&'static str, Scenario)> {
@@ -515,6 +529,8 @@ impl Playground {
             seed_error: None,
             upload_error: None,
             idle_note: false,
+            previous: None,
+            run_epoch: 0,
         };
         p.sync_marks();
         p.refresh(0.0);
@@ -577,6 +593,7 @@ impl Playground {
                 self.capped = false;
                 self.horizon = SimTime::ZERO;
                 self.last_seek = None;
+                self.run_epoch = self.run_epoch.wrapping_add(1);
                 self.sync_marks();
                 self.refresh(0.0);
             }
@@ -853,7 +870,40 @@ impl Playground {
     /// Applies one action (the reducer, on a mutable copy).
     pub fn act(&mut self, action: Action) {
         self.version = self.version.wrapping_add(1);
+        // A run with commands that this action replaces stays restorable.
+        let leaving = matches!(
+            action,
+            Action::Reset
+                | Action::LoadBuiltin(_)
+                | Action::LoadUploaded
+                | Action::SetSeedText(_)
+                | Action::Upload { .. }
+                | Action::LoadRun { .. }
+                | Action::RestorePrevious
+        );
+        let kept = (leaving && !self.commands.is_empty())
+            .then(|| Rc::new(crate::subsystems::story::PreviousRun::of(self)));
+        let epoch = self.run_epoch;
+        self.act_inner(action);
+        if self.run_epoch != epoch && kept.is_some() {
+            self.previous = kept;
+        }
+    }
+
+    fn act_inner(&mut self, action: Action) {
         match action {
+            Action::RestorePrevious => {
+                if let Some(prev) = self.previous.take() {
+                    let label = prev.file.clone().unwrap_or_else(|| "previous run".into());
+                    let epoch = self.run_epoch;
+                    self.load_run(prev.run.clone(), RunOrigin::Restored(label));
+                    if self.run_epoch == epoch {
+                        // It did not open (the error says why): keep it.
+                        self.previous = Some(prev);
+                    }
+                }
+            }
+            Action::ForgetPrevious => self.previous = None,
             Action::Frame { real_ms } => self.frame(real_ms),
             Action::Play => {
                 if !self.playing {
@@ -1115,6 +1165,7 @@ impl Playground {
             RunOrigin::Url => "shared link".to_string(),
             RunOrigin::File(f) => f.clone(),
             RunOrigin::Host => "host page".to_string(),
+            RunOrigin::Restored(f) => f.clone(),
         };
         let resolved = if run.at > crate::share::MAX_RUN_AT {
             Err(format!(

@@ -172,6 +172,7 @@ pub fn start() {
     let props = AppProps {
         init: crate::embed_web::start_init(&read_url()),
         sync_url: true,
+        autoplay: true,
     };
     let root = web_sys::window()
         .and_then(|w| w.document())

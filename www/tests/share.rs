@@ -47,6 +47,7 @@ async fn mount(init: AppInit) -> Mounted {
         AppProps {
             init,
             sync_url: false,
+            autoplay: false,
         },
     )
     .render();

@@ -1,8 +1,15 @@
 //! The root component: owns the reducer, runs the animation loop, keeps the URL in step, and
-//! lays the panels out (or only the canvas and the transport in embed mode).
+//! lays the page out (or only the canvas and the transport in embed mode).
+//!
+//! The page (issue 11): the transport and the canvas with, beside it, the story column (what the
+//! scenario shows, what to try, what just happened, the guarantees ✓/✗); under them, tabs for
+//! the deeper panels (faults and commands, inside the system, sequence diagram, event log,
+//! scenario and gallery). Below 1100 px the story column becomes the first tab
+//! ([`crate::subsystems::story`]).
 
 use super::broker::broker_panel;
 use super::controls::{RunSetup, Transport};
+use super::experiments::Experiments;
 use super::fault_panel::FaultPanel;
 use super::info::{Legend, ScenarioInfo};
 use super::invariants::InvariantsPanel;
@@ -14,6 +21,9 @@ use super::topology::Topology;
 use super::txn::transactional_panels;
 use crate::geometry::Layout;
 use crate::state::{builtin_gallery, Action, AppInit, Playground, Selection, Source};
+use crate::subsystems::story::column::{restore_bar, tab_bar, StorySummary};
+use crate::subsystems::story::zoom::CanvasZoom;
+use crate::subsystems::story::Tab;
 use gloo::render::{request_animation_frame, AnimationFrame};
 use msgsim::Snapshot;
 use std::rc::Rc;
@@ -32,9 +42,26 @@ fn inspect_panels(s: &Snapshot, _: &Layout) -> Html {
 pub struct AppProps {
     /// Scenario, seed, embed mode and URL problems to start with.
     pub init: AppInit,
-    /// Keep `?scenario=&seed=` in the address bar in step (off in tests).
+    /// Keep `?scenario=&seed=` in the address bar in step, one history entry per run the
+    /// reader leaves, Back and Forward reopen them (off in tests).
     #[prop_or(false)]
     pub sync_url: bool,
+    /// Start playing at once, unless the reader prefers reduced motion, the page opens a shared
+    /// run (`?run=`, which opens paused at its place) or it is the widget (which moves only when
+    /// its host asks). Set only by the real page ([`crate::web::start`]); off in tests.
+    #[prop_or(false)]
+    pub autoplay: bool,
+}
+
+/// Whether the reader asked for less motion (`prefers-reduced-motion: reduce`).
+fn prefers_reduced_motion() -> bool {
+    web_sys::window()
+        .and_then(|w| {
+            w.match_media("(prefers-reduced-motion: reduce)")
+                .ok()
+                .flatten()
+        })
+        .is_some_and(|m| m.matches())
 }
 
 /// The playground.
@@ -68,8 +95,23 @@ pub fn app(props: &AppProps) -> Html {
 
     // The URL follows the run (not at start: a URL with mistakes stays visible); in embed mode
     // the widget talks to its host page.
+    crate::subsystems::story::history::use_run_history(&state, props.sync_url && !state.embed);
     super::share_bar::use_address_bar(&state, props.sync_url);
     super::embed_view::use_host_bridge(&state);
+    {
+        let go = props.autoplay && !state.embed && props.init.run.is_none();
+        let d = state.dispatcher();
+        use_effect_with((), move |_| {
+            if go && !prefers_reduced_motion() {
+                d.dispatch(Action::Play);
+            }
+        });
+    }
+    let tab = use_state(|| Tab::Story);
+    let on_tab = {
+        let tab = tab.clone();
+        Callback::from(move |t: Tab| tab.set(t))
+    };
 
     // The compare view: open with the button or `?compare=<pair>` (read only on the real page).
     let compare = {
@@ -84,7 +126,16 @@ pub fn app(props: &AppProps) -> Html {
     };
     let on_select = {
         let d = dispatch.clone();
-        Callback::from(move |s: Selection| d.emit(Action::Select(s)))
+        let tab = tab.clone();
+        Callback::from(move |s: Selection| {
+            // A link or a node picked on the canvas: its fault form is in the controls tab.
+            if matches!(s, Selection::Link(_) | Selection::Node(_))
+                && !matches!(*tab, Tab::Controls)
+            {
+                tab.set(Tab::Controls);
+            }
+            d.emit(Action::Select(s))
+        })
     };
     let on_instance = {
         let d = dispatch.clone();
@@ -101,9 +152,11 @@ pub fn app(props: &AppProps) -> Html {
         state.with_sim(|s| crate::rpc_marks::recent(s.trace().events().rev(), s.now()))
     });
     let topology = html! {
-        <Topology snapshot={Rc::clone(&snap)} layout={Rc::clone(&state.layout)}
-                  falling={Rc::clone(&state.falling)} selection={state.selection}
-                  on_select={on_select} on_instance={on_instance} marks={marks} />
+        <CanvasZoom reset_key={AttrValue::from(state.scenario.name.clone())}>
+            <Topology snapshot={Rc::clone(&snap)} layout={Rc::clone(&state.layout)}
+                      falling={Rc::clone(&state.falling)} selection={state.selection}
+                      on_select={on_select} on_instance={on_instance} marks={marks} />
+        </CanvasZoom>
     };
     let transport = html! {
         <Transport playing={state.playing} speed={state.speed} time={snap.time} idle={snap.idle}
@@ -188,41 +241,68 @@ pub fn app(props: &AppProps) -> Html {
             </header>
             { url_errors }
             { compare_view.unwrap_or_default() }
-            <main class="layout">
+            <main class="layout" data-tab={tab.key()}>
                 <section class="stage" aria-label="Canvas">
                     { transport }
+                    { restore_bar(state.previous.as_ref(), &dispatch) }
                     { topology }
                     <super::timeline::Scrubber time={snap.time} horizon={state.horizon} marks={Rc::clone(&state.marks)}
                                                last_seek={state.last_seek} dispatch={dispatch.clone()} />
-                    <Legend />
-                    <super::sequence::SequenceView tick={tick(state.version, state.playing)} sim={state.sim_ref()}
-                                                   snapshot={Rc::clone(&snap)} scenario={Rc::clone(&state.scenario)}
-                                                   selection={state.selection} dispatch={dispatch.clone()} />
-                    <ScenarioInfo scenario={Rc::clone(&state.scenario)} seed={state.seed} builtins={Rc::clone(&builtins)}
-                                  current={state.builtin_name()} dispatch={dispatch.clone()} />
-                    <super::views::Views snapshot={Rc::clone(&snap)} inspect={{ let s = state.clone(); Callback::from(move |id| s.with_sim(|m| m.inspect_message(id))) }} />
-                    <super::rest_view::ScenarioViews scenario={Rc::clone(&state.scenario)} seed={state.seed} />
+                    <details class="legend-box" open={true}>
+                        <summary>{ "Legend" }</summary>
+                        <Legend />
+                    </details>
                 </section>
-                <aside class="side">
-                    <FaultPanel scenario={Rc::clone(&state.scenario)} snapshot={Rc::clone(&snap)}
-                                link={state.link} direction={state.direction} node={state.node}
-                                instance={state.instance} note={state.fault_note.clone()}
-                                error={state.fault_error.clone()} commands={Rc::clone(&state.commands)}
-                                dispatch={dispatch.clone()} />
-                    <InvariantsPanel snapshot={Rc::clone(&snap)}
-                                     on_seek={dispatch.reform(|to_us| Action::Seek { to_us })} />
-                    <MetricsPanel snapshot={Rc::clone(&snap)} layout={Rc::clone(&state.layout)} />
-                    <Throttled tick={tick(state.version, state.playing)} snapshot={Rc::clone(&snap)}
-                               layout={Rc::clone(&state.layout)} view={side_panels as fn(&Snapshot, &Layout) -> Html} />
+                <aside class="story" aria-label="Story">
+                    <div class="story-inner">
+                        <StorySummary scenario={Rc::clone(&state.scenario)} playing={state.playing}
+                                      at_start={snap.time == msgsim::SimTime::ZERO && snap.events_processed == 0}
+                                      dispatch={dispatch.clone()} />
+                        <section class="panel try" data-testid="story-try" aria-label="What to try">
+                            <h2>{ "What to try" }</h2>
+                            <Experiments scenario={Rc::clone(&state.scenario)} snapshot={Rc::clone(&snap)} dispatch={dispatch.clone()} />
+                            <p class="hint">{ "Or pick a link or a node on the canvas: its faults and commands open under the canvas." }</p>
+                        </section>
+                        <Explain sentences={Rc::clone(&state.explanations)} />
+                        <InvariantsPanel snapshot={Rc::clone(&snap)}
+                                         on_seek={dispatch.reform(|to_us| Action::Seek { to_us })} />
+                    </div>
                 </aside>
-                <section class="inspect" aria-label="Inside the system">
-                    <Throttled tick={tick(state.version, state.playing)} snapshot={Rc::clone(&snap)}
-                               layout={Rc::clone(&state.layout)} view={inspect_panels as fn(&Snapshot, &Layout) -> Html} />
-                </section>
-                <section class="below">
-                    <Explain sentences={Rc::clone(&state.explanations)} />
-                    <EventLog lines={Rc::clone(&state.log)} total={total} />
-                </section>
+                { tab_bar(*tab, &on_tab) }
+                <div class="drawer">
+                    <div class="pane pane-controls" role="tabpanel" aria-label={Tab::Controls.label()}>
+                        <FaultPanel scenario={Rc::clone(&state.scenario)} snapshot={Rc::clone(&snap)}
+                                    link={state.link} direction={state.direction} node={state.node}
+                                    instance={state.instance} note={state.fault_note.clone()}
+                                    error={state.fault_error.clone()} commands={Rc::clone(&state.commands)}
+                                    dispatch={dispatch.clone()} />
+                    </div>
+                    <div class="pane pane-inside" role="tabpanel" aria-label={Tab::Inside.label()}>
+                        <div class="inside-grid">
+                            <MetricsPanel snapshot={Rc::clone(&snap)} layout={Rc::clone(&state.layout)} />
+                            <Throttled tick={tick(state.version, state.playing)} snapshot={Rc::clone(&snap)}
+                                       layout={Rc::clone(&state.layout)} view={side_panels as fn(&Snapshot, &Layout) -> Html} />
+                        </div>
+                        <section class="inspect" aria-label="Inside the system">
+                            <Throttled tick={tick(state.version, state.playing)} snapshot={Rc::clone(&snap)}
+                                       layout={Rc::clone(&state.layout)} view={inspect_panels as fn(&Snapshot, &Layout) -> Html} />
+                        </section>
+                        <super::views::Views snapshot={Rc::clone(&snap)} inspect={{ let s = state.clone(); Callback::from(move |id| s.with_sim(|m| m.inspect_message(id))) }} />
+                        <super::rest_view::ScenarioViews scenario={Rc::clone(&state.scenario)} seed={state.seed} />
+                    </div>
+                    <div class="pane pane-sequence" role="tabpanel" aria-label={Tab::Sequence.label()}>
+                        <super::sequence::SequenceView tick={tick(state.version, state.playing)} sim={state.sim_ref()}
+                                                       snapshot={Rc::clone(&snap)} scenario={Rc::clone(&state.scenario)}
+                                                       selection={state.selection} dispatch={dispatch.clone()} />
+                    </div>
+                    <div class="pane pane-log" role="tabpanel" aria-label={Tab::Log.label()}>
+                        <EventLog lines={Rc::clone(&state.log)} total={total} />
+                    </div>
+                    <div class="pane pane-about" role="tabpanel" aria-label={Tab::About.label()}>
+                        <ScenarioInfo scenario={Rc::clone(&state.scenario)} seed={state.seed} builtins={Rc::clone(&builtins)}
+                                      current={state.builtin_name()} dispatch={dispatch.clone()} />
+                    </div>
+                </div>
             </main>
             <footer class="footer">
                 { "Deterministic: the same scenario, seed and commands at the same virtual times give the same run. " }

@@ -1,5 +1,6 @@
-//! The widget (`?embed=1`): canvas, transport, a caption with a link that opens the same run in
-//! the full playground, and the bridge to a host page ([`use_host_bridge`], protocol in
+//! The widget (`?embed=1`): canvas, transport, a caption with a legend toggle (the legend shows
+//! over the canvas, so the canvas keeps its room in small frames) and a link that opens the same
+//! run in the full playground, and the bridge to a host page ([`use_host_bridge`], protocol in
 //! [`crate::embed`]).
 
 use crate::embed;
@@ -48,8 +49,14 @@ pub fn embed_layout(state: &Playground, url_errors: Html, transport: Html, topol
         <div class="app embed" data-testid="embed">
             { url_errors }
             { transport }
-            <div class="embed-canvas">{ topology }</div>
+            <div class="embed-canvas">
+                { topology }
+                <div class="embed-legend" data-testid="embed-legend"><super::info::Legend /></div>
+            </div>
             <p class="caption" data-testid="caption">
+                <label class="legend-toggle" title="Show or hide the legend over the canvas">
+                    <input type="checkbox" data-testid="legend-toggle" />{ "Legend" }
+                </label>
                 <span class="caption-title" title={title.clone()}>{ format!("{title} · seed {}", state.seed) }</span>
                 <a href={fallback} target="_blank" rel="noopener" data-testid="open-playground"
                    onpointerdown={on_pointer} onfocus={on_focus} onclick={on_click}>{ "open in the playground ↗" }</a>

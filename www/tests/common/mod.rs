@@ -47,6 +47,7 @@ pub async fn mount_init(init: AppInit) -> Mounted {
         AppProps {
             init,
             sync_url: false,
+            autoplay: false,
         },
     )
     .render();

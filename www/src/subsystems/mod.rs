@@ -1,0 +1,3 @@
+//! Web code grouped by subsystem, one folder each.
+
+pub mod story;
