@@ -194,7 +194,7 @@ pub fn app(props: &AppProps) -> Html {
                     { topology }
                     <super::timeline::Scrubber time={snap.time} horizon={state.horizon} marks={Rc::clone(&state.marks)}
                                                last_seek={state.last_seek} dispatch={dispatch.clone()} />
-                    <Legend />
+                    <Legend messaging={!state.scenario.channels.is_empty() || !state.scenario.workloads.is_empty()} />
                     <super::sequence::SequenceView tick={tick(state.version, state.playing)} sim={state.sim_ref()}
                                                    snapshot={Rc::clone(&snap)} scenario={Rc::clone(&state.scenario)}
                                                    selection={state.selection} dispatch={dispatch.clone()} />
