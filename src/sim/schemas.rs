@@ -975,8 +975,17 @@ impl Simulation {
     /// [`view::bounds::MAX_RECENT_MESSAGES`] encoded, or one still on the wire, in a queue, an
     /// inbox or a producer's pending publishes.
     fn find_message(&self, id: MessageId) -> Option<Arc<Message>> {
-        let state = self.schemas.as_deref()?;
-        if let Some(m) = state.recent.get(&id) {
+        self.schemas.as_deref()?;
+        self.message(id)
+    }
+
+    /// The message `id` with its headers and payload, while the run still holds it: recently
+    /// encoded (channels with schemas), on the wire, in a queue (ready or unacked), or in an
+    /// instance's inbox, handler or pending requests. `None` once it is processed and forgotten
+    /// (the message inspector then shows its life from the trace only). Any kind of message:
+    /// broker messages, HTTP requests and responses, registry and schema lookups.
+    pub fn message(&self, id: MessageId) -> Option<Arc<Message>> {
+        if let Some(m) = self.schemas.as_deref().and_then(|s| s.recent.get(&id)) {
             return Some(Arc::clone(m));
         }
         let in_flight = self.in_flight.values().map(|t| t.packet.msg());

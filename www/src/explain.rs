@@ -95,7 +95,10 @@ pub struct Sentence {
     pub tone: Tone,
     /// How many times in a row the same sentence came (`×3`).
     pub repeats: u32,
-    msg: Option<MessageId>,
+    /// The message it is about, if one (the explain box offers to inspect it).
+    pub msg: Option<MessageId>,
+    /// A running tally's key: a newer sentence with the same key replaces this one.
+    key: Option<String>,
 }
 
 #[derive(Clone, Debug)]
@@ -121,6 +124,11 @@ pub struct Explainer {
     seen: BTreeSet<(String, MessageId)>,
     seen_order: VecDeque<(String, MessageId)>,
     sentences: VecDeque<Sentence>,
+    sync: crate::subsystems::sync::SyncExplainer,
+    discovery: crate::subsystems::discovery::DiscoveryExplainer,
+    schema: crate::subsystems::schema::SchemaExplainer,
+    kafka: crate::subsystems::kafka::KafkaExplainer,
+    outbox: crate::subsystems::outbox::OutboxExplainer,
 }
 
 fn node_of(e: &Endpoint) -> &str {
@@ -165,6 +173,22 @@ fn what_of(packet: PacketKind, from: &Endpoint, to: &Endpoint, msg: MessageId) -
     }
 }
 
+/// Packets of synchronous calls, discovery and schema lookups (not broker traffic).
+fn is_sync_packet(p: PacketKind) -> bool {
+    matches!(
+        p,
+        PacketKind::HttpRequest
+            | PacketKind::HttpResponse
+            | PacketKind::Reset
+            | PacketKind::Register
+            | PacketKind::Deregister
+            | PacketKind::Lookup
+            | PacketKind::LookupReply
+            | PacketKind::HealthCheck
+            | PacketKind::HealthOk
+    )
+}
+
 /// Capitalises a sentence start, but never a message id (`m17`) or a node name.
 fn upper_first(s: &str) -> String {
     if s.starts_with("the ") {
@@ -190,6 +214,11 @@ impl Explainer {
             seen: BTreeSet::new(),
             seen_order: VecDeque::new(),
             sentences: VecDeque::new(),
+            sync: crate::subsystems::sync::SyncExplainer::new(scenario),
+            discovery: crate::subsystems::discovery::DiscoveryExplainer::new(scenario),
+            schema: crate::subsystems::schema::SchemaExplainer::default(),
+            kafka: crate::subsystems::kafka::KafkaExplainer::default(),
+            outbox: crate::subsystems::outbox::OutboxExplainer::new(scenario),
         }
     }
 
@@ -214,9 +243,36 @@ impl Explainer {
             tone,
             repeats: 1,
             msg,
+            key: None,
         });
         self.sentences.truncate(MAX_SENTENCES);
         ev.seq
+    }
+
+    /// Says what a subsystem explainer produced: a keyed sentence (a running tally) replaces the
+    /// previous one with its key and moves to the top.
+    fn say_said(&mut self, ev: &TraceEvent, s: crate::subsystems::Said) {
+        let Some(key) = s.key else {
+            self.say(ev, s.tone, s.msg, s.text);
+            return;
+        };
+        if let Some(pos) = self
+            .sentences
+            .iter()
+            .position(|x| x.key.as_deref() == Some(key.as_str()))
+        {
+            self.sentences.remove(pos);
+        }
+        self.sentences.push_front(Sentence {
+            seq: ev.seq,
+            time: ev.time,
+            text: s.text,
+            tone: s.tone,
+            repeats: 1,
+            msg: s.msg,
+            key: Some(key),
+        });
+        self.sentences.truncate(MAX_SENTENCES);
     }
 
     /// Replaces the loss sentence `seq` (if it is still shown) by the combined one, or adds it.
@@ -240,10 +296,31 @@ impl Explainer {
         self.notes.insert(msg, note);
     }
 
-    /// Feeds one event; notable ones become sentences.
+    /// Feeds one event; notable ones become sentences. The broker's events are explained here;
+    /// synchronous calls, discovery, schemas, partitioned topics and transactional messaging by
+    /// their explainers in [`crate::subsystems`].
     #[inline(never)]
     pub fn feed(&mut self, ev: &TraceEvent) {
+        self.feed_broker(ev);
+        let mut said = self.sync.feed(ev);
+        said.extend(self.discovery.feed(ev));
+        said.extend(self.schema.feed(ev));
+        said.extend(self.kafka.feed(ev));
+        said.extend(self.outbox.feed(ev));
+        for s in said {
+            self.say_said(ev, s);
+        }
+    }
+
+    fn feed_broker(&mut self, ev: &TraceEvent) {
         match &ev.what {
+            // A synchronous packet (HTTP, registry, health probe) reaching a crashed instance
+            // is said by its consequence: the refused call, the failed health check.
+            TraceKind::Drop {
+                packet,
+                reason: DropReason::NodeDown,
+                ..
+            } if is_sync_packet(*packet) => {}
             TraceKind::Drop {
                 from,
                 to,
@@ -789,5 +866,36 @@ mod tests {
         assert!(!said
             .iter()
             .any(|(_, t)| t.starts_with("order-status") && t.contains("naive")));
+    }
+}
+
+#[cfg(test)]
+mod dump {
+    /// `DUMP=circuit-breaker:9000 cargo test -p msgsim-web --lib dump -- --ignored --nocapture`
+    #[test]
+    #[ignore]
+    fn dump() {
+        let spec = std::env::var("DUMP").unwrap_or_else(|_| "circuit-breaker:9000".into());
+        for one in spec.split(',') {
+            let (name, ms) = one.split_once(':').unwrap();
+            let s = msgsim::Scenario::from_json(msgsim::scenarios::get(name).unwrap()).unwrap();
+            let mut sim = msgsim::Simulation::new(s.clone(), s.seed).unwrap();
+            sim.run_until(msgsim::SimTime::from_ms(ms.parse().unwrap()), 10_000_000);
+            let mut ex = super::Explainer::new(&s);
+            let mut last = String::new();
+            for ev in sim.trace().events() {
+                ex.feed(ev);
+                if let Some(f) = ex.sentences().next() {
+                    if f.text != last {
+                        println!("{name} {} [{}] {}", ev.time, f.tone.class(), f.text);
+                        last = f.text.clone();
+                    }
+                }
+            }
+            println!("--- final {name} at {ms} ms:");
+            for s in ex.sentences() {
+                println!("  {} {}", s.time, s.text);
+            }
+        }
     }
 }

@@ -434,10 +434,17 @@ pub fn capitalize(s: &str) -> String {
     }
 }
 
-/// English plural: `1 duplicate`, `3 duplicates`.
+/// English plural: `1 duplicate`, `3 duplicates`; a consonant + `y` becomes `ies` (`2 retries`,
+/// never "retrys"); `s`, `x`, `ch`, `sh` take `es` (`2 boxes`).
 pub fn plural(n: u64, word: &str) -> String {
     if n == 1 {
-        format!("{n} {word}")
+        return format!("{n} {word}");
+    }
+    let vowel_y = ["ay", "ey", "oy", "uy"].iter().any(|e| word.ends_with(e));
+    if word.ends_with('y') && !vowel_y {
+        format!("{n} {}ies", &word[..word.len() - 1])
+    } else if ["s", "x", "ch", "sh"].iter().any(|e| word.ends_with(e)) {
+        format!("{n} {word}es")
     } else {
         format!("{n} {word}s")
     }
@@ -688,6 +695,10 @@ mod tests {
         assert_eq!(capitalize(""), "");
         assert_eq!(plural(1, "duplicate"), "1 duplicate");
         assert_eq!(plural(3, "duplicate"), "3 duplicates");
+        assert_eq!(plural(67, "retry"), "67 retries");
+        assert_eq!(plural(1, "retry"), "1 retry");
+        assert_eq!(plural(2, "delay"), "2 delays");
+        assert_eq!(plural(2, "box"), "2 boxes");
         assert_eq!(shorten("abcdef", 3), "abc…");
         assert_eq!(format_field(20.0), "20");
         assert_eq!(format_field(2.5), "2.5");

@@ -250,7 +250,7 @@ pub fn app(props: &AppProps) -> Html {
                                                last_seek={state.last_seek} dispatch={dispatch.clone()} />
                     <details class="legend-box" open={true}>
                         <summary>{ "Legend" }</summary>
-                        <Legend />
+                        <Legend messaging={!state.scenario.channels.is_empty() || !state.scenario.workloads.is_empty()} />
                     </details>
                 </section>
                 <aside class="story" aria-label="Story">

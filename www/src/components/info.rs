@@ -77,31 +77,52 @@ pub fn scenario_info(p: &ScenarioInfoProps) -> Html {
     }
 }
 
-/// The legend's markup: static, so it costs bytes of text rather than code. The shapes are the
-/// ones [`super::topology::kind_shape`] draws, with the same classes (and so the same colours).
-const LEGEND: &str = concat!(
-    r#"<ul>"#,
-    r#"<li><span class="message kind-event"><svg class="swatch" viewBox="-13 -13 26 26" width="22" height="22" aria-hidden="true"><circle class="shape body" r="8"/></svg></span>event</li>"#,
-    r#"<li><span class="message kind-command"><svg class="swatch" viewBox="-13 -13 26 26" width="22" height="22" aria-hidden="true"><path class="shape body" d="M-7.5 -7.5 H7.5 V7.5 H-7.5 Z"/></svg></span>command</li>"#,
-    r#"<li><span class="message kind-document"><svg class="swatch" viewBox="-13 -13 26 26" width="22" height="22" aria-hidden="true"><path class="shape body" d="M-6.5 -8.5 H3 L7 -4.5 V8.5 H-6.5 Z"/></svg></span>document</li>"#,
+/// The legend's markup for messaging (broker channels, brokerless sends): static, so it costs
+/// bytes of text rather than code. The shapes are the ones [`super::topology::kind_shape`]
+/// draws, with the same classes (and so the same colours). The message types carry the brief's
+/// terms: a command asks, an event tells, a document carries data.
+const LEGEND_MESSAGING: &str = concat!(
+    r#"<li><span class="message kind-event"><svg class="swatch" viewBox="-13 -13 26 26" width="22" height="22" aria-hidden="true"><circle class="shape body" r="8"/></svg></span>event: something happened</li>"#,
+    r#"<li><span class="message kind-command"><svg class="swatch" viewBox="-13 -13 26 26" width="22" height="22" aria-hidden="true"><path class="shape body" d="M-7.5 -7.5 H7.5 V7.5 H-7.5 Z"/></svg></span>command: do something</li>"#,
+    r#"<li><span class="message kind-document"><svg class="swatch" viewBox="-13 -13 26 26" width="22" height="22" aria-hidden="true"><path class="shape body" d="M-6.5 -8.5 H3 L7 -4.5 V8.5 H-6.5 Z"/></svg></span>document: data only</li>"#,
     r#"<li><span class="message kind-reply"><svg class="swatch" viewBox="-13 -13 26 26" width="22" height="22" aria-hidden="true"><path class="shape body" d="M-8.5 7 L0 -8.5 L8.5 7 Z"/></svg></span>reply</li>"#,
     r#"<li><span class="message kind-ack"><svg class="swatch" viewBox="-13 -13 26 26" width="22" height="22" aria-hidden="true"><path class="shape body" d="M0 -7 L7 0 L0 7 L-7 0 Z"/></svg></span>ack / confirm</li>"#,
     r#"<li><span class="message kind-nack"><svg class="swatch" viewBox="-13 -13 26 26" width="22" height="22" aria-hidden="true"><path class="shape body" d="M-6 -6 L6 6 M6 -6 L-6 6"/></svg></span>nack / reject</li>"#,
     r#"<li><span class="message kind-event"><svg class="swatch" viewBox="-13 -13 26 26" width="22" height="22" aria-hidden="true"><circle class="shape body" r="8"/><g class="attempt-badge" transform="translate(5 -5)"><circle r="6"/><text y="3">2</text></g></svg></span>attempt 2+ (redelivery, retry)</li>"#,
+    r#"<li data-testid="legend-channels"><span class="chan-legend">◎</span>topic (publish-subscribe: every subscriber gets a copy) <span class="chan-legend">▭</span>queue (point-to-point: one consumer gets each) <span class="chan-legend">☰</span>partitioned topic <span class="chan-legend">→</span>brokerless</li>"#,
+);
+
+/// The legend's markup for what every scenario can show.
+const LEGEND_COMMON: &str = concat!(
     r#"<li><span class="message kind-event dup"><svg class="swatch" viewBox="-13 -13 26 26" width="22" height="22" aria-hidden="true"><circle class="ghost" r="12"/><circle class="shape body" r="8"/></svg></span>network duplicate</li>"#,
     r#"<li><span class="message kind-event held"><svg class="swatch" viewBox="-13 -13 26 26" width="22" height="22" aria-hidden="true"><circle class="shape body" r="8"/></svg></span>held on the link</li>"#,
     r#"<li><span class="falling-legend">✕</span>dropped (falls off its link)</li>"#,
     r#"<li><span class="dot-legend up"></span>up <span class="dot-legend paused"></span>paused <span class="dot-legend crashed"></span>crashed</li>"#,
     r#"<li><span class="badge-legend">loss 20%</span>link fault</li>"#,
-    r#"</ul>"#,
+    r#"<li>click a message: its close-up</li>"#,
 );
+
+/// Properties of [`Legend`].
+#[derive(Properties, PartialEq)]
+pub struct LegendProps {
+    /// The scenario sends messages (broker channels or brokerless sends): show their shapes and
+    /// the channel icons. Off for scenarios with synchronous calls only, whose own legend the
+    /// canvas draws. Default true.
+    #[prop_or(true)]
+    pub messaging: bool,
+}
 
 /// The legend.
 #[function_component(Legend)]
-pub fn legend() -> Html {
+pub fn legend(p: &LegendProps) -> Html {
+    let markup = if p.messaging {
+        AttrValue::from(format!("<ul>{LEGEND_MESSAGING}{LEGEND_COMMON}</ul>"))
+    } else {
+        AttrValue::from(format!("<ul>{LEGEND_COMMON}</ul>"))
+    };
     html! {
         <section class="legend" aria-label="Legend" data-testid="legend">
-            { Html::from_html_unchecked(AttrValue::Static(LEGEND)) }
+            { Html::from_html_unchecked(markup) }
         </section>
     }
 }

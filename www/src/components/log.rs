@@ -77,7 +77,7 @@ pub fn explain(p: &ExplainProps) -> Html {
             <h2>{ "What just happened" }</h2>
             if p.sentences.is_empty() {
                 <p class="hint" data-testid="explain-empty">
-                    { "Nothing notable yet. Add loss or duplication to a link, or crash an instance, and the consequences are explained here." }
+                    { "Nothing notable yet: press Play. Losses, retries, timeouts, breaker changes, rebalances and rejected messages are explained here as they happen, with their numbers; add a fault to see its consequences." }
                 </p>
             } else {
                 <ul data-testid="explain">
@@ -86,7 +86,7 @@ pub fn explain(p: &ExplainProps) -> Html {
                             <span class="time">{ format_secs(s.time) }</span>
                             <span class="text">{ &s.text }</span>
                             if s.repeats > 1 {
-                                <span class="repeats">{ format!("×{}", s.repeats) }</span>
+                                <span class="repeats" title="the same sentence, several times in a row">{ format!(" ({} times)", s.repeats) }</span>
                             }
                         </li>
                     }) }

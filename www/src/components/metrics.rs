@@ -41,7 +41,10 @@ pub fn effect_sentence(n: &NodeView, relay: Option<&str>) -> Option<String> {
                 m.published, m.confirmed
             );
             if m.retried > 0 {
-                s.push_str(&format!(", {} after retries", plural(m.retried, "retry")));
+                s.push_str(&format!(
+                    ", {} of unconfirmed publishes",
+                    plural(m.retried, "retry")
+                ));
             }
             if m.publish_failed > 0 {
                 s.push_str(&format!(", {} given up", m.publish_failed));
@@ -192,6 +195,79 @@ pub const METRICS: &[(&str, &str, &str)] = &[
 /// How many of [`METRICS`] are always shown.
 pub const METRICS_ALWAYS: usize = 13;
 
+/// Counters of the broker and of messaging only: shown in a scenario without channels or
+/// workloads (synchronous calls only) only when one moves.
+pub const MESSAGING_ONLY: &[&str] = &[
+    "published",
+    "redelivered",
+    "retried",
+    "acked",
+    "processed",
+    "effects",
+];
+
+/// The synchronous-call counters, summed over every client proxy and server adapter of the
+/// snapshot: `(name, label, help, value)`. Empty when the scenario makes no calls and serves none.
+pub fn sync_counters(s: &Snapshot) -> Vec<(&'static str, &'static str, &'static str, u64)> {
+    let servers: Vec<_> = s.nodes.iter().filter_map(|n| n.server.as_ref()).collect();
+    if s.proxies.is_empty() && servers.is_empty() {
+        return Vec::new();
+    }
+    let sum = |f: fn(&msgsim::sync::ClientMetrics) -> u64| -> u64 {
+        s.proxies.iter().map(|p| f(&p.metrics)).sum()
+    };
+    vec![
+        (
+            "calls",
+            "calls",
+            "Logical calls made by business logic (one blocked caller each)",
+            sum(|m| m.calls),
+        ),
+        (
+            "call_ok",
+            "ok",
+            "Calls that returned a 2xx/3xx to their caller",
+            sum(|m| m.successes),
+        ),
+        (
+            "call_failed",
+            "failed",
+            "Calls that returned a failure to their caller",
+            sum(|m| m.failures),
+        ),
+        (
+            "call_timeouts",
+            "timeouts",
+            "Attempts the time limiter or the HTTP read timeout ended",
+            sum(|m| m.timeouts),
+        ),
+        (
+            "call_rejected",
+            "rejected",
+            "Attempts refused by the client's breaker, bulkhead or rate limiter",
+            sum(|m| m.rejected_by_breaker + m.rejected_by_bulkhead + m.rejected_by_limiter),
+        ),
+        (
+            "call_fallbacks",
+            "fallbacks",
+            "Calls answered by the fallback",
+            sum(|m| m.fallbacks),
+        ),
+        (
+            "call_retries",
+            "retries",
+            "Attempts made again by a retry (client or application)",
+            sum(|m| m.retries + m.app_retries),
+        ),
+        (
+            "served",
+            "served",
+            "Requests the server adapters answered",
+            servers.iter().map(|m| m.served).sum(),
+        ),
+    ]
+}
+
 /// The value of the run-wide counter `name`.
 pub fn metric_value(m: &msgsim::Metrics, name: &str) -> u64 {
     match name {
@@ -230,6 +306,10 @@ pub fn metric_value(m: &msgsim::Metrics, name: &str) -> u64 {
 #[function_component(MetricsPanel)]
 pub fn metrics_panel(p: &MetricsProps) -> Html {
     let m = &p.snapshot.metrics;
+    // Broker counters stay at zero in a scenario of synchronous calls only: shown there only
+    // when they move; the call counters take their place.
+    let messaging = !p.snapshot.channels.is_empty() || m.published > 0;
+    let sync = sync_counters(&p.snapshot);
     let services: Vec<&NodeView> = p
         .snapshot
         .nodes
@@ -252,7 +332,7 @@ pub fn metrics_panel(p: &MetricsProps) -> Html {
             <dl class="counters">
                 { for METRICS.iter().enumerate().filter_map(|(k, (name, label, help))| {
                     let v = metric_value(m, name);
-                    if k >= METRICS_ALWAYS && v == 0 {
+                    if (k >= METRICS_ALWAYS || (!messaging && MESSAGING_ONLY.contains(name))) && v == 0 {
                         return None;
                     }
                     let alarming = matches!(*name, "dropped" | "dead_lettered" | "publish_failed" | "broker_lost" | "backlog_lost" | "direct_lost" | "requests_timed_out" | "requests_abandoned") && v > 0;
@@ -263,7 +343,17 @@ pub fn metrics_panel(p: &MetricsProps) -> Html {
                         </div>
                     })
                 }) }
+                { for sync.iter().map(|(name, label, help, v)| {
+                    let alarming = matches!(*name, "call_failed" | "call_timeouts") && *v > 0;
+                    html! {
+                        <div key={*name} class={cls("counter", &[(alarming, "alarm")])} title={*help}>
+                            <dt>{ *label }</dt>
+                            <dd><span data-testid={format!("metric-{name}")}>{ *v }</span></dd>
+                        </div>
+                    }
+                }) }
             </dl>
+            if messaging {
             <table class="services">
                 <thead>
                     <tr><th>{ "service" }</th><th title="Handler runs">{ "handled" }</th><th title="Distinct message ids handled">{ "distinct" }</th><th>{ "effects" }</th><th title="Effects an exactly-once run would have applied">{ "expected" }</th></tr>
@@ -283,6 +373,7 @@ pub fn metrics_panel(p: &MetricsProps) -> Html {
                     }) }
                 </tbody>
             </table>
+            }
             <ul class="sentences" data-testid="effect-sentences">
                 { for services.iter().filter_map(|n| {
                     let relay = p.snapshot.transactional.relays.iter().find(|r| r.service == n.name).map(|r| r.node.as_str());

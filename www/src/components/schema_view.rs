@@ -18,6 +18,16 @@ fn change(c: Option<ChangeClass>) -> &'static str {
     }
 }
 
+/// The change between a writer and a reader version in the compatibility table: `same version`
+/// when they are equal (an identical version is no patch), else the semver class of the step.
+pub fn compat_change(writer: &str, reader: &str, class: ChangeClass) -> &'static str {
+    if writer == reader {
+        "same version"
+    } else {
+        change(Some(class))
+    }
+}
+
 fn yes_no(b: bool) -> Html {
     html! { <span class={if b { "yes" } else { "no" }}>{ if b { "yes" } else { "no" } }</span> }
 }
@@ -44,13 +54,14 @@ pub fn schema_html(s: &SchemaSnapshot) -> Html {
             </div>
         }) }
         </div>
+        <p class="hint" data-testid="semver-note">{ "Semantic versioning major.minor.patch: a major release breaks readers (a field removed or made required); a minor one adds only optional fields with defaults (older readers still read it); a patch changes nothing a reader sees (a description, a fix). The robustness principle makes minor releases safe, both halves: be conservative in what you send (the writer adds only optional fields, so a reader missing them fills in its defaults) and liberal in what you accept (a tolerant reader ignores the fields it does not know; a strict reader rejects them)." }</p>
         <h3>{ "Compatibility " }<span class="sub">{ "(checked before any message flows)" }</span></h3>
         <div class="scroll"><table class="vt" data-testid="compat-table">
             <thead><tr><th>{ "channel" }</th><th>{ "writer" }</th><th>{ "consumer (reader)" }</th><th>{ "change" }</th><th>{ "reads" }</th><th>{ "reasons" }</th></tr></thead>
             <tbody>{ for s.compatibility.iter().map(|c| html! {
                 <tr><td>{ &c.channel }</td><td>{ &c.writer_version }</td>
                     <td>{ format!("{} ({} {:?})", c.consumer, c.reader_version, c.mode).to_lowercase() }</td>
-                    <td>{ change(Some(c.change)) }</td><td>{ yes_no(c.reads) }</td>
+                    <td>{ compat_change(&c.writer_version, &c.reader_version, c.change) }</td><td>{ yes_no(c.reads) }</td>
                     <td class="wrap">{ c.reasons.join("; ") }</td></tr>
             }) }</tbody>
         </table></div>

@@ -126,8 +126,12 @@ pub fn sequence_view(p: &SequenceProps) -> Html {
             </div>
         </div>
     };
+    let inspector = html! {
+        <crate::subsystems::message::MessageInspector tick={p.tick} sim={p.sim.clone()} snapshot={Rc::clone(&p.snapshot)}
+            selection={p.selection} dispatch={p.dispatch.clone()} />
+    };
     if !*open {
-        return html! { <section class="panel seq-view closed" data-testid="sequence" aria-label="Sequence diagram">{ head }</section> };
+        return html! { <>{ inspector }<section class="panel seq-view closed" data-testid="sequence" aria-label="Sequence diagram">{ head }</section></> };
     }
     let l = layout_of(&p.sim, &p.snapshot, window);
     let (sel_node, sel_link, sel_msg) = match p.selection {
@@ -210,6 +214,8 @@ pub fn sequence_view(p: &SequenceProps) -> Html {
         l.arrows.len() - l.completed(),
     );
     html! {
+        <>
+        { inspector }
         <section class="panel seq-view" data-testid="sequence" aria-label="Sequence diagram">
             { head }
             <p class="muted seq-note" data-testid="seq-note">{ note }</p>
@@ -242,5 +248,6 @@ pub fn sequence_view(p: &SequenceProps) -> Html {
                 </svg>
             </div>
         </section>
+        </>
     }
 }

@@ -110,7 +110,14 @@ pub fn schema_tag(snap: &Snapshot, t: &TransitView) -> Option<String> {
     breaks.then(|| format!("{word}{}", w.version))
 }
 
-fn message(t: &TransitView, at: Point, heading_deg: f64, tag: Option<String>) -> Html {
+fn message(
+    t: &TransitView,
+    at: Point,
+    heading_deg: f64,
+    tag: Option<String>,
+    on_select: &Callback<Selection>,
+    selected: bool,
+) -> Html {
     // Hover: the message type and key first, then the packet's journey.
     let tip = format!(
         "{}{}\n{} · {} · {}#{} → {}#{} · attempt {}{}{}",
@@ -171,12 +178,24 @@ fn message(t: &TransitView, at: Point, heading_deg: f64, tag: Option<String>) ->
             (t.duplicate, "dup"),
             (t.held, "held"),
             (t.attempt > 1, "again"),
+            (selected, "selected"),
         ],
     );
+    // Messages are hit before the link underneath: a click selects the message (its arrows in
+    // the sequence diagram, the inspector).
+    let onclick = {
+        let cb = on_select.clone();
+        let msg = t.msg;
+        Callback::from(move |e: MouseEvent| {
+            e.stop_propagation();
+            cb.emit(Selection::Message(msg))
+        })
+    };
     html! {
         <g key={t.id.to_string()}
            data-testid="message"
            class={class}
+           {onclick}
            data-msg-id={t.msg.to_string()}
            data-kind={t.kind}
            data-attempt={t.attempt.to_string()}
@@ -186,6 +205,7 @@ fn message(t: &TransitView, at: Point, heading_deg: f64, tag: Option<String>) ->
            data-y={f1(at.y)}
            transform={translate(at)}>
             <title>{ tip }</title>
+            <circle class="msg-hit" r="13" />
             if t.duplicate {
                 <circle class="ghost" r="12.5" />
             }
@@ -396,6 +416,7 @@ pub fn rpc_lines(
     proxies: &[&ProxyView],
     workers: Option<u32>,
     client: bool,
+    blocked: usize,
 ) -> (String, String, String) {
     let mut c = msgsim::sync::ClientMetrics::default();
     for p in proxies {
@@ -427,6 +448,10 @@ pub fn rpc_lines(
     if c.retries > 0 {
         outcomes.push_str(&format!(" · ↻{}", c.retries));
     }
+    // Synchronous: each call in progress is a caller of this service blocked until it ends.
+    if client {
+        outcomes.push_str(&format!(" · blocked {blocked}"));
+    }
     let breaker = proxies
         .iter()
         .filter_map(|p| p.breaker.as_ref())
@@ -447,7 +472,9 @@ pub fn rpc_lines(
                 "served {} · in flight {busy}/{limit} · queue {queued}",
                 sm.served
             );
-            let second = if client {
+            let second = if client && blocked > 0 {
+                format!("{calls} · blocked {blocked}")
+            } else if client {
                 calls
             } else {
                 let mut s = format!(
@@ -519,7 +546,13 @@ fn rpc_service(
         Callback::from(move |_| cb.emit(Selection::Node(i)))
     };
     let workers = props.layout.api_workers.get(i).copied().flatten();
-    let (sub, first, second) = rpc_lines(n, proxies, workers, client);
+    let blocked = props
+        .snapshot
+        .calls
+        .iter()
+        .filter(|c| c.client == n.name)
+        .count();
+    let (sub, first, second) = rpc_lines(n, proxies, workers, client, blocked);
     let worst = proxies
         .iter()
         .filter_map(|p| p.breaker.as_ref())
@@ -810,6 +843,145 @@ fn service(i: usize, n: &NodeView, b: &NodeBox, selected: bool, props: &Topology
     }
 }
 
+/// What an infrastructure box says, `(kind, counters, second line)`, from its own counters:
+/// a service registry its entries (stale ones: listed but not up) and leases; a router what it
+/// forwarded and the instances it knows; a registrar the instances it registered; a schema
+/// registry its schemas and the lookups it answered. Never a producer's counters.
+pub fn infra_lines(n: &NodeView, snap: &Snapshot) -> (String, String, String) {
+    match n.kind {
+        NodeKind::Registry => {
+            let entries: Vec<_> = snap
+                .registries
+                .iter()
+                .filter(|r| r.node == n.name)
+                .flat_map(|r| r.entries.iter())
+                .collect();
+            let stale = entries
+                .iter()
+                .filter(|e| e.actual != InstanceStatus::Up)
+                .count();
+            let mut services: Vec<&str> = entries.iter().map(|e| e.service.as_str()).collect();
+            services.dedup();
+            let listed = if services.is_empty() {
+                "no entries".to_string()
+            } else {
+                services
+                    .iter()
+                    .map(|s| {
+                        let ids: Vec<String> = entries
+                            .iter()
+                            .filter(|e| e.service == *s)
+                            .map(|e| format!("#{}", e.info.instance))
+                            .collect();
+                        format!("{s} {}", ids.join(" "))
+                    })
+                    .collect::<Vec<_>>()
+                    .join(" · ")
+            };
+            let next = entries
+                .iter()
+                .map(|e| e.expires_at)
+                .min()
+                .map(|t| format!(" · next lease end {}", format_secs(t)))
+                .unwrap_or_default();
+            (
+                "service registry".into(),
+                format!("entries {} · stale {stale}{next}", entries.len()),
+                listed,
+            )
+        }
+        NodeKind::Router => {
+            let r = snap.routers.iter().find(|r| r.node == n.name);
+            match r {
+                Some(r) => {
+                    let ids: Vec<String> = r
+                        .endpoints
+                        .instances
+                        .iter()
+                        .map(|i| format!("#{}", i.instance))
+                        .collect();
+                    (
+                        "router".into(),
+                        format!("routed {} · pending {}", r.routed, r.pending),
+                        format!(
+                            "→ {} {}",
+                            r.service,
+                            if ids.is_empty() {
+                                "(no endpoints)".to_string()
+                            } else {
+                                ids.join(" ")
+                            }
+                        ),
+                    )
+                }
+                None => ("router".into(), "routed 0".into(), String::new()),
+            }
+        }
+        NodeKind::Registrar => {
+            let by_me: Vec<_> = snap
+                .registries
+                .iter()
+                .flat_map(|r| r.entries.iter())
+                .filter(|e| e.registered_by == n.name)
+                .collect();
+            let down = by_me
+                .iter()
+                .filter(|e| e.actual != InstanceStatus::Up)
+                .count();
+            (
+                "registrar".into(),
+                format!("registered {} · not up {down}", by_me.len()),
+                "health-checks and (de)registers".into(),
+            )
+        }
+        NodeKind::SchemaRegistry => {
+            let r = snap
+                .schemas
+                .as_ref()
+                .and_then(|s| s.registries.iter().find(|r| r.node == n.name));
+            match r {
+                Some(r) => {
+                    let latest = r
+                        .schemas
+                        .last()
+                        .map(|e| format!("latest id {}: {} {}", e.id, e.subject, e.version))
+                        .unwrap_or_else(|| "no schema yet".into());
+                    (
+                        "schema registry".into(),
+                        format!("schemas {} · lookups {}", r.schemas.len(), r.lookups_served),
+                        latest,
+                    )
+                }
+                None => ("schema registry".into(), "schemas 0".into(), String::new()),
+            }
+        }
+        _ => (String::new(), String::new(), String::new()),
+    }
+}
+
+/// A registry, router, registrar or schema registry: its kind and its own counters.
+fn infra(i: usize, n: &NodeView, b: &NodeBox, selected: bool, props: &TopologyProps) -> Html {
+    let (x0, y0, w, h) = (b.left(), b.top(), b.width(), b.height());
+    let onclick = {
+        let cb = props.on_select.clone();
+        Callback::from(move |_| cb.emit(Selection::Node(i)))
+    };
+    let (kind, first, second) = infra_lines(n, &props.snapshot);
+    let stale = first.contains("stale") && !first.contains("stale 0");
+    html! {
+        <g key={n.name.clone()} data-testid={format!("node-{}", n.name)} data-role={kind.clone()}
+           class={cls("node service infra", &[(selected, "selected")])} {onclick}>
+            <title>{ format!("{} ({kind}): {first}; {second}", n.name) }</title>
+            <rect class="node-box" x={f1(x0)} y={f1(y0)} width={f1(w)} height={f1(h)} rx="12" />
+            { text("node-name", x0 + 12.0, y0 + 22.0, html! { &n.name }) }
+            { instances(i, n, x0 + 20.0, y0 + 44.0, props) }
+            { fitted("node-sub end".into(), x0 + w - 12.0, y0 + 48.0, kind, (w - 60.0).max(40.0), 6.3, Some(format!("infra-kind-{}", n.name))) }
+            { fitted(cls("node-counters", &[(stale, "failing")]), x0 + 12.0, y0 + 72.0, first, w - 22.0, 6.3, Some(format!("infra-counters-{}", n.name))) }
+            { fitted("node-effect".into(), x0 + 12.0, y0 + 88.0, second, w - 22.0, 6.9, Some(format!("effect-{}", n.name))) }
+        </g>
+    }
+}
+
 fn relay_state(s: RelayState) -> &'static str {
     match s {
         RelayState::Running => "running",
@@ -1016,7 +1188,14 @@ pub fn topology(props: &TopologyProps) -> Html {
             } else {
                 0.0
             };
-            Some(message(t, at, heading, schema_tag(snap, t)))
+            Some(message(
+                t,
+                at,
+                heading,
+                schema_tag(snap, t),
+                &props.on_select,
+                props.selection == Some(Selection::Message(t.msg)),
+            ))
         })
         .collect();
     let more = snap.in_flight.len().saturating_sub(MAX_DRAWN_MESSAGES);
@@ -1047,11 +1226,11 @@ pub fn topology(props: &TopologyProps) -> Html {
         let b = layout.boxes.get(i)?;
         let selected = props.selection == Some(Selection::Node(i));
         Some(match n.kind {
-            NodeKind::Service
-            | NodeKind::Registry
+            NodeKind::Service => service(i, n, b, selected, props),
+            NodeKind::Registry
             | NodeKind::Router
             | NodeKind::Registrar
-            | NodeKind::SchemaRegistry => service(i, n, b, selected, props),
+            | NodeKind::SchemaRegistry => infra(i, n, b, selected, props),
             NodeKind::Relay => relay(i, n, b, selected, props),
             NodeKind::Broker => broker(i, n, b, selected, snap, props),
         })
@@ -1176,7 +1355,14 @@ mod tests {
             .map(|(i, n)| {
                 let proxies: Vec<&ProxyView> =
                     snap.proxies.iter().filter(|p| p.client == n.name).collect();
-                rpc_lines(n, &proxies, layout.api_workers[i], layout.rpc_client[i])
+                let blocked = snap.calls.iter().filter(|c| c.client == n.name).count();
+                rpc_lines(
+                    n,
+                    &proxies,
+                    layout.api_workers[i],
+                    layout.rpc_client[i],
+                    blocked,
+                )
             })
             .collect();
         let lines: Vec<(&str, &str, &str)> = lines
@@ -1189,12 +1375,12 @@ mod tests {
                 (
                     "client",
                     "calls 71 · ok 50 · failed 8",
-                    "timeouts 0 · rejected 0"
+                    "timeouts 0 · rejected 0 · blocked 13"
                 ),
                 (
                     "REST L2",
                     "served 62 · in flight 4/4 · queue 8",
-                    "calls 62 · ok 50 · failed 8"
+                    "calls 62 · ok 50 · failed 8 · blocked 4"
                 ),
                 (
                     "REST L2",
@@ -1204,7 +1390,7 @@ mod tests {
                 (
                     "client",
                     "calls 71 · ok 70 · failed 0",
-                    "timeouts 0 · rejected 0"
+                    "timeouts 0 · rejected 0 · blocked 1"
                 ),
                 (
                     "breaker OPEN",

@@ -1,0 +1,5 @@
+//! Service discovery: the explain sentences.
+
+pub mod explain;
+
+pub use explain::DiscoveryExplainer;

@@ -1,0 +1,197 @@
+//! The message, close up: the inspector of the selected message (a click on a message on the
+//! canvas or an arrow of the sequence diagram), in every scenario. It shows the message type
+//! (command, event, document, reply — the brief's terms, each said in words), id, key, headers
+//! (correlation id, reply channel, attempt), payload (JSON; Avro hex where the channel encodes
+//! it) and its life so far from the trace, each line a button that seeks there.
+
+use super::life::{life_of, LifeLine};
+use crate::state::{Action, Selection, SimRef};
+use msgsim::{Message, MessageId, MessageKind, Simulation, Snapshot};
+use std::rc::Rc;
+use std::sync::Arc;
+use yew::prelude::*;
+
+/// What a message kind means, in the brief's words.
+pub fn kind_words(k: MessageKind) -> &'static str {
+    match k {
+        MessageKind::Command => "command: asks the receiver to do something",
+        MessageKind::Event => "event: says that something happened",
+        MessageKind::Document => "document: carries data only, asks for nothing",
+        MessageKind::Reply => "reply: answers a request",
+    }
+}
+
+/// Everything the inspector shows about one message, gathered from the simulation.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CloseUp {
+    /// The message.
+    pub id: MessageId,
+    /// The message itself while the run still holds it (headers, payload).
+    pub message: Option<Arc<Message>>,
+    /// The highest attempt seen on the wire.
+    pub attempt: u32,
+    /// Its life so far and how many lines were left out.
+    pub life: (Vec<LifeLine>, usize),
+    /// Avro encoding in hex and its size, on channels that encode with Avro.
+    pub avro: Option<(String, u32)>,
+    /// The HTTP line and body of an HTTP packet still on the wire (`GET /orders/7`).
+    pub http: Option<(String, String)>,
+}
+
+/// Gathers the close-up of `id` from `sim` (and its packets on the wire in `snap`).
+pub fn close_up(sim: &Simulation, snap: &Snapshot, id: MessageId) -> CloseUp {
+    let life = life_of(sim.trace().events(), id);
+    let attempt = sim
+        .trace()
+        .events()
+        .filter_map(|e| match &e.what {
+            msgsim::TraceKind::Send { msg, attempt, .. } if *msg == id => Some(*attempt),
+            _ => None,
+        })
+        .max()
+        .unwrap_or(0);
+    let avro = sim.inspect_message(id).and_then(|m| {
+        (m.encoding == msgsim::contract::Encoding::Avro).then(|| (m.avro_hex.clone(), m.avro_bytes))
+    });
+    let http = snap
+        .in_flight
+        .iter()
+        .find(|t| t.msg == id)
+        .and_then(|t| t.http.as_ref())
+        .map(|h| {
+            let line = match h.status {
+                Some(s) => format!(
+                    "{s} {} (to {} {})",
+                    msgsim::sync::http::reason_phrase(s),
+                    h.method,
+                    h.path
+                ),
+                None => format!("{} {}", h.method, h.path),
+            };
+            let body = if h.body.is_null() {
+                String::new()
+            } else {
+                format!("{:#}", h.body)
+            };
+            (line, body)
+        });
+    CloseUp {
+        id,
+        message: sim.message(id),
+        attempt,
+        life,
+        avro,
+        http,
+    }
+}
+
+/// Properties of [`MessageInspector`].
+#[derive(Properties)]
+pub struct InspectorProps {
+    /// Re-render when this changes (`throttle::tick`).
+    pub tick: u64,
+    /// The running simulation.
+    pub sim: SimRef,
+    /// The state now (packets on the wire).
+    pub snapshot: Rc<Snapshot>,
+    /// What is selected.
+    pub selection: Option<Selection>,
+    /// Sends actions (seek, clear the selection).
+    pub dispatch: Callback<Action>,
+}
+
+impl PartialEq for InspectorProps {
+    fn eq(&self, o: &Self) -> bool {
+        self.tick == o.tick && self.selection == o.selection && self.sim == o.sim
+    }
+}
+
+/// The message inspector: nothing until a message is selected.
+#[function_component(MessageInspector)]
+pub fn message_inspector(p: &InspectorProps) -> Html {
+    // The last copy of the message seen while the run held it: kept after it is processed.
+    let kept = use_mut_ref(|| None::<Arc<Message>>);
+    let Some(Selection::Message(id)) = p.selection else {
+        return html! {};
+    };
+    let mut c = p.sim.with(|s| close_up(s, &p.snapshot, id));
+    {
+        let mut k = kept.borrow_mut();
+        match (&c.message, k.as_ref()) {
+            (Some(m), _) => *k = Some(Arc::clone(m)),
+            (None, Some(old)) if old.id == id => c.message = Some(Arc::clone(old)),
+            _ => {}
+        }
+    }
+    let head = match &c.message {
+        Some(m) => format!("{id} · {} {}", m.kind.as_str(), m.type_name),
+        None => id.to_string(),
+    };
+    let headers = c.message.as_ref().map(|m| {
+        let h = &m.headers;
+        let mut s = format!("message_id: {}", h.message_id);
+        if let Some(k) = &h.key {
+            s.push_str(&format!("\nkey: {k}"));
+        }
+        match h.correlation_id {
+            Some(cid) => s.push_str(&format!("\ncorrelation_id: {cid}")),
+            None => s.push_str("\ncorrelation_id: — (not a reply)"),
+        }
+        match &h.reply_to {
+            Some(r) => s.push_str(&format!("\nreply_to: {r}")),
+            None => s.push_str("\nreply_to: — (no reply expected)"),
+        }
+        if let Some(i) = &h.schema_id {
+            s.push_str(&format!("\nschema_id: {}", i.0));
+        }
+        if c.attempt > 0 {
+            s.push_str(&format!("\nattempt: {}", c.attempt));
+        }
+        s
+    });
+    let (lines, more) = &c.life;
+    html! {
+        <section class="panel message-inspector" data-testid="message-inspector" aria-label="The message, close up">
+            <h2>{ "The message, close up" }<span class="sub">{ "click a message on the canvas or an arrow of the sequence diagram" }</span></h2>
+            <p class="inspect-head" data-testid="inspector-head"><b>{ head }</b></p>
+            if let Some(m) = &c.message {
+                <div class="kvs">
+                    <span class="kv"><span class="k">{ "type" }</span><b data-testid="inspector-kind">{ kind_words(m.kind) }</b></span>
+                    <span class="kv"><span class="k">{ "channel" }</span><b>{ if m.channel.is_empty() { "—".to_string() } else { m.channel.clone() } }</b></span>
+                    <span class="kv"><span class="k">{ "key" }</span><b>{ m.headers.key.clone().unwrap_or_else(|| "—".into()) }</b></span>
+                </div>
+                <div class="k">{ "headers" }</div><pre data-testid="inspector-headers">{ headers.unwrap_or_default() }</pre>
+                <div class="k">{ "payload (JSON)" }</div><pre data-testid="inspector-payload">{ format!("{:#}", m.payload) }</pre>
+            } else {
+                <p class="muted" data-testid="inspector-gone">{ "The run no longer holds this message (processed and forgotten): its life from the trace is below." }</p>
+            }
+            if let Some((line, body)) = &c.http {
+                <div class="k">{ "HTTP" }</div><pre data-testid="inspector-http">{ if body.is_empty() { line.clone() } else { format!("{line}\n{body}") } }</pre>
+            }
+            if let Some((hex, n)) = &c.avro {
+                <div class="k">{ format!("Avro binary ({n} B, hex)") }</div><pre class="hex" data-testid="inspector-avro">{ hex }</pre>
+            }
+            <div class="k">{ "its life so far (click a line to go there)" }</div>
+            <ol class="life" data-testid="inspector-life">
+                { for lines.iter().map(|l| {
+                    let to_us = l.time.as_us();
+                    let d = p.dispatch.clone();
+                    let onclick = Callback::from(move |_: MouseEvent| d.emit(Action::Seek { to_us }));
+                    html! {
+                        <li key={l.seq.to_string()} class={classes!("life-line", l.tone.class())}>
+                            <button class="linkish" data-testid="life-line" {onclick} title="Seek to this moment">
+                                <span class="time">{ crate::format::format_secs(l.time) }</span>{ " " }{ &l.text }
+                            </button>
+                        </li>
+                    }
+                }) }
+            </ol>
+            if lines.is_empty() {
+                <p class="muted">{ "Nothing about it in the trace kept in memory." }</p>
+            }
+            if *more > 0 {
+                <p class="muted">{ format!("…and {more} later steps") }</p>
+            }
+        </section>
+    }
+}

@@ -1,0 +1,8 @@
+//! The message, close up: its life from the trace ([`life`], pure) and the inspector panel
+//! ([`inspector`]).
+
+pub mod inspector;
+pub mod life;
+
+pub use inspector::MessageInspector;
+pub use life::{life_of, LifeLine};

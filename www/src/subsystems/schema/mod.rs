@@ -1,0 +1,5 @@
+//! Message schemas and their evolution: the explain sentences.
+
+pub mod explain;
+
+pub use explain::SchemaExplainer;

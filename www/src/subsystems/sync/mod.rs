@@ -1,0 +1,5 @@
+//! Synchronous calls (RPI over REST, Resilience4j policies): the explain sentences.
+
+pub mod explain;
+
+pub use explain::SyncExplainer;
