@@ -29,11 +29,19 @@
 //!   ends, and records first processed (or dropped) at the consuming service. A record's
 //!   processing is checked when its partition is assigned: the new owner starts at a committed
 //!   offset, and every record below it must have been processed by its service (or dropped,
-//!   which was already a violation).
+//!   which was already a violation). Under which faults it holds: an at-least-once publisher
+//!   (publisher confirms, retries) keeps it under any fault the broker recovers from within the
+//!   producer's retry budget (`publish_max_attempts` × `publish_timeout_ms`); a broker crashed,
+//!   paused, cut off or overloaded for longer makes the producer give up, which is reported
+//!   (the message is lost). Brokerless sends, non-durable queues, at-most-once consumers and
+//!   dual writes break it under the faults named above; scenarios claim it there to show that.
 //! * [`Invariant::EffectAppliedOnce`] — each consuming service applies the effect of a message
 //!   at most once. An effect is a `process` that applied it (`applied`; for an `idempotent`
 //!   receiver, an `idempotent_set` that changed its key's state instead) or a `consume` that
 //!   applied it. Violation: the second effect of one message at one service. Counted: effects.
+//!   Under which faults it holds: `dedup` and `idempotent` receivers keep it under any
+//!   redelivery; a `naive` receiver applies every delivery, so a lost or late ack, a paused or
+//!   crashed consumer or a duplicated message breaks it (scenarios claim it there to show that).
 //! * [`Invariant::PerKeyOrder`] — each consuming service processes the messages of one key (on
 //!   one channel, or one partitioned topic) in the order they were produced: the order of their
 //!   commits for messages from a database transaction (`tx_commit`'s LSN), else the order in
