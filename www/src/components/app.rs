@@ -108,6 +108,24 @@ pub fn app(props: &AppProps) -> Html {
         });
     }
     let tab = use_state(|| Tab::Story);
+    // The legend starts folded on phones (it would push the tabs off the first screen).
+    let legend_open = use_state(|| {
+        !web_sys::window()
+            .and_then(|w| w.match_media("(max-width: 760px)").ok().flatten())
+            .is_some_and(|m| m.matches())
+    });
+    let on_legend = {
+        let legend_open = legend_open.clone();
+        Callback::from(move |e: Event| {
+            use wasm_bindgen::JsCast;
+            if let Some(d) = e
+                .target()
+                .and_then(|t| t.dyn_into::<web_sys::HtmlDetailsElement>().ok())
+            {
+                legend_open.set(d.open());
+            }
+        })
+    };
     let on_tab = {
         let tab = tab.clone();
         Callback::from(move |t: Tab| tab.set(t))
@@ -248,7 +266,7 @@ pub fn app(props: &AppProps) -> Html {
                     { topology }
                     <super::timeline::Scrubber time={snap.time} horizon={state.horizon} marks={Rc::clone(&state.marks)}
                                                last_seek={state.last_seek} dispatch={dispatch.clone()} />
-                    <details class="legend-box" open={true}>
+                    <details class="legend-box" open={*legend_open} ontoggle={on_legend}>
                         <summary>{ "Legend" }</summary>
                         <Legend messaging={!state.scenario.channels.is_empty() || !state.scenario.workloads.is_empty()} />
                     </details>

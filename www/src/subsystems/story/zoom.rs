@@ -1,5 +1,5 @@
 //! Zoom and pan on the canvas: Ctrl/⌘ + wheel or a trackpad pinch, a two-finger pinch, the
-//! `＋ − ⤢` buttons; drag to pan once zoomed. The canvas starts fitted to its box (the whole
+//! `+ − ⤢` buttons; drag to pan once zoomed. The canvas starts fitted to its box (the whole
 //! topology visible at any width: no sideways scrolling).
 //!
 //! The view lives here, not in the reducer: [`CanvasZoom`] writes the canvas `<svg>`'s
@@ -299,7 +299,7 @@ pub fn canvas_zoom(p: &CanvasZoomProps) -> Html {
         <div class="zoom-host" ref={host}>
             { p.children.clone() }
             <div class="zoom-tools" role="group" aria-label="Zoom">
-                { button("＋", "zoom-in", "Zoom in (or Ctrl + wheel, or pinch)", |v| v.zoom_at(STEP, v.x + v.w / 2.0, v.y + v.h() / 2.0)) }
+                { button("+", "zoom-in", "Zoom in (or Ctrl + wheel, or pinch)", |v| v.zoom_at(STEP, v.x + v.w / 2.0, v.y + v.h() / 2.0)) }
                 { button("−", "zoom-out", "Zoom out", |v| v.zoom_at(1.0 / STEP, v.x + v.w / 2.0, v.y + v.h() / 2.0)) }
                 if *zoomed {
                     { button("⤢", "zoom-fit", "Show the whole canvas (drag to pan while zoomed)", |_| ViewBox::FIT) }
