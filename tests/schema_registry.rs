@@ -59,6 +59,12 @@ fn one_round_trip_per_instance_and_id() {
                 id: 2,
                 subject: "orders-value".into(),
                 version: "1.1.0".into()
+            },
+            // The patch release rolled out at 8 s gets its own id.
+            RegistryEntryView {
+                id: 3,
+                subject: "orders-value".into(),
+                version: "1.1.1".into()
             }
         ]
     );
@@ -86,10 +92,12 @@ fn a_registry_outage_blocks_new_ids_until_it_is_back() {
             produce_rejected: 0,
             accepted: 97,
             rejected: 0,
-            lookups: 32,
-            lookup_replies: 6,
+            // The 1.1.1 patch release at 8 s costs one more round trip per consumer instance
+            // (billing#0, billing#1, shipping#0): 3 lookups and replies more, 3 cache hits less.
+            lookups: 35,
+            lookup_replies: 9,
             lookup_timeouts: 26,
-            cache_hits: 91,
+            cache_hits: 88,
             nacks: 26,
         }
     );
@@ -135,8 +143,9 @@ fn a_registry_outage_blocks_new_ids_until_it_is_back() {
         .map(|c| (c.consumer.as_str(), c.accepted, c.rejected, c.retried))
         .collect();
     assert_eq!(per, [("billing", 48, 0, 17), ("shipping", 49, 0, 9)]);
-    // 6 round trips in all: id 1 for three instances, id 2 for three after the restart.
-    assert_eq!(s.registries[0].lookups_served, 6);
+    // 9 round trips in all: id 1 for three instances, id 2 for three after the restart, id 3
+    // (the 1.1.1 patch release) for three.
+    assert_eq!(s.registries[0].lookups_served, 9);
     // The first failed decode, as the consumer recorded it.
     let retry = s
         .decodes

@@ -173,7 +173,8 @@ fn what_of(packet: PacketKind, from: &Endpoint, to: &Endpoint, msg: MessageId) -
     }
 }
 
-/// Packets of synchronous calls, discovery and schema lookups (not broker traffic).
+/// Packets of synchronous calls, discovery and the consumer-group protocol, whose loss at a crashed
+/// instance is said by its consequence (a refused call, a failed probe, a session timeout).
 fn is_sync_packet(p: PacketKind) -> bool {
     matches!(
         p,
@@ -186,6 +187,16 @@ fn is_sync_packet(p: PacketKind) -> bool {
             | PacketKind::LookupReply
             | PacketKind::HealthCheck
             | PacketKind::HealthOk
+            | PacketKind::Fetch
+            | PacketKind::FetchResponse
+            | PacketKind::OffsetCommit
+            | PacketKind::OffsetCommitResponse
+            | PacketKind::JoinGroup
+            | PacketKind::JoinGroupResponse
+            | PacketKind::SyncGroup
+            | PacketKind::SyncGroupResponse
+            | PacketKind::Heartbeat
+            | PacketKind::HeartbeatResponse
     )
 }
 
@@ -897,5 +908,106 @@ mod dump {
                 println!("  {} {}", s.time, s.text);
             }
         }
+    }
+}
+
+/// Exact sentences from real runs of the built-ins (seed of the scenario; time → sentence).
+#[cfg(test)]
+mod subsystem_sentences {
+    use super::*;
+    use msgsim::Simulation;
+
+    /// Every sentence that came to the top of the box, with the virtual time it came.
+    fn said(name: &str, until_ms: u64) -> Vec<(String, String)> {
+        let s = Scenario::from_json(msgsim::scenarios::get(name).unwrap()).unwrap();
+        let mut sim = Simulation::new(s.clone(), s.seed).unwrap();
+        sim.run_until(SimTime::from_ms(until_ms), 10_000_000);
+        let mut ex = Explainer::new(&s);
+        let mut out: Vec<(String, String)> = Vec::new();
+        for ev in sim.trace().events() {
+            ex.feed(ev);
+            if let Some(first) = ex.sentences().next() {
+                if out.last().map(|(_, t)| t) != Some(&first.text) {
+                    out.push((crate::format::format_secs(ev.time), first.text.clone()));
+                }
+            }
+        }
+        out
+    }
+
+    fn has(said: &[(String, String)], at: &str, text: &str) {
+        assert!(
+            said.iter().any(|(t, s)| t == at && s == text),
+            "missing at {at}: {text}\nsaid:\n{}",
+            said.iter()
+                .filter(|(t, _)| t == at)
+                .map(|(t, s)| format!("{t} {s}"))
+                .collect::<Vec<_>>()
+                .join("\n")
+        );
+    }
+
+    #[test]
+    fn circuit_breaker_opens_half_opens_and_closes_with_its_reasons() {
+        let s = said("circuit-breaker", 18_000);
+        // 10 calls recorded, 5 timed out: 50 % reaches the 50 % threshold.
+        has(&s, "6.630 s", "checkout-b#0's circuit breaker to payments-b opened: failure rate 50.0% ≥ failureRateThreshold 50% (COUNT_BASED window of the last 10 calls, minimumNumberOfCalls 4); 5 of its last 10 recorded calls failed: c204, c208, c212, c216 and c228 timed out (TimeoutException). Calls now fail at once with CallNotPermittedException and get the fallback (200); at 8.630 s (waitDurationInOpenState 2 s) it lets 2 trial calls through (HALF_OPEN).");
+        // Without automatic transition, the first call after 8.630 s finds it HALF_OPEN.
+        has(&s, "8.710 s", "checkout-b#0's circuit breaker to payments-b is HALF_OPEN: waitDurationInOpenState 2 s has passed since it opened, so it lets 2 trial calls through; if 50% or more of them fail it opens again, else it closes.");
+        has(&s, "15.610 s", "The trial calls failed, so checkout-b#0's circuit breaker to payments-b opened again (failure rate 100.0% ≥ failureRateThreshold 50%). Calls now fail at once with CallNotPermittedException and get the fallback (200); at 17.610 s (waitDurationInOpenState 2 s) it lets 2 trial calls through (HALF_OPEN).");
+        has(&s, "17.858 s", "The trial calls to payments-b succeeded (failure rate 0.0% < 50%): checkout-b#0's circuit breaker closed, calls go through again.");
+        has(&s, "6.650 s", "checkout-b#0's circuit breaker to payments-b is OPEN and rejected 1 call without sending it (CallNotPermittedException), answered at once by the fallback (200): no thread waits on a failing service. Trial calls go through again from 8.630 s (HALF_OPEN after waitDurationInOpenState 2 s).");
+        // Variant A, no breaker: checkout-a's timeouts cascade to shop-a.
+        has(&s, "5.820 s", "1 of shop-a#0's placeOrder calls to checkout-a failed. The last, c201, was answered 500 Internal Server Error by checkout-a#0 (HttpServerErrorException): checkout-a's own calls to payments-a are failing, so the failure cascades to shop-a; after 1 attempt its caller, blocked 820 ms, gets the failure in its own business logic.");
+        // Never "Nothing notable" after the slowdown, and no "retrys".
+        assert!(s.iter().all(|(_, t)| !t.contains("retrys")));
+    }
+
+    #[test]
+    fn retries_timeouts_bulkheads_and_limiters_say_their_settings() {
+        let s = said("timeouts-retries", 5_000);
+        has(&s, "0.568 s", "checkout#0's retry layer has retried 1 attempt so far; the last, call c6 (getStock), tries attempt 2 of maxAttempts 4 in 50.2 ms: its last attempt was answered 500 Internal Server Error by inventory#0 (HttpServerErrorException). Its caller stays blocked meanwhile.");
+        has(&s, "3.900 s", "4 of cart#0's getStock calls to inventory failed. The last, c37, timed out: no answer within the time limiter's 300 ms (timeoutDuration, TimeoutException); after 1 attempt its caller, blocked 300 ms, gets the failure in its own business logic.");
+        let s = said("bulkhead", 1_000);
+        has(&s, "0.350 s", "reporting#0's bulkhead rejected 1 call (BulkheadFullException): 3 calls to orders were already in flight (maxConcurrentCalls 3, maxWaitDuration 200 ms). The bulkhead keeps calls to a slow orders from taking every thread of reporting; the caller gets the failure at once.");
+        has(&s, "0.500 s", "dashboard#0's rate limiter to orders refused 1 call (RequestNotPermitted): no permission was left in time (limitForPeriod 5 per 1 s, waiting at most 300 ms); the caller gets the failure at once.");
+    }
+
+    #[test]
+    fn stale_discovery_entries_name_the_instance_they_sent_a_request_to() {
+        let s = said("discovery-server-side", 13_000);
+        has(&s, "5.014 s", "1 of checkout#0's getOrder calls to orders failed. The last, c49, was refused by orders#2, which is down (ConnectException): the router orders-svc forwarded the request there because its endpoint list, refreshed from the registry every 1 s, still named orders#2, a stale entry; after 1 attempt its caller, blocked 14 ms, gets the failure in its own business logic.");
+        has(&s, "6.000 s", "registrar's health check of orders#2 went unanswered (1 in a row; at 2 in a row it deregisters the instance).");
+        has(&s, "7.005 s", "registry no longer lists orders#2: registrar deregistered it after 2 failed health checks in a row (one every 1 s). registry lists #0 and #1 now.");
+        has(&s, "7.912 s", "orders-svc's copy of the orders entries changed from #0, #1 and #2 to #0 and #1 (it asks again after 1 s).");
+        let s = said("discovery-client-side", 9_000);
+        has(&s, "7.005 s", "registry removed orders#1: its lease expired, 3 s after its last renewal at 4.005 s (nobody renewed it: it is down or cut off). registry lists #0 and #2 now; clients keep calling the old entry until their cached copy is refreshed.");
+        has(&s, "5.120 s", "1 of checkout#0's getOrder calls to orders failed. The last, c50, was refused by orders#1, which is down (ConnectException): checkout#0 picked it from its cached copy of registry, a stale entry of an instance that is down, kept until the lease expires and the cache is refreshed; after 1 attempt its caller, blocked 20 ms, gets the failure in its own business logic.");
+        // The dropped HTTP request at the crashed instance is said by its consequence only.
+        assert!(s.iter().all(|(_, t)| !t.contains("HTTP request")), "{s:?}");
+    }
+
+    #[test]
+    fn schema_releases_are_named_and_readers_explained() {
+        let s = said("schema-rollout", 8_100);
+        has(&s, "4.000 s", "signup#0 writes UserRegistered@1.1.0 now, a minor release after 1.0.0 (registry id 2, in the headers of m17); on the wire as json: 45 B in JSON, 17 B in Avro.");
+        has(&s, "4.085 s", "audit rejected 1 message written with UserRegistered@1.1.0 (a minor step from its reader 1.0.0, strict); the last, m17: unknown field age. Rejected messages go to the dead-letter queue.");
+        has(&s, "4.084 s", "crm read 1 message written with UserRegistered@1.1.0 using its reader 1.0.0; the last, m17: the newer writer (a minor version ahead) may send fields the reader does not know: the tolerant reader ignores them. That is the robustness principle's second half, be liberal in what you accept (its first half, be conservative in what you send, is the writer adding only optional fields with defaults).");
+        has(&s, "8.000 s", "signup#0 writes UserRegistered@2.0.0 now, a major release after 1.1.0 (registry id 3, in the headers of m33); on the wire as json: 58 B in JSON, 26 B in Avro.");
+        let s = said("schema-registry", 9_000);
+        // The patch release: same bytes as 1.1.0 (nothing a reader sees changed), its own id.
+        has(&s, "8.000 s", "order#0 writes OrderPlaced@1.1.1 now, a patch release after 1.1.0 (registry id 3, in the headers of m41); on the wire as avro: 55 B in JSON, 27 B in Avro.");
+    }
+
+    #[test]
+    fn partitioned_topics_and_the_outbox_are_explained() {
+        let s = said("consumer-offsets", 8_000);
+        has(&s, "0.116 s", "Group notifier rebalanced payments (generation 1): notifier#0 gets 0 and notifier#1 gets 1. Each partition has exactly one consumer in the group, so order per key holds.");
+        has(&s, "7.039 s", "ledger#1 gave up payments partition 1 (group ledger): it stops fetching it; what it processed but did not commit will be processed again by the next owner.");
+        has(&s, "7.691 s", "ledger#1 processed m72 (payments-0 offset 36) a second time: the offset after it had not been committed when the partition changed hands, so at-least-once delivered it again.");
+        let s = said("outbox-log-tailing", 3_100);
+        has(&s, "3.000 s", "order-relay runs again after its crash and read 5 records from order's commit log after its last saved position, LSN 40: those it had already published before the crash go to the broker a second time. The outbox guarantees at-least-once, so consumers must deduplicate.");
+        let s = said("outbox-polling", 4_000);
+        has(&s, "2.743 s", "order#0's transaction tx32 rolled back (the commit was aborted): neither its business row nor its OUTBOX row exists, so no event is published for it. Both or neither: that is what the outbox buys.");
     }
 }

@@ -210,4 +210,43 @@ async fn the_sequence_diagram_draws_the_window_of_a_direct_run() {
     let same = l.arrows.iter().filter(|a| a.msg.to_string() == id).count();
     assert_eq!(selected as usize, same);
     assert!(same >= 1);
+    // The message, close up: its id in the head, its life from the trace, each line a button
+    // that seeks there.
+    let head = app.text("inspector-head");
+    assert!(head.starts_with(&id), "{head}");
+    let expected = msgsim_web::subsystems::message::life_of(
+        sim.trace().events(),
+        msgsim::MessageId(id.trim_start_matches('m').parse().unwrap()),
+    )
+    .0;
+    let lines = app.all("life-line");
+    assert_eq!(lines.len(), expected.len());
+    assert!(!expected.is_empty());
+    let first_line = lines[0].text_content().unwrap();
+    assert!(
+        first_line.ends_with(&expected[0].text),
+        "{first_line} / {}",
+        expected[0].text
+    );
+}
+
+#[wasm_bindgen_test]
+async fn a_click_on_a_message_of_the_canvas_selects_it_in_a_rest_scenario() {
+    let app = mount("circuit-breaker", 11).await;
+    app.click("advance").await;
+    let msg = app
+        .get("topology")
+        .query_selector("[data-testid=\"message\"]")
+        .unwrap()
+        .expect("HTTP messages on the canvas after a second");
+    let id = msg.get_attribute("data-msg-id").unwrap();
+    let init = MouseEventInit::new();
+    init.set_bubbles(true);
+    let ev = MouseEvent::new_with_mouse_event_init_dict("click", &init).unwrap();
+    msg.dispatch_event(&ev).unwrap();
+    flush().await;
+    assert!(app.text("inspector-head").starts_with(&id));
+    // An HTTP request still on the wire shows its request line.
+    assert!(app.find("inspector-http").is_some() || app.find("inspector-gone").is_some());
+    assert!(!app.all("life-line").is_empty());
 }

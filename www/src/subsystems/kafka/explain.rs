@@ -72,9 +72,10 @@ impl KafkaExplainer {
                 Tone::Retry,
                 None,
                 format!(
-                    "{at} gave up {topic} {} {} (group {group}): it stops fetching them; what it processed but did not commit will be processed again by their next owner.",
+                    "{at} gave up {topic} {} {} (group {group}): it stops fetching {}; what it processed but did not commit will be processed again by the next owner.",
                     if partitions.len() == 1 { "partition" } else { "partitions" },
-                    parts(partitions)
+                    parts(partitions),
+                    if partitions.len() == 1 { "it" } else { "them" }
                 ),
             )),
             TraceKind::Assign {

@@ -450,3 +450,77 @@ fn step(ev: &TraceEvent, id: MessageId, transits: &mut BTreeSet<u64>) -> Option<
         _ => return None,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use msgsim::network::{Direction, LinkFaults};
+    use msgsim::{Command, Scenario, Simulation};
+
+    /// order-events, seed 42, broker → accounting losing half its packets and duplicating a
+    /// third: the lines of one message that was lost, redelivered and duplicated.
+    fn lossy_run() -> Simulation {
+        let s = Scenario::from_json(msgsim::scenarios::get("order-events").unwrap()).unwrap();
+        let mut sim = Simulation::new(s, 42).unwrap();
+        sim.apply(Command::SetLink {
+            a: "broker".into(),
+            b: "accounting".into(),
+            direction: Direction::AToB,
+            faults: LinkFaults {
+                latency_ms: 40,
+                loss_percent: 50.0,
+                duplicate_percent: 30.0,
+                ..LinkFaults::default()
+            },
+        })
+        .unwrap();
+        sim.run_until(SimTime::from_ms(3_000), 1_000_000);
+        sim
+    }
+
+    #[test]
+    fn the_life_of_a_lost_and_redelivered_message() {
+        let sim = lossy_run();
+        // m5: its delivery to accounting is lost twice; the broker redelivers after each 1 s ack
+        // timeout and the third delivery is processed. Its other subscribers got it at once.
+        let (lines, more) = life_of(sim.trace().events(), MessageId(5));
+        let got: Vec<String> = lines.iter().map(LifeLine::line).collect();
+        assert_eq!(more, 0);
+        assert_eq!(
+            got,
+            [
+                "0.500 s  publish sent order#0 → broker",
+                "0.624 s  enqueued on order-events/kitchen (depth 1)",
+                "0.624 s  enqueued on order-events/accounting (depth 1)",
+                "0.624 s  enqueued on order-events/notification (depth 1)",
+                "0.624 s  publisher confirm sent broker → order#0",
+                "0.624 s  delivery sent broker → kitchen#0",
+                "0.624 s  delivery sent broker → accounting#0",
+                "0.624 s  delivery sent broker → notification#0",
+                "0.644 s  delivery dropped on broker → accounting#0: lost by the network",
+                "0.772 s  processed by notification#0 (delivery attempt 1): effect applied",
+                "0.772 s  ack sent notification#0 → broker",
+                "0.872 s  ack reached the broker: removed from order-events/notification",
+                "0.924 s  processed by kitchen#0 (delivery attempt 1): effect applied",
+                "0.924 s  ack sent kitchen#0 → broker",
+                "1.019 s  ack reached the broker: removed from order-events/kitchen",
+                "1.624 s  put back on order-events/accounting for redelivery (attempt 2): no ack within the ack timeout",
+                "1.624 s  delivery sent broker → accounting#0, attempt 2",
+                "1.644 s  delivery dropped on broker → accounting#0: lost by the network",
+                "2.624 s  put back on order-events/accounting for redelivery (attempt 3): no ack within the ack timeout",
+                "2.624 s  delivery sent broker → accounting#0, attempt 3",
+                "2.724 s  processed by accounting#0 (delivery attempt 3): effect applied",
+                "2.724 s  ack sent accounting#0 → broker",
+                "2.832 s  ack reached the broker: removed from order-events/accounting",
+            ]
+        );
+        let tones: Vec<&str> = lines.iter().map(|l| l.tone.class()).collect();
+        assert_eq!(tones[8], "loss");
+        assert_eq!(tones[15], "retry");
+        // A message that never existed has no life.
+        assert_eq!(
+            life_of(sim.trace().events(), MessageId(999_999)),
+            (vec![], 0)
+        );
+    }
+}

@@ -134,9 +134,9 @@ impl SchemaExplainer {
                         let how = if (w.0, w.1) == (r.0, r.1) {
                             "the versions differ only in the patch number, so nothing a reader sees changed (a patch release: a description or a fix)".to_string()
                         } else if w > r {
-                            format!("the newer writer ({}) may send fields the reader does not know: the {mode} reader ignores them. That is the robustness principle's second half, be liberal in what you accept (its first half, be conservative in what you send, is the writer adding only optional fields with defaults)", semver_step(r, w))
+                            format!("the newer writer (a {} version ahead) may send fields the reader does not know: the {mode} reader ignores them. That is the robustness principle's second half, be liberal in what you accept (its first half, be conservative in what you send, is the writer adding only optional fields with defaults)", semver_step(r, w))
                         } else {
-                            format!("the older writer ({} behind) lacks fields the reader has: the reader fills them with its schema's defaults. That is the robustness principle: the receiver supplies defaults for missing attributes, and the writer sends only what its version defines", semver_step(w, r))
+                            format!("the older writer (a {} version behind) lacks fields the reader has: the reader fills them with its schema's defaults. That is the robustness principle: the receiver supplies defaults for missing attributes, and the writer sends only what its version defines", semver_step(w, r))
                         };
                         out.push(Said::keyed(
                             Tone::Normal,
