@@ -112,6 +112,11 @@ pub struct Scenario {
     /// Default: none.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub invariants: Vec<crate::invariants::ClaimSpec>,
+    /// "What to try": experiments a reader applies with one click, each with what to look for
+    /// and a machine-checkable expectation (see [`crate::experiment`]). At most
+    /// [`crate::experiment::MAX_EXPERIMENTS`]. Default: none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub experiments: Vec<crate::experiment::Experiment>,
 }
 
 fn default_seed() -> u64 {
@@ -700,7 +705,8 @@ impl Scenario {
         crate::outbox::spec::validate(self)?;
         crate::sync::spec::validate(self)?;
         crate::contract::validate(self)?;
-        self.validate_invariants()
+        self.validate_invariants()?;
+        crate::experiment::validate(self)
     }
 
     /// The `invariants` list: bounded, no claim twice, services that exist.

@@ -63,10 +63,11 @@ impl Simulation {
             }
         }
         if n < spec.count {
+            let every_ms = self.live.workload_every_ms[w as usize];
             let wl = &mut self.workloads[w as usize];
             let delay = wl
                 .rng
-                .jittered(spec.every_ms * 1000, spec.jitter_ms * 1000)
+                .jittered(every_ms * 1000, spec.jitter_ms * 1000)
                 .max(1);
             self.schedule(
                 self.now.plus_us(delay),
