@@ -24,6 +24,7 @@ pub mod rpc_marks;
 pub mod sequence;
 pub mod share;
 pub mod state;
+pub mod subsystems;
 pub mod web;
 
 pub use components::app::{App, AppProps};

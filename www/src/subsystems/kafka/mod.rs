@@ -1,0 +1,3 @@
+//! Partitioned topics (consumer groups): their live-settings form.
+
+pub mod controls;

@@ -1,0 +1,3 @@
+//! Transactional messaging (relays): its live-settings form.
+
+pub mod controls;
