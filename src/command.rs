@@ -4,7 +4,9 @@
 
 use crate::network::{Direction, LinkFaults};
 use crate::outbox::CrashPoint;
-use crate::resilience::circuit_breaker::CircuitBreakerState;
+use crate::resilience::circuit_breaker::{CircuitBreakerConfig, CircuitBreakerState};
+use crate::resilience::retry::RetryConfig;
+use crate::resilience::time_limiter::TimeLimiterConfig;
 use crate::sync::ServerBehaviour;
 use serde::{Deserialize, Serialize};
 
@@ -159,6 +161,119 @@ pub enum Command {
         /// A version declared in the channel's `schemas`.
         version: semver::Version,
     },
+    /// Replaces the Resilience4j circuit breaker config of a client's proxies for one called
+    /// service, on every client instance, as `CircuitBreakerRegistry.replace` with a new
+    /// config: the breaker starts again `CLOSED` with an empty sliding window
+    /// (`failureRateThreshold`, `slowCallRateThreshold`, `slowCallDurationThreshold`,
+    /// `slidingWindowType`, `slidingWindowSize`, `minimumNumberOfCalls`,
+    /// `waitDurationInOpenState`, `permittedNumberOfCallsInHalfOpenState`, … with
+    /// Resilience4j's names and defaults). Instances restarted later keep it. Refused when the
+    /// dependency has no breaker or the config is out of range.
+    ConfigureBreaker {
+        /// Client service.
+        node: String,
+        /// Called service (the dependency).
+        service: String,
+        /// The new config (Resilience4j JSON names, durations as `"2s"` or integer µs).
+        config: CircuitBreakerConfig,
+    },
+    /// Sets (or, with no `config`, removes) the Resilience4j Retry of a client's proxies for one
+    /// called service, on every client instance: `maxAttempts`, `waitDuration`,
+    /// `intervalFunction` (exponential backoff, randomized jitter), `retryExceptions`. Calls
+    /// already started keep the retry they began with; new calls use this one.
+    SetRetry {
+        /// Client service.
+        node: String,
+        /// Called service.
+        service: String,
+        /// The new retry config; absent or `null`: no retry.
+        #[serde(default)]
+        config: Option<RetryConfig>,
+    },
+    /// Sets (or, with no `config`, removes) the Resilience4j TimeLimiter of a client's proxies
+    /// for one called service (`timeoutDuration`, `cancelRunningFuture`): attempts started
+    /// from now on get the new deadline.
+    SetTimeLimiter {
+        /// Client service.
+        node: String,
+        /// Called service.
+        service: String,
+        /// The new config; absent or `null`: no time limiter.
+        #[serde(default)]
+        config: Option<TimeLimiterConfig>,
+    },
+    /// Changes the brokers' delivery settings from now on (every queue and subscription):
+    /// `prefetch` (AMQP `basic.qos` prefetch-count, 1–10 000), `ack_timeout_ms` (RabbitMQ
+    /// consumer timeout / SQS visibility timeout, 1 ms–1 h; deliveries already out keep their
+    /// timer) and `max_delivery_attempts` (the delivery limit, RabbitMQ `x-delivery-limit`,
+    /// 1–1 000). Absent fields are unchanged.
+    SetBrokerPolicies {
+        /// Maximum unacked deliveries per consumer instance.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        prefetch: Option<u32>,
+        /// Ack timeout, ms.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        ack_timeout_ms: Option<u64>,
+        /// Deliveries of one message before it is dead-lettered.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        max_delivery_attempts: Option<u32>,
+    },
+    /// Changes a topic's or queue's broker properties from now on: `durable` (as if redeclared:
+    /// what it buffers from now on survives a broker crash, or not), `dedup_window_ms`
+    /// (broker-side duplicate detection, 0–600 000 ms; 0 turns it off) and `failure_percent`
+    /// (its consumers' handler failures, 0–100 %). Absent fields are unchanged.
+    SetChannel {
+        /// A topic or queue (not a direct or partitioned channel).
+        channel: String,
+        /// Durable or transient.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        durable: Option<bool>,
+        /// Duplicate detection window, ms.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        dedup_window_ms: Option<u64>,
+        /// Handler failure probability, percent.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        failure_percent: Option<f64>,
+    },
+    /// Changes a producer's rate: workload `workload` (index in the scenario's `workloads`)
+    /// sends every `every_ms` (1 ms–1 h) from its next tick on; its `count` is unchanged.
+    SetWorkload {
+        /// Index in `workloads`.
+        workload: u32,
+        /// New interval, ms.
+        every_ms: u64,
+    },
+    /// Changes a message relay's settings from now on (Eventuate CDC / Debezium):
+    /// `max_in_flight` (1 = strict order, 1–1 000), `batch_size` (1–1 000), `poll_every_ms`
+    /// (1 ms–1 h) and `save_every` (log tailing: save the position every n records,
+    /// 1–1 000 000). Absent fields are unchanged.
+    SetRelay {
+        /// Relay node.
+        node: String,
+        /// Publishes awaiting a confirm at once.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        max_in_flight: Option<u32>,
+        /// Rows or records read per poll.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        batch_size: Option<u32>,
+        /// Poll period, ms.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        poll_every_ms: Option<u64>,
+        /// Records between two saves of the log position.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        save_every: Option<u32>,
+    },
+    /// Changes how many records of one partition a consumer group's instances process at once
+    /// (`workers_per_partition`, 1–1 024; Confluent Parallel Consumer's concurrency) from their
+    /// next poll on. Records in progress finish.
+    SetConsumerGroup {
+        /// A partitioned topic.
+        channel: String,
+        /// The consuming service (its group).
+        consumer: String,
+        /// Workers per partition.
+        workers_per_partition: u32,
+    },
 }
 
 fn one() -> u32 {
@@ -239,6 +354,14 @@ impl Command {
             Command::SetEndpoint { .. } => "set_endpoint",
             Command::SetBreaker { .. } => "set_breaker",
             Command::SetSchemaVersion { .. } => "set_schema_version",
+            Command::ConfigureBreaker { .. } => "configure_breaker",
+            Command::SetRetry { .. } => "set_retry",
+            Command::SetTimeLimiter { .. } => "set_time_limiter",
+            Command::SetBrokerPolicies { .. } => "set_broker_policies",
+            Command::SetChannel { .. } => "set_channel",
+            Command::SetWorkload { .. } => "set_workload",
+            Command::SetRelay { .. } => "set_relay",
+            Command::SetConsumerGroup { .. } => "set_consumer_group",
         }
     }
 
@@ -311,6 +434,109 @@ impl Command {
                 channel,
                 version,
             } => format!("set_schema_version {node} {channel} {version}"),
+            Command::ConfigureBreaker {
+                node,
+                service,
+                config: c,
+            } => format!(
+                "configure_breaker {node} -> {service} failureRateThreshold={}% slidingWindowSize={} \
+                 minimumNumberOfCalls={} waitDurationInOpenState={}us \
+                 permittedNumberOfCallsInHalfOpenState={}",
+                c.failure_rate_threshold,
+                c.sliding_window_size,
+                c.minimum_number_of_calls,
+                c.wait_duration_in_open_state.0,
+                c.permitted_number_of_calls_in_half_open_state
+            ),
+            Command::SetRetry {
+                node,
+                service,
+                config,
+            } => match config {
+                Some(c) => format!(
+                    "set_retry {node} -> {service} maxAttempts={} waitDuration={}us",
+                    c.max_attempts, c.wait_duration.0
+                ),
+                None => format!("set_retry {node} -> {service} off"),
+            },
+            Command::SetTimeLimiter {
+                node,
+                service,
+                config,
+            } => match config {
+                Some(c) => format!(
+                    "set_time_limiter {node} -> {service} timeoutDuration={}us",
+                    c.timeout_duration.0
+                ),
+                None => format!("set_time_limiter {node} -> {service} off"),
+            },
+            Command::SetBrokerPolicies {
+                prefetch,
+                ack_timeout_ms,
+                max_delivery_attempts,
+            } => {
+                let mut out = String::from("set_broker_policies");
+                if let Some(v) = prefetch {
+                    out += &format!(" prefetch={v}");
+                }
+                if let Some(v) = ack_timeout_ms {
+                    out += &format!(" ack_timeout={v}ms");
+                }
+                if let Some(v) = max_delivery_attempts {
+                    out += &format!(" delivery_limit={v}");
+                }
+                out
+            }
+            Command::SetChannel {
+                channel,
+                durable,
+                dedup_window_ms,
+                failure_percent,
+            } => {
+                let mut out = format!("set_channel {channel}");
+                if let Some(v) = durable {
+                    out += if *v { " durable" } else { " transient" };
+                }
+                if let Some(v) = dedup_window_ms {
+                    out += &format!(" dedup_window={v}ms");
+                }
+                if let Some(v) = failure_percent {
+                    out += &format!(" failure={v}%");
+                }
+                out
+            }
+            Command::SetWorkload { workload, every_ms } => {
+                format!("set_workload {workload} every={every_ms}ms")
+            }
+            Command::SetRelay {
+                node,
+                max_in_flight,
+                batch_size,
+                poll_every_ms,
+                save_every,
+            } => {
+                let mut out = format!("set_relay {node}");
+                if let Some(v) = max_in_flight {
+                    out += &format!(" max_in_flight={v}");
+                }
+                if let Some(v) = batch_size {
+                    out += &format!(" batch_size={v}");
+                }
+                if let Some(v) = poll_every_ms {
+                    out += &format!(" poll_every={v}ms");
+                }
+                if let Some(v) = save_every {
+                    out += &format!(" save_every={v}");
+                }
+                out
+            }
+            Command::SetConsumerGroup {
+                channel,
+                consumer,
+                workers_per_partition,
+            } => format!(
+                "set_consumer_group {channel}/{consumer} workers_per_partition={workers_per_partition}"
+            ),
         }
     }
 }

@@ -32,6 +32,7 @@
 pub mod command;
 pub mod contract;
 pub mod error;
+pub mod experiment;
 pub mod export;
 pub mod invariants;
 pub mod log;

@@ -121,6 +121,11 @@ pub struct Scenario {
     /// Default: none.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub invariants: Vec<crate::invariants::ClaimSpec>,
+    /// "What to try": experiments a reader applies with one click, each with what to look for
+    /// and a machine-checkable expectation (see [`crate::experiment`]). At most
+    /// [`crate::experiment::MAX_EXPERIMENTS`]. Default: none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub experiments: Vec<crate::experiment::Experiment>,
 }
 
 fn default_seed() -> u64 {
@@ -736,6 +741,7 @@ impl Scenario {
         crate::sync::spec::validate(self)?;
         crate::contract::validate(self)?;
         self.validate_invariants()?;
+        crate::experiment::validate(self)?;
         // Last, as it serializes the whole document: nesting within what a link can carry.
         match serde_json::to_value(self) {
             Ok(doc) => ranges::json_depth(&doc, ranges::MAX_JSON_DEPTH),

@@ -373,10 +373,14 @@ fn apply_patch(doc: &mut serde_json::Value, p: &Patch) -> Result<(), String> {
 
 impl Comparison {
     /// Variant `v` as a validated scenario: the base scenario's JSON with its patches applied;
-    /// its title names the variant.
+    /// its title names the variant. Without the base's `experiments` (the page's "What to try"
+    /// of the scenario, which may name what a variant removes, e.g. the breaker).
     pub fn build(&self, v: &Variant) -> Result<crate::Scenario, String> {
         let json = get(self.scenario).ok_or_else(|| format!("no scenario {}", self.scenario))?;
         let mut doc: serde_json::Value = serde_json::from_str(json).map_err(|e| e.to_string())?;
+        if let Some(o) = doc.as_object_mut() {
+            o.remove("experiments");
+        }
         for p in self.shared.iter().chain(v.patches) {
             apply_patch(&mut doc, p)?;
         }

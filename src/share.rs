@@ -417,8 +417,9 @@ mod tests {
         let scenario = Scenario::from_json(crate::scenarios::get("order-events").unwrap()).unwrap();
         run.scenario = ScenarioRef::Inline(Box::new(scenario.clone()));
         let link = run.encode().unwrap();
-        // 1 386 before order-events claimed its two invariants (`invariants`, 49 more).
-        assert_eq!(link.len(), 1_435);
+        // 1 386 before order-events claimed its two invariants (`invariants`, 49 more); 1 435
+        // before it had its three experiments (636 more).
+        assert_eq!(link.len(), 2_071);
         let mut big = scenario;
         big.description = (0..20_000u32).map(|i| format!("{i:x}")).collect();
         run.scenario = ScenarioRef::Inline(Box::new(big));

@@ -94,7 +94,16 @@ export type Command =
   | { op: "arm_crash"; node: string; instance?: number; point: "before_commit" | "after_commit" | "after_publish" }
   | { op: "set_endpoint"; node: string; endpoint?: number | null; behaviour: ServerBehaviour }
   | { op: "set_breaker"; node: string; instance?: number; service: string; state: CircuitBreakerState }
-  | { op: "set_schema_version"; node: string; channel: string; version: string };
+  | { op: "set_schema_version"; node: string; channel: string; version: string }
+  /** Live Resilience4j settings; `config` uses Resilience4j's JSON names (durations `"2s"` or µs). */
+  | { op: "configure_breaker"; node: string; service: string; config: Record<string, unknown> }
+  | { op: "set_retry" | "set_time_limiter"; node: string; service: string; config?: Record<string, unknown> | null }
+  /** Live broker settings; absent fields are unchanged. */
+  | { op: "set_broker_policies"; prefetch?: number; ack_timeout_ms?: number; max_delivery_attempts?: number }
+  | { op: "set_channel"; channel: string; durable?: boolean; dedup_window_ms?: number; failure_percent?: number }
+  | { op: "set_workload"; workload: number; every_ms: number }
+  | { op: "set_relay"; node: string; max_in_flight?: number; batch_size?: number; poll_every_ms?: number; save_every?: number }
+  | { op: "set_consumer_group"; channel: string; consumer: string; workers_per_partition: number };
 
 /** A command applied through `apply`, with its exact place in the run. */
 export interface RecordedCommand {

@@ -539,6 +539,20 @@ impl Consumer {
         &self.config
     }
 
+    /// Changes `workers_per_partition` from the next poll on (records in progress finish).
+    ///
+    /// # Errors
+    /// [`LogError`] from [`ConsumerConfig::validate`] when out of range; nothing changes then.
+    pub fn set_workers_per_partition(&mut self, workers: u32) -> Result<(), LogError> {
+        let config = ConsumerConfig {
+            workers_per_partition: workers,
+            ..self.config.clone()
+        };
+        config.validate()?;
+        self.config = config;
+        Ok(())
+    }
+
     /// The generation the consumer knows (stamped on its commits).
     pub fn generation(&self) -> Option<u32> {
         self.generation

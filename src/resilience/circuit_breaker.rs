@@ -664,6 +664,25 @@ impl CircuitBreaker {
         &self.config
     }
 
+    /// Replaces the configuration at `now_us`, as Resilience4j's
+    /// `CircuitBreakerRegistry.replace` with a breaker built from the new config: it goes
+    /// `CLOSED` (a recorded transition when it was in another state) with an empty sliding
+    /// window of the new shape (permits taken before belong to the old state instance). The
+    /// transition history is kept.
+    ///
+    /// # Errors
+    /// The config's [`CircuitBreakerConfig::validate`] error; nothing changes then.
+    pub fn reconfigure(
+        &mut self,
+        config: CircuitBreakerConfig,
+        now_us: u64,
+    ) -> Result<(), ConfigError> {
+        config.validate()?;
+        self.config = config;
+        self.transition_to_closed(now_us);
+        Ok(())
+    }
+
     /// The current state. Pure: a lazy `OPEN` stays `OPEN` however much time has passed until a
     /// call or (automatic mode) the timer moves it.
     pub fn state(&self) -> CircuitBreakerState {

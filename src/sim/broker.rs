@@ -151,7 +151,7 @@ impl Simulation {
         attempt: u32,
         reason: RedeliveryReason,
     ) {
-        let max = self.scenario.policies.max_delivery_attempts;
+        let max = self.live.max_delivery_attempts;
         let queue = &mut self.queues[q as usize];
         if attempt >= max {
             queue.dead_letter_total += 1;
@@ -197,8 +197,8 @@ impl Simulation {
             return;
         }
         let incarnation = b.incarnation;
-        let prefetch = self.scenario.policies.prefetch;
-        let ack_timeout = self.scenario.policies.ack_timeout_ms;
+        let prefetch = self.live.prefetch;
+        let ack_timeout = self.live.ack_timeout_ms;
         loop {
             let queue = &self.queues[q as usize];
             if queue.ready.is_empty() {

@@ -49,7 +49,7 @@ impl Simulation {
     /// new ids; forgets ids older than the window, and the oldest beyond
     /// [`bounds::MAX_DEDUP_IDS`].
     pub(super) fn broker_duplicate(&mut self, channel: u32, msg: &Message) -> bool {
-        let window_ms = self.scenario.channels[channel as usize].dedup_window_ms;
+        let window_ms = self.live.channels[channel as usize].dedup_window_ms;
         if window_ms == 0 {
             return false;
         }

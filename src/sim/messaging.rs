@@ -208,7 +208,7 @@ impl Simulation {
                 }
                 for q in self.queues_on_broker(ep.node) {
                     let c = self.messaging.queues[q as usize].channel as usize;
-                    if self.scenario.channels[c].durable {
+                    if self.live.channels[c].durable {
                         continue;
                     }
                     let queue = &mut self.queues[q as usize];

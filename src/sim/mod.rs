@@ -35,6 +35,7 @@ mod service;
 
 mod broker_props;
 mod direct;
+mod live;
 mod messaging;
 mod receiver;
 mod reply;
@@ -463,6 +464,8 @@ pub struct Simulation {
     /// API contracts (channels with schemas); `None` when the scenario declares none.
     schemas: Option<Box<schemas::SchemaState>>,
     kafka: partitioned::KafkaState,
+    /// Settings changed by commands while the run goes on (see `live`).
+    live: live::Live,
 }
 
 /// A scheduled event, ordered by (time, sequence number): ties at one time run in the order they
@@ -622,6 +625,7 @@ impl Simulation {
         let messaging = Messaging::new(&scenario, seed);
         let schema_state = schemas::SchemaState::build(&scenario)?;
         let kafka = partitioned::KafkaState::new(&scenario, seed);
+        let live = live::Live::new(&scenario);
         let mut sim = Simulation {
             scenario: Arc::new(scenario),
             seed,
@@ -647,6 +651,7 @@ impl Simulation {
             sync: rpc::SyncState::default(),
             schemas: schema_state,
             kafka,
+            live,
         };
         sim.txm = db::TxSim::build(&sim.scenario, seed);
         sim.sync_build();
@@ -657,6 +662,22 @@ impl Simulation {
                     field: format!("faults[{i}].command"),
                     message: e.to_string(),
                 })?;
+        }
+        // And every experiment's commands (as if applied at time zero).
+        for (i, e) in sim.scenario.experiments.iter().enumerate() {
+            for (j, c) in e.commands.iter().enumerate() {
+                sim.check_command(c).map_err(|err| ScenarioError::Invalid {
+                    field: format!("experiments[{i}].commands[{j}]"),
+                    message: err.to_string(),
+                })?;
+            }
+            for (j, u) in e.then.iter().enumerate() {
+                sim.check_command(&u.command)
+                    .map_err(|err| ScenarioError::Invalid {
+                        field: format!("experiments[{i}].then[{j}].command"),
+                        message: err.to_string(),
+                    })?;
+            }
         }
         let scenario = Arc::clone(&sim.scenario);
         for (i, w) in scenario.workloads.iter().enumerate() {
@@ -829,11 +850,11 @@ impl Simulation {
                         }
                     })
                     .collect(),
-                durable: spec.durable,
-                dedup_window_ms: spec.dedup_window_ms,
+                durable: self.live.channels[c].durable,
+                dedup_window_ms: self.live.channels[c].dedup_window_ms,
                 duplicates_dropped: 0,
                 dedup_ids: 0,
-                failure_percent: spec.failure_percent,
+                failure_percent: self.live.channels[c].failure_percent,
                 on_failure: spec.on_failure,
                 direct_to: None,
             })
@@ -1065,6 +1086,14 @@ impl Simulation {
                 channel,
                 version,
             } => self.check_set_schema_version(node, channel, version),
+            Command::ConfigureBreaker { .. }
+            | Command::SetRetry { .. }
+            | Command::SetTimeLimiter { .. }
+            | Command::SetBrokerPolicies { .. }
+            | Command::SetChannel { .. }
+            | Command::SetWorkload { .. }
+            | Command::SetRelay { .. }
+            | Command::SetConsumerGroup { .. } => self.live_check(cmd),
         }
     }
 
@@ -1188,6 +1217,14 @@ impl Simulation {
                 channel,
                 version,
             } => self.set_schema_version(&node, &channel, &version),
+            cmd @ (Command::ConfigureBreaker { .. }
+            | Command::SetRetry { .. }
+            | Command::SetTimeLimiter { .. }
+            | Command::SetBrokerPolicies { .. }
+            | Command::SetChannel { .. }
+            | Command::SetWorkload { .. }
+            | Command::SetRelay { .. }
+            | Command::SetConsumerGroup { .. }) => self.live_execute(cmd)?,
         }
         Ok(())
     }

@@ -516,6 +516,29 @@ impl Simulation {
     // ----- setup and lifecycle -----
 
     /// Schedules every consumer instance's first join (at time zero).
+    /// `set_consumer_group`: the group of `consumer` on channel `channel` processes
+    /// `workers` records per partition at once from the next poll on (its running consumers and
+    /// the members that join later; their poll loop picks it up). Checked by the caller.
+    pub(super) fn kafka_set_workers(&mut self, channel: u32, consumer: u32, workers: u32) {
+        let Some(&topic) = self.kafka.topic_of_channel.get(&channel) else {
+            return;
+        };
+        let mut changed = Vec::new();
+        for (g, gr) in self.kafka.groups.iter_mut().enumerate() {
+            if gr.topic == topic && gr.consumer == consumer {
+                gr.config.workers_per_partition = workers;
+                gr.spec.workers_per_partition = workers;
+                changed.push(g as u32);
+            }
+        }
+        for (&(_, _, g), c) in self.kafka.consumers.iter_mut() {
+            if changed.contains(&g) {
+                // In range: checked by the caller.
+                let _ = c.consumer.set_workers_per_partition(workers);
+            }
+        }
+    }
+
     pub(super) fn kafka_start(&mut self) {
         for g in 0..self.kafka.groups.len() as u32 {
             let node = self.kafka.groups[g as usize].consumer;

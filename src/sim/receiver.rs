@@ -28,7 +28,7 @@ impl Simulation {
         } else {
             self.messaging.queues[d.queue as usize].channel as usize
         };
-        let p = self.scenario.channels[channel].failure_percent;
+        let p = self.live.channels[channel].failure_percent;
         if self.messaging.channels[channel].rng.chance_percent(p) {
             self.handler_failed(ep, d, channel);
             return None;

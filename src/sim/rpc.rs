@@ -457,6 +457,22 @@ impl Proxy {
         proxy
     }
 
+    /// The retry of `p` from now on (calls already started keep theirs).
+    pub(super) fn set_retry(&mut self, p: &Policies) {
+        self.retry = p
+            .retry
+            .as_ref()
+            .and_then(|c| Retry::new(effective_retry(c)).ok());
+    }
+
+    /// The time limiter of `p` from now on (attempts already started keep their deadline).
+    pub(super) fn set_time_limiter(&mut self, p: &Policies) {
+        self.tl = p
+            .time_limiter
+            .clone()
+            .and_then(|c| TimeLimiter::new(c).ok());
+    }
+
     /// New policy instances (a fresh JVM): validated configs, so construction cannot fail.
     fn fresh(&mut self, p: &Policies, now_us: u64) {
         self.cb = p

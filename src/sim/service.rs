@@ -63,8 +63,9 @@ impl Simulation {
             }
         }
         if n < spec.count {
+            let every_ms = self.live.workload_every_ms[w as usize];
             let wl = &mut self.workloads[w as usize];
-            let delay = wl.rng.jittered_ms(spec.every_ms, spec.jitter_ms).max(1);
+            let delay = wl.rng.jittered_ms(every_ms, spec.jitter_ms).max(1);
             self.schedule(
                 self.now.plus_us(delay),
                 Event::WorkloadTick {

@@ -1,13 +1,18 @@
 //! Per-subsystem web code: what "What just happened" says about synchronous calls
 //! ([`sync`]), service discovery ([`discovery`]), message schemas ([`schema`]), partitioned
 //! topics ([`kafka`]) and transactional messaging ([`outbox`]); the life of one message for the
-//! inspector ([`message`]); the story column beside the canvas ([`story`]). Each explainer is pure: fed with trace events in order, it returns the
-//! sentences they deserve; [`crate::explain::Explainer`] dispatches to them.
+//! inspector ([`message`]); the story column beside the canvas ([`story`]); the compact forms
+//! for the live-settings commands (`controls.rs` per subsystem, built on [`form`]). Each explainer
+//! is pure: fed with trace events in order, it returns the sentences they deserve;
+//! [`crate::explain::Explainer`] dispatches to them.
 
+pub mod broker;
 pub mod discovery;
+pub mod form;
 pub mod kafka;
 pub mod message;
 pub mod outbox;
+pub mod resilience;
 pub mod schema;
 pub mod story;
 pub mod sync;

@@ -1,5 +1,6 @@
-//! Kafka-style partitioned topics: the explain sentences.
+//! Kafka-style partitioned topics: the explain sentences and the live-settings form.
 
+pub mod controls;
 pub mod explain;
 
 pub use explain::KafkaExplainer;

@@ -1,0 +1,3 @@
+//! The message broker (topics, queues, producers): its live-settings form.
+
+pub mod controls;
