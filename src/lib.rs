@@ -38,6 +38,7 @@ pub mod log;
 pub mod message;
 pub mod network;
 pub mod outbox;
+pub mod replay;
 pub mod resilience;
 pub mod rng;
 pub mod scenario;

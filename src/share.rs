@@ -6,7 +6,9 @@
 //! bounded and checked, and every error says what was wrong.
 
 use crate::error::ScenarioError;
+use crate::replay::{Replay, ReplayError, Target};
 use crate::scenario::Scenario;
+use crate::sim::bounds::MAX_COMMAND_LOG;
 use crate::sim::{RecordedCommand, Simulation};
 use crate::time::SimTime;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -21,6 +23,18 @@ pub const MAX_LINK_CHARS: usize = 6_000;
 pub const MAX_INFLATED_BYTES: usize = 1 << 20;
 /// Prefix of the current format.
 pub const PREFIX: &str = "v1.";
+/// Latest place a link or run file may name (its `at`, each command's `at`): 24 h of virtual
+/// time, µs (as the widget's `seek`). [`SharedRun::encode`] refuses what a receiver would refuse.
+pub const MAX_RUN_AT: SimTime = SimTime(86_400_000_000);
+/// Most engine events a shared run may need to open (its declared cost, [`SharedRun::cost`]; and
+/// the work bound of [`SharedRun::replay`], which stops a run without a declared count there).
+///
+/// Chosen so a link opens in well under a second in a browser: natively (release, this
+/// project's 2-core machine) the heaviest built-in scenarios handle about 1 M events/s, wasm
+/// is 2-3× slower, so 300 000 events take about 0.3 s natively and well under a second in wasm
+/// (see README, Benchmarks). Every place in a link (its `events`, each command's `events`) is
+/// within it.
+pub const MAX_REPLAY_EVENTS: u64 = 300_000;
 
 /// Which scenario a shared run uses.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -91,12 +105,53 @@ pub enum ShareError {
     /// The inline scenario is invalid.
     #[error("the link's scenario is invalid: {0}")]
     Scenario(#[from] ScenarioError),
+    /// A field is outside its range (a place beyond 24 h, an event count beyond the cost bound,
+    /// too many commands).
+    #[error("the run's `{field}` is {value}, beyond the maximum {max}{unit}")]
+    OutOfRange {
+        /// The field path (`at`, `events`, `commands[3].at`, `commands`).
+        field: String,
+        /// Its value.
+        value: u64,
+        /// The largest value allowed.
+        max: u64,
+        /// The unit, with its leading space (` µs`, ` events`, ` commands`).
+        unit: &'static str,
+    },
+    /// The run needs more engine events to open than the receiver does.
+    #[error("opening this run takes {events} engine events, more than the {limit} allowed (it would take too long); open the scenario and run it instead")]
+    TooCostly {
+        /// Events the run declares it needs ([`SharedRun::cost`]).
+        events: u64,
+        /// The limit.
+        limit: u64,
+    },
+    /// The replay did not reach the shared place (see [`ReplayError`]).
+    #[error("the run does not replay: {0}")]
+    Replay(#[from] ReplayError),
+}
+
+/// What opening a shared run costs, as it declares it (see [`SharedRun::cost`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Cost {
+    /// Engine events needed to reach the place: its `events` when given, else at least the
+    /// largest `events` of the commands at or before `at` (a lower bound; the replay's limit then
+    /// bounds the rest).
+    pub events: u64,
+    /// Whether `events` is exact (the run gives its count) or a lower bound.
+    pub exact: bool,
+    /// Virtual time of the place, µs.
+    pub at: SimTime,
 }
 
 impl SharedRun {
     /// Encodes as `v1.<base64url(deflate(json))>`. Errors with [`ShareError::TooLong`] beyond
-    /// [`MAX_LINK_CHARS`].
+    /// [`MAX_LINK_CHARS`], and with what [`SharedRun::check`] and
+    /// [`SharedRun::check_cost`]`(`[`MAX_REPLAY_EVENTS`]`)` say: a link is only made when a receiver
+    /// opens it.
     pub fn encode(&self) -> Result<String, ShareError> {
+        self.check()?;
+        self.check_cost(MAX_REPLAY_EVENTS)?;
         let json = serde_json::to_vec(self).unwrap_or_default();
         let packed = miniz_oxide::deflate::compress_to_vec(&json, 9);
         let text = format!("{PREFIX}{}", URL_SAFE_NO_PAD.encode(packed));
@@ -109,7 +164,9 @@ impl SharedRun {
         Ok(text)
     }
 
-    /// Decodes a link parameter made by [`SharedRun::encode`]; checks every step.
+    /// Decodes a link parameter made by [`SharedRun::encode`]; checks every step, the fields'
+    /// ranges included ([`SharedRun::check`]). The cost is the receiver's to check
+    /// ([`SharedRun::check_cost`], done by [`SharedRun::start_replay`]).
     pub fn decode(text: &str) -> Result<SharedRun, ShareError> {
         if text.len() > MAX_LINK_CHARS {
             return Err(ShareError::TooLong {
@@ -131,7 +188,7 @@ impl SharedRun {
             column: e.valid_up_to() + 1,
             message: "not UTF-8 text".into(),
         })?;
-        serde_json::from_str(json).map_err(|e| {
+        let run: SharedRun = serde_json::from_str(json).map_err(|e| {
             let full = e.to_string();
             let suffix = format!(" at line {} column {}", e.line(), e.column());
             ShareError::Json {
@@ -139,7 +196,95 @@ impl SharedRun {
                 column: e.column(),
                 message: full.strip_suffix(&suffix).unwrap_or(&full).to_string(),
             }
-        })
+        })?;
+        run.check()?;
+        Ok(run)
+    }
+
+    /// Range checks of the run's own fields (not its scenario's): `at` and every command's `at`
+    /// within [`MAX_RUN_AT`]; `events` and every command's `events` within
+    /// [`MAX_REPLAY_EVENTS`]; at most [`MAX_COMMAND_LOG`] commands; commands in the order they
+    /// were applied (places never go back, [`ReplayError::Unordered`]).
+    pub fn check(&self) -> Result<(), ShareError> {
+        let range = |field: String, value: u64, max: u64, unit| {
+            if value > max {
+                Err(ShareError::OutOfRange {
+                    field,
+                    value,
+                    max,
+                    unit,
+                })
+            } else {
+                Ok(())
+            }
+        };
+        range("at".into(), self.at.as_us(), MAX_RUN_AT.as_us(), " µs")?;
+        if let Some(n) = self.events {
+            range("events".into(), n, MAX_REPLAY_EVENTS, " events")?;
+        }
+        range(
+            "commands".into(),
+            self.commands.len() as u64,
+            MAX_COMMAND_LOG as u64,
+            " commands",
+        )?;
+        for (i, c) in self.commands.iter().enumerate() {
+            range(
+                format!("commands[{i}].at"),
+                c.at.as_us(),
+                MAX_RUN_AT.as_us(),
+                " µs",
+            )?;
+            range(
+                format!("commands[{i}].events"),
+                c.events,
+                MAX_REPLAY_EVENTS,
+                " events",
+            )?;
+        }
+        crate::replay::check_order(&self.commands)?;
+        Ok(())
+    }
+
+    /// What opening this run costs, as it declares it: the events to reach its place (exact with
+    /// `events`, else a lower bound from the commands at or before `at`) and its time.
+    pub fn cost(&self) -> Cost {
+        match self.events {
+            Some(n) => Cost {
+                events: n,
+                exact: true,
+                at: self.at,
+            },
+            None => Cost {
+                events: self
+                    .commands
+                    .iter()
+                    .filter(|c| c.at <= self.at)
+                    .map(|c| c.events)
+                    .max()
+                    .unwrap_or(0),
+                exact: false,
+                at: self.at,
+            },
+        }
+    }
+
+    /// Refuses, before anything runs, a run whose declared cost ([`SharedRun::cost`]) is beyond
+    /// `limit` engine events ([`ShareError::TooCostly`]).
+    pub fn check_cost(&self, limit: u64) -> Result<(), ShareError> {
+        let cost = self.cost();
+        if cost.events > limit {
+            return Err(ShareError::TooCostly {
+                events: cost.events,
+                limit,
+            });
+        }
+        Ok(())
+    }
+
+    /// The target of the replay: the shared place ([`Target::from_place`]).
+    pub fn target(&self) -> Target {
+        Target::from_place(self.at, self.events)
     }
 
     /// The scenario this run uses.
@@ -157,52 +302,28 @@ impl SharedRun {
         }
     }
 
-    /// Rebuilds the run: the scenario with the seed, the commands at their places, up to `at`.
-    /// Commands that do not fit the scenario are skipped (see [`Simulation::run_with_log`]).
-    pub fn replay(&self) -> Result<Simulation, ShareError> {
-        let mut sim = Simulation::new(self.resolve_scenario()?, self.seed)?;
-        if self.events.is_some() {
-            self.run_to_place(&mut sim, u64::MAX);
-            return Ok(sim);
-        }
-        let end = self
-            .commands
-            .last()
-            .map(|c| c.at)
-            .unwrap_or(SimTime::ZERO)
-            .max(self.at);
-        sim.run_with_log(&self.commands, end, u64::MAX);
-        Ok(sim)
+    /// Starts the replay of this run, in chunks ([`Replay::advance`]): checks the fields
+    /// ([`SharedRun::check`]) and the declared cost against `limit` ([`SharedRun::check_cost`]),
+    /// builds the scenario with the seed; nothing runs yet. The replay handles at most `limit`
+    /// events in all; commands after the shared place stay in [`Replay::log`] (not applied).
+    pub fn start_replay(&self, limit: u64) -> Result<Replay, ShareError> {
+        self.check()?;
+        self.check_cost(limit)?;
+        let sim = Simulation::new(self.resolve_scenario()?, self.seed)?;
+        Ok(Replay::new(
+            sim,
+            self.commands.clone(),
+            self.target(),
+            limit,
+        )?)
     }
 
-    /// Runs `sim` — freshly built from this run's scenario and seed — to the sharer's place:
-    /// the commands at their places, up to `at` (with [`SharedRun::events`], exactly that many
-    /// handled events). Commands after that place are not applied. Handles at most `max_events`
-    /// events; returns whether the place was reached.
-    pub fn run_to_place(&self, sim: &mut Simulation, max_events: u64) -> bool {
-        let Some(n) = self.events else {
-            return sim
-                .run_with_log(&self.commands, self.at, max_events)
-                .reached;
-        };
-        let mut budget = max_events;
-        while sim.events_processed() < n {
-            let Some(next) = sim.next_event_time() else {
-                break;
-            };
-            if budget == 0 {
-                return false;
-            }
-            let out = sim.run_with_log(&self.commands, next, 1);
-            if out.events == 0 {
-                break;
-            }
-            budget = budget.saturating_sub(out.events);
-        }
-        // Commands placed right here, after the last handled event.
-        let now = sim.now();
-        sim.run_with_log(&self.commands, now, 0);
-        true
+    /// Rebuilds the run at once: the scenario with the seed, the commands at their places, up to
+    /// the shared place (`at`, and with [`SharedRun::events`] exactly that many handled events),
+    /// at most [`MAX_REPLAY_EVENTS`] events. Errors say what does not fit (a command's place the
+    /// run never reaches names the command).
+    pub fn replay(&self) -> Result<Simulation, ShareError> {
+        Ok(self.start_replay(MAX_REPLAY_EVENTS)?.run()?)
     }
 }
 

@@ -1,13 +1,17 @@
 //! Time travel: seek to any earlier virtual time, step back one event, bookmarks.
 //!
 //! A [`Timeline`] owns the running simulation, the log of user commands and periodic checkpoints
-//! (clones of the simulation). Seeking back restores the latest checkpoint at or before the target
-//! and replays from it ([`Simulation::run_with_log`]), so a seek costs at most one checkpoint
-//! interval of events, however long the run. Checkpoints are bounded: when there are too many,
-//! every other one is dropped and the interval doubles.
+//! (clones of the simulation). Every move — run, seek, step, step back, opening a shared run —
+//! restores the latest checkpoint at or before the target (or keeps the current state when it is
+//! later) and replays from there with the one replay path, [`crate::replay::drive`], so a seek
+//! costs at most one checkpoint interval of events, however long the run, and lands on exactly
+//! the state a straight run has there. Checkpoints are bounded: when there are too many, every
+//! other one is dropped and the interval doubles. Checkpoints are only taken at interval
+//! boundaries (every event and command up to the boundary done, the clock at it).
 
 use crate::command::Command;
 use crate::error::CommandError;
+use crate::replay::{self, Progress, ReplayError, Stop, Target};
 use crate::sim::{RecordedCommand, RunOutcome, Simulation};
 use crate::time::SimTime;
 use std::collections::BTreeMap;
@@ -27,6 +31,20 @@ pub struct Timeline {
     checkpoints: Vec<Simulation>,
     interval: SimTime,
     bookmarks: BTreeMap<String, SimTime>,
+    dropped: Option<ReplayError>,
+    last_replayed: u64,
+}
+
+/// Whether the state `s` lies on the way to `target` (a replay from it can get there).
+fn fits(s: &Simulation, target: Target) -> bool {
+    match target {
+        Target::Time(t) => s.now() <= t,
+        Target::Place { at, events } => s.now() <= at && s.events_processed() <= events,
+        Target::Events(n) => {
+            s.events_processed() < n
+                || (n == 0 && s.events_processed() == 0 && s.now() == SimTime::ZERO)
+        }
+    }
 }
 
 impl Timeline {
@@ -39,6 +57,8 @@ impl Timeline {
             current: sim,
             interval: interval.max(SimTime::from_ms(1)),
             bookmarks: BTreeMap::new(),
+            dropped: None,
+            last_replayed: 0,
         }
     }
 
@@ -67,10 +87,54 @@ impl Timeline {
             .max(self.current.now())
     }
 
-    /// Runs forward to `until` (at most `max_events` events), re-applying logged commands on the
-    /// way and taking checkpoints at each interval boundary.
-    pub fn run_until(&mut self, until: SimTime, max_events: u64) -> RunOutcome {
-        let mut events = 0;
+    /// Why the log was cut short, if it was: a logged command ahead of the current position (from
+    /// a shared run or a run file) that did not fit the run when the timeline reached its place;
+    /// it and every command after it were dropped.
+    pub fn dropped(&self) -> Option<&ReplayError> {
+        self.dropped.as_ref()
+    }
+
+    /// Restores the latest checkpoint on the way to `target` when it is later than the current
+    /// position (or the current position is past the target). Returns whether it restored one.
+    fn restore_for(&mut self, target: Target) -> bool {
+        let key = |s: &Simulation| (s.events_processed(), s.now());
+        let here = fits(&self.current, target).then(|| key(&self.current));
+        let best = self
+            .checkpoints
+            .iter()
+            .rev()
+            .filter(|c| fits(c, target))
+            .max_by_key(|c| key(c));
+        match best {
+            Some(cp) if here.is_none_or(|h| key(cp) > h) => {
+                self.current = cp.clone();
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// The one way the timeline moves: toward `target` from the best starting state (the
+    /// current one, or the latest checkpoint on the way), handling at most `budget` events in this
+    /// call, taking checkpoints at interval boundaries. Resumable: call again with the same
+    /// `target` to go on ([`Progress::Running`] says how far it is). Errors are the replay's
+    /// ([`ReplayError`]: a logged command or the target place does not fit the run); the timeline
+    /// then stands where the replay stopped.
+    ///
+    /// Use it to open a shared run in chunks (`Timeline::with_log`, then `advance` once per
+    /// animation frame until [`Progress::Done`]).
+    pub fn advance(&mut self, target: Target, budget: u64) -> Result<Progress, ReplayError> {
+        self.advance_counting(target, budget).map(|(p, _)| p)
+    }
+
+    /// [`Timeline::advance`], also returning the events it handled.
+    fn advance_counting(
+        &mut self,
+        target: Target,
+        budget: u64,
+    ) -> Result<(Progress, u64), ReplayError> {
+        self.restore_for(target);
+        let mut handled = 0u64;
         loop {
             let last = self
                 .checkpoints
@@ -78,26 +142,74 @@ impl Timeline {
                 .map(|c| c.now())
                 .unwrap_or(SimTime::ZERO);
             let boundary = SimTime(last.0.saturating_add(self.interval.0));
-            let target = until.min(boundary);
-            let o = self
-                .current
-                .run_with_log(&self.log, target, max_events.saturating_sub(events));
-            events += o.events;
-            if !o.reached {
-                return RunOutcome {
-                    events,
-                    reached: false,
-                };
+            let pause = match target {
+                Target::Time(t) | Target::Place { at: t, .. } => (boundary < t).then_some(boundary),
+                Target::Events(_) => Some(boundary),
+            };
+            let (stop, n) = replay::drive(
+                &mut self.current,
+                &self.log,
+                target,
+                budget.saturating_sub(handled),
+                pause,
+            )?;
+            handled += n;
+            match stop {
+                Stop::Paused => {
+                    if self.current.now() > last {
+                        self.checkpoint();
+                    }
+                }
+                Stop::Done => {
+                    if target == Target::Time(boundary) && self.current.now() > last {
+                        self.checkpoint();
+                    }
+                    return Ok((Progress::Done, handled));
+                }
+                Stop::Budget => {
+                    let p = Progress::Running {
+                        events_done: self.current.events_processed(),
+                        events_total: target.events(),
+                    };
+                    return Ok((p, handled));
+                }
             }
-            if target == boundary && self.current.now() > last {
-                self.checkpoint();
+        }
+    }
+
+    /// As [`Timeline::advance`], dropping a logged command ahead that does not fit the run (and
+    /// the rest of the log after it; see [`Timeline::dropped`]) instead of stopping there.
+    fn go(&mut self, target: Target, budget: u64) -> Result<(Progress, u64), ReplayError> {
+        loop {
+            match self.advance_counting(target, budget) {
+                Err(
+                    e @ (ReplayError::IdleBeforeCommand { index, .. }
+                    | ReplayError::CommandMismatch { index, .. }
+                    | ReplayError::Refused { index, .. }),
+                ) if index < self.log.len() => {
+                    self.log.truncate(index);
+                    self.checkpoints.retain(|c| c.command_log().len() <= index);
+                    self.dropped = Some(e);
+                }
+                other => return other,
             }
-            if target == until {
-                return RunOutcome {
-                    events,
-                    reached: true,
-                };
-            }
+        }
+    }
+
+    /// Runs forward to `until` (at most `max_events` events), re-applying logged commands on the
+    /// way and taking checkpoints at each interval boundary. `reached` is false when
+    /// `max_events` stopped it first.
+    pub fn run_until(&mut self, until: SimTime, max_events: u64) -> RunOutcome {
+        let target = Target::Time(until.max(self.current.now()));
+        match self.go(target, max_events) {
+            Ok((p, events)) => RunOutcome {
+                events,
+                reached: p == Progress::Done,
+            },
+            Err(_) => RunOutcome {
+                events: 0,
+                reached: false,
+            },
         }
     }
 
@@ -114,17 +226,13 @@ impl Timeline {
         }
     }
 
-    /// Handles one event (re-applying logged commands placed before it). Returns its time.
+    /// Handles one event (applying the logged commands placed before it, and those placed right
+    /// after it at its time). Returns its time; `None` when nothing is scheduled.
     pub fn step(&mut self) -> Option<SimTime> {
-        let before = self.current.events_processed();
-        let t = self.current.next_event_time()?;
-        let o = self.run_until(t, 1);
-        if o.events == 0 && self.current.events_processed() == before {
-            // Only commands were applied; handle the event now.
-            self.current.step()
-        } else {
-            Some(self.current.now())
-        }
+        let n = self.current.events_processed();
+        self.current.next_event_time()?;
+        let _ = self.go(Target::Events(n + 1), 1);
+        (self.current.events_processed() == n + 1).then(|| self.current.now())
     }
 
     /// Applies a command at the current position. If the timeline had been rewound, the future
@@ -136,106 +244,90 @@ impl Timeline {
         self.log.push(self.current.command_log()[here].clone());
         let now = self.current.now();
         let events = self.current.events_processed();
-        self.checkpoints
-            .retain(|c| c.now() <= now && c.events_processed() <= events);
+        self.checkpoints.retain(|c| {
+            c.now() <= now && c.events_processed() <= events && c.command_log().len() <= here
+        });
+        self.dropped = None;
         Ok(())
     }
 
     /// Moves to virtual time `t`: backward by restoring the latest checkpoint at or before `t`
     /// and replaying from it; forward the same when such a checkpoint lies ahead of the current
     /// position (after a seek back: it is on the same history), else by running. Returns the
-    /// events replayed.
+    /// events replayed (from the state it started from).
     pub fn seek(&mut self, t: SimTime) -> u64 {
-        if t >= self.current.now() {
-            let now = self.current.now();
-            let ahead = self
-                .checkpoints
-                .iter()
-                .rev()
-                .find(|c| c.now() <= t && c.now() > now)
-                .cloned();
-            if let Some(cp) = ahead {
-                self.current = cp;
-            }
-            return self.run_until(t, u64::MAX).events;
-        }
-        let cp = self
-            .checkpoints
-            .iter()
-            .rev()
-            .find(|c| c.now() <= t)
-            .or(self.checkpoints.first())
-            .cloned();
-        if let Some(cp) = cp {
-            self.current = cp;
-        }
-        self.current.run_with_log(&self.log, t, u64::MAX).events
+        let _ = self.seek_to(Target::Time(t), u64::MAX);
+        self.last_replayed
     }
 
     /// Goes back exactly one event: to the state right after the event before the last one
-    /// handled. Returns false at the start.
+    /// handled, at its time, with the commands logged there ([`Target::Events`]) — the state a
+    /// straight run has after one event fewer. Returns false at the start.
     pub fn step_back(&mut self) -> bool {
-        let target = self.current.events_processed();
-        if target == 0 {
+        let n = self.current.events_processed();
+        if n == 0 {
             return false;
         }
-        let target = target - 1;
-        let cp = self
-            .checkpoints
-            .iter()
-            .rev()
-            .find(|c| c.events_processed() <= target)
-            .or(self.checkpoints.first())
-            .cloned();
-        if let Some(cp) = cp {
-            self.current = cp;
-        }
-        while self.current.events_processed() < target {
-            let Some(t) = self.current.next_event_time() else {
-                break;
-            };
-            // One event at a time, applying the logged commands placed before it.
-            let log = self.log.clone();
-            self.current.run_with_log(&log, t, 1);
-        }
-        // Commands placed right after this event belong to this position too.
-        let now = self.current.now();
-        let log = self.log.clone();
-        self.current.run_with_log(&log, now, 0);
-        true
+        matches!(
+            self.seek_to(Target::Events(n - 1), u64::MAX),
+            Ok(Progress::Done)
+        )
+    }
+
+    /// Moves to `target` (backward or forward, restoring the best checkpoint) with at most
+    /// `budget` events of work in this call; resumable like [`Timeline::advance`]. Logged
+    /// commands ahead that do not fit the run are dropped (see [`Timeline::dropped`]).
+    pub fn seek_to(&mut self, target: Target, budget: u64) -> Result<Progress, ReplayError> {
+        let before = self.current.events_processed();
+        let restored = self.restore_for(target);
+        let from = if restored {
+            self.current.events_processed()
+        } else {
+            before
+        };
+        let out = self.go(target, budget);
+        self.last_replayed = self.current.events_processed().saturating_sub(from);
+        out.map(|(p, _)| p)
     }
 
     /// Starts a timeline at `sim` (normally freshly built, at time zero) with a recorded command
     /// `log` to re-apply as the run passes their places (a shared run, a run file): like
-    /// [`Timeline::new`], with the future already written.
-    pub fn with_log(sim: Simulation, log: Vec<RecordedCommand>, interval: SimTime) -> Timeline {
+    /// [`Timeline::new`], with the future already written. Nothing runs yet: go to the shared
+    /// place with [`Timeline::advance`] (in chunks) or [`Timeline::run_to_place`]. Errors when
+    /// the log's places go back ([`ReplayError::Unordered`]).
+    pub fn with_log(
+        sim: Simulation,
+        log: Vec<RecordedCommand>,
+        interval: SimTime,
+    ) -> Result<Timeline, ReplayError> {
+        replay::check_order(&log)?;
         let mut t = Timeline::new(sim, interval);
         let applied = t.log.len();
         t.log.extend(log.into_iter().skip(applied));
-        t
+        Ok(t)
     }
 
-    /// Runs forward to a place of the run: virtual time `at`, and with `events` exactly that many
-    /// handled events (a place between two events of one virtual time, after a step); commands
-    /// placed there are applied. At most `max_events` events; returns whether the place was
-    /// reached.
-    pub fn run_to_place(&mut self, at: SimTime, events: Option<u64>, max_events: u64) -> bool {
-        let Some(n) = events else {
-            return self.run_until(at, max_events).reached;
-        };
-        let before = SimTime(at.0.saturating_sub(1));
-        if !self.run_until(before, max_events).reached {
-            return false;
+    /// Runs forward to a place of the run (see [`Target::from_place`]): virtual time `at`, and
+    /// with `events` exactly that many handled events; commands placed there are applied. At most
+    /// `max_events` events in all (counted from the start of the run): a run that needs more is
+    /// [`ReplayError::OverLimit`]. Every error names the command or the place that does not fit.
+    pub fn run_to_place(
+        &mut self,
+        at: SimTime,
+        events: Option<u64>,
+        max_events: u64,
+    ) -> Result<(), ReplayError> {
+        let target = Target::from_place(at, events);
+        let left = max_events.saturating_sub(self.current.events_processed());
+        match self.advance(target, left)? {
+            Progress::Done => Ok(()),
+            Progress::Running { events_done, .. } => Err(ReplayError::OverLimit {
+                target: target.to_string(),
+                limit: max_events,
+                now_us: self.current.now().as_us(),
+                events_done,
+            }),
         }
-        while self.current.events_processed() < n {
-            if self.step().is_none() {
-                break;
-            }
-        }
-        // Commands placed right after the last event belong to this place too.
-        let now = self.current.now();
-        self.current.run_with_log(&self.log, now, 0);
-        true
     }
 
     /// Names the current time; at most [`MAX_BOOKMARKS`] (the oldest name is dropped).
@@ -285,8 +377,9 @@ mod tests {
             order_events(),
             original.command_log().to_vec(),
             SimTime::from_ms(1_000),
-        );
-        assert!(tl.run_to_place(at, Some(events), u64::MAX));
+        )
+        .unwrap();
+        tl.run_to_place(at, Some(events), u64::MAX).unwrap();
         assert_eq!(
             (tl.current().now(), tl.current().events_processed()),
             (at, events)
@@ -297,7 +390,7 @@ mod tests {
         tl.seek(SimTime::from_ms(500));
         assert_eq!(tl.current().trace_hash(), at_500ms.trace_hash());
         // And back: the crash applies again on the way.
-        tl.run_to_place(at, Some(events), u64::MAX);
+        tl.run_to_place(at, Some(events), u64::MAX).unwrap();
         assert_eq!(tl.current().trace_hash(), original.trace_hash());
     }
 
@@ -373,7 +466,11 @@ mod tests {
         tl.run_until(SimTime::from_ms(20_000), u64::MAX);
         let times = tl.checkpoint_times();
         assert!(times.len() <= MAX_CHECKPOINTS);
-        assert_eq!(times.len(), 51);
+        // The run goes idle at 16.4 s: no checkpoints after that (51 when idle time was
+        // checkpointed too; a seek there replays no events either way).
+        assert_eq!(tl.current().next_event_time(), None);
+        assert_eq!(times.len(), 42);
+        assert_eq!(*times.last().unwrap(), SimTime::from_ms(16_400));
         assert_eq!(times[1], SimTime::from_ms(400));
     }
 }

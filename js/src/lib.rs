@@ -228,35 +228,26 @@ impl JsSimulation {
     }
 
     /// Rebuilds a run from a link made by `shareLink()` (`v1.…`): the scenario,
-    /// the seed and every command at its place, run to the time it was shared at. Throws for a
-    /// damaged, foreign or too long link, and for one whose replay needs more than `maxEvents`
-    /// events (default 10 000 000: a link is untrusted input, its time could be far away).
+    /// the seed and every command at its place, run to the place it was shared at (the
+    /// engine's one replay path, `msgsim::replay`). Throws for a damaged, foreign or too long
+    /// link, for one whose declared cost or replay needs more than `maxEvents` events (default
+    /// and at most 300 000, `msgsim::share::MAX_REPLAY_EVENTS`: a link is untrusted input), and
+    /// for one whose commands do not fit the run (the error names the command).
     #[wasm_bindgen(js_name = fromShareLink)]
     pub fn from_share_link(
         link: &str,
         #[wasm_bindgen(js_name = maxEvents)] max_events: Option<f64>,
     ) -> Result<JsSimulation, JsError> {
-        let budget = event_budget(max_events)?;
-        let run = SharedRun::decode(link).map_err(err)?;
-        // As `SharedRun::replay`, with a bound on the work.
-        let mut sim = Engine::new(run.resolve_scenario().map_err(err)?, run.seed).map_err(err)?;
-        let end = run
-            .commands
-            .last()
-            .map(|c| c.at)
-            .unwrap_or(SimTime::ZERO)
-            .max(run.at);
-        let reached = if run.events.is_some() {
-            run.run_to_place(&mut sim, budget)
-        } else {
-            sim.run_with_log(&run.commands, end, budget).reached
+        let limit = match max_events {
+            None => msgsim::share::MAX_REPLAY_EVENTS,
+            Some(_) => event_budget(max_events)?.min(msgsim::share::MAX_REPLAY_EVENTS),
         };
-        if !reached {
-            return Err(err(format!(
-                "the link's run did not replay to {end} within {budget} events (stopped at {})",
-                sim.now()
-            )));
-        }
+        let run = SharedRun::decode(link).map_err(err)?;
+        let sim = run
+            .start_replay(limit)
+            .map_err(err)?
+            .run()
+            .map_err(|e| err(msgsim::share::ShareError::Replay(e)))?;
         Ok(JsSimulation {
             sim,
             scenario: run.scenario,

@@ -946,35 +946,34 @@ impl Simulation {
     /// not applied yet (those from index `command_log().len()` on) at exactly the place they had:
     /// after the same number of events, at the same virtual time. Replaying a run's command log
     /// from its start (or from a clone taken earlier in the same run) reproduces it exactly.
-    /// A command that fails is skipped (it cannot fail when `log` came from this scenario).
+    ///
+    /// A thin form of [`crate::replay::drive`] with [`crate::replay::Target::Time`]: `reached` is
+    /// false when `max_events` stopped it first *or* when the log does not fit the run (a
+    /// command's place is never reached); use [`crate::replay::Replay`] to learn which.
     pub fn run_with_log(
         &mut self,
         log: &[RecordedCommand],
         until: SimTime,
         max_events: u64,
     ) -> RunOutcome {
-        let mut events = 0;
-        while let Some(rc) = log.get(self.commands.len()).filter(|rc| rc.at <= until) {
-            while self.events_processed < rc.events {
-                if events >= max_events || self.step().is_none() {
-                    return RunOutcome {
-                        events,
-                        reached: false,
-                    };
-                }
-                events += 1;
-            }
-            self.now = self.now.max(rc.at);
-            if self.apply(rc.command.clone()).is_err() {
-                // Keep positions aligned with the log even if a foreign command is refused.
-                self.commands.push(rc.clone());
-            }
-        }
-        let rest = self.run_until(until, max_events.saturating_sub(events));
+        let before = self.events_processed;
+        let out = crate::replay::drive(
+            self,
+            log,
+            crate::replay::Target::Time(until),
+            max_events,
+            None,
+        );
         RunOutcome {
-            events: events + rest.events,
-            reached: rest.reached,
+            events: self.events_processed - before,
+            reached: matches!(out, Ok((crate::replay::Stop::Done, _))),
         }
+    }
+
+    /// Moves the clock forward to `t` without handling anything (never back). The replay uses it
+    /// to stand at a logged place; it is only called when no event before `t` is scheduled.
+    pub(crate) fn set_clock(&mut self, t: SimTime) {
+        self.now = self.now.max(t);
     }
 
     /// Runs until nothing is scheduled or `max_events` were handled. Returns the events handled.

@@ -16,8 +16,8 @@ use msgsim::sim::bounds::MAX_COMMAND_LOG;
 use msgsim::{Scenario, SimTime, Simulation};
 
 /// Most engine events replayed to open a link or a file (the run stops short beyond it, and says
-/// so): about a few seconds of work in a browser.
-pub const LOAD_MAX_EVENTS: u64 = 5_000_000;
+/// so): the engine's bound, [`msgsim::share::MAX_REPLAY_EVENTS`], well under a second.
+pub const LOAD_MAX_EVENTS: u64 = msgsim::share::MAX_REPLAY_EVENTS;
 
 /// Width and height of the `<iframe>` in the embed snippet, px.
 pub const EMBED_SIZE: (u32, u32) = (640, 400);
@@ -318,8 +318,9 @@ pub fn load_file_text(text: &str) -> Result<SharedRun, String> {
     Ok(run)
 }
 
-/// Latest place a run file or link may ask for: 24 h of virtual time (as the widget's `seek`).
-pub const MAX_RUN_AT: SimTime = SimTime(86_400_000_000);
+/// Latest place a run file or link may ask for: 24 h of virtual time (as the widget's `seek`);
+/// the engine's [`msgsim::share::MAX_RUN_AT`].
+pub const MAX_RUN_AT: SimTime = msgsim::share::MAX_RUN_AT;
 
 /// Escapes text for an HTML attribute value in double quotes.
 pub fn html_attr(s: &str) -> String {

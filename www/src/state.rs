@@ -9,6 +9,7 @@ use crate::explain::{tone_of, Explainer, Sentence, Tone};
 use crate::format::{self, LinkField};
 use crate::geometry::{Layout, Point};
 use msgsim::network::{Direction, DropReason};
+use msgsim::replay::{Progress, ReplayError, Target};
 use msgsim::scenario::Scenario;
 use msgsim::timeline::{Timeline, DEFAULT_CHECKPOINT_INTERVAL};
 use msgsim::trace::{PacketKind, TraceKind};
@@ -936,7 +937,7 @@ impl Playground {
         );
         if touches_run && self.work.is_some() {
             // Whatever touches the run first stops the work in progress where it is.
-            self.finish_work(true);
+            self.finish_work(true, None);
         }
         match action {
             Action::CancelWork => {}
@@ -1164,108 +1165,95 @@ impl Playground {
         self.continue_work();
     }
 
-    /// Runs one slice of the work in progress: engine events towards its target until
+    /// Runs one slice of the work in progress: engine events towards its target (through the
+    /// engine's one replay path, `Timeline::seek_to` / `Timeline::advance`) until
     /// [`WORK_SLICE_MS`] of real time or [`WORK_SLICE_MAX_EVENTS`] events have passed; ends it
-    /// when it reached its target or its bound.
+    /// when it reached its target or its bound, or the replay failed (the run does not fit a
+    /// logged command or the shared place).
     fn continue_work(&mut self) {
         let Some(mut w) = self.work.take() else {
             return;
         };
         let slice_start = crate::web::real_now();
         let mut slice_events = 0u64;
-        let (reached, stuck) = {
+        let mut failed = None;
+        let reached = {
             let mut e = self.engine.borrow_mut();
-            // A place between two events of one time: run to just before it, then step.
-            let place = match &w.kind {
-                WorkKind::Load {
-                    place_events: Some(n),
-                    ..
-                } => Some(*n),
-                _ => None,
-            };
-            let run_to = match place {
-                Some(_) => SimTime(w.target.0.saturating_sub(1)),
-                None => w.target,
+            let target = match &w.kind {
+                WorkKind::Seek => Target::Time(w.target),
+                WorkKind::Load { place_events, .. } => Target::from_place(w.target, *place_events),
             };
             loop {
-                if let Some(n) = place.filter(|_| e.sim().now() >= run_to) {
-                    // Stepping through the events of the place's time, never past it.
-                    let next = e.sim().next_event_time();
-                    if e.sim().events_processed() >= n || next.is_none_or(|t| t > w.target) {
-                        break (true, false);
-                    }
-                    if w.events >= w.max_events {
-                        break (false, true);
-                    }
-                    e.timeline.step();
-                    w.events += 1;
-                    slice_events += 1;
-                    w.now = e.sim().now();
-                    if slice_events.is_multiple_of(WORK_CHUNK_EVENTS)
-                        && (slice_events >= WORK_SLICE_MAX_EVENTS
-                            || crate::web::real_now() - slice_start >= WORK_SLICE_MS)
-                    {
-                        break (false, false);
-                    }
-                    continue;
-                }
                 let budget = WORK_CHUNK_EVENTS
                     .min(w.max_events.saturating_sub(w.events))
                     .min(WORK_SLICE_MAX_EVENTS - slice_events);
                 if budget == 0 {
-                    break (false, w.events >= w.max_events);
+                    break false;
                 }
-                let o = e.timeline.run_until(run_to, budget);
-                w.events += o.events;
-                slice_events += o.events;
+                let before = e.sim().events_processed();
+                let out = match w.kind {
+                    WorkKind::Seek => e.timeline.seek_to(target, budget),
+                    WorkKind::Load { .. } => e.timeline.advance(target, budget),
+                };
+                // (The seek was placed at its starting checkpoint before: no restore here.)
+                let n = e.sim().events_processed().saturating_sub(before);
+                w.events += n;
+                slice_events += n;
                 w.now = e.sim().now();
-                if o.reached {
-                    if place.is_some() {
-                        continue;
+                match out {
+                    Ok(Progress::Done) => break true,
+                    Ok(Progress::Running { .. }) if n == 0 => break false,
+                    Ok(Progress::Running { .. }) => {}
+                    Err(why) => {
+                        failed = Some(why);
+                        break false;
                     }
-                    break (true, false);
-                }
-                if o.events == 0 {
-                    break (false, true);
                 }
                 if crate::web::real_now() - slice_start >= WORK_SLICE_MS {
-                    break (false, false);
+                    break false;
                 }
             }
         };
-        let done = reached || stuck;
+        let done = reached || failed.is_some() || w.events >= w.max_events;
         self.work = Some(w);
         if done {
-            self.finish_work(false);
+            self.finish_work(false, failed);
         }
     }
 
     /// Ends the work in progress: `cancelled` by the user (or by another action), else because it
-    /// reached its target or its bound. Says where it stopped when that is short of the target.
-    fn finish_work(&mut self, cancelled: bool) {
+    /// reached its target or its bound, or the replay `failed`. Says where it stopped when that
+    /// is short of the target.
+    fn finish_work(&mut self, cancelled: bool, failed: Option<ReplayError>) {
         let Some(w) = self.work.take() else {
             return;
         };
         let now = crate::web::real_now();
+        let (at, handled) = self.with_sim(|s| (s.now(), s.events_processed()));
+        let shown = format::format_secs(at);
+        let target = format::format_secs(w.target);
+        let reached = match &w.kind {
+            WorkKind::Seek => at >= w.target,
+            WorkKind::Load { place_events, .. } => {
+                at >= w.target && place_events.is_none_or(|n| handled == n)
+            }
+        };
+        let short = !reached || cancelled || failed.is_some();
         match w.kind {
             WorkKind::Seek => {
-                let at = self.engine.borrow().sim().now();
-                self.work_note = if cancelled {
-                    Some(format!(
-                        "The seek to {} was stopped at {} ({} engine events replayed).",
-                        format::format_secs(w.target),
-                        format::format_secs(at),
+                self.work_note = match (short, cancelled, &failed) {
+                    (false, _, _) => None,
+                    (true, true, _) => Some(format!(
+                        "The seek to {target} was stopped at {shown} ({} engine events replayed).",
                         w.events
-                    ))
-                } else if at < w.target && w.events >= w.max_events {
-                    Some(format!(
-                        "The seek to {} stopped at {}: it would take more than {} engine events.",
-                        format::format_secs(w.target),
-                        format::format_secs(at),
+                    )),
+                    (true, false, Some(why)) => {
+                        Some(format!("The seek to {target} stopped at {shown}: {why}."))
+                    }
+                    (true, false, None) => Some(format!(
+                        "The seek to {target} stopped at {shown}: it would take more than {} engine events.",
                         w.max_events
-                    ))
-                } else {
-                    None
+                    )),
                 };
                 self.last_seek = Some(SeekInfo {
                     from: w.from,
@@ -1274,35 +1262,21 @@ impl Playground {
                 });
                 self.resync();
             }
-            WorkKind::Load {
-                origin,
-                place_events,
-            } => {
-                let (at, handled) = self.with_sim(|s| (s.now(), s.events_processed()));
-                let shown = format::format_secs(at);
-                let problem = if cancelled {
-                    Some(format!(
-                        "The run was opened at {shown} only: replaying it to {} was cancelled.",
-                        format::format_secs(w.target)
-                    ))
-                } else if w.events >= w.max_events {
-                    Some(format!(
-                        "The run was replayed up to {shown} only: reaching {} takes more than {} engine events.",
-                        format::format_secs(w.target),
+            WorkKind::Load { origin, .. } => {
+                let problem = match (short, cancelled, failed) {
+                    (false, _, _) => None,
+                    (true, true, _) => Some(format!(
+                        "The run was opened at {shown} only: replaying it to {target} was cancelled."
+                    )),
+                    (true, false, Some(why)) => {
+                        Some(format!("The run was replayed up to {shown} only: {why}."))
+                    }
+                    (true, false, None) => Some(format!(
+                        "The run was replayed up to {shown} only: reaching {target} takes more than {} engine events.",
                         w.max_events
-                    ))
-                } else if let Some(n) = place_events.filter(|&n| handled < n) {
-                    Some(format!(
-                        "The run was opened at {shown}, short of its place: it has handled {handled} engine events by {}, not {n}.",
-                        format::format_secs(w.target)
-                    ))
-                } else {
-                    // The place is reached: this applies the commands placed right there.
-                    let mut e = self.engine.borrow_mut();
-                    e.timeline.run_to_place(w.target, place_events, 0);
-                    None
+                    )),
                 };
-                self.horizon = self.horizon.max(self.engine.borrow().sim().now());
+                self.horizon = self.horizon.max(at);
                 self.sync_marks();
                 if let Some(text) = problem {
                     self.work_note = Some(text.clone());
@@ -1349,34 +1323,31 @@ impl Playground {
             RunOrigin::File(f) => f.clone(),
             RunOrigin::Host => "host page".to_string(),
         };
-        let resolved = if run.at > crate::share::MAX_RUN_AT {
-            Err(format!(
-                "its time {} µs is beyond {} µs (24 h of virtual time)",
-                run.at.as_us(),
-                crate::share::MAX_RUN_AT.as_us()
-            ))
-        } else {
-            Ok(())
-        }
-        .and_then(|_| match &run.scenario {
-            ScenarioRef::Builtin(name) => builtin_scenario(name)
-                .map(|(n, s)| (Source::Builtin(n), s))
-                .ok_or_else(|| {
-                    format!(
-                        "there is no built-in scenario `{}`",
-                        format::shorten(name, 60)
-                    )
-                }),
-            ScenarioRef::Inline(s) => s
-                .validate()
-                .map(|_| (Source::Uploaded(label.clone()), (**s).clone()))
-                .map_err(|e| e.to_string()),
-        })
-        .and_then(|(source, s)| {
-            Simulation::new(s.clone(), run.seed)
-                .map(|_| (source, s))
-                .map_err(|e| e.to_string())
-        });
+        // Its fields and its declared cost first (`SharedRun::check`, `check_cost`): a run that
+        // asks for more than the page replays is refused before anything changes.
+        let resolved = run
+            .check()
+            .and_then(|_| run.check_cost(crate::share::LOAD_MAX_EVENTS))
+            .map_err(|e| e.to_string())
+            .and_then(|_| match &run.scenario {
+                ScenarioRef::Builtin(name) => builtin_scenario(name)
+                    .map(|(n, s)| (Source::Builtin(n), s))
+                    .ok_or_else(|| {
+                        format!(
+                            "there is no built-in scenario `{}`",
+                            format::shorten(name, 60)
+                        )
+                    }),
+                ScenarioRef::Inline(s) => s
+                    .validate()
+                    .map(|_| (Source::Uploaded(label.clone()), (**s).clone()))
+                    .map_err(|e| e.to_string()),
+            })
+            .and_then(|(source, s)| {
+                Simulation::new(s.clone(), run.seed)
+                    .map(|_| (source, s))
+                    .map_err(|e| e.to_string())
+            });
         let (source, scenario) = match resolved {
             Ok(ok) => ok,
             Err(e) => {
@@ -1390,18 +1361,28 @@ impl Playground {
         };
         let scenario = Rc::new(scenario);
         if matches!(source, Source::Uploaded(_)) {
-            self.uploaded = Some((label, Rc::clone(&scenario)));
+            self.uploaded = Some((label.clone(), Rc::clone(&scenario)));
         }
         self.source = source;
         self.upload_error = None;
         self.seed_error = None;
         self.playing = false;
         self.rebuild(scenario, run.seed);
-        {
+        let log = {
             let mut e = self.engine.borrow_mut();
             let fresh = e.sim().clone();
-            e.timeline =
-                Timeline::with_log(fresh, run.commands.clone(), DEFAULT_CHECKPOINT_INTERVAL);
+            Timeline::with_log(fresh, run.commands.clone(), DEFAULT_CHECKPOINT_INTERVAL)
+                .map(|tl| e.timeline = tl)
+        };
+        if let Err(why) = log {
+            // (Checked before anything changed too, by `SharedRun::check`.)
+            let text = format!("The {label} was opened at its start only: {why}.");
+            match origin {
+                RunOrigin::Url => Rc::make_mut(&mut self.url_errors).push(text),
+                _ => self.upload_error = Some(text),
+            }
+            self.refresh(self.last_real_ms.unwrap_or(0.0));
+            return;
         }
         // The replay runs as long work: a slice now (a short run opens in this action), the
         // rest over the next animation frames, with a progress bar and a cancel.
@@ -1545,20 +1526,32 @@ mod tests {
     #[test]
     fn a_hostile_place_in_a_link_is_replayed_over_frames_within_its_bound() {
         let mut p = fresh();
-        // `events` far beyond what one microsecond holds: stepping stops at the place's time.
+        // A declared cost beyond the page's bound is refused before anything changes.
+        for n in [1_000_000_000_000_000, 20_000_000] {
+            p.act(Action::LoadRun {
+                run: heavy_run(SimTime(1), Some(n)),
+                origin: RunOrigin::Url,
+            });
+            assert_eq!(
+                p.url_errors.last().cloned(),
+                Some(format!("The shared link was not opened (nothing changed): the run's `events` is {n}, beyond the maximum 300000 events"))
+            );
+            assert_eq!(
+                (p.work.clone(), p.scenario.name.as_str()),
+                (None, "order-events")
+            );
+            assert_eq!(p.builtin_name(), Some("order-events"));
+        }
+        // Within the bound but a place the run does not have: the replay says so.
         p.act(Action::LoadRun {
-            run: heavy_run(SimTime(1), Some(1_000_000_000_000_000)),
-            origin: RunOrigin::Url,
+            run: heavy_run(SimTime(1), Some(299_999)),
+            origin: RunOrigin::Host,
         });
         assert_eq!(p.work, None);
-        let handled = p.snapshot.events_processed;
-        assert_eq!(p.snapshot.time, SimTime::ZERO);
         assert_eq!(
-            p.url_errors.last().cloned(),
-            Some(format!("The run was opened at 0.000 s, short of its place: it has handled {handled} engine events by 0.000 s, not 1000000000000000."))
+            p.upload_error.as_deref(),
+            Some("The run was replayed up to 0.000 s only: the place 1 µs after 299999 events does not fit the run: event 9 comes at 1000 µs, later than the place.")
         );
-        // The 8 first sends at 0 s, then nothing until 1 ms.
-        assert_eq!(handled, 8);
         // Far in time: a slice now, the rest over frames, a cancel stops it.
         p.act(Action::LoadRun {
             run: heavy_run(SimTime::from_ms(20_000_000), None),
