@@ -3,7 +3,7 @@
 #   bash scripts/test.sh
 # Stages: setup, fmt, clippy (native + wasm32), native tests, wasm-bindgen-test
 # in headless Chromium (engine, web crate, JS API), the JS API's Node example, trunk release
-# build, Playwright e2e.
+# build, Playwright e2e, the security suite (e2e/security.mjs).
 #
 # For local iteration only (ignored when CI=true):
 #   SKIP_WASM_TESTS=1  skip the headless-Chromium wasm-bindgen-test stages and the JS API
@@ -118,6 +118,8 @@ fi
 if [[ "${SKIP_E2E}" == "0" ]]; then
   stage "trunk build --release (dist/)" trunk build --release
   stage "end-to-end (Playwright + headless Chromium against dist/)" node e2e/e2e.mjs
+  stage "security suite (Playwright, three loopback origins: hostile links, host flood and seek, origins, exports)" \
+    node e2e/security.mjs
 else
   skip "trunk build --release + e2e"
 fi

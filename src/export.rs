@@ -2,6 +2,10 @@
 //!
 //! Both are pure functions of the trace (and the scenario, for the participants), so they can be
 //! produced natively, in tests or in the browser.
+//!
+//! Names come from scenarios anyone can write, so each exporter escapes by its format's own
+//! rules, also names that validation would refuse (these functions are public API): JSON Lines
+//! through `serde_json` (keys and values), Mermaid through [`mermaid_text`].
 
 use crate::scenario::Scenario;
 use crate::trace::{TraceEvent, TraceKind};
@@ -45,6 +49,43 @@ fn msg_suffix(msg: crate::message::MessageId) -> String {
     }
 }
 
+/// `s` as Mermaid text that cannot leave its place (a participant's alias, a message or a note).
+///
+/// Mermaid's entity codes replace what its grammar or its HTML labels give a meaning: `#`
+/// (`#35;`) and `;` (`#59;`) end a text, a `%` next to another `%` (`#37;`) makes a `%%`
+/// comment or a `%%{init}%%` directive, `"` is `#quot;`, `&` is `#amp;`, and `<` is `#lt;` where
+/// HTML would read it as markup (before a letter, `/`, `!` or `?`; `a <-> b` stays readable).
+/// No line break survives: tab, CR, LF, NEL and the Unicode line and paragraph separators become
+/// a space, other control characters U+FFFD, so a name can never start a statement of its own
+/// (`link`, `click`, `participant`, `Note`...). Sources: Mermaid's sequence diagram grammar
+/// (`sequenceDiagram.jison`: a text ends at `#`, `;` or a line break), its directive syntax, and
+/// its "Entity codes to escape characters"; HTML's tag-open state.
+pub fn mermaid_text(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars().peekable();
+    let mut prev = None;
+    while let Some(c) = chars.next() {
+        let next = chars.peek().copied();
+        match c {
+            '#' => out.push_str("#35;"),
+            ';' => out.push_str("#59;"),
+            '%' if prev == Some('%') || next == Some('%') => out.push_str("#37;"),
+            '"' => out.push_str("#quot;"),
+            '&' => out.push_str("#amp;"),
+            '<' if next
+                .is_some_and(|n| n.is_ascii_alphabetic() || matches!(n, '/' | '!' | '?')) =>
+            {
+                out.push_str("#lt;")
+            }
+            '\t' | '\n' | '\r' | '\u{85}' | '\u{2028}' | '\u{2029}' => out.push(' '),
+            c if c.is_control() => out.push('\u{FFFD}'),
+            c => out.push(c),
+        }
+        prev = Some(c);
+    }
+    out
+}
+
 /// Maximum arrows in one Mermaid diagram ([`mermaid_sequence`] notes the rest as omitted).
 pub const MERMAID_MAX_ARROWS: usize = 500;
 
@@ -67,24 +108,36 @@ pub fn mermaid_sequence<'a>(
         .collect();
     let who = |node: &str| alias.get(node).cloned().unwrap_or_else(|| "unknown".into());
     // Queue names are `channel` or `topic/subscriber`; notes about a queue go over its broker.
+    // A channel's own name may hold a `/`: the longest channel name the queue is or starts
+    // with (followed by `/`) is its channel.
     let broker_of = |queue: &str| {
         scenario
             .channels
             .iter()
-            .find(|c| queue.split('/').next() == Some(c.name.as_str()))
+            .filter(|c| {
+                queue == c.name
+                    || (queue.starts_with(c.name.as_str())
+                        && queue[c.name.len()..].starts_with('/'))
+            })
+            .max_by_key(|c| c.name.len())
             .map(|c| who(&c.broker))
             .unwrap_or_else(|| "unknown".into())
     };
+    let t = mermaid_text;
     let mut out = String::from("sequenceDiagram\n");
     for (i, n) in scenario.nodes.iter().enumerate() {
-        let _ = writeln!(out, "    participant n{i} as {}", n.name);
+        let _ = writeln!(out, "    participant n{i} as {}", t(&n.name));
     }
+    let (first, last) = match (scenario.nodes.first(), scenario.nodes.last()) {
+        (Some(a), Some(b)) => (who(&a.name), who(&b.name)),
+        _ => ("unknown".to_string(), "unknown".to_string()),
+    };
     // Which sends were duplicates, and their attempt, by transit id.
     let mut sends: BTreeMap<u64, (u32, bool)> = BTreeMap::new();
     let mut arrows = 0usize;
     let mut omitted = 0usize;
     for e in events {
-        let t = e.time;
+        let at_time = e.time;
         let mut arrow = |out: &mut String, line: String| {
             if arrows < max_arrows {
                 arrows += 1;
@@ -113,7 +166,7 @@ pub fn mermaid_sequence<'a>(
                 arrow(
                     &mut out,
                     format!(
-                        "{}->>{}: {}{}{}{} @{t}",
+                        "{}->>{}: {}{}{}{} @{at_time}",
                         who(&from.node),
                         who(&to.node),
                         packet.as_str(),
@@ -139,7 +192,7 @@ pub fn mermaid_sequence<'a>(
                 arrow(
                     &mut out,
                     format!(
-                        "{}-x{}: {}{} dropped ({}){} @{t}",
+                        "{}-x{}: {}{} dropped ({}){} @{at_time}",
                         who(&from.node),
                         who(&to.node),
                         packet.as_str(),
@@ -164,8 +217,9 @@ pub fn mermaid_sequence<'a>(
             } => arrow(
                 &mut out,
                 format!(
-                    "Note over {}: {queue} redeliver {msg} attempt {attempt} ({})",
+                    "Note over {}: {} redeliver {msg} attempt {attempt} ({})",
                     broker_of(queue),
+                    t(queue),
                     reason.as_str()
                 ),
             ),
@@ -176,8 +230,9 @@ pub fn mermaid_sequence<'a>(
             } => arrow(
                 &mut out,
                 format!(
-                    "Note over {}: {queue} dead-letter {msg} after {attempts} deliveries",
-                    broker_of(queue)
+                    "Note over {}: {} dead-letter {msg} after {attempts} deliveries",
+                    broker_of(queue),
+                    t(queue)
                 ),
             ),
             TraceKind::Process {
@@ -192,27 +247,20 @@ pub fn mermaid_sequence<'a>(
             TraceKind::Rejected { queue, msg, reason } => arrow(
                 &mut out,
                 format!(
-                    "Note over {}: {queue} dead-letter {msg} rejected ({})",
+                    "Note over {}: {} dead-letter {msg} rejected ({})",
                     broker_of(queue),
-                    reason.replace(';', ",")
+                    t(queue),
+                    t(reason)
                 ),
             ),
-            TraceKind::Command { command } => {
-                let first = who(&scenario.nodes[0].name);
-                let last = who(&scenario.nodes[scenario.nodes.len() - 1].name);
-                arrow(
-                    &mut out,
-                    format!(
-                        "Note over {first},{last}: @{t} {}",
-                        command.replace(';', ",")
-                    ),
-                );
-            }
+            TraceKind::Command { command } => arrow(
+                &mut out,
+                format!("Note over {first},{last}: @{at_time} {}", t(command)),
+            ),
             _ => {}
         }
     }
     if omitted > 0 {
-        let first = who(&scenario.nodes[0].name);
         let _ = writeln!(
             out,
             "    Note over {first}: {omitted} more lines omitted (limit {max_arrows})"
@@ -274,6 +322,181 @@ mod tests {
             short.ends_with("    Note over n0: 6 more lines omitted (limit 2)\n"),
             "{short}"
         );
+    }
+
+    /// Names no validation should let through, each put where a name goes.
+    const HOSTILE: [&str; 3] = [
+        "x\n%%{init:{\"theme\":\"dark\"}}%%",
+        "a\nlink n0: Docs@https://ev.il/login",
+        "</text><script>\u{1}",
+    ];
+
+    /// The tiny run's scenario and trace with the nodes renamed to [`HOSTILE`] and the queue to
+    /// `orders/eu` (a channel name with `/`), built past validation: exporters are public API.
+    fn hostile_run() -> (Scenario, Vec<TraceEvent>) {
+        let mut sim = tiny();
+        sim.apply(Command::PartitionOneway {
+            a: "b".into(),
+            b: "c".into(),
+        })
+        .unwrap();
+        sim.run_until(SimTime::from_ms(50), u64::MAX);
+        sim.apply(Command::Repair {
+            a: "b".into(),
+            b: "c".into(),
+        })
+        .unwrap();
+        sim.run_to_idle(1_000);
+        fn rename(n: &str) -> &str {
+            match n {
+                "p" => HOSTILE[0],
+                "b" => HOSTILE[1],
+                "c" => HOSTILE[2],
+                other => other,
+            }
+        }
+        let mut scenario = sim.scenario().clone();
+        for n in &mut scenario.nodes {
+            n.name = rename(&n.name).to_string();
+        }
+        for c in &mut scenario.channels {
+            c.name = "orders/eu".into();
+            c.broker = rename(&c.broker).to_string();
+        }
+        let ep = |e: &crate::trace::Endpoint| crate::trace::Endpoint {
+            node: rename(&e.node).into(),
+            ..e.clone()
+        };
+        let events = sim
+            .trace()
+            .events()
+            .map(|e| {
+                let what = match &e.what {
+                    TraceKind::Arrive {
+                        transit,
+                        from,
+                        to,
+                        packet,
+                        msg,
+                    } => TraceKind::Arrive {
+                        transit: *transit,
+                        from: ep(from),
+                        to: ep(to),
+                        packet: *packet,
+                        msg: *msg,
+                    },
+                    TraceKind::Drop {
+                        transit,
+                        from,
+                        to,
+                        packet,
+                        msg,
+                        reason,
+                    } => TraceKind::Drop {
+                        transit: *transit,
+                        from: ep(from),
+                        to: ep(to),
+                        packet: *packet,
+                        msg: *msg,
+                        reason: *reason,
+                    },
+                    TraceKind::Redeliver {
+                        msg,
+                        attempt,
+                        reason,
+                        ..
+                    } => TraceKind::Redeliver {
+                        queue: "orders/eu".into(),
+                        msg: *msg,
+                        attempt: *attempt,
+                        reason: *reason,
+                    },
+                    TraceKind::Command { .. } => TraceKind::Command {
+                        command: format!("crash {}#0; 5%% <b>", HOSTILE[1]),
+                    },
+                    other => other.clone(),
+                };
+                TraceEvent { what, ..e.clone() }
+            })
+            .collect();
+        (scenario, events)
+    }
+
+    #[test]
+    fn mermaid_escapes_hostile_names() {
+        let (scenario, events) = hostile_run();
+        let text = mermaid_sequence(&scenario, events.iter(), 100);
+        assert_eq!(
+            text.lines().collect::<Vec<_>>(),
+            [
+                "sequenceDiagram",
+                "    participant n0 as x #37;#37;{init:{#quot;theme#quot;:#quot;dark#quot;}}#37;#37;",
+                "    participant n1 as a link n0: Docs@https://ev.il/login",
+                "    participant n2 as #lt;/text>#lt;script>\u{FFFD}",
+                "    Note over n0,n2: @0.000ms crash a link n0: Docs@https://ev.il/login#35;0#59; 5#37;#37; #lt;b>",
+                "    n0->>n1: publish m1 @10.000ms",
+                "    n1-xn2: deliver m1 dropped (partition) @15.000ms",
+                "    n1->>n0: publish_ack m1 @20.000ms",
+                "    Note over n0,n2: @50.000ms crash a link n0: Docs@https://ev.il/login#35;0#59; 5#37;#37; #lt;b>",
+                "    Note over n1: orders/eu redeliver m1 attempt 2 (ack_timeout)",
+                "    n1->>n2: deliver m1 attempt 2 @120.000ms",
+                "    n2->>n1: ack m1 @140.000ms",
+            ]
+        );
+        // Every line is a statement the exporter wrote: a known keyword or an arrow between
+        // aliases, never a line a name started.
+        for line in text.lines().skip(1) {
+            let l = line.trim_start();
+            assert!(
+                l.starts_with("participant n")
+                    || l.starts_with("Note over n")
+                    || (l.starts_with('n') && (l.contains("->>n") || l.contains("-xn"))),
+                "{line}"
+            );
+            assert!(!l.contains("%%"), "{line}");
+        }
+    }
+
+    #[test]
+    fn mermaid_text_rules() {
+        assert_eq!(mermaid_text("repair b <-> c"), "repair b <-> c");
+        assert_eq!(mermaid_text("loss 5% then 7%"), "loss 5% then 7%");
+        assert_eq!(mermaid_text("%%x"), "#37;#37;x");
+        assert_eq!(mermaid_text("a&b\"c\""), "a#amp;b#quot;c#quot;");
+        assert_eq!(
+            mermaid_text("<img src=x> <!-- <?"),
+            "#lt;img src=x> #lt;!-- #lt;?"
+        );
+        assert_eq!(
+            mermaid_text("a\r\nb\u{2028}c\u{85}d\te\u{0}f\u{7f}"),
+            "a  b c d e\u{FFFD}f\u{FFFD}"
+        );
+    }
+
+    #[test]
+    fn jsonl_escapes_hostile_names() {
+        let (_, events) = hostile_run();
+        let text = trace_jsonl(events.iter());
+        let mut nodes = std::collections::BTreeSet::new();
+        for line in text.lines() {
+            let v: serde_json::Value = serde_json::from_str(line).unwrap();
+            if !matches!(v["event"].as_str(), Some("arrive" | "drop")) {
+                continue; // (only these were renamed)
+            }
+            for side in ["from", "to"] {
+                if let Some(n) = v[side]["node"].as_str() {
+                    nodes.insert(n.to_string());
+                }
+            }
+        }
+        // One line per event (a name's newline is `\n` inside its string), names exact.
+        assert_eq!(text.lines().count(), events.len());
+        assert_eq!(
+            nodes.into_iter().collect::<Vec<_>>(),
+            [HOSTILE[2], HOSTILE[1], HOSTILE[0]]
+        );
+        assert!(text.contains(r#""node":"x\n%%{init:{\"theme\":\"dark\"}}%%""#));
+        assert!(text.contains(r#""node":"</text><script>\u0001""#));
     }
 
     #[test]

@@ -228,6 +228,29 @@ fn template_params(template: &str) -> Result<Vec<String>, SchemaError> {
     Ok(params)
 }
 
+/// `name` as one reference token of a JSON Pointer inside a URI fragment (`#/channels/<token>`):
+/// `~` as `~0` and `/` as `~1` (RFC 6901 §3), then every byte that may not stand in a URI
+/// fragment percent-encoded (RFC 3986 §3.5, RFC 6901 §6), so a name with `/`, `~`, `#`, `%`,
+/// a space or a quote still points at its own key (the keys themselves are written by
+/// `serde_json`, which escapes anything).
+fn ref_token(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    for c in name.chars() {
+        match c {
+            '~' => out.push_str("~0"),
+            '/' => out.push_str("~1"),
+            c if c.is_ascii_alphanumeric() || "-._!$&'()*+,;=:@?".contains(c) => out.push(c),
+            c => {
+                let mut buf = [0u8; 4];
+                for b in c.encode_utf8(&mut buf).bytes() {
+                    out.push_str(&format!("%{b:02X}"));
+                }
+            }
+        }
+    }
+    out
+}
+
 /// Builds an AsyncAPI 3.0.0 document.
 ///
 /// Shape: `{"asyncapi":"3.0.0","info":{title,version,description?},
@@ -295,7 +318,7 @@ pub fn asyncapi_document(
             }
             msgs.insert(
                 name.clone(),
-                json!({"$ref": format!("#/components/messages/{name}")}),
+                json!({"$ref": format!("#/components/messages/{}", ref_token(name))}),
             );
         }
         let mut ch = Map::new();
@@ -355,7 +378,7 @@ pub fn asyncapi_document(
                     o.id, o.channel
                 )));
             }
-            refs.push(json!({"$ref": format!("#/channels/{}/messages/{name}", o.channel)}));
+            refs.push(json!({"$ref": format!("#/channels/{}/messages/{}", ref_token(&o.channel), ref_token(name))}));
         }
         let mut op = Map::new();
         op.insert(
@@ -368,7 +391,7 @@ pub fn asyncapi_document(
         );
         op.insert(
             "channel".into(),
-            json!({"$ref": format!("#/channels/{}", o.channel)}),
+            json!({"$ref": format!("#/channels/{}", ref_token(&o.channel))}),
         );
         op.insert("messages".into(), Value::Array(refs));
         if !o.description.is_empty() {
@@ -453,7 +476,7 @@ pub fn openapi_document(
             return Err(SchemaError::InvalidApi(format!("unknown schema {name}")));
         }
         Ok(
-            json!({"application/json": {"schema": {"$ref": format!("#/components/schemas/{name}")}}}),
+            json!({"application/json": {"schema": {"$ref": format!("#/components/schemas/{}", ref_token(name))}}}),
         )
     };
 
@@ -542,4 +565,17 @@ pub fn openapi_document(
         "paths": paths,
         "components": {"schemas": components},
     }))
+}
+
+#[cfg(test)]
+mod ref_token_tests {
+    use super::ref_token;
+
+    #[test]
+    fn json_pointer_tokens_escape_slash_tilde_and_fragment_characters() {
+        assert_eq!(ref_token("shop.OrderPlaced"), "shop.OrderPlaced");
+        assert_eq!(ref_token("orders/eu"), "orders~1eu");
+        assert_eq!(ref_token("a~b/c"), "a~0b~1c");
+        assert_eq!(ref_token("x y\"#%é\n"), "x%20y%22%23%25%C3%A9%0A");
+    }
 }

@@ -64,6 +64,141 @@ impl Request {
     }
 }
 
+/// Requests that may wait for the next animation frame at most; more are refused (and counted
+/// in one `error` event).
+pub const MAX_PENDING_REQUESTS: usize = 64;
+/// Requests handled in one animation frame at most (they share one render and one `state`).
+pub const MAX_REQUESTS_PER_FRAME: usize = 16;
+/// `error` replies to refused messages sent per animation frame at most; the others are counted
+/// in one summary `error`.
+pub const MAX_ERRORS_PER_FRAME: usize = 4;
+
+impl Request {
+    /// Whether it may start long work (a run replaced or rebuilt, a seek): one per frame.
+    pub fn is_heavy(&self) -> bool {
+        matches!(self, Request::Load(_) | Request::Reset | Request::Seek(_))
+    }
+}
+
+/// The host's requests waiting for the next animation frame, and the replies to refused
+/// messages: whatever a host sends, the widget does a bounded amount of work per frame.
+///
+/// Coalescing: a `seek` right after a waiting `seek` replaces it, and a `play` or `pause` right
+/// after a waiting `play` or `pause` replaces it (the later one alone decides); everything else
+/// keeps its order. At most [`MAX_PENDING_REQUESTS`] wait (more are refused, counted in one
+/// `error`), a frame takes at most [`MAX_REQUESTS_PER_FRAME`] and at most one that may start long
+/// work ([`Request::is_heavy`]).
+#[derive(Debug, Default)]
+pub struct HostQueue {
+    pending: std::collections::VecDeque<Request>,
+    errors: std::collections::VecDeque<(String, ProtocolError)>,
+    refused: u64,
+    unanswered: u64,
+}
+
+/// What one animation frame does for the host.
+#[derive(Debug, Default, PartialEq)]
+pub struct FrameBatch {
+    /// Requests to apply now, in order.
+    pub requests: Vec<Request>,
+    /// `error` replies: (origin of the message, what was wrong).
+    pub errors: Vec<(String, ProtocolError)>,
+    /// One `error` event for every allowed origin, counting what was refused or not answered
+    /// since the last frame.
+    pub summary: Option<ProtocolError>,
+}
+
+impl HostQueue {
+    /// Queues a request (coalesced with the last waiting one, or refused when full).
+    pub fn push(&mut self, r: Request) {
+        let replaces = matches!(
+            (self.pending.back(), &r),
+            (Some(Request::Seek(_)), Request::Seek(_))
+                | (
+                    Some(Request::Play | Request::Pause),
+                    Request::Play | Request::Pause
+                )
+        );
+        if replaces {
+            self.pending.pop_back();
+        }
+        if self.pending.len() >= MAX_PENDING_REQUESTS {
+            self.refused += 1;
+        } else {
+            self.pending.push_back(r);
+        }
+    }
+
+    /// Queues the `error` reply to a refused message from `origin`.
+    pub fn push_error(&mut self, origin: String, e: ProtocolError) {
+        if self.errors.len() >= MAX_ERRORS_PER_FRAME {
+            self.unanswered += 1;
+        } else {
+            self.errors.push_back((origin, e));
+        }
+    }
+
+    /// Whether nothing waits.
+    pub fn is_empty(&self) -> bool {
+        self.pending.is_empty()
+            && self.errors.is_empty()
+            && self.refused == 0
+            && self.unanswered == 0
+    }
+
+    /// Requests waiting.
+    pub fn len(&self) -> usize {
+        self.pending.len()
+    }
+
+    /// What this frame does: the next requests (see [`HostQueue`]), the replies, the summary.
+    pub fn take_frame(&mut self) -> FrameBatch {
+        let mut requests = Vec::new();
+        while requests.len() < MAX_REQUESTS_PER_FRAME {
+            let Some(r) = self.pending.pop_front() else {
+                break;
+            };
+            let heavy = r.is_heavy();
+            requests.push(r);
+            if heavy {
+                break;
+            }
+        }
+        let mut parts = Vec::new();
+        if self.refused > 0 {
+            parts.push(format!(
+                "{} requests were refused: at most {MAX_PENDING_REQUESTS} may wait, and the widget handles at most {MAX_REQUESTS_PER_FRAME} per animation frame",
+                self.refused
+            ));
+        }
+        if self.unanswered > 0 {
+            parts.push(format!(
+                "{} more refused messages were not answered (at most {MAX_ERRORS_PER_FRAME} `error` replies per animation frame)",
+                self.unanswered
+            ));
+        }
+        self.refused = 0;
+        self.unanswered = 0;
+        FrameBatch {
+            requests,
+            errors: self.errors.drain(..).collect(),
+            summary: (!parts.is_empty()).then(|| ProtocolError {
+                request: None,
+                id: None,
+                message: parts.join("; "),
+            }),
+        }
+    }
+}
+
+/// Whether a `metrics` event may go now: the counters changed since the last one sent and at
+/// least [`METRICS_INTERVAL_MS`] passed (`last_ms`: when the last one went, ms; `now_ms`: now).
+/// When they changed but it is too early, the caller sends the latest counters once the
+/// interval has passed (so the last value always arrives).
+pub fn metrics_due(changed: bool, last_ms: f64, now_ms: f64) -> bool {
+    changed && now_ms - last_ms >= METRICS_INTERVAL_MS
+}
+
 /// A message the widget could not take: what was wrong, the request's `type` and `id` when
 /// they could be read.
 #[derive(Clone, Debug, PartialEq)]
@@ -270,9 +405,10 @@ fn seek_request(m: &Map<String, Value>) -> Result<Request, String> {
     }
 }
 
-/// Parses `?origins=` (comma-separated): each must be `http(s)://host[:port]` with nothing after
-/// it. Returns the origins (lowercased, without duplicates, at most [`MAX_ORIGINS`]) and one
-/// sentence per entry that was ignored, saying why.
+/// Parses `?origins=` (comma-separated): each must be an origin `http(s)://host[:port]` with
+/// nothing after it, written as the browser serialises it (see [`normalise_origin`]). Returns
+/// the origins (without duplicates, at most [`MAX_ORIGINS`]) and one sentence per entry that was
+/// ignored, saying why.
 pub fn parse_origins(raw: &str) -> (Vec<String>, Vec<String>) {
     let mut ok: Vec<String> = Vec::new();
     let mut errors = Vec::new();
@@ -295,6 +431,35 @@ pub fn parse_origins(raw: &str) -> (Vec<String>, Vec<String>) {
     (ok, errors)
 }
 
+/// The origin of `s` as the browser serialises it (`MessageEvent.origin`, `location.origin`,
+/// the `targetOrigin` of `postMessage`): parsed by the URL standard (the `url` crate implements
+/// WHATWG URL), so `HTTP://127.0.0.1.:018603/` and `http://0x7f.0.0.1:18603` both give
+/// `http://127.0.0.1:18603`, `http://[0:0::1]` gives `http://[::1]`. `None` when `s` is not an
+/// absolute http or https URL or has no host; a path, query or fragment is ignored here.
+pub fn normalise_origin(s: &str) -> Option<String> {
+    let url = url::Url::parse(s.trim()).ok()?;
+    if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
+        return None;
+    }
+    Some(url.origin().ascii_serialization())
+}
+
+/// Whether a message from `origin` (as the browser reports it) may talk to the widget: the
+/// origin, normalised by the URL standard ([`normalise_origin`]), equals one of `allowed`
+/// (already normalised by [`parse_origins`] or taken from `location.origin`). An opaque
+/// origin (`null`: sandboxed frames, `file:`, `data:`) never matches.
+pub fn origin_allowed(allowed: &[String], origin: &str) -> bool {
+    match normalise_origin(origin) {
+        Some(o) => allowed.contains(&o),
+        None => false,
+    }
+}
+
+/// One `?origins=` entry: its normalised origin, or why it is refused. An entry the URL standard
+/// reads as another origin than written (an IPv4 address in hex, octal, decimal or with a final
+/// dot, a port with a leading zero or the scheme's default port, an IPv6 address not in its
+/// shortest form) is refused with the form to write: the widget never trusts a string it would
+/// not itself have written. Only ASCII case and one final `/` may differ.
 fn check_origin(s: &str) -> Result<String, String> {
     if s.chars().count() > MAX_ORIGIN_CHARS {
         return Err(format!("is longer than {MAX_ORIGIN_CHARS} characters"));
@@ -302,42 +467,49 @@ fn check_origin(s: &str) -> Result<String, String> {
     if s == "*" || s == "null" {
         return Err("is not allowed: name each host page's origin".into());
     }
-    let lower = s.to_ascii_lowercase();
-    let Some((scheme, rest)) = lower.split_once("://") else {
+    let Some((scheme, _)) = s.split_once("://") else {
         return Err("is not an origin (expected http://host or https://host[:port])".into());
     };
+    let scheme = scheme.to_ascii_lowercase();
     if scheme != "http" && scheme != "https" {
         return Err(format!(
-            "has scheme `{scheme}`; only http and https pages can host the widget"
+            "has scheme `{}`; only http and https pages can host the widget",
+            crate::format::shorten(&scheme, 20)
         ));
     }
-    let rest = rest.strip_suffix('/').unwrap_or(rest);
-    if rest.is_empty() {
-        return Err("has no host".into());
-    }
-    if let Some(c) = rest.chars().find(|c| matches!(c, '/' | '?' | '#' | '@')) {
-        return Err(format!(
-            "has `{c}` after the host: an origin is only scheme://host[:port]"
-        ));
-    }
-    let (host, port) = match rest.rsplit_once(':') {
-        Some((h, p)) if !h.ends_with(']') || h.starts_with('[') => (h, Some(p)),
-        _ => (rest, None),
-    };
-    let host_ok = (host.starts_with('[') && host.ends_with(']') && host.len() > 2)
-        || (!host.is_empty()
-            && host
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-'));
-    if !host_ok {
-        return Err(format!("has an invalid host `{host}`"));
-    }
-    if let Some(p) = port {
-        if p.parse::<u16>().map_or(true, |n| n == 0) {
-            return Err(format!("has an invalid port `{p}`"));
+    let url = url::Url::parse(s).map_err(|e| match e {
+        url::ParseError::InvalidPort => "has an invalid port (1 to 65535)".to_string(),
+        url::ParseError::IdnaError => {
+            "has a host name that is not ASCII: write it in Punycode (`xn--…`)".to_string()
         }
+        other => format!("is not a valid origin: {other}"),
+    })?;
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err("has a user name: an origin is only scheme://host[:port]".into());
     }
-    Ok(format!("{scheme}://{rest}"))
+    let after = format!(
+        "{}{}{}",
+        url.path(),
+        url.query().map(|q| format!("?{q}")).unwrap_or_default(),
+        url.fragment().map(|f| format!("#{f}")).unwrap_or_default()
+    );
+    if after != "/" {
+        return Err(format!(
+            "has `{}` after the host: an origin is only scheme://host[:port]",
+            crate::format::shorten(&after, 40)
+        ));
+    }
+    if url.port() == Some(0) {
+        return Err("has an invalid port `0`".into());
+    }
+    let origin = url.origin().ascii_serialization();
+    let written = s.strip_suffix('/').unwrap_or(s).to_ascii_lowercase();
+    if origin != written {
+        return Err(format!(
+            "is read by the browser as `{origin}`: write that form (the widget compares origins exactly as the browser serialises them)"
+        ));
+    }
+    Ok(origin)
 }
 
 fn message(kind: &str, fields: Value) -> String {
@@ -588,7 +760,7 @@ mod tests {
             [
                 "Origin `*` in the URL (?origins=) is not allowed: name each host page's origin; it is ignored.",
                 "Origin `ftp://x.org` in the URL (?origins=) has scheme `ftp`; only http and https pages can host the widget; it is ignored.",
-                "Origin `https://a.org/path` in the URL (?origins=) has `/` after the host: an origin is only scheme://host[:port]; it is ignored.",
+                "Origin `https://a.org/path` in the URL (?origins=) has `/path` after the host: an origin is only scheme://host[:port]; it is ignored.",
                 "Origin `https://a.org:0` in the URL (?origins=) has an invalid port `0`; it is ignored.",
                 "Origin `null` in the URL (?origins=) is not allowed: name each host page's origin; it is ignored.",
             ]
@@ -604,6 +776,159 @@ mod tests {
             ]
         );
         assert_eq!(parse_origins("http://[::1]:9000").0, ["http://[::1]:9000"]);
+    }
+
+    /// Each spelling the browser reads as another origin than written is refused with the form
+    /// to write (the browser would post to `http://127.0.0.1:18603` while the raw string never
+    /// equals a `MessageEvent.origin`); IPv6 loopback without a port is an origin.
+    #[test]
+    fn origins_are_compared_as_the_browser_serialises_them() {
+        let refused = |s: &str| {
+            let (ok, errors) = parse_origins(s);
+            assert!(ok.is_empty(), "{s}: {ok:?}");
+            errors.join(" ")
+        };
+        for spelled in [
+            "http://127.0.0.1.:18603",
+            "http://0x7f.0.0.1:18603",
+            "http://2130706433:18603",
+            "http://127.0.0.1:018603",
+            "http://0177.0.0.1:18603",
+            "http://127.1:18603",
+        ] {
+            assert_eq!(
+                refused(spelled),
+                format!("Origin `{spelled}` in the URL (?origins=) is read by the browser as `http://127.0.0.1:18603`: write that form (the widget compares origins exactly as the browser serialises them); it is ignored.")
+            );
+            // What the browser reports for such a host page is the normalised origin.
+            assert_eq!(
+                normalise_origin(spelled).as_deref(),
+                Some("http://127.0.0.1:18603")
+            );
+        }
+        assert_eq!(parse_origins("http://[::1]").0, ["http://[::1]"]);
+        assert_eq!(
+            parse_origins("HTTP://[::1]:18617/").0,
+            ["http://[::1]:18617"]
+        );
+        assert_eq!(
+            refused("http://[0:0:0:0:0:0:0:1]:18617"),
+            "Origin `http://[0:0:0:0:0:0:0:1]:18617` in the URL (?origins=) is read by the browser as `http://[::1]:18617`: write that form (the widget compares origins exactly as the browser serialises them); it is ignored."
+        );
+        assert_eq!(
+            refused("https://docs.example.com:443"),
+            "Origin `https://docs.example.com:443` in the URL (?origins=) is read by the browser as `https://docs.example.com`: write that form (the widget compares origins exactly as the browser serialises them); it is ignored."
+        );
+        assert_eq!(
+            refused("http://a.org:65536"),
+            "Origin `http://a.org:65536` in the URL (?origins=) has an invalid port (1 to 65535); it is ignored."
+        );
+        assert_eq!(
+            refused("http://user@a.org"),
+            "Origin `http://user@a.org` in the URL (?origins=) has a user name: an origin is only scheme://host[:port]; it is ignored."
+        );
+        assert_eq!(
+            refused("https://a.org?x=1"),
+            "Origin `https://a.org?x=1` in the URL (?origins=) has `/?x=1` after the host: an origin is only scheme://host[:port]; it is ignored."
+        );
+        assert_eq!(
+            refused("https://bücher.example"),
+            "Origin `https://bücher.example` in the URL (?origins=) has a host name that is not ASCII: write it in Punycode (`xn--…`); it is ignored."
+        );
+        assert_eq!(
+            refused("http://"),
+            "Origin `http://` in the URL (?origins=) is not a valid origin: empty host; it is ignored."
+        );
+        // Both ways: an incoming origin is normalised before the exact comparison.
+        let allowed = vec![
+            "http://127.0.0.1:18603".to_string(),
+            "http://[::1]".to_string(),
+        ];
+        assert!(origin_allowed(&allowed, "http://127.0.0.1:18603"));
+        assert!(origin_allowed(&allowed, "http://[::1]"));
+        assert!(origin_allowed(&allowed, "http://[::1]:80"));
+        assert!(!origin_allowed(&allowed, "http://127.0.0.1:18604"));
+        assert!(!origin_allowed(&allowed, "https://127.0.0.1:18603"));
+        assert!(!origin_allowed(&allowed, "null"));
+        assert!(!origin_allowed(&allowed, ""));
+    }
+
+    #[test]
+    fn host_requests_are_coalesced_and_bounded_per_frame() {
+        let mut q = HostQueue::default();
+        for _ in 0..10_000 {
+            q.push(Request::Play);
+            q.push(Request::Pause);
+        }
+        // A flood of play/pause is one request.
+        assert_eq!(q.len(), 1);
+        assert_eq!(
+            q.take_frame(),
+            FrameBatch {
+                requests: vec![Request::Pause],
+                ..FrameBatch::default()
+            }
+        );
+        assert!(q.is_empty());
+        for k in 0..5_000u64 {
+            q.push(Request::Seek(k));
+        }
+        assert_eq!(q.take_frame().requests, vec![Request::Seek(4_999)]);
+        for _ in 0..10_000 {
+            q.push(Request::Step);
+        }
+        assert_eq!(q.len(), MAX_PENDING_REQUESTS);
+        let b = q.take_frame();
+        assert_eq!(b.requests.len(), MAX_REQUESTS_PER_FRAME);
+        assert_eq!(
+            b.summary.unwrap().message,
+            "9936 requests were refused: at most 64 may wait, and the widget handles at most 16 per animation frame"
+        );
+        let mut frames = 0;
+        while !q.is_empty() {
+            assert!(q.take_frame().summary.is_none());
+            frames += 1;
+        }
+        assert_eq!(frames, 3);
+        // At most one request that may start long work per frame; order kept.
+        q.push(Request::Play);
+        q.push(Request::Seek(5));
+        q.push(Request::Step);
+        q.push(Request::Reset);
+        q.push(Request::Step);
+        assert_eq!(
+            q.take_frame().requests,
+            vec![Request::Play, Request::Seek(5)]
+        );
+        assert_eq!(q.take_frame().requests, vec![Request::Step, Request::Reset]);
+        assert_eq!(q.take_frame().requests, vec![Request::Step]);
+        // Error replies: a few per frame, the rest counted.
+        for k in 0..100 {
+            q.push_error(
+                "http://127.0.0.1:18617".into(),
+                ProtocolError {
+                    request: Some("fly".into()),
+                    id: Some(json!(k)),
+                    message: "unknown type".into(),
+                },
+            );
+        }
+        let b = q.take_frame();
+        assert_eq!(b.errors.len(), MAX_ERRORS_PER_FRAME);
+        assert_eq!(b.errors[3].1.id, Some(json!(3)));
+        assert_eq!(
+            b.summary.unwrap().message,
+            "96 more refused messages were not answered (at most 4 `error` replies per animation frame)"
+        );
+        assert!(q.is_empty());
+    }
+
+    #[test]
+    fn metrics_go_at_most_every_250_ms() {
+        assert!(metrics_due(true, f64::NEG_INFINITY, 0.0));
+        assert!(!metrics_due(true, 1_000.0, 1_249.9));
+        assert!(metrics_due(true, 1_000.0, 1_250.0));
+        assert!(!metrics_due(false, 0.0, 10_000.0));
     }
 
     #[test]

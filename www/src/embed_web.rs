@@ -76,16 +76,29 @@ impl Drop for HostListener {
     }
 }
 
-/// Listens for the host's requests (only when framed): each valid request goes to `on_request`;
-/// an invalid one gets an `error` reply to the origin that sent it. Messages from other windows
-/// or origins are ignored.
-pub fn listen(on_request: impl Fn(Request) + 'static) -> Option<HostListener> {
+/// Posts `json` to the parent window for `origin` only (a reply to a message from there).
+pub fn post_to(json: &str, origin: &str) {
+    let Some(p) = parent() else {
+        return;
+    };
+    if let Ok(v) = js_sys::JSON::parse(json) {
+        let _ = p.post_message(&v, origin);
+    }
+}
+
+/// Listens for the host's requests (only when framed): each valid request goes to `on_message`
+/// as `Ok`, an invalid one as `Err` with the origin that sent it (for the `error` reply). Does
+/// no more than parse: the caller applies them once per animation frame. Messages from other
+/// windows or origins are ignored.
+pub fn listen(
+    on_message: impl Fn(Result<Request, (String, ProtocolError)>) + 'static,
+) -> Option<HostListener> {
     let parent = parent()?;
     let closure =
         Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |ev: web_sys::MessageEvent| {
             let from_parent = ev.source().is_some_and(|s| js_sys::Object::is(&s, &parent));
             let origin = ev.origin();
-            if !from_parent || !allowed().contains(&origin) {
+            if !from_parent || !embed::origin_allowed(&allowed(), &origin) {
                 return;
             }
             let data = ev.data();
@@ -97,21 +110,15 @@ pub fn listen(on_request: impl Fn(Request) + 'static) -> Option<HostListener> {
                 },
             };
             match embed::parse_request(&text) {
-                Ok(Some(req)) => on_request(req),
+                Ok(Some(req)) => on_message(Ok(req)),
                 Ok(None) => {}
-                Err(e) => reply_error(&parent, &origin, &e),
+                Err(e) => on_message(Err((origin, e))),
             }
         });
     let w = web_sys::window()?;
     w.add_event_listener_with_callback("message", closure.as_ref().unchecked_ref())
         .ok()?;
     Some(HostListener { closure })
-}
-
-fn reply_error(parent: &web_sys::Window, origin: &str, e: &ProtocolError) {
-    if let Ok(v) = js_sys::JSON::parse(&embed::error_event(e)) {
-        let _ = parent.post_message(&v, origin);
-    }
 }
 
 /// Whether `value` is JavaScript `undefined` or `null`.

@@ -627,7 +627,10 @@ pub fn mermaid_window<'a>(
     msgsim::export::mermaid_sequence(scenario, picked, MERMAID_MAX_LINES)
 }
 
-/// `&`, `<`, `>` and `"` escaped for XML text and attributes.
+/// `s` as XML 1.0 text or a double-quoted attribute value: `&`, `<`, `>` and `"` as entity
+/// references, and each character XML 1.0 does not allow (`Char` production: the C0 controls
+/// other than tab, LF and CR, and U+FFFE, U+FFFF) replaced by U+FFFD, so the document stays
+/// well-formed whatever a name holds (a name of a hostile scenario, past validation).
 pub fn xml_escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
@@ -636,6 +639,8 @@ pub fn xml_escape(s: &str) -> String {
             '<' => out.push_str("&lt;"),
             '>' => out.push_str("&gt;"),
             '"' => out.push_str("&quot;"),
+            '\t' | '\n' | '\r' => out.push(c),
+            '\u{0}'..='\u{1f}' | '\u{fffe}' | '\u{ffff}' => out.push('\u{FFFD}'),
             _ => out.push(c),
         }
     }
@@ -1005,5 +1010,61 @@ mod tests {
             xml_escape(r#"a<b & "c">"#),
             "a&lt;b &amp; &quot;c&quot;&gt;"
         );
+        assert_eq!(
+            xml_escape("a\u{1}b\u{0}\u{b}\u{1f}\u{fffe}\u{ffff}\t\n\r\u{7f}"),
+            "a\u{FFFD}b\u{FFFD}\u{FFFD}\u{FFFD}\u{FFFD}\u{FFFD}\t\n\r\u{7f}"
+        );
+    }
+
+    /// The SVG export of a run whose names (title, nodes, hover texts) are hostile parses as XML
+    /// (roxmltree, a strict XML 1.0 parser) and its texts read back exactly, U+0001 as U+FFFD.
+    #[test]
+    fn svg_of_hostile_names_is_well_formed_xml() {
+        let mut sim = tiny();
+        sim.run_until(SimTime::from_ms(200), u64::MAX);
+        let mut l = lay(&sim, 1_000);
+        let names = [
+            "x\n%%{init:{\"theme\":\"dark\"}}%%",
+            "a\nlink n0: Docs@https://ev.il/login",
+            "</text><script>alert(1)</script>\u{1}",
+        ];
+        for (ll, n) in l.lifelines.iter_mut().zip(names) {
+            ll.name = n.to_string();
+        }
+        for a in &mut l.arrows {
+            a.title = format!("\" onload=\"alert(1) {}", names[2]);
+        }
+        let title = "t\u{1}<svg onload=alert(1)>&amp;\u{ffff}";
+        let svg = to_svg(&l, title);
+        let doc = roxmltree::Document::parse(&svg).expect("well-formed XML");
+        let texts: Vec<&str> = doc
+            .descendants()
+            .filter(|n| n.has_tag_name("text"))
+            .filter_map(|n| n.text())
+            .collect();
+        for n in names {
+            let want = n.replace('\u{1}', "\u{FFFD}");
+            assert!(texts.contains(&want.as_str()), "{want:?} in {texts:?}");
+        }
+        let titles: Vec<&str> = doc
+            .descendants()
+            .filter(|n| n.has_tag_name("title"))
+            .filter_map(|n| n.text())
+            .collect();
+        assert_eq!(titles[0], "t\u{FFFD}<svg onload=alert(1)>&amp;\u{FFFD}");
+        assert_eq!(
+            titles[1],
+            "\" onload=\"alert(1) </text><script>alert(1)</script>\u{FFFD}"
+        );
+        // Nothing but the drawing's own elements, and no event-handler attribute.
+        for n in doc.descendants().filter(|n| n.is_element()) {
+            assert!(
+                ["svg", "title", "defs", "marker", "path", "rect", "text", "line", "g"]
+                    .contains(&n.tag_name().name()),
+                "{:?}",
+                n.tag_name()
+            );
+            assert!(n.attributes().all(|a| !a.name().starts_with("on")));
+        }
     }
 }

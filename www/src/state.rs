@@ -9,6 +9,7 @@ use crate::explain::{tone_of, Explainer, Sentence, Tone};
 use crate::format::{self, LinkField};
 use crate::geometry::{Layout, Point};
 use msgsim::network::{Direction, DropReason};
+use msgsim::replay::{Progress, ReplayError, Target};
 use msgsim::scenario::Scenario;
 use msgsim::timeline::{Timeline, DEFAULT_CHECKPOINT_INTERVAL};
 use msgsim::trace::{PacketKind, TraceKind};
@@ -232,6 +233,9 @@ pub enum Action {
         /// Where it came from (where its errors are shown).
         origin: RunOrigin,
     },
+    /// Stop the long work in progress (a seek or the replay of a shared run spread over
+    /// animation frames, [`Work`]): the run stays where the work got to, and says so.
+    CancelWork,
     /// Bookmark the current virtual time (at most [`MAX_UI_BOOKMARKS`]; the oldest goes).
     AddBookmark,
     /// Seek to a bookmark, by name.
@@ -259,6 +263,61 @@ pub enum RunOrigin {
     /// the upload error.
     Restored(String),
 }
+
+/// What a long piece of work is for.
+#[derive(Clone, Debug, PartialEq)]
+pub enum WorkKind {
+    /// A seek (the scrubber, a bookmark, a host's `seek`).
+    Seek,
+    /// Opening a shared run at its place: where its problems go, and its handled-event count
+    /// when the place is between two events of one virtual time.
+    Load {
+        /// Where the run came from.
+        origin: RunOrigin,
+        /// `SharedRun::events`.
+        place_events: Option<u64>,
+    },
+}
+
+/// Long work spread over animation frames: running the engine towards `target` at most
+/// [`WORK_SLICE_MS`] of real time (and [`WORK_SLICE_MAX_EVENTS`] events) per frame, so the page
+/// stays responsive however far the target; [`Action::CancelWork`] stops it where it is.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Work {
+    /// What for.
+    pub kind: WorkKind,
+    /// Virtual time where it started (µs).
+    pub from: SimTime,
+    /// Virtual time it goes to (µs).
+    pub target: SimTime,
+    /// Virtual time reached so far (µs).
+    pub now: SimTime,
+    /// Engine events handled so far.
+    pub events: u64,
+    /// Most engine events it may handle (it stops short beyond, and says so).
+    pub max_events: u64,
+    /// Real time it started at (ms, `performance.now()`; 0 natively).
+    pub started_ms: f64,
+}
+
+impl Work {
+    /// Done so far, 0.0 to 1.0: the larger of the virtual-time and the event-budget fractions.
+    pub fn progress(&self) -> f64 {
+        let span = self.target.0.saturating_sub(self.from.0).max(1) as f64;
+        let by_time = self.now.0.saturating_sub(self.from.0) as f64 / span;
+        let by_events = self.events as f64 / self.max_events.max(1) as f64;
+        by_time.max(by_events).clamp(0.0, 1.0)
+    }
+}
+
+/// Real time one slice of long work may take per animation frame, ms (a task of about this
+/// much keeps the page responsive).
+pub const WORK_SLICE_MS: f64 = 25.0;
+/// Engine events one slice of long work handles at most (bounds a slice where there is no real
+/// clock, natively).
+pub const WORK_SLICE_MAX_EVENTS: u64 = 100_000;
+/// Engine events between two looks at the real clock within a slice.
+const WORK_CHUNK_EVENTS: u64 = 2_000;
 
 /// Bookmarks kept at most; adding one more removes the oldest.
 pub const MAX_UI_BOOKMARKS: usize = 20;
@@ -433,6 +492,11 @@ pub struct Playground {
     /// Counts the runs built (each scenario or seed change, Reset, loaded run): a new value means
     /// the reader left a run (the address bar then adds a history entry).
     pub run_epoch: u64,
+    /// Long work in progress (a seek or a replay spread over frames), if any.
+    pub work: Option<Work>,
+    /// What the last long work ended with when it did not reach its target (stopped at its
+    /// bound or cancelled): one sentence; `None` once a new one starts.
+    pub work_note: Option<String>,
 }
 
 fn builtin_scenario(name: &str) -> Option<(&'static str, Scenario)> {
@@ -531,6 +595,8 @@ impl Playground {
             idle_note: false,
             previous: None,
             run_epoch: 0,
+            work: None,
+            work_note: None,
         };
         p.sync_marks();
         p.refresh(0.0);
@@ -565,12 +631,13 @@ impl Playground {
 
     /// Whether the animation loop should run: while playing, and while sprites still fall.
     pub fn wants_frames(&self) -> bool {
-        self.playing || !self.falling.is_empty()
+        self.playing || !self.falling.is_empty() || self.work.is_some()
     }
 
     fn rebuild(&mut self, scenario: Rc<Scenario>, seed: u64) {
         match Simulation::new((*scenario).clone(), seed) {
             Ok(sim) => {
+                self.work = None;
                 self.engine = Rc::new(RefCell::new(Engine::new(sim, &scenario)));
                 if !Rc::ptr_eq(&self.scenario, &scenario) {
                     self.layout = Rc::new(Layout::new(&scenario));
@@ -754,6 +821,9 @@ impl Playground {
     }
 
     fn frame(&mut self, real_ms: f64) {
+        if self.work.is_some() {
+            self.continue_work();
+        }
         if self.playing {
             let dt = match self.last_real_ms {
                 Some(last) if real_ms > last => (real_ms - last).min(MAX_FRAME_GAP_MS),
@@ -870,6 +940,22 @@ impl Playground {
     /// Applies one action (the reducer, on a mutable copy).
     pub fn act(&mut self, action: Action) {
         self.version = self.version.wrapping_add(1);
+        let touches_run = !matches!(
+            action,
+            Action::Frame { .. }
+                | Action::SetSpeed(_)
+                | Action::Select(_)
+                | Action::SelectLink(_)
+                | Action::SelectDirection(_)
+                | Action::SelectNode(_)
+                | Action::SelectInstance(_)
+                | Action::SetLinkField { .. }
+                | Action::RemoveBookmark(_)
+        );
+        if touches_run && self.work.is_some() {
+            // Whatever touches the run first stops the work in progress where it is.
+            self.finish_work(true, None);
+        }
         // A run with commands that this action replaces stays restorable.
         let leaving = matches!(
             action,
@@ -892,6 +978,7 @@ impl Playground {
 
     fn act_inner(&mut self, action: Action) {
         match action {
+            Action::CancelWork => {}
             Action::RestorePrevious => {
                 if let Some(prev) = self.previous.take() {
                     let label = prev.file.clone().unwrap_or_else(|| "previous run".into());
@@ -1099,38 +1186,158 @@ impl Playground {
             return;
         }
         let started = crate::web::real_now();
-        let info = {
+        let from = {
             let mut e = self.engine.borrow_mut();
             let now = e.sim().now();
             let cp = checkpoint_before(&e.timeline, t);
-            if t >= now {
-                // A checkpoint ahead (after a seek back) saves replaying up to it.
-                let from = if cp > now {
-                    e.timeline.seek(cp);
-                    cp
-                } else {
-                    now
-                };
-                let o = e.timeline.run_until(t, SEEK_MAX_EVENTS);
-                SeekInfo {
-                    from,
-                    events: Some(o.events),
-                    real_ms: 0.0,
-                }
+            // Backward: restore the checkpoint (no event replayed to reach its own time); forward:
+            // a checkpoint ahead (after a seek back) saves replaying up to it.
+            if t < now || cp > now {
+                e.timeline.seek(cp);
+                cp
             } else {
-                let events = e.timeline.seek(t);
-                SeekInfo {
-                    from: cp,
-                    events: Some(events),
-                    real_ms: 0.0,
+                now
+            }
+        };
+        self.playing = false;
+        self.last_real_ms = None;
+        self.work_note = None;
+        self.work = Some(Work {
+            kind: WorkKind::Seek,
+            from,
+            target: t,
+            now: from,
+            events: 0,
+            max_events: SEEK_MAX_EVENTS,
+            started_ms: started,
+        });
+        // The first slice now: a short seek ends in this action, as before.
+        self.continue_work();
+    }
+
+    /// Runs one slice of the work in progress: engine events towards its target (through the
+    /// engine's one replay path, `Timeline::seek_to` / `Timeline::advance`) until
+    /// [`WORK_SLICE_MS`] of real time or [`WORK_SLICE_MAX_EVENTS`] events have passed; ends it
+    /// when it reached its target or its bound, or the replay failed (the run does not fit a
+    /// logged command or the shared place).
+    fn continue_work(&mut self) {
+        let Some(mut w) = self.work.take() else {
+            return;
+        };
+        let slice_start = crate::web::real_now();
+        let mut slice_events = 0u64;
+        let mut failed = None;
+        let reached = {
+            let mut e = self.engine.borrow_mut();
+            let target = match &w.kind {
+                WorkKind::Seek => Target::Time(w.target),
+                WorkKind::Load { place_events, .. } => Target::from_place(w.target, *place_events),
+            };
+            loop {
+                let budget = WORK_CHUNK_EVENTS
+                    .min(w.max_events.saturating_sub(w.events))
+                    .min(WORK_SLICE_MAX_EVENTS - slice_events);
+                if budget == 0 {
+                    break false;
+                }
+                let before = e.sim().events_processed();
+                let out = match w.kind {
+                    WorkKind::Seek => e.timeline.seek_to(target, budget),
+                    WorkKind::Load { .. } => e.timeline.advance(target, budget),
+                };
+                // (The seek was placed at its starting checkpoint before: no restore here.)
+                let n = e.sim().events_processed().saturating_sub(before);
+                w.events += n;
+                slice_events += n;
+                w.now = e.sim().now();
+                match out {
+                    Ok(Progress::Done) => break true,
+                    Ok(Progress::Running { .. }) if n == 0 => break false,
+                    Ok(Progress::Running { .. }) => {}
+                    Err(why) => {
+                        failed = Some(why);
+                        break false;
+                    }
+                }
+                if crate::web::real_now() - slice_start >= WORK_SLICE_MS {
+                    break false;
                 }
             }
         };
-        self.last_seek = Some(SeekInfo {
-            real_ms: crate::web::real_now() - started,
-            ..info
-        });
-        self.resync();
+        let done = reached || failed.is_some() || w.events >= w.max_events;
+        self.work = Some(w);
+        if done {
+            self.finish_work(false, failed);
+        }
+    }
+
+    /// Ends the work in progress: `cancelled` by the user (or by another action), else because it
+    /// reached its target or its bound, or the replay `failed`. Says where it stopped when that
+    /// is short of the target.
+    fn finish_work(&mut self, cancelled: bool, failed: Option<ReplayError>) {
+        let Some(w) = self.work.take() else {
+            return;
+        };
+        let now = crate::web::real_now();
+        let (at, handled) = self.with_sim(|s| (s.now(), s.events_processed()));
+        let shown = format::format_secs(at);
+        let target = format::format_secs(w.target);
+        let reached = match &w.kind {
+            WorkKind::Seek => at >= w.target,
+            WorkKind::Load { place_events, .. } => {
+                at >= w.target && place_events.is_none_or(|n| handled == n)
+            }
+        };
+        let short = !reached || cancelled || failed.is_some();
+        match w.kind {
+            WorkKind::Seek => {
+                self.work_note = match (short, cancelled, &failed) {
+                    (false, _, _) => None,
+                    (true, true, _) => Some(format!(
+                        "The seek to {target} was stopped at {shown} ({} engine events replayed).",
+                        w.events
+                    )),
+                    (true, false, Some(why)) => {
+                        Some(format!("The seek to {target} stopped at {shown}: {why}."))
+                    }
+                    (true, false, None) => Some(format!(
+                        "The seek to {target} stopped at {shown}: it would take more than {} engine events.",
+                        w.max_events
+                    )),
+                };
+                self.last_seek = Some(SeekInfo {
+                    from: w.from,
+                    events: Some(w.events),
+                    real_ms: now - w.started_ms,
+                });
+                self.resync();
+            }
+            WorkKind::Load { origin, .. } => {
+                let problem = match (short, cancelled, failed) {
+                    (false, _, _) => None,
+                    (true, true, _) => Some(format!(
+                        "The run was opened at {shown} only: replaying it to {target} was cancelled."
+                    )),
+                    (true, false, Some(why)) => {
+                        Some(format!("The run was replayed up to {shown} only: {why}."))
+                    }
+                    (true, false, None) => Some(format!(
+                        "The run was replayed up to {shown} only: reaching {target} takes more than {} engine events.",
+                        w.max_events
+                    )),
+                };
+                self.horizon = self.horizon.max(at);
+                self.sync_marks();
+                if let Some(text) = problem {
+                    self.work_note = Some(text.clone());
+                    match origin {
+                        RunOrigin::Url => Rc::make_mut(&mut self.url_errors).push(text),
+                        _ => self.upload_error = Some(text),
+                    }
+                }
+                self.refresh(self.last_real_ms.unwrap_or(0.0));
+            }
+        }
     }
 
     fn add_bookmark(&mut self) {
@@ -1167,34 +1374,31 @@ impl Playground {
             RunOrigin::Host => "host page".to_string(),
             RunOrigin::Restored(f) => f.clone(),
         };
-        let resolved = if run.at > crate::share::MAX_RUN_AT {
-            Err(format!(
-                "its time {} µs is beyond {} µs (24 h of virtual time)",
-                run.at.as_us(),
-                crate::share::MAX_RUN_AT.as_us()
-            ))
-        } else {
-            Ok(())
-        }
-        .and_then(|_| match &run.scenario {
-            ScenarioRef::Builtin(name) => builtin_scenario(name)
-                .map(|(n, s)| (Source::Builtin(n), s))
-                .ok_or_else(|| {
-                    format!(
-                        "there is no built-in scenario `{}`",
-                        format::shorten(name, 60)
-                    )
-                }),
-            ScenarioRef::Inline(s) => s
-                .validate()
-                .map(|_| (Source::Uploaded(label.clone()), (**s).clone()))
-                .map_err(|e| e.to_string()),
-        })
-        .and_then(|(source, s)| {
-            Simulation::new(s.clone(), run.seed)
-                .map(|_| (source, s))
-                .map_err(|e| e.to_string())
-        });
+        // Its fields and its declared cost first (`SharedRun::check`, `check_cost`): a run that
+        // asks for more than the page replays is refused before anything changes.
+        let resolved = run
+            .check()
+            .and_then(|_| run.check_cost(crate::share::LOAD_MAX_EVENTS))
+            .map_err(|e| e.to_string())
+            .and_then(|_| match &run.scenario {
+                ScenarioRef::Builtin(name) => builtin_scenario(name)
+                    .map(|(n, s)| (Source::Builtin(n), s))
+                    .ok_or_else(|| {
+                        format!(
+                            "there is no built-in scenario `{}`",
+                            format::shorten(name, 60)
+                        )
+                    }),
+                ScenarioRef::Inline(s) => s
+                    .validate()
+                    .map(|_| (Source::Uploaded(label.clone()), (**s).clone()))
+                    .map_err(|e| e.to_string()),
+            })
+            .and_then(|(source, s)| {
+                Simulation::new(s.clone(), run.seed)
+                    .map(|_| (source, s))
+                    .map_err(|e| e.to_string())
+            });
         let (source, scenario) = match resolved {
             Ok(ok) => ok,
             Err(e) => {
@@ -1208,38 +1412,45 @@ impl Playground {
         };
         let scenario = Rc::new(scenario);
         if matches!(source, Source::Uploaded(_)) {
-            self.uploaded = Some((label, Rc::clone(&scenario)));
+            self.uploaded = Some((label.clone(), Rc::clone(&scenario)));
         }
         self.source = source;
         self.upload_error = None;
         self.seed_error = None;
         self.playing = false;
         self.rebuild(scenario, run.seed);
-        let reached = {
+        let log = {
             let mut e = self.engine.borrow_mut();
             let fresh = e.sim().clone();
-            // The engine's one replay path (msgsim::replay), bounded by the link's cost limit.
-            Timeline::with_log(fresh, run.commands.clone(), DEFAULT_CHECKPOINT_INTERVAL).and_then(
-                |mut tl| {
-                    let out = tl.run_to_place(run.at, run.events, crate::share::LOAD_MAX_EVENTS);
-                    e.timeline = tl;
-                    out
-                },
-            )
+            Timeline::with_log(fresh, run.commands.clone(), DEFAULT_CHECKPOINT_INTERVAL)
+                .map(|tl| e.timeline = tl)
         };
-        self.horizon = self.horizon.max(self.engine.borrow().sim().now());
-        self.sync_marks();
-        if let Err(why) = reached {
-            let text = format!(
-                "The run was replayed up to {} only: {why}.",
-                format::format_secs(self.engine.borrow().sim().now()),
-            );
+        if let Err(why) = log {
+            // (Checked before anything changed too, by `SharedRun::check`.)
+            let text = format!("The {label} was opened at its start only: {why}.");
             match origin {
                 RunOrigin::Url => Rc::make_mut(&mut self.url_errors).push(text),
                 _ => self.upload_error = Some(text),
             }
+            self.refresh(self.last_real_ms.unwrap_or(0.0));
+            return;
         }
-        self.refresh(self.last_real_ms.unwrap_or(0.0));
+        // The replay runs as long work: a slice now (a short run opens in this action), the
+        // rest over the next animation frames, with a progress bar and a cancel.
+        self.work_note = None;
+        self.work = Some(Work {
+            kind: WorkKind::Load {
+                origin,
+                place_events: run.events,
+            },
+            from: SimTime::ZERO,
+            target: run.at,
+            now: SimTime::ZERO,
+            events: 0,
+            max_events: crate::share::LOAD_MAX_EVENTS,
+            started_ms: crate::web::real_now(),
+        });
+        self.continue_work();
     }
 }
 
@@ -1276,6 +1487,141 @@ fn minimal_scenario() -> Scenario {
 mod tests {
     use super::*;
     use msgsim::network::LinkFaults;
+
+    /// Order events with its workloads ×8, a message every 1 ms each, 10 000 000 times: the
+    /// heavy inline scenario of the hostile links (issue 16).
+    fn heavy_scenario() -> Scenario {
+        let mut v: serde_json::Value =
+            serde_json::from_str(msgsim::scenarios::get("order-events").unwrap()).unwrap();
+        let mut all = Vec::new();
+        for _ in 0..8 {
+            for w in v["workloads"].as_array().unwrap() {
+                let mut w = w.clone();
+                w["every_ms"] = 1.into();
+                w["count"] = 10_000_000.into();
+                all.push(w);
+            }
+        }
+        v["workloads"] = all.into();
+        Scenario::from_json(&v.to_string()).unwrap()
+    }
+
+    fn heavy_run(at: SimTime, events: Option<u64>) -> Box<msgsim::share::SharedRun> {
+        Box::new(msgsim::share::SharedRun {
+            scenario: msgsim::share::ScenarioRef::Inline(Box::new(heavy_scenario())),
+            seed: 1,
+            commands: Vec::new(),
+            at,
+            events,
+        })
+    }
+
+    #[test]
+    fn a_far_seek_is_spread_over_frames_and_can_be_cancelled() {
+        let mut p = fresh();
+        p.act(Action::LoadRun {
+            run: heavy_run(SimTime::ZERO, None),
+            origin: RunOrigin::Host,
+        });
+        assert_eq!((p.work.clone(), p.upload_error.clone()), (None, None));
+        // The 8 first sends at 0 s.
+        let base = p.snapshot.events_processed;
+        assert_eq!(base, 8);
+        p.act(Action::Seek {
+            to_us: 86_400_000_000,
+        });
+        // One slice in the action, one per frame; the page draws in between.
+        let w = p.work.clone().expect("still seeking");
+        assert_eq!((w.kind, w.events), (WorkKind::Seek, WORK_SLICE_MAX_EVENTS));
+        assert!(p.wants_frames());
+        p.act(Action::Frame { real_ms: 16.0 });
+        let w = p.work.clone().expect("still seeking");
+        assert_eq!(w.events, 2 * WORK_SLICE_MAX_EVENTS);
+        assert_eq!(w.now, p.with_sim(|s| s.now()));
+        assert!(
+            w.progress() > 0.0 && w.progress() < 0.02,
+            "{}",
+            w.progress()
+        );
+        p.act(Action::CancelWork);
+        assert_eq!(p.work, None);
+        let at = p.with_sim(|s| s.now());
+        assert_eq!(p.snapshot.time, at);
+        assert_eq!(
+            p.snapshot.events_processed,
+            base + 2 * WORK_SLICE_MAX_EVENTS
+        );
+        assert_eq!(
+            p.work_note.as_deref(),
+            Some(
+                format!(
+                    "The seek to 86400.000 s was stopped at {} (200000 engine events replayed).",
+                    format::format_secs(at)
+                )
+                .as_str()
+            )
+        );
+        // Another action on the run stops a seek in progress too.
+        p.act(Action::Seek {
+            to_us: 86_400_000_000,
+        });
+        assert!(p.work.is_some());
+        p.act(Action::Play);
+        assert_eq!((p.work.is_none(), p.playing), (true, true));
+        assert_eq!(
+            p.snapshot.events_processed,
+            base + 3 * WORK_SLICE_MAX_EVENTS
+        );
+    }
+
+    #[test]
+    fn a_hostile_place_in_a_link_is_replayed_over_frames_within_its_bound() {
+        let mut p = fresh();
+        // A declared cost beyond the page's bound is refused before anything changes.
+        for n in [1_000_000_000_000_000, 20_000_000] {
+            p.act(Action::LoadRun {
+                run: heavy_run(SimTime(1), Some(n)),
+                origin: RunOrigin::Url,
+            });
+            assert_eq!(
+                p.url_errors.last().cloned(),
+                Some(format!("The shared link was not opened (nothing changed): the run's `events` is {n}, beyond the maximum 300000 events"))
+            );
+            assert_eq!(
+                (p.work.clone(), p.scenario.name.as_str()),
+                (None, "order-events")
+            );
+            assert_eq!(p.builtin_name(), Some("order-events"));
+        }
+        // Within the bound but a place the run does not have: the replay says so.
+        p.act(Action::LoadRun {
+            run: heavy_run(SimTime(1), Some(299_999)),
+            origin: RunOrigin::Host,
+        });
+        assert_eq!(p.work, None);
+        assert_eq!(
+            p.upload_error.as_deref(),
+            Some("The run was replayed up to 0.000 s only: the place 1 µs after 299999 events does not fit the run: event 9 comes at 1000 µs, later than the place.")
+        );
+        // Far in time: a slice now, the rest over frames, a cancel stops it.
+        p.act(Action::LoadRun {
+            run: heavy_run(SimTime::from_ms(20_000_000), None),
+            origin: RunOrigin::File("heavy.msgsim.json".into()),
+        });
+        let w = p.work.clone().expect("still replaying");
+        assert_eq!(w.events, WORK_SLICE_MAX_EVENTS);
+        assert!(matches!(w.kind, WorkKind::Load { .. }));
+        p.act(Action::Frame { real_ms: 16.0 });
+        p.act(Action::CancelWork);
+        let at = format::format_secs(p.snapshot.time);
+        assert_eq!(
+            p.upload_error,
+            Some(format!(
+                "The run was opened at {at} only: replaying it to 20000.000 s was cancelled."
+            ))
+        );
+        assert_eq!(p.snapshot.events_processed, 2 * WORK_SLICE_MAX_EVENTS);
+    }
 
     fn fresh() -> Playground {
         Playground::new(&AppInit::builtin("order-events", 42))

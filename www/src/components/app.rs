@@ -181,14 +181,18 @@ pub fn app(props: &AppProps) -> Html {
                    capped={state.capped} idle_note={state.idle_note} compact={state.embed}
                    dispatch={dispatch.clone()} />
     };
+    let work = super::embed_view::work_bar(&state, dispatch.clone());
     let url_errors = if state.url_errors.is_empty() {
-        html! {}
+        work
     } else {
         html! {
+            <>
             <div class="banner error" data-testid="error" role="alert">
                 <strong>{ "Problem in the URL. " }</strong>
                 { for state.url_errors.iter().map(|e| html! { <p>{ e }{ " " }</p> }) }
             </div>
+            { work }
+            </>
         }
     };
 

@@ -65,10 +65,98 @@ pub fn embed_layout(state: &Playground, url_errors: Html, transport: Html, topol
     }
 }
 
+/// The long work in progress (a seek or a shared run's replay spread over animation frames):
+/// what it does, how far it got, and a button that stops it. Nothing when there is none, or the
+/// note the last one ended with when it stopped short.
+pub fn work_bar(state: &Playground, dispatch: Callback<crate::state::Action>) -> Html {
+    use crate::state::{Action, WorkKind};
+    let Some(w) = &state.work else {
+        return match &state.work_note {
+            Some(note) => html! {
+                <div class="banner work-note" data-testid="work-note" role="status">{ note.clone() }</div>
+            },
+            None => html! {},
+        };
+    };
+    let what = match w.kind {
+        WorkKind::Seek => "Seeking",
+        WorkKind::Load { .. } => "Opening the shared run",
+    };
+    let pct = (w.progress() * 100.0).floor();
+    let text = format!(
+        "{what} to {}: at {} · {} engine events ({pct:.0} %)",
+        crate::format::format_secs(w.target),
+        crate::format::format_secs(w.now),
+        w.events
+    );
+    let cancel = Callback::from(move |_: MouseEvent| dispatch.emit(Action::CancelWork));
+    html! {
+        <div class="banner work" data-testid="work" role="status" aria-live="polite">
+            <progress max="1" value={format!("{:.3}", w.progress())} data-testid="work-progress"></progress>
+            <span data-testid="work-text">{ text }</span>
+            <button type="button" data-testid="cancel-work" onclick={cancel}>{ "Cancel" }</button>
+        </div>
+    }
+}
+
+/// Requests a frame callback once (the closure frees itself after it ran).
+fn on_next_frame(f: impl FnOnce() + 'static) {
+    use wasm_bindgen::JsCast;
+    let Some(w) = web_sys::window() else {
+        return;
+    };
+    let cb = wasm_bindgen::closure::Closure::once_into_js(f);
+    let _ = w.request_animation_frame(cb.unchecked_ref());
+}
+
+/// The host's requests wait in a [`embed::HostQueue`]; a frame callback (armed when the first
+/// one arrives) applies one frame's worth ([`embed::HostQueue::take_frame`]) and re-arms while
+/// some wait.
+#[derive(Clone)]
+struct Bridge {
+    queue: std::rc::Rc<std::cell::RefCell<embed::HostQueue>>,
+    armed: std::rc::Rc<std::cell::Cell<bool>>,
+    alive: std::rc::Rc<std::cell::Cell<bool>>,
+    dispatch: yew::functional::UseReducerDispatcher<Playground>,
+}
+
+impl Bridge {
+    fn arm(&self) {
+        if self.armed.replace(true) {
+            return;
+        }
+        let me = self.clone();
+        on_next_frame(move || me.frame());
+    }
+
+    fn frame(&self) {
+        self.armed.set(false);
+        if !self.alive.get() {
+            return;
+        }
+        let batch = self.queue.borrow_mut().take_frame();
+        for r in batch.requests {
+            // One task: Yew renders once for all of them (one `state` event at most).
+            self.dispatch.dispatch(r.action(crate::web::real_now()));
+        }
+        for (origin, e) in &batch.errors {
+            crate::embed_web::post_to(&embed::error_event(e), origin);
+        }
+        if let Some(e) = &batch.summary {
+            crate::embed_web::post(&embed::error_event(e));
+        }
+        if !self.queue.borrow().is_empty() {
+            self.arm();
+        }
+    }
+}
+
 /// In embed mode, talks to the host page: listens for its requests (from the allowed origins
-/// only), posts `ready` once, `state` when the clock starts or stops or the run changes,
-/// `metrics` at most every [`embed::METRICS_INTERVAL_MS`] while it runs, and `error` when a
-/// request fails in the engine. Does nothing outside embed mode or at top level.
+/// only) and applies them once per animation frame (coalesced and bounded,
+/// [`embed::HostQueue`]), posts `ready` once, `state` when the clock starts or stops or the run
+/// changes (at most once per frame), `metrics` at most every [`embed::METRICS_INTERVAL_MS`]
+/// (the latest counters always arrive), and `error` when a request was refused or failed in the
+/// engine, or long work stopped short. Does nothing outside embed mode or at top level.
 #[hook]
 pub fn use_host_bridge(state: &UseReducerHandle<Playground>) {
     let enabled = state.embed;
@@ -76,61 +164,116 @@ pub fn use_host_bridge(state: &UseReducerHandle<Playground>) {
         let d = state.dispatcher();
         let s = state.clone();
         use_effect_with(enabled, move |on| {
+            let bridge = Bridge {
+                queue: Default::default(),
+                armed: Default::default(),
+                alive: std::rc::Rc::new(std::cell::Cell::new(true)),
+                dispatch: d,
+            };
             let listener = on.then(|| {
-                crate::embed_web::listen(move |req| d.dispatch(req.action(crate::web::real_now())))
+                let b = bridge.clone();
+                crate::embed_web::listen(move |incoming| {
+                    match incoming {
+                        Ok(req) => b.queue.borrow_mut().push(req),
+                        Err((origin, e)) => b.queue.borrow_mut().push_error(origin, e),
+                    }
+                    b.arm();
+                })
             });
             if *on {
                 crate::embed_web::post(&embed::ready_event(&s));
             }
-            move || drop(listener)
-        });
-    }
-    let last_metrics = use_mut_ref(|| {
-        (
-            f64::NEG_INFINITY,
-            None::<(msgsim::SimTime, msgsim::Metrics)>,
-        )
-    });
-    {
-        let s = (**state).clone();
-        let last = last_metrics.clone();
-        use_effect_with(embed::state_key(state), move |_| {
-            if enabled {
-                crate::embed_web::post(&embed::state_event(&s));
-                crate::embed_web::post(&embed::metrics_event(&s));
-                *last.borrow_mut() = (
-                    crate::web::real_now(),
-                    Some((s.snapshot.time, s.snapshot.metrics)),
-                );
+            move || {
+                bridge.alive.set(false);
+                drop(listener)
             }
         });
     }
+    {
+        let s = (**state).clone();
+        use_effect_with(embed::state_key(state), move |_| {
+            if enabled {
+                crate::embed_web::post(&embed::state_event(&s));
+            }
+        });
+    }
+    // `metrics`: (when the last went, its counters, a later send is scheduled, the latest state).
+    let metrics = use_mut_ref(|| MetricsGate {
+        last_ms: f64::NEG_INFINITY,
+        last: None,
+        scheduled: false,
+        latest: None,
+    });
     {
         let s = (**state).clone();
         use_effect_with(state.version, move |_| {
             if !enabled {
                 return;
             }
-            let now = crate::web::real_now();
-            let current = Some((s.snapshot.time, s.snapshot.metrics));
-            let mut last = last_metrics.borrow_mut();
-            if last.1 != current && now - last.0 >= embed::METRICS_INTERVAL_MS {
-                crate::embed_web::post(&embed::metrics_event(&s));
-                *last = (now, current);
-            }
+            let current = (s.snapshot.time, s.snapshot.metrics);
+            let mut g = metrics.borrow_mut();
+            g.latest = Some(s);
+            send_metrics_when_due(&metrics, &mut g, current);
         });
     }
     {
-        let errors = (state.fault_error.clone(), state.upload_error.clone());
-        use_effect_with(errors, move |(fault, upload)| {
+        let note = state
+            .work_note
+            .clone()
+            .filter(|n| Some(n) != state.upload_error.as_ref());
+        let errors = (state.fault_error.clone(), state.upload_error.clone(), note);
+        use_effect_with(errors, move |(fault, upload, note)| {
             if enabled {
-                for message in [fault, upload].into_iter().flatten() {
+                for message in [fault, upload, note].into_iter().flatten() {
                     crate::embed_web::post(&embed::error_event(&embed::ProtocolError {
                         request: None,
                         id: None,
                         message: message.clone(),
                     }));
                 }
+            }
+        });
+    }
+}
+
+/// The `metrics` rate limit's memory.
+struct MetricsGate {
+    last_ms: f64,
+    last: Option<(msgsim::SimTime, msgsim::Metrics)>,
+    scheduled: bool,
+    latest: Option<Playground>,
+}
+
+fn send_metrics_when_due(
+    gate: &std::rc::Rc<std::cell::RefCell<MetricsGate>>,
+    g: &mut MetricsGate,
+    current: (msgsim::SimTime, msgsim::Metrics),
+) {
+    let now = crate::web::real_now();
+    let changed = g.last != Some(current);
+    if embed::metrics_due(changed, g.last_ms, now) {
+        if let Some(s) = &g.latest {
+            crate::embed_web::post(&embed::metrics_event(s));
+        }
+        g.last_ms = now;
+        g.last = Some(current);
+    } else if changed && !g.scheduled {
+        // Too early: send the latest counters once the interval has passed.
+        g.scheduled = true;
+        let wait = (embed::METRICS_INTERVAL_MS - (now - g.last_ms)).max(0.0);
+        let gate = gate.clone();
+        yew::platform::spawn_local(async move {
+            yew::platform::time::sleep(std::time::Duration::from_millis(wait.ceil() as u64 + 1))
+                .await;
+            let mut g = gate.borrow_mut();
+            g.scheduled = false;
+            let current = g
+                .latest
+                .as_ref()
+                .map(|s| (s.snapshot.time, s.snapshot.metrics));
+            if let Some(current) = current {
+                let gate2 = gate.clone();
+                send_metrics_when_due(&gate2, &mut g, current);
             }
         });
     }
