@@ -332,6 +332,17 @@ impl Command {
             | Command::Release { .. }
             | Command::StopRelay { .. }
             | Command::SetSchemaVersion { .. } => Ok(()),
+            // The live-settings commands: every field is range-checked against the scenario
+            // (which workload, relay, channel, dependency) by `Simulation::live_check`, before
+            // anything changes, wherever they come from (live, a fault schedule, a replayed log).
+            Command::ConfigureBreaker { .. }
+            | Command::SetRetry { .. }
+            | Command::SetTimeLimiter { .. }
+            | Command::SetBrokerPolicies { .. }
+            | Command::SetChannel { .. }
+            | Command::SetWorkload { .. }
+            | Command::SetRelay { .. }
+            | Command::SetConsumerGroup { .. } => Ok(()),
         }
     }
 
