@@ -272,6 +272,14 @@ impl Explainer {
             .iter()
             .position(|x| x.key.as_deref() == Some(key.as_str()))
         {
+            if s.in_place {
+                let x = &mut self.sentences[pos];
+                x.text = s.text;
+                x.time = ev.time;
+                x.seq = ev.seq;
+                x.msg = s.msg;
+                return;
+            }
             self.sentences.remove(pos);
         }
         self.sentences.push_front(Sentence {

@@ -878,15 +878,9 @@ pub fn infra_lines(n: &NodeView, snap: &Snapshot) -> (String, String, String) {
                     .collect::<Vec<_>>()
                     .join(" · ")
             };
-            let next = entries
-                .iter()
-                .map(|e| e.expires_at)
-                .min()
-                .map(|t| format!(" · next lease end {}", format_secs(t)))
-                .unwrap_or_default();
             (
                 "service registry".into(),
-                format!("entries {} · stale {stale}{next}", entries.len()),
+                format!("entries {} · stale {stale}", entries.len()),
                 listed,
             )
         }
