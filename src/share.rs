@@ -29,12 +29,13 @@ pub const MAX_RUN_AT: SimTime = SimTime(86_400_000_000);
 /// Most engine events a shared run may need to open (its declared cost, [`SharedRun::cost`]; and
 /// the work bound of [`SharedRun::replay`], which stops a run without a declared count there).
 ///
-/// Chosen so a link opens in well under a second in a browser: natively (release, this
-/// project's 2-core machine) the heaviest built-in scenarios handle about 1 M events/s, wasm
-/// is 2-3× slower, so 300 000 events take about 0.3 s natively and well under a second in wasm
-/// (see README, Benchmarks). Every place in a link (its `events`, each command's `events`) is
-/// within it.
-pub const MAX_REPLAY_EVENTS: u64 = 300_000;
+/// Chosen so a link opens in well under a second in a browser: the heaviest built-in scenarios
+/// (`partitioned-orders`, `parallel-workers`, `consumer-offsets`) replay at about 0.3 M events/s
+/// natively on this project's 2-core machine under a full build load (`cargo run --release
+/// --example replay_cost`; the light ones at about 1 M/s), wasm is 2-3× slower: 100 000 events
+/// take at most about 0.3 s natively, 0.6-0.9 s in wasm on a loaded machine, well under that on
+/// an idle one. Every place in a link (its `events`, each command's `events`) is within it.
+pub const MAX_REPLAY_EVENTS: u64 = 100_000;
 
 /// Which scenario a shared run uses.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -48,7 +48,7 @@ fn a_partitioned_orders_link_asking_for_10_to_the_12_events_is_refused_at_once()
     assert_eq!(link.len(), 113);
     assert_eq!(
         SharedRun::decode(&link).unwrap_err().to_string(),
-        "the run's `events` is 1000000000000, beyond the maximum 300000 events"
+        "the run's `events` is 1000000000000, beyond the maximum 100000 events"
     );
     // The page's own path (no decode) stops within its budget with a clear error: the run has
     // passed 1 s long before 10^12 events.
@@ -66,7 +66,7 @@ fn a_partitioned_orders_link_asking_for_10_to_the_12_events_is_refused_at_once()
     };
     assert_eq!(
         run.replay().unwrap_err().to_string(),
-        "the run does not replay: the place 1000000 µs after 300000 events does not fit the run: event 111 comes at 1017565 µs, later than the place"
+        "the run does not replay: the place 1000000 µs after 100000 events does not fit the run: event 111 comes at 1017565 µs, later than the place"
     );
 }
 
@@ -224,14 +224,14 @@ fn the_heavy_links_are_refused_before_anything_runs_or_stop_at_the_bound() {
     ));
     assert_eq!(
         SharedRun::decode(&link).unwrap_err().to_string(),
-        "the run's `events` is 1000000000000000, beyond the maximum 300000 events"
+        "the run's `events` is 1000000000000000, beyond the maximum 100000 events"
     );
     let link = raw_link(&format!(
         r#"{{"scenario":{{"inline":{scenario}}},"seed":1,"commands":[],"at":1,"events":20000000}}"#
     ));
     assert_eq!(
         SharedRun::decode(&link).unwrap_err().to_string(),
-        "the run's `events` is 20000000, beyond the maximum 300000 events"
+        "the run's `events` is 20000000, beyond the maximum 100000 events"
     );
     // Without a count, 24 h away: the replay stops at the bound with a clear message.
     let run: SharedRun = serde_json::from_str(&format!(
@@ -243,12 +243,12 @@ fn the_heavy_links_are_refused_before_anything_runs_or_stop_at_the_bound() {
     let err = run.replay().unwrap_err().to_string();
     assert_eq!(
         err,
-        "the run does not replay: reaching 86400000000 µs takes more than 300000 engine events (the replay stopped at 5606205 µs after 300000 events)"
+        "the run does not replay: reaching 86400000000 µs takes more than 100000 engine events (the replay stopped at 2040000 µs after 100000 events)"
     );
     let (tl, out) = open_in_timeline(&run, MAX_REPLAY_EVENTS);
     assert_eq!(
         out.unwrap_err().to_string(),
-        "reaching 86400000000 µs takes more than 300000 engine events (the replay stopped at 5606205 µs after 300000 events)"
+        "reaching 86400000000 µs takes more than 100000 engine events (the replay stopped at 2040000 µs after 100000 events)"
     );
     assert_eq!(tl.current().events_processed(), MAX_REPLAY_EVENTS);
     // A declared cost beyond the bound is refused before anything is built.
@@ -258,7 +258,7 @@ fn the_heavy_links_are_refused_before_anything_runs_or_stop_at_the_bound() {
     };
     assert_eq!(
         costly.check_cost(MAX_REPLAY_EVENTS).unwrap_err().to_string(),
-        "opening this run takes 300001 engine events, more than the 300000 allowed (it would take too long); open the scenario and run it instead"
+        "opening this run takes 100001 engine events, more than the 100000 allowed (it would take too long); open the scenario and run it instead"
     );
 }
 

@@ -231,7 +231,7 @@ impl JsSimulation {
     /// the seed and every command at its place, run to the place it was shared at (the
     /// engine's one replay path, `msgsim::replay`). Throws for a damaged, foreign or too long
     /// link, for one whose declared cost or replay needs more than `maxEvents` events (default
-    /// and at most 300 000, `msgsim::share::MAX_REPLAY_EVENTS`: a link is untrusted input), and
+    /// and at most 100 000, `msgsim::share::MAX_REPLAY_EVENTS`: a link is untrusted input), and
     /// for one whose commands do not fit the run (the error names the command).
     #[wasm_bindgen(js_name = fromShareLink)]
     pub fn from_share_link(

@@ -117,6 +117,7 @@ pub fn playground_href(run: &SharedRun) -> String {
 /// `fallback` (the scenario and seed chosen from the rest of the URL) is shown instead.
 pub fn read_run_param(raw: &str, fallback: &StartChoice) -> Result<SharedRun, String> {
     let checked = SharedRun::decode(raw.trim()).and_then(|run| {
+        run.check_cost(LOAD_MAX_EVENTS)?;
         let scenario = run.resolve_scenario()?;
         Simulation::new(scenario, run.seed)?;
         Ok(run)
@@ -299,6 +300,11 @@ pub fn load_file_text(text: &str) -> Result<SharedRun, String> {
             MAX_RUN_AT.as_us()
         ));
     }
+    // The engine's range checks (`events`, each command's place) and the cost bound, before
+    // anything changes.
+    run.check()
+        .and_then(|_| run.check_cost(LOAD_MAX_EVENTS))
+        .map_err(|e| format!("run file: {e}"))?;
     let mut sim = Simulation::new(scenario, run.seed)
         .map_err(|e| format!("run file: scenario.inline.{e}"))?;
     // Commands that name nothing in the scenario (a node, an instance, a link) or carry invalid
