@@ -704,6 +704,9 @@ async function storyScreens(browser, base) {
           const tiny = await tinyCanvasText(page);
           assert(tiny.length === 0, `${tiny.length} text(s): ${tiny.slice(0, 6).join('; ')}`);
         });
+        // Six seconds in (the scenarios' scheduled faults start at 2-5 s), still playing.
+        for (let k = 0; k < 6; k++) await page.locator(tid('advance')).click().catch(() => {});
+        await sleep(600);
         await page.screenshot({ path: path.join(STORY_OUT, `${name}-${w}x${h}.png`) }).catch((e) => log(`screenshot failed: ${e.message}`));
       }
       if (w < 1400) {

@@ -158,11 +158,24 @@ pub fn run_setup(p: &RunSetupProps) -> Html {
         Source::Builtin(n) => n.to_string(),
         Source::Uploaded(_) => "upload:".to_string(),
     };
+    // Once the reader has used the picker, `selected` attributes no longer move it: set its
+    // value whenever the scenario changes (gallery, Back/Forward, restore, a loaded run).
+    let select = use_node_ref();
+    {
+        let select = select.clone();
+        use_effect_with(current.clone(), move |c| {
+            if let Some(s) = select.cast::<HtmlSelectElement>() {
+                if s.value() != *c {
+                    s.set_value(c);
+                }
+            }
+        });
+    }
     html! {
         <div class="run-setup">
             <label class="field">
                 <span class="label">{ "Scenario" }</span>
-                <select data-testid="scenario" onchange={on_scenario} aria-label="Scenario">
+                <select data-testid="scenario" ref={select} onchange={on_scenario} aria-label="Scenario">
                     { for p.builtins.iter().map(|(section, entries)| html! {
                         <optgroup key={section.clone()} label={section.clone()}>
                             { for entries.iter().map(|e| html! {
