@@ -316,8 +316,9 @@ pub const WORK_SLICE_MS: f64 = 25.0;
 /// Engine events one slice of long work handles at most (bounds a slice where there is no real
 /// clock, natively).
 pub const WORK_SLICE_MAX_EVENTS: u64 = 100_000;
-/// Engine events between two looks at the real clock within a slice.
-const WORK_CHUNK_EVENTS: u64 = 2_000;
+/// Engine events between two looks at the real clock within a slice (a few ms of work in a
+/// browser even for a busy scenario).
+const WORK_CHUNK_EVENTS: u64 = 200;
 
 /// Bookmarks kept at most; adding one more removes the oldest.
 pub const MAX_UI_BOOKMARKS: usize = 20;
