@@ -298,6 +298,13 @@ pub fn app(props: &AppProps) -> Html {
                                     instance={state.instance} note={state.fault_note.clone()}
                                     error={state.fault_error.clone()} commands={Rc::clone(&state.commands)}
                                     dispatch={dispatch.clone()} />
+                        <section class="panel live-settings" data-testid="live-settings" aria-label="Live settings">
+                            <h2>{ "Live settings" }<span class="sub">{ "policies of this scenario, changed from now on (recorded like any command)" }</span></h2>
+                            <crate::subsystems::resilience::controls::ResilienceControls scenario={Rc::clone(&state.scenario)} snapshot={Rc::clone(&snap)} dispatch={dispatch.clone()} />
+                            <crate::subsystems::broker::controls::BrokerControls scenario={Rc::clone(&state.scenario)} snapshot={Rc::clone(&snap)} dispatch={dispatch.clone()} />
+                            <crate::subsystems::outbox::controls::OutboxControls scenario={Rc::clone(&state.scenario)} snapshot={Rc::clone(&snap)} dispatch={dispatch.clone()} />
+                            <crate::subsystems::kafka::controls::KafkaControls scenario={Rc::clone(&state.scenario)} snapshot={Rc::clone(&snap)} dispatch={dispatch.clone()} />
+                        </section>
                     </div>
                     <div class="pane pane-inside" role="tabpanel" aria-label={Tab::Inside.label()}>
                         <div class="inside-grid">
