@@ -399,6 +399,11 @@ pub fn drive(
             // Its `events`-th event would come after its time.
             return Err(waiting_error(index, rc, done, next));
         }
+        if handled >= budget {
+            // (Before the pause: a replay out of budget stands where its last event left it,
+            // whether or not a timeline would have checkpointed further on.)
+            return Ok((Stop::Budget, handled));
+        }
         if let Some(p) = pause.filter(|&p| t > p && p >= sim.now()) {
             // Nothing left at or before `p`: the target (which is beyond) passes through here.
             if let Some(rc) = waiting.filter(|rc| rc.at <= p) {
@@ -406,9 +411,6 @@ pub fn drive(
             }
             sim.set_clock(p);
             return Ok((Stop::Paused, handled));
-        }
-        if handled >= budget {
-            return Ok((Stop::Budget, handled));
         }
         sim.step();
         handled += 1;

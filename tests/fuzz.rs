@@ -609,7 +609,10 @@ fn mutate_run_file(rng: &mut Rng, stats: &mut Stats, text: &str) {
             4 => mutate_json(rng, &mut d),
             _ => {
                 let t = d.to_string();
-                let cut = rng.below(t.len() as u64) as usize;
+                let mut cut = rng.below(t.len() as u64) as usize;
+                while !t.is_char_boundary(cut) {
+                    cut -= 1;
+                }
                 stats.inputs += 1;
                 let _ = serde_json::from_str::<SharedRun>(&t[..cut]);
                 continue;

@@ -452,3 +452,18 @@ fn a_chunked_replay_reports_progress_honours_its_budget_and_equals_the_one_shot(
     );
     let _ = ShareError::Inflate;
 }
+
+#[test]
+fn fuzz_found_run_until_after_a_seek_back_counts_only_the_events_it_handled() {
+    // Found by tests/fuzz.rs: a run after a seek back restores the checkpoint ahead (same
+    // history) and counted the events it skipped as handled, past its budget.
+    let mut tl = Timeline::new(builtin("order-events", 1), SimTime::from_ms(1_000));
+    tl.run_until(SimTime::from_ms(10_000), u64::MAX);
+    tl.seek(SimTime::from_ms(1_000));
+    let out = tl.run_until(SimTime::from_ms(9_500), 5);
+    assert!(out.events <= 5);
+    assert_eq!(out.events, 5);
+    assert!(!out.reached);
+    // It stands after the 9 s checkpoint, five events on.
+    assert!(tl.current().now() >= SimTime::from_ms(9_000));
+}
