@@ -254,8 +254,7 @@ pub fn experiments(props: &ExperimentsProps) -> Html {
     }
     if scenario.experiments.is_empty() {
         return html! {
-            <section class="experiments" aria-label="What to try">
-                <h3>{ "What to try" }</h3>
+            <section class="experiments" aria-label="Experiments">
                 <p class="exp-none">{ "This scenario has no experiments: use the fault controls." }</p>
             </section>
         };
@@ -293,8 +292,7 @@ pub fn experiments(props: &ExperimentsProps) -> Html {
         })
         .collect();
     html! {
-        <section class="experiments" aria-label="What to try">
-            <h3>{ "What to try" }</h3>
+        <section class="experiments" aria-label="Experiments">
             <p class="exp-hint">
                 { "Each button applies its commands now (they join the command log and the share link); ⇥ runs to the place it is tested at first." }
             </p>
