@@ -245,7 +245,7 @@ async function hostileLinks(context, W) {
             // The declared cost is checked before anything runs.
             const banner = await page.locator(tid('error')).textContent({ timeout: 5_000 });
             const n = name === 'events 1e15' ? '1000000000000000' : '20000000';
-            assert(banner.includes(`the run's \`events\` is ${n}, beyond the maximum 300000 events`), `banner: ${banner}`);
+            assert(banner.includes(`the run's \`events\` is ${n}, beyond the maximum 100000 events`), `banner: ${banner}`);
           }
           assert(errors.length === 0, `page errors: ${errors.join('; ')}`);
           return `max frame gap ${Math.round(hb.maxGap)} ms, longest task ${Math.round(hb.maxTask)} ms`;
@@ -294,8 +294,8 @@ async function cancelOrBound(frame, where) {
     return 'cancelled while replaying';
   }
   const msg = await frame.locator(where).textContent({ timeout: 5_000 });
-  assert(/The run was replayed up to \d+\.\d{3} s only: reaching 86400\.000 s takes more than 300000 engine events\./.test(msg), `bound: ${msg}`);
-  return 'stopped at its bound of 300000 events';
+  assert(/The run was replayed up to \d+\.\d{3} s only: reaching 86400\.000 s takes more than 100000 engine events\./.test(msg), `bound: ${msg}`);
+  return 'stopped at its bound of 100000 events';
 }
 
 // A host page at `hostBase` framing the widget with `?origins=`; returns the page and the frame.
@@ -325,7 +325,7 @@ async function hostLoad(context, W, H) {
       const busy = (await frame.locator(tid('work')).count()) > 0;
       // Any request on the run stops the replay where it is, and the host hears why.
       await page.evaluate(() => window.send({ msgsim: 1, type: 'seek', to_ms: 5, id: 'S' }));
-      const want = busy ? /replaying it to 86400\.000 s was cancelled/ : /reaching 86400\.000 s takes more than 300000 engine events/;
+      const want = busy ? /replaying it to 86400\.000 s was cancelled/ : /reaching 86400\.000 s takes more than 100000 engine events/;
       const err = await waitFor(async () => (await events(page, 'error')).find((e) => want.test(e.data.message)), 10_000, `the error event ${want}`);
       const state = await waitFor(async () => (await events(page, 'state')).find((e) => e.data.time_us === 5000), 10_000, 'a state at 5 ms');
       return `${err.data.message} · then state at ${state.data.time_us} µs`;

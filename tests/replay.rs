@@ -204,6 +204,9 @@ fn heavy_scenario() -> serde_json::Value {
         }
     }
     doc["workloads"] = serde_json::Value::Array(many);
+    // The issue's heavy link, built from today's order-events without its experiments (its "Try:"
+    // sentence became experiments, so the link is 1 250 characters, not the issue's 1 313).
+    doc.as_object_mut().unwrap().remove("experiments");
     doc
 }
 
@@ -214,10 +217,10 @@ fn the_heavy_links_are_refused_before_anything_runs_or_stop_at_the_bound() {
     let link = raw_link(&format!(
         r#"{{"scenario":{{"inline":{scenario}}},"seed":1,"commands":[],"at":1,"events":1e15}}"#
     ));
-    assert_eq!(link.len(), 1_326);
+    assert_eq!(link.len(), 1_250);
     assert_eq!(
         SharedRun::decode(&link).unwrap_err().to_string(),
-        "the link's content, line 1 column 4721: invalid type: floating point `1000000000000000.0`, expected u64"
+        "the link's content, line 1 column 4598: invalid type: floating point `1000000000000000.0`, expected u64"
     );
     let link = raw_link(&format!(
         r#"{{"scenario":{{"inline":{scenario}}},"seed":1,"commands":[],"at":1,"events":1000000000000000}}"#

@@ -1586,7 +1586,7 @@ mod tests {
             });
             assert_eq!(
                 p.url_errors.last().cloned(),
-                Some(format!("The shared link was not opened (nothing changed): the run's `events` is {n}, beyond the maximum 300000 events"))
+                Some(format!("The shared link was not opened (nothing changed): the run's `events` is {n}, beyond the maximum 100000 events"))
             );
             assert_eq!(
                 (p.work.clone(), p.scenario.name.as_str()),
