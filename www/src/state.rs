@@ -315,7 +315,7 @@ impl Work {
 pub const WORK_SLICE_MS: f64 = 25.0;
 /// Engine events one slice of long work handles at most (bounds a slice where there is no real
 /// clock, natively).
-pub const WORK_SLICE_MAX_EVENTS: u64 = 100_000;
+pub const WORK_SLICE_MAX_EVENTS: u64 = 25_000;
 /// Engine events between two looks at the real clock within a slice (a few ms of work in a
 /// browser even for a busy scenario).
 const WORK_CHUNK_EVENTS: u64 = 200;
@@ -1556,8 +1556,9 @@ mod tests {
             p.work_note.as_deref(),
             Some(
                 format!(
-                    "The seek to 86400.000 s was stopped at {} (200000 engine events replayed).",
-                    format::format_secs(at)
+                    "The seek to 86400.000 s was stopped at {} ({} engine events replayed).",
+                    format::format_secs(at),
+                    2 * WORK_SLICE_MAX_EVENTS
                 )
                 .as_str()
             )
@@ -1596,13 +1597,13 @@ mod tests {
         }
         // Within the bound but a place the run does not have: the replay says so.
         p.act(Action::LoadRun {
-            run: heavy_run(SimTime(1), Some(299_999)),
+            run: heavy_run(SimTime(1), Some(99_999)),
             origin: RunOrigin::Host,
         });
         assert_eq!(p.work, None);
         assert_eq!(
             p.upload_error.as_deref(),
-            Some("The run was replayed up to 0.000 s only: the place 1 µs after 299999 events does not fit the run: event 9 comes at 1000 µs, later than the place.")
+            Some("The run was replayed up to 0.000 s only: the place 1 µs after 99999 events does not fit the run: event 9 comes at 1000 µs, later than the place.")
         );
         // Far in time: a slice now, the rest over frames, a cancel stops it.
         p.act(Action::LoadRun {
