@@ -42,7 +42,7 @@ async fn topology_renders_every_node_link_and_instance() {
     assert_eq!(svg.tag_name().to_lowercase(), "svg");
     assert_eq!(
         svg.get_attribute("viewBox").as_deref(),
-        Some("0 0 1000 600")
+        Some("0.0 0.0 1000.0 600.0")
     );
     for id in [
         "link-order-broker",

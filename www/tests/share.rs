@@ -180,6 +180,7 @@ async fn the_widget_links_to_the_same_run_in_the_playground() {
     );
     assert_eq!(
         app.get("caption").text_content().unwrap(),
-        "Order events: publish/subscribe and competing consumers · seed 42open in the playground ↗"
+        // The legend toggle, the title and seed, the link.
+        "LegendOrder events: publish/subscribe and competing consumers · seed 42open in the playground ↗"
     );
 }

@@ -25,10 +25,13 @@ async fn the_story_column_says_what_the_scenario_shows_and_what_to_do() {
         "{short}"
     );
     assert!(short.ends_with("compete (one-to-one)."), "{short}");
-    // "more" shows the whole description, with what to watch and what to try.
+    // "more" shows the whole description, with what to watch (what to try is the experiments).
     app.click("story-more").await;
     let full = app.text("story-summary");
-    assert!(full.len() > short.len() && full.contains("Try:"), "{full}");
+    assert!(
+        full.len() > short.len() && full.contains("compare Accounting's 'orders charged'"),
+        "{full}"
+    );
     // Not playing (no autoplay in tests): the call to play is there, and works.
     assert_eq!(
         app.get("play").get_attribute("aria-pressed").as_deref(),
