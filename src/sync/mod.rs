@@ -75,7 +75,7 @@ pub mod error_kinds {
     /// | 504 | `HttpServerErrorException.GatewayTimeout` |
     /// | other 5xx and above | `HttpServerErrorException` |
     pub fn for_status(status: u16) -> Option<&'static str> {
-        Some(match status {
+        let client = |s| match s {
             400 => "HttpClientErrorException.BadRequest",
             401 => "HttpClientErrorException.Unauthorized",
             403 => "HttpClientErrorException.Forbidden",
@@ -87,15 +87,21 @@ pub mod error_kinds {
             415 => "HttpClientErrorException.UnsupportedMediaType",
             422 => "HttpClientErrorException.UnprocessableEntity",
             429 => "HttpClientErrorException.TooManyRequests",
-            400..=499 => HTTP_CLIENT_ERROR,
+            _ => HTTP_CLIENT_ERROR,
+        };
+        let server = |s| match s {
             500 => "HttpServerErrorException.InternalServerError",
             501 => "HttpServerErrorException.NotImplemented",
             502 => "HttpServerErrorException.BadGateway",
             503 => "HttpServerErrorException.ServiceUnavailable",
             504 => "HttpServerErrorException.GatewayTimeout",
-            500.. => HTTP_SERVER_ERROR,
-            _ => return None,
-        })
+            _ => HTTP_SERVER_ERROR,
+        };
+        match status {
+            400..=499 => Some(client(status)),
+            500.. => Some(server(status)),
+            _ => None,
+        }
     }
 
     /// A response with a 5xx status (Spring `HttpServerErrorException`).
