@@ -19,6 +19,7 @@ import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { spawnSync } from 'node:child_process';
 import { chromium } from 'playwright-core';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -504,6 +505,47 @@ async function badRun(context, base) {
   }
 }
 
+// The command line's failing seed opens in the playground at its first violation (issue 14):
+// `msgsim run order-events --seed 2 --faults swarm` breaks effect_applied_once at 9.114 s and
+// prints a ?run= link; the page opens there with that claim ✗ and its reason.
+async function cliLink(context, base) {
+  const label = 'cli-link';
+  const bin = process.env.MSGSIM_BIN || path.join(ROOT, 'target', 'debug', 'msgsim');
+  if (!fs.existsSync(bin)) {
+    fail(`[${label}] msgsim binary`, `${bin} not found (cargo build -p msgsim-cli first, or set MSGSIM_BIN)`);
+    return;
+  }
+  const run = spawnSync(bin, ['run', 'order-events', '--seed', '2', '--faults', 'swarm', '--playground', `${base}/`], { encoding: 'utf8' });
+  const link = (run.stdout.match(/open at the first violation: (\S+)/) || [])[1];
+  if (run.status !== 1 || !link) {
+    fail(`[${label}] msgsim run prints a link and exits 1`, `status ${run.status}: ${run.stdout}${run.stderr}`);
+    return;
+  }
+  pass(`[${label}] msgsim run exits 1 with a link`, `${link.length} characters`);
+  const { page, finish } = await openPage(context, label, link);
+  try {
+    await check(`[${label}] the link opens at the violation with the claim broken`, async () => {
+      await waitFor(async () => (await fingerprint(page)).time === '9114000', APP_START_TIMEOUT, 'the run at 9114000 µs');
+      const marks = page.locator('[data-testid^="invariant-verdict-"]');
+      const texts = await waitFor(async () => {
+        const reasons = await page.locator('[data-testid^="invariant-reason-"]').allTextContents();
+        return reasons.length ? reasons : 0;
+      }, 10_000, 'a violated claim with its reason');
+      const joined = texts.join(' | ');
+      assert(joined.includes('accounting#0 applied the effect of m37 again'), `reasons: ${joined}`);
+      const banner = await page.locator(tid('error')).count();
+      assert(banner === 0, 'the link shows an error banner');
+      return `${await marks.count()} claims; ${joined}`;
+    });
+  } catch (e) {
+    if (!(e instanceof CheckFailed)) fail(`[${label}] unexpected error`, e);
+  } finally {
+    await screenshot(page, 'cli-link.png').catch((e) => log(`screenshot failed: ${e.message}`));
+    await finish();
+    await page.close().catch(() => {});
+  }
+}
+
 // The example host page: two widgets; the first driven through postMessage.
 async function embedExample(context, base) {
   const label = 'embed-example';
@@ -908,7 +950,7 @@ async function main() {
     });
     log(`browser: Chromium ${browser.version()} (${CHROMIUM})`);
 
-    for (const section of [playground, badInput, embed, share, badRun, embedExample, compareLink, nothingLost]) {
+    for (const section of [playground, badInput, embed, share, badRun, cliLink, embedExample, compareLink, nothingLost]) {
       // A fresh context per section: no shared storage between pages.
       const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
       try {

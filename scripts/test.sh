@@ -95,6 +95,7 @@ stage "native tests msgsim (unit, integration, doc)" cargo test -p msgsim
 stage "native tests msgsim-web (reducer, share, embed protocol, layouts)" cargo test -p msgsim-web --lib
 # The JS API's pure parts, and the Node example's run through the native engine (same values).
 stage "native tests msgsim-js (unit, Node example parity)" cargo test -p msgsim-js
+stage "native tests msgsim-cli (sweep, shards, shrink, links, exit codes)" cargo test -p msgsim-cli
 
 if [[ "${SKIP_WASM_TESTS}" == "0" ]]; then
   stage "wasm-bindgen-test msgsim determinism (headless Chromium)" \

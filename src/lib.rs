@@ -66,7 +66,7 @@ pub use error::{CommandError, ScenarioError};
 pub use message::{Headers, Message, MessageId, MessageKind};
 pub use network::{Direction, DropReason, LinkFaults};
 pub use scenario::Scenario;
-pub use sim::{RecordedCommand, RunOutcome, Simulation};
+pub use sim::{MatchOutcome, RecordedCommand, RunOutcome, Simulation};
 pub use snapshot::{Metrics, Snapshot};
 pub use time::SimTime;
 pub use trace::{Trace, TraceConfig, TraceEvent, TraceKind};

@@ -283,9 +283,17 @@ impl Outcome {
     }
 }
 
-/// `true` when `kind` is in `list` (exact, case-sensitive match).
+/// `true` when `kind` is in `list`: equal (case-sensitive), or a subclass of a listed kind —
+/// `HttpClientErrorException.NotFound` is listed by `HttpClientErrorException`, as Java's
+/// `instanceof` matches Spring's nested status exceptions against their parent class in
+/// Resilience4j's `recordExceptions` / `ignoreExceptions` / `retryExceptions`.
 fn kind_listed(list: &[String], kind: &str) -> bool {
-    list.iter().any(|k| k == kind)
+    list.iter().any(|k| {
+        kind == k
+            || kind
+                .strip_prefix(k.as_str())
+                .is_some_and(|rest| rest.starts_with('.'))
+    })
 }
 
 /// A uniform float in `[0, 1)` from the top 53 bits of one `u64` draw (portable across targets).

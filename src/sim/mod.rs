@@ -36,6 +36,8 @@ mod service;
 mod broker_props;
 mod direct;
 mod live;
+mod matching;
+pub use matching::MatchOutcome;
 mod messaging;
 mod receiver;
 mod reply;

@@ -423,6 +423,16 @@ impl Fail {
             Fail::Status(_) => ek::HTTP_CLIENT_ERROR,
         }
     }
+
+    /// The kind the resilience policies see: as [`Fail::kind`], but a status gives Spring's
+    /// nested exception of that status (`HttpClientErrorException.NotFound`,
+    /// [`ek::for_status`]), which a listed parent still matches. Traces keep the parent name.
+    fn policy_kind(&self) -> &'static str {
+        match self {
+            Fail::Status(r) => ek::for_status(r.status).unwrap_or_else(|| self.kind()),
+            f => f.kind(),
+        }
+    }
 }
 
 /// msgsim's retriable-only rule: a retry config without `retryExceptions` retries
@@ -1537,7 +1547,7 @@ impl Simulation {
         };
         let outcome = match &result {
             Ok(_) => Outcome::Success,
-            Err(f) => Outcome::failure(f.kind()),
+            Err(f) => Outcome::failure(f.policy_kind()),
         };
         let (dep, inst, attempt) = (call.dep, call.client.instance, call.attempt);
         let req = call.req.take();
@@ -1565,7 +1575,7 @@ impl Simulation {
         if self.trace.enabled() {
             let (status, error) = match &result {
                 Ok(r) => (Some(r.status), None),
-                Err(Fail::Status(r)) => (Some(r.status), Some(Arc::from(outcome_kind(&outcome)))),
+                Err(f @ Fail::Status(r)) => (Some(r.status), Some(Arc::from(f.kind()))),
                 Err(f) => (None, Some(Arc::from(f.kind()))),
             };
             let what = TraceKind::CallResult {
@@ -1617,6 +1627,7 @@ impl Simulation {
             return;
         };
         let (dep, client) = (call.dep, call.client);
+        let policy_kind = result.as_ref().err().map(|f| f.policy_kind());
         let (resp, error, fallback) = match result {
             Ok(r) => (Some(r), None, false),
             Err(f) => {
@@ -1641,8 +1652,8 @@ impl Simulation {
                 }
             }
         };
-        let app_outcome = match (&error, fallback) {
-            (Some(k), false) => Outcome::failure(k.to_string()),
+        let app_outcome = match (policy_kind, fallback) {
+            (Some(k), false) => Outcome::failure(k),
             _ => Outcome::Success,
         };
         let wl = match self.sync.calls[&id].origin {
@@ -2111,13 +2122,6 @@ impl Simulation {
         let n = self.node_id(name)?;
         let s = self.sync.servers.get(n as usize)?;
         s.api.as_ref().map(|_| s.metrics)
-    }
-}
-
-fn outcome_kind(o: &Outcome) -> &str {
-    match o {
-        Outcome::Failure(k) => k,
-        _ => "",
     }
 }
 

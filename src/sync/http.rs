@@ -135,14 +135,14 @@ pub fn reason_phrase(status: u16) -> &'static str {
     }
 }
 
-/// How a client classifies a response: 1xx–3xx succeed; 4xx fail with
-/// `HttpClientErrorException`, 5xx with `HttpServerErrorException` (Spring `RestTemplate`'s
-/// default error handler).
+/// How a client classifies a response: 1xx–3xx succeed; 4xx and 5xx fail with Spring
+/// `RestTemplate`'s nested exception of the status ([`super::error_kinds::for_status`]:
+/// `HttpClientErrorException.Conflict` for a 409), which a policy listing the parent
+/// (`HttpClientErrorException`) also matches.
 pub fn outcome_of_status(status: u16) -> Outcome {
-    match status {
-        400..=499 => Outcome::failure(super::error_kinds::HTTP_CLIENT_ERROR),
-        500.. => Outcome::failure(super::error_kinds::HTTP_SERVER_ERROR),
-        _ => Outcome::Success,
+    match super::error_kinds::for_status(status) {
+        Some(kind) => Outcome::failure(kind),
+        None => Outcome::Success,
     }
 }
 
@@ -287,11 +287,11 @@ mod tests {
         assert_eq!(outcome_of_status(204), Outcome::Success);
         assert_eq!(
             outcome_of_status(409),
-            Outcome::failure("HttpClientErrorException")
+            Outcome::failure("HttpClientErrorException.Conflict")
         );
         assert_eq!(
             outcome_of_status(503),
-            Outcome::failure("HttpServerErrorException")
+            Outcome::failure("HttpServerErrorException.ServiceUnavailable")
         );
     }
 }

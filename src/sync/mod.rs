@@ -47,6 +47,63 @@ pub use view::{
 /// (msgsim's analogue of Java exception classes; matched exactly by `recordExceptions`,
 /// `ignoreExceptions`, `retryExceptions`).
 pub mod error_kinds {
+    /// The kind a response status gives the resilience policies: Spring's nested exception
+    /// class for the status (`RestTemplate`'s default error handler throws
+    /// `HttpClientErrorException.NotFound` for a 404), so `ignoreExceptions` /
+    /// `retryExceptions` / `recordExceptions` can tell a validation error from a conflict. A
+    /// listed parent (`HttpClientErrorException`) matches each of its subclasses. Statuses
+    /// without a subclass of their own give the parent. `None` below 400.
+    ///
+    /// | status | kind |
+    /// |---|---|
+    /// | 400 | `HttpClientErrorException.BadRequest` |
+    /// | 401 | `HttpClientErrorException.Unauthorized` |
+    /// | 403 | `HttpClientErrorException.Forbidden` |
+    /// | 404 | `HttpClientErrorException.NotFound` |
+    /// | 405 | `HttpClientErrorException.MethodNotAllowed` |
+    /// | 406 | `HttpClientErrorException.NotAcceptable` |
+    /// | 409 | `HttpClientErrorException.Conflict` |
+    /// | 410 | `HttpClientErrorException.Gone` |
+    /// | 415 | `HttpClientErrorException.UnsupportedMediaType` |
+    /// | 422 | `HttpClientErrorException.UnprocessableEntity` |
+    /// | 429 | `HttpClientErrorException.TooManyRequests` |
+    /// | other 4xx | `HttpClientErrorException` |
+    /// | 500 | `HttpServerErrorException.InternalServerError` |
+    /// | 501 | `HttpServerErrorException.NotImplemented` |
+    /// | 502 | `HttpServerErrorException.BadGateway` |
+    /// | 503 | `HttpServerErrorException.ServiceUnavailable` |
+    /// | 504 | `HttpServerErrorException.GatewayTimeout` |
+    /// | other 5xx and above | `HttpServerErrorException` |
+    pub fn for_status(status: u16) -> Option<&'static str> {
+        let client = |s| match s {
+            400 => "HttpClientErrorException.BadRequest",
+            401 => "HttpClientErrorException.Unauthorized",
+            403 => "HttpClientErrorException.Forbidden",
+            404 => "HttpClientErrorException.NotFound",
+            405 => "HttpClientErrorException.MethodNotAllowed",
+            406 => "HttpClientErrorException.NotAcceptable",
+            409 => "HttpClientErrorException.Conflict",
+            410 => "HttpClientErrorException.Gone",
+            415 => "HttpClientErrorException.UnsupportedMediaType",
+            422 => "HttpClientErrorException.UnprocessableEntity",
+            429 => "HttpClientErrorException.TooManyRequests",
+            _ => HTTP_CLIENT_ERROR,
+        };
+        let server = |s| match s {
+            500 => "HttpServerErrorException.InternalServerError",
+            501 => "HttpServerErrorException.NotImplemented",
+            502 => "HttpServerErrorException.BadGateway",
+            503 => "HttpServerErrorException.ServiceUnavailable",
+            504 => "HttpServerErrorException.GatewayTimeout",
+            _ => HTTP_SERVER_ERROR,
+        };
+        match status {
+            400..=499 => Some(client(status)),
+            500.. => Some(server(status)),
+            _ => None,
+        }
+    }
+
     /// A response with a 5xx status (Spring `HttpServerErrorException`).
     pub const HTTP_SERVER_ERROR: &str = "HttpServerErrorException";
     /// A response with a 4xx status (Spring `HttpClientErrorException`).
