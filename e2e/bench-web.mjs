@@ -5,7 +5,8 @@
 //
 // For each level it uploads a generated flood scenario (a producer publishing to a topic with
 // three subscribers over links of 1 s latency, 30 % duplicates on the producer's link; the
-// publish interval is chosen so that about LEVEL messages are in flight), runs it into its
+// publish interval is chosen so that about LEVEL messages are in flight; 3 % loss between broker
+// and accounting, so redeliveries show), runs it into its
 // steady state, plays it at the default speed and records the intervals between animation
 // frames for BENCH_MS (default 5,000) ms. It prints, per level, the messages in flight it saw
 // (the canvas's data-in-flight, at the start and the end of the window), the median and p95
@@ -20,6 +21,8 @@
 //   BENCH_PROFILE=1 also take a CPU profile (Chrome DevTools protocol) of each window and print
 //                   the 25 functions with the most self time (wasm names need a build that
 //                   keeps them, e.g. data-keep-debug on the rust link)
+//   BENCH_SHOTS     a directory: also screenshot the 1,000 level at 1400x900 and 390x844
+//                   (paused, one message selected) into it
 //   CHROMIUM_PATH   browser binary (default: /usr/bin/chromium)
 
 import http from 'node:http';
@@ -74,14 +77,14 @@ function flood(level) {
     links: [
       link('order', 'broker', { duplicate_percent: 30 }),
       link('broker', 'kitchen'),
-      link('broker', 'accounting'),
+      link('broker', 'accounting', { loss_percent: 3 }),
       link('broker', 'notification'),
     ],
     channels: [{ name: 'order-events', kind: 'topic', broker: 'broker', consumers: ['kitchen', 'accounting', 'notification'] }],
     workloads: [{ from: 'order', every_ms: every, count: 1_000_000, messages: [
       { channel: 'order-events', kind: 'event', type: 'OrderCreated', key: 'order-{n}', payload: { orderId: 'order-{n}' } },
     ] }],
-    policies: { ack_timeout_ms: 10000, prefetch: 5000, max_delivery_attempts: 10, publish_timeout_ms: 10000, publish_max_attempts: 5 },
+    policies: { ack_timeout_ms: 2500, prefetch: 5000, max_delivery_attempts: 10, publish_timeout_ms: 10000, publish_max_attempts: 5 },
     faults: [],
   };
 }
@@ -120,6 +123,21 @@ try {
       await cdp.send('Profiler.setSamplingInterval', { interval: 200 });
       await cdp.send('Profiler.start');
     }
+    if (process.env.BENCH_MUTATIONS === '1') {
+      const top = await page.evaluate(() => new Promise((done) => {
+        const counts = new Map();
+        const where = (n) => {
+          const el = n.nodeType === 1 ? n : n.parentElement;
+          const c = el && el.closest('[data-testid], section, aside, .pane');
+          return c ? `${c.tagName.toLowerCase()}${c.dataset.testid ? '#' + c.dataset.testid : ''}.${(c.getAttribute('class') || '').split(' ')[0]}` : '?';
+        };
+        const obs = new MutationObserver((ms) => { for (const m of ms) { const k = `${m.type} ${where(m.target)}`; counts.set(k, (counts.get(k) || 0) + 1); } });
+        obs.observe(document.body, { subtree: true, childList: true, attributes: true, characterData: true });
+        setTimeout(() => { obs.disconnect(); done([...counts.entries()].sort((a, b) => b[1] - a[1]).slice(0, 25)); }, 1000);
+      }));
+      console.log(`DOM mutations in 1 s at level ${level}:`);
+      for (const [k, n] of top) console.log(`  ${String(n).padStart(6)}  ${k}`);
+    }
     const frames = await page.evaluate((ms) => new Promise((done) => {
       const t = [];
       let last = performance.now();
@@ -148,6 +166,34 @@ try {
     rows.push(row);
     console.log(`level ${String(level).padStart(5)}: in flight ${before} -> ${after}, ${frames.length} frames, median ${med.toFixed(1)} ms (${(1000 / med).toFixed(0)} fps), p95 ${p95.toFixed(1)} ms${errors.length ? `, ${errors.length} page error(s): ${errors[0]}` : ''}`);
     await context.close();
+  }
+  if (process.env.BENCH_SHOTS) {
+    fs.mkdirSync(process.env.BENCH_SHOTS, { recursive: true });
+    for (const [w, h] of [[1400, 900], [390, 844]]) {
+      const context = await browser.newContext({ viewport: { width: w, height: h } });
+      const page = await context.newPage();
+      await page.goto(`${base}/?scenario=order-events`, { waitUntil: 'load' });
+      await page.locator(tid('upload')).first().waitFor({ state: 'attached', timeout: 30_000 });
+      await page.locator(tid('upload')).setInputFiles({ name: 'flood-1000.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(flood(1000))) });
+      await page.waitForFunction(() => document.querySelector('[data-testid="node-kitchen"]'), null, { timeout: 30_000 });
+      if ((await page.locator(tid('play')).getAttribute('aria-pressed')) === 'true') await page.locator(tid('pause')).click();
+      for (let k = 0; k < 6; k++) { await page.locator(tid('advance')).click(); await sleep(200); }
+      // Select a message drawn with a marking (a redelivery or a duplicate) by clicking it.
+      const pt = await page.evaluate(() => {
+        const c = document.querySelector('[data-testid="message-layer"]');
+        const all = c.msgsimMessages().filter((m) => m.drawn);
+        const m = all.find((x) => x.attempt !== '1') || all.find((x) => x.duplicate === 'true') || all[0];
+        const p = new DOMPoint(m.x, m.y).matrixTransform(document.querySelector('svg[data-testid="topology"]').getScreenCTM());
+        return { x: p.x, y: p.y, id: m.id };
+      });
+      await page.mouse.click(pt.x, pt.y);
+      await sleep(300);
+      const n = await page.evaluate(() => document.querySelector('[data-testid="topology"]').getAttribute('data-in-flight'));
+      const file = path.join(process.env.BENCH_SHOTS, `flood-1000-${w}x${h}.png`);
+      await page.screenshot({ path: file });
+      console.log(`screenshot ${file}: ${n} in flight, clicked message ${pt.id}`);
+      await context.close();
+    }
   }
 } finally {
   await browser.close();

@@ -1,6 +1,7 @@
 //! The message layer (issue 13): messages in flight drawn on one `<canvas>` 2D layer laid
-//! exactly over the topology `<svg>` (same viewBox transform, including the zoom and pan of
-//! [`crate::subsystems::story::zoom`]), instead of one virtual-DOM node per message. Where
+//! exactly under the topology `<svg>`'s nodes and labels (same viewBox transform, including the
+//! zoom and pan of [`crate::subsystems::story::zoom`]), instead of one virtual-DOM node per
+//! message. Where
 //! each message goes is planned by [`plan`] (dense lanes become streams with a count badge);
 //! this module draws the plan with the page's own colours (its CSS variables, light or dark)
 //! and the same markings as the SVG legend: shape and colour per kind and HTTP status class,
@@ -168,8 +169,20 @@ fn at(m: &Affine, p: Point, rot: f64) -> Affine {
     } else {
         crate::geometry::sin_cos(rot)
     };
-    let (a, b, cc, d) = (m[0] * c + m[2] * s, m[1] * c + m[3] * s, -m[0] * s + m[2] * c, -m[1] * s + m[3] * c);
-    [a, b, cc, d, m[0] * p.x + m[2] * p.y + m[4], m[1] * p.x + m[3] * p.y + m[5]]
+    let (a, b, cc, d) = (
+        m[0] * c + m[2] * s,
+        m[1] * c + m[3] * s,
+        -m[0] * s + m[2] * c,
+        -m[1] * s + m[3] * c,
+    );
+    [
+        a,
+        b,
+        cc,
+        d,
+        m[0] * p.x + m[2] * p.y + m[4],
+        m[1] * p.x + m[3] * p.y + m[5],
+    ]
 }
 
 fn set(ctx: &CanvasRenderingContext2d, m: &Affine) {
@@ -235,8 +248,11 @@ fn draw(canvas: &HtmlCanvasElement, inner: &mut Inner) {
         dpr * (ctm.f() as f64 - cr.top()),
     ];
     // CSS px per canvas unit: text keeps at least 11 CSS px (as the SVG's zoom rules).
-    let zs = ((ctm.a() * ctm.d() - ctm.b() * ctm.c()) as f64).abs().sqrt().max(0.01);
-    if inner.palette.is_none() || inner.draws % 30 == 0 {
+    let zs = ((ctm.a() * ctm.d() - ctm.b() * ctm.c()) as f64)
+        .abs()
+        .sqrt()
+        .max(0.01);
+    if inner.palette.is_none() || inner.draws.is_multiple_of(30) {
         inner.palette = Some(Palette::read(&svg));
     }
     inner.draws += 1;
@@ -329,7 +345,11 @@ fn draw(canvas: &HtmlCanvasElement, inner: &mut Inner) {
             .map(|s| (s, pal.get("--loss"), -11.0))
             .or_else(|| {
                 let st = t.http.as_ref()?.status.filter(|s| *s >= 400)?;
-                let c = if st >= 500 { pal.get("--loss") } else { pal.get("--retry") };
+                let c = if st >= 500 {
+                    pal.get("--loss")
+                } else {
+                    pal.get("--retry")
+                };
                 Some((st.to_string(), c, -10.0))
             });
         if let Some((text, colour, y)) = tag {
@@ -357,7 +377,11 @@ fn draw(canvas: &HtmlCanvasElement, inner: &mut Inner) {
     }
     ctx.set_global_alpha(1.0);
 
-    // Count badges of the streams, on top.
+    // Count badges of the streams, on top; not when the canvas is drawn so small that the SVG
+    // shows node names only (their text would cover the links).
+    if zs < crate::subsystems::story::zoom::FAR_SCALE {
+        return;
+    }
     set(&ctx, &base);
     let badge_px = (11.0 / zs).max(11.0);
     ctx.set_font(&format!("700 {badge_px:.1}px {}", pal.font));
@@ -379,8 +403,8 @@ fn draw(canvas: &HtmlCanvasElement, inner: &mut Inner) {
     }
 }
 
-/// The message layer: a `<canvas>` over the topology `<svg>` (its next sibling in the
-/// canvas box).
+/// The message layer: a `<canvas>` under the topology `<svg>` (its next sibling in the
+/// canvas box, drawn below it by the stylesheet).
 #[function_component(MessageLayer)]
 pub fn message_layer(props: &MessageLayerProps) -> Html {
     let canvas = use_node_ref();
@@ -394,11 +418,29 @@ pub fn message_layer(props: &MessageLayerProps) -> Html {
     {
         let (canvas, inner) = (canvas.clone(), inner.clone());
         use_effect_with(
-            (Rc::clone(&props.snapshot), Rc::clone(&props.layout), selected),
+            (
+                Rc::clone(&props.snapshot),
+                Rc::clone(&props.layout),
+                selected,
+            ),
             move |(snap, layout, selected)| {
                 {
                     let mut i = inner.borrow_mut();
-                    i.plan = plan::plan(&snap.in_flight, snap.time, layout, *selected);
+                    // The links' fault badges (SVG), for the count badges to keep clear of.
+                    let avoid: Vec<Point> = layout
+                        .links
+                        .iter()
+                        .zip(&snap.links)
+                        .flat_map(|(&(a, b), view)| {
+                            crate::components::topology::badge_spots(
+                                view,
+                                &layout.boxes[a],
+                                &layout.boxes[b],
+                            )
+                        })
+                        .map(|(p, _)| p)
+                        .collect();
+                    i.plan = plan::plan(&snap.in_flight, snap.time, layout, *selected, &avoid);
                     i.frame = Some((Rc::clone(snap), Rc::clone(layout)));
                     i.selected = *selected;
                 }
@@ -434,8 +476,12 @@ pub fn message_layer(props: &MessageLayerProps) -> Html {
                         if !inside {
                             return;
                         }
-                        let Some(msg) = hit_at(&svg, &i2.borrow(), me.client_x() as f64, me.client_y() as f64)
-                        else {
+                        let Some(msg) = hit_at(
+                            &svg,
+                            &i2.borrow(),
+                            me.client_x() as f64,
+                            me.client_y() as f64,
+                        ) else {
                             return;
                         };
                         e.stop_propagation();
@@ -447,7 +493,8 @@ pub fn message_layer(props: &MessageLayerProps) -> Html {
                 let (c3, i3) = (canvas.clone(), inner.clone());
                 let again = Closure::<dyn Fn()>::new(move || redraw(&c3, &i3));
                 if let Some(svg) = svg_of(&c) {
-                    if let Ok(obs) = web_sys::MutationObserver::new(again.as_ref().unchecked_ref()) {
+                    if let Ok(obs) = web_sys::MutationObserver::new(again.as_ref().unchecked_ref())
+                    {
                         let opts = web_sys::MutationObserverInit::new();
                         opts.set_attributes(true);
                         let filter = js_sys::Array::of1(&JsValue::from_str("viewBox"));
@@ -461,7 +508,8 @@ pub fn message_layer(props: &MessageLayerProps) -> Html {
                 // The test hook.
                 let i5 = inner.clone();
                 let hook = Closure::<dyn Fn() -> JsValue>::new(move || hook_rows(&i5.borrow()));
-                let _ = js_sys::Reflect::set(&c, &JsValue::from_str("msgsimMessages"), hook.as_ref());
+                let _ =
+                    js_sys::Reflect::set(&c, &JsValue::from_str("msgsimMessages"), hook.as_ref());
                 hook_keep = Some(hook);
             }
             move || {
@@ -506,7 +554,8 @@ fn hook_rows(inner: &Inner) -> JsValue {
     let Some((snap, _)) = &inner.frame else {
         return out.into();
     };
-    let drawn: std::collections::BTreeSet<usize> = inner.plan.drawn.iter().map(|d| d.index).collect();
+    let drawn: std::collections::BTreeSet<usize> =
+        inner.plan.drawn.iter().map(|d| d.index).collect();
     for (i, p) in &inner.plan.all {
         let Some(t) = snap.in_flight.get(*i) else {
             continue;

@@ -74,7 +74,11 @@ pub fn interest(t: &TransitView, selected: Option<MessageId>) -> u32 {
     if matches!(t.kind, "nack" | "reset") {
         s += 40;
     }
-    if t.http.as_ref().and_then(|h| h.status).is_some_and(|st| st >= 400) {
+    if t.http
+        .as_ref()
+        .and_then(|h| h.status)
+        .is_some_and(|st| st >= 400)
+    {
         s += 30;
     }
     if t.attempt > 1 {
@@ -112,16 +116,32 @@ fn heading(c: &Curve, p: f64) -> f64 {
     (b.y - a.y).atan2(b.x - a.x)
 }
 
-/// Plans a frame: `in_flight` at virtual time `now` on `layout`, `selected` drawn on top.
+/// Canvas units between a lane and its stream's count badge. The badge goes beside the lane's
+/// middle, else beside its first or last fifth, else the same [`BADGE_OFFSET_FAR`] out: the
+/// first place at least [`BADGE_CLEARANCE`] from every link's fault badge (an SVG label beside
+/// the link's middle) and every count badge placed before it.
+pub const BADGE_OFFSET: f64 = 20.0;
+/// See [`BADGE_OFFSET`].
+pub const BADGE_OFFSET_FAR: f64 = 46.0;
+/// See [`BADGE_OFFSET`].
+pub const BADGE_CLEARANCE: f64 = 34.0;
+
+/// A lane while planning: its curve, its ends (node indices), its messages (index into
+/// `in_flight`, progress).
+type Lane = (Curve, (usize, usize), Vec<(usize, f64)>);
+
+/// Plans a frame: `in_flight` at virtual time `now` on `layout`, `selected` drawn on top;
+/// count badges keep clear of the points in `avoid` (the links' fault badges).
 pub fn plan(
     in_flight: &[TransitView],
     now: SimTime,
     layout: &Layout,
     selected: Option<MessageId>,
+    avoid: &[Point],
 ) -> Plan {
     // Lanes by (from, to) node index, in order of first appearance: stable frame to frame.
     let mut lane_of: BTreeMap<(usize, usize), usize> = BTreeMap::new();
-    let mut lanes: Vec<(Curve, (usize, usize), Vec<(usize, f64)>)> = Vec::new();
+    let mut lanes: Vec<Lane> = Vec::new();
     let mut out = Plan::default();
     for (i, t) in in_flight.iter().enumerate().take(MAX_CONSIDERED) {
         let (Some(f), Some(to)) = (layout.index(&t.from), layout.index(&t.to)) else {
@@ -187,12 +207,27 @@ pub fn plan(
         budget = budget.saturating_sub(cap);
         let (a, b) = (&layout.boxes[*f], &layout.boxes[*to]);
         let n = right_normal(a.center, b.center);
-        let mid = curve.at(0.5);
+        let out_by = |t: f64, k: f64| {
+            let m = curve.at(t);
+            Point::new(m.x + n.x * k, m.y + n.y * k)
+        };
+        let clear = |p: Point| {
+            avoid
+                .iter()
+                .chain(out.streams.iter().map(|s| &s.badge_at))
+                .all(|q| q.dist(p) >= BADGE_CLEARANCE)
+        };
+        let badge_at = [BADGE_OFFSET, BADGE_OFFSET_FAR]
+            .into_iter()
+            .flat_map(|k| [(0.5, k), (0.2, k), (0.8, k)])
+            .map(|(t, k)| out_by(t, k))
+            .find(|p| clear(*p))
+            .unwrap_or_else(|| out_by(0.5, BADGE_OFFSET_FAR));
         out.streams.push(Stream {
             curve: *curve,
             span: (lo, hi),
             count: members.len(),
-            badge_at: Point::new(mid.x + n.x * 20.0, mid.y + n.y * 20.0),
+            badge_at,
             ends: (layout.names[*f].clone(), layout.names[*to].clone()),
         });
     }
@@ -226,13 +261,15 @@ mod tests {
     #[test]
     fn a_sparse_run_draws_every_message_where_it_is() {
         let (snap, layout) = run("order-events", 42, 2_000);
-        let plan = plan(&snap.in_flight, snap.time, &layout, None);
+        let plan = plan(&snap.in_flight, snap.time, &layout, None, &[]);
         assert!(plan.streams.is_empty());
         assert_eq!(plan.drawn.len(), snap.in_flight.len());
         assert_eq!(plan.all.len(), snap.in_flight.len());
         for d in &plan.drawn {
             let t = &snap.in_flight[d.index];
-            let at = layout.position(&t.from, &t.to, t.progress(snap.time)).unwrap();
+            let at = layout
+                .position(&t.from, &t.to, t.progress(snap.time))
+                .unwrap();
             assert!(at.dist(d.at) < 1e-9);
             assert!(!d.in_stream);
         }
@@ -257,7 +294,7 @@ mod tests {
         let cap = capacity(&lane);
         let on_lane = snap.in_flight.iter().filter(|t| t.from == "a").count();
         assert!(on_lane > cap, "{on_lane} <= {cap}");
-        let plan = plan(&snap.in_flight, snap.time, &layout, None);
+        let plan = plan(&snap.in_flight, snap.time, &layout, None, &[]);
         let s = plan.streams.iter().find(|s| s.ends.0 == "a").unwrap();
         assert_eq!(s.count, on_lane);
         let drawn: Vec<&Placed> = plan.drawn.iter().filter(|d| d.in_stream).collect();
@@ -265,16 +302,45 @@ mod tests {
         assert_eq!(drawn.iter().map(|d| d.slot_count).sum::<usize>(), on_lane);
         // Never a blob: shapes on the stream are at least one spacing apart (along a gentle curve).
         for w in drawn.windows(2) {
-            assert!(w[0].at.dist(w[1].at) > LANE_SPACING * 0.9, "{:?}", (w[0].at, w[1].at));
+            assert!(
+                w[0].at.dist(w[1].at) > LANE_SPACING * 0.9,
+                "{:?}",
+                (w[0].at, w[1].at)
+            );
         }
         assert!(plan.drawn.len() <= MAX_DRAWN);
     }
 
     #[test]
+    fn a_count_badge_keeps_clear_of_a_fault_badge() {
+        let (snap, layout) = flood(2);
+        let near = plan(&snap.in_flight, snap.time, &layout, None, &[]);
+        let s = near.streams.iter().find(|s| s.ends.0 == "a").unwrap();
+        let moved = plan(&snap.in_flight, snap.time, &layout, None, &[s.badge_at]);
+        let m = moved.streams.iter().find(|s| s.ends.0 == "a").unwrap();
+        assert!(
+            m.badge_at.dist(s.badge_at) >= BADGE_CLEARANCE,
+            "{:?} {:?} {:?}",
+            m.badge_at,
+            s.badge_at,
+            s.curve
+        );
+        // Beside the lane's first fifth, as far from the lane as before.
+        let lane = crate::geometry::lane(&layout.boxes[0], &layout.boxes[1], LANE_OFFSET);
+        assert!((m.badge_at.dist(lane.at(0.2)) - BADGE_OFFSET).abs() < 1e-9);
+    }
+
+    #[test]
     fn the_selected_message_stands_for_its_slot_and_is_hit_first() {
         let (snap, layout) = flood(2);
-        let pick = snap.in_flight.iter().filter(|t| t.from == "a").nth(40).unwrap().msg;
-        let plan = plan(&snap.in_flight, snap.time, &layout, Some(pick));
+        let pick = snap
+            .in_flight
+            .iter()
+            .filter(|t| t.from == "a")
+            .nth(40)
+            .unwrap()
+            .msg;
+        let plan = plan(&snap.in_flight, snap.time, &layout, Some(pick), &[]);
         let d = plan
             .drawn
             .iter()
