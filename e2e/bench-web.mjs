@@ -13,7 +13,8 @@
 // frame time and the frames per second. It reports; it asserts nothing about wall time.
 //
 // Environment (all optional):
-//   E2E_DIST        directory to serve (default: <repo>/dist)
+//   E2E_DIST        directory to serve (default: <repo>/dist); several, comma-separated, are
+//                   measured in turn at each level (a before/after comparison in one run)
 //   BENCH_LEVELS    comma-separated levels (default: 100,500,1000,2000)
 //   BENCH_MS        measuring window per level in ms (default: 5000)
 //   BENCH_VIEWPORT  WxH (default: 1400x900)
@@ -34,7 +35,9 @@ import { chromium } from 'playwright-core';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(HERE, '..');
-const DIST = path.resolve(process.env.E2E_DIST || path.join(ROOT, 'dist'));
+// E2E_DIST may list several builds (comma-separated, e.g. main's and this one): each level is
+// then measured on each build in turn, so they share the machine's conditions.
+const DISTS = (process.env.E2E_DIST || path.join(ROOT, 'dist')).split(',').map((d) => path.resolve(d));
 const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 const LEVELS = (process.env.BENCH_LEVELS || '100,500,1000,2000').split(',').map(Number).filter((n) => n > 0);
 const WINDOW_MS = Number(process.env.BENCH_MS || 5000);
@@ -91,8 +94,9 @@ function flood(level) {
 
 const pct = (xs, p) => { const s = [...xs].sort((a, b) => a - b); return s[Math.min(s.length - 1, Math.floor(p * s.length))]; };
 
-const server = await serve(DIST);
-const base = `http://127.0.0.1:${server.address().port}`;
+const servers = await Promise.all(DISTS.map((d) => serve(d)));
+const bases = servers.map((sv) => `http://127.0.0.1:${sv.address().port}`);
+let base = bases[0];
 const browser = await chromium.launch({
   executablePath: CHROMIUM,
   args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking',
@@ -100,7 +104,9 @@ const browser = await chromium.launch({
 });
 const rows = [];
 try {
-  for (const level of LEVELS) {
+  for (const level of LEVELS) for (const [di, b] of bases.entries()) {
+    base = b;
+    const build = DISTS.length > 1 ? path.basename(path.dirname(DISTS[di])) + '/' + path.basename(DISTS[di]) : '';
     const context = await browser.newContext({ viewport: { width: VW, height: VH } });
     const page = await context.newPage();
     const errors = [];
@@ -162,11 +168,12 @@ try {
     frames.shift();
     const med = pct(frames, 0.5);
     const p95 = pct(frames, 0.95);
-    const row = { level, in_flight_start: before, in_flight_end: after, frames: frames.length, median_ms: +med.toFixed(1), p95_ms: +p95.toFixed(1), fps: +(1000 / med).toFixed(1), errors: errors.length };
+    const row = { build, level, in_flight_start: before, in_flight_end: after, frames: frames.length, median_ms: +med.toFixed(1), p95_ms: +p95.toFixed(1), fps: +(1000 / med).toFixed(1), errors: errors.length };
     rows.push(row);
-    console.log(`level ${String(level).padStart(5)}: in flight ${before} -> ${after}, ${frames.length} frames, median ${med.toFixed(1)} ms (${(1000 / med).toFixed(0)} fps), p95 ${p95.toFixed(1)} ms${errors.length ? `, ${errors.length} page error(s): ${errors[0]}` : ''}`);
+    console.log(`${build ? build + ' ' : ''}level ${String(level).padStart(5)}: in flight ${before} -> ${after}, ${frames.length} frames, median ${med.toFixed(1)} ms (${(1000 / med).toFixed(0)} fps), p95 ${p95.toFixed(1)} ms${errors.length ? `, ${errors.length} page error(s): ${errors[0]}` : ''}`);
     await context.close();
   }
+  base = bases[bases.length - 1];
   if (process.env.BENCH_SHOTS) {
     fs.mkdirSync(process.env.BENCH_SHOTS, { recursive: true });
     for (const [w, h] of [[1400, 900], [390, 844]]) {
@@ -197,8 +204,8 @@ try {
   }
 } finally {
   await browser.close();
-  server.close();
+  for (const sv of servers) sv.close();
 }
-console.log('\n| messages in flight (seen) | median frame | p95 frame | fps (median) |\n|---|---|---|---|');
-for (const r of rows) console.log(`| ${r.level} (${r.in_flight_start}–${r.in_flight_end}) | ${r.median_ms} ms | ${r.p95_ms} ms | ${r.fps} |`);
+console.log('\n| build | messages in flight (seen) | median frame | p95 frame | fps (median) |\n|---|---|---|---|---|');
+for (const r of rows) console.log(`| ${r.build || 'dist'} | ${r.level} (${r.in_flight_start}–${r.in_flight_end}) | ${r.median_ms} ms | ${r.p95_ms} ms | ${r.fps} |`);
 if (process.env.BENCH_JSON) fs.writeFileSync(process.env.BENCH_JSON, JSON.stringify(rows, null, 1));
