@@ -175,37 +175,32 @@ async function readInt(page, id) {
   return Number(text);
 }
 
-// Snapshot of all message elements: identity + position. The position is read,
-// in this order, from data-x/data-y, transform="translate(x y)", cx/cy, x/y,
-// and finally the bounding-box centre.
+// Snapshot of all messages in flight as the message layer placed them in its last frame
+// (issue 13: messages are drawn on a <canvas>; its test hook msgsimMessages() lists them with
+// their identity and position in canvas units).
 async function messages(page) {
-  return page.$$eval(tid('message'), (els) => {
-    const num = (v) => (v === null || v === undefined || v === '' ? NaN : Number(v));
-    const positionOf = (el) => {
-      const dx = num(el.getAttribute('data-x'));
-      const dy = num(el.getAttribute('data-y'));
-      if (Number.isFinite(dx) && Number.isFinite(dy)) return { x: dx, y: dy, via: 'data-x/data-y' };
-      const tr = el.getAttribute('transform');
-      if (tr) {
-        const m = /translate\(\s*(-?[\d.eE+-]+)(?:[\s,]+(-?[\d.eE+-]+))?\s*\)/.exec(tr);
-        if (m) return { x: Number(m[1]), y: Number(m[2] ?? 0), via: 'transform' };
-      }
-      for (const [a, b] of [['cx', 'cy'], ['x', 'y']]) {
-        const x = num(el.getAttribute(a));
-        const y = num(el.getAttribute(b));
-        if (Number.isFinite(x) && Number.isFinite(y)) return { x, y, via: `${a}/${b}` };
-      }
-      const r = el.getBoundingClientRect();
-      return { x: r.x + r.width / 2, y: r.y + r.height / 2, via: 'bbox' };
-    };
-    return els.map((el) => ({
-      id: el.getAttribute('data-msg-id'),
-      kind: el.getAttribute('data-kind'),
-      attempt: el.getAttribute('data-attempt'),
-      duplicate: el.getAttribute('data-duplicate'),
-      pos: positionOf(el),
-    }));
+  return page.evaluate(() => {
+    const c = document.querySelector('[data-testid="topology"] ~ [data-testid="message-layer"]');
+    if (!c || typeof c.msgsimMessages !== 'function') return [];
+    return c.msgsimMessages().map((m) => ({ ...m, pos: { x: m.x, y: m.y, via: 'msgsimMessages' } }));
   });
+}
+// Wait until the message layer has at least one message in flight.
+async function someMessage(page, timeout) {
+  return waitFor(async () => {
+    const all = await messages(page);
+    return all.length ? all : 0;
+  }, timeout, 'a message in flight on the message layer');
+}
+// Click a message where the message layer drew it (canvas units -> screen via the SVG's CTM).
+async function clickMessage(page, m) {
+  const pt = await page.evaluate(({ x, y }) => {
+    const svg = document.querySelector('svg[data-testid="topology"]');
+    const p = new DOMPoint(x, y).matrixTransform(svg.getScreenCTM());
+    return { x: p.x, y: p.y };
+  }, m.pos);
+  await page.mouse.click(pt.x, pt.y);
+  return pt;
 }
 const keyOf = (m) => `${m.id}|${m.attempt}|${m.duplicate}`;
 
@@ -282,8 +277,7 @@ async function playground(context, base) {
     });
 
     await check(`[${label}] a message appears within 15 s`, async () => {
-      await page.locator(tid('message')).first().waitFor({ state: 'attached', timeout: 15_000 });
-      const all = await messages(page);
+      const all = await someMessage(page, 15_000);
       return `${all.length} in flight`;
     });
 
@@ -298,6 +292,19 @@ async function playground(context, base) {
       assert(m.attempt !== null && /^\d+$/.test(m.attempt), `data-attempt should be an integer: ${JSON.stringify(m)}`);
       assert(['true', 'false', '1', '0'].includes(m.duplicate), `data-duplicate should be true/false: ${JSON.stringify(m)}`);
       return `id=${m.id} kind=${m.kind} attempt=${m.attempt} duplicate=${m.duplicate}`;
+    });
+
+    await check(`[${label}] a click on a drawn message opens it in the inspector`, async () => {
+      await robustClick(page.locator(tid('pause')).first());
+      const m = (await someMessage(page, 5_000)).find((x) => x.drawn);
+      assert(m, 'no drawn message');
+      const pt = await clickMessage(page, m);
+      const head = await waitFor(async () => {
+        const t = await page.locator(tid('inspector-head')).first().textContent({ timeout: 1_000 }).catch(() => '');
+        return t && t.startsWith(m.id) ? t : 0;
+      }, 5_000, `inspector-head starting with ${m.id}`);
+      await robustClick(page.locator(tid('play')).first());
+      return `msg ${m.id} at (${pt.x.toFixed(0)},${pt.y.toFixed(0)}) px -> "${head.slice(0, 40)}"`;
     });
 
     await check(`[${label}] a message moves (same message, 300 ms apart)`, async () => {
@@ -648,7 +655,7 @@ async function embedSizes(browser, base) {
           assert(m.captionBottom <= h + 0.5, `caption below the frame: ${JSON.stringify(m)}`);
           assert(m.svg[0] > w * 0.8 && m.svg[1] > 40, `canvas too small: ${JSON.stringify(m)}`);
           await robustClick(page.locator(tid('play')).first());
-          await page.locator(tid('message')).first().waitFor({ state: 'attached', timeout: 15_000 });
+          await someMessage(page, 15_000);
           await robustClick(page.locator(tid('pause')).first());
           return `canvas ${m.svg.map((x) => x.toFixed(0)).join('×')}`;
         });

@@ -41,9 +41,15 @@ try {
     const boxes = await page.locator('g.node.infra').evaluateAll((gs) => gs.map((g) => g.textContent));
     for (const b of boxes) console.log(`  box: ${b}`);
     // Click the first message on the canvas.
-    const msg = page.locator(`${tid('topology')} ${tid('message')}`).first();
-    if (await msg.count()) {
-      await msg.click({ force: true });
+    const pt = await page.evaluate(() => {
+      const c = document.querySelector('[data-testid="message-layer"]');
+      const m = c && c.msgsimMessages ? c.msgsimMessages().find((x) => x.drawn) : null;
+      if (!m) return null;
+      const p = new DOMPoint(m.x, m.y).matrixTransform(document.querySelector('svg[data-testid="topology"]').getScreenCTM());
+      return { x: p.x, y: p.y };
+    });
+    if (pt) {
+      await page.mouse.click(pt.x, pt.y);
       await page.waitForTimeout(200);
       const head = await page.locator(tid('inspector-head')).innerText().catch(() => '(no inspector)');
       const life = await page.locator(tid('life-line')).allInnerTexts().catch(() => []);

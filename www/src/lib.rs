@@ -11,6 +11,7 @@
 
 #![warn(missing_docs)]
 
+pub mod canvas;
 pub mod compare;
 pub mod components;
 pub mod embed;

@@ -22,8 +22,6 @@ use yew::Reducible;
 /// Engine events handled per animation frame at most (the engine falls behind real time rather
 /// than freezing the page).
 pub const MAX_EVENTS_PER_FRAME: u64 = 20_000;
-/// Messages drawn per frame at most; the rest are counted in a "+N more" note.
-pub const MAX_DRAWN_MESSAGES: usize = 400;
 /// Lines kept in the event log.
 pub const LOG_LINES: usize = 200;
 /// How long a dropped message's "falling" sprite stays, in real ms.

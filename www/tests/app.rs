@@ -68,7 +68,7 @@ async fn topology_renders_every_node_link_and_instance() {
     assert_eq!(app.text("clock"), "t = 0.000 s");
     assert_eq!(app.metric("sent"), 0);
     assert!(app.find("error").is_none());
-    assert!(app.all("message").is_empty());
+    assert!(app.messages().is_empty());
     assert_eq!(app.text("speed-label"), "0.25×");
 }
 
@@ -93,21 +93,20 @@ async fn advancing_draws_what_a_direct_engine_run_has_in_flight() {
     // Every packet on the wire is drawn, with its attributes and its position on its lane.
     let snap = sim.snapshot();
     let layout = Layout::new(sim.scenario());
-    let drawn = app.all("message");
+    let drawn = app.messages();
     assert!(!snap.in_flight.is_empty(), "the workload ticks at 2 s");
     assert_eq!(drawn.len(), snap.in_flight.len());
-    for (el, t) in drawn.iter().zip(&snap.in_flight) {
-        let attr = |n: &str| el.get_attribute(n).unwrap_or_default();
-        assert_eq!(attr("data-msg-id"), t.msg.to_string());
-        assert_eq!(attr("data-kind"), t.kind);
+    for (m, t) in drawn.iter().zip(&snap.in_flight) {
+        assert!(m.drawn, "a sparse run draws every message: {m:?}");
+        assert_eq!(m.id, t.msg.to_string());
+        assert_eq!(m.kind, t.kind);
         assert!(["command", "event", "document", "reply", "ack"].contains(&t.kind));
-        assert_eq!(attr("data-attempt"), t.attempt.to_string());
-        assert_eq!(attr("data-duplicate"), t.duplicate.to_string());
+        assert_eq!(m.attempt, t.attempt.to_string());
+        assert_eq!(m.duplicate, t.duplicate.to_string());
         let at = layout
             .position(&t.from, &t.to, t.progress(snap.time))
             .unwrap();
-        let x: f64 = attr("data-x").parse().unwrap();
-        let y: f64 = attr("data-y").parse().unwrap();
+        let (x, y) = (m.x, m.y);
         assert!(
             (x - at.x).abs() < 0.06 && (y - at.y).abs() < 0.06,
             "{x},{y} vs {at:?}"

@@ -235,16 +235,12 @@ async fn a_click_on_a_message_of_the_canvas_selects_it_in_a_rest_scenario() {
     let app = mount("circuit-breaker", 11).await;
     app.click("advance").await;
     let msg = app
-        .get("topology")
-        .query_selector("[data-testid=\"message\"]")
-        .unwrap()
+        .messages()
+        .into_iter()
+        .find(|m| m.drawn)
         .expect("HTTP messages on the canvas after a second");
-    let id = msg.get_attribute("data-msg-id").unwrap();
-    let init = MouseEventInit::new();
-    init.set_bubbles(true);
-    let ev = MouseEvent::new_with_mouse_event_init_dict("click", &init).unwrap();
-    msg.dispatch_event(&ev).unwrap();
-    flush().await;
+    let id = msg.id.clone();
+    app.click_message(&msg).await;
     assert!(app.text("inspector-head").starts_with(&id));
     // An HTTP request still on the wire shows its request line.
     assert!(app.find("inspector-http").is_some() || app.find("inspector-gone").is_some());

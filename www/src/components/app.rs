@@ -16,7 +16,7 @@ use super::invariants::InvariantsPanel;
 use super::log::{EventLog, Explain};
 use super::metrics::MetricsPanel;
 use super::receivers::{receivers_panel, requests_panel};
-use super::throttle::{tick, Throttled};
+use super::throttle::{pane_tick, tick, PaneGate, Throttled};
 use super::topology::Topology;
 use super::txn::transactional_panels;
 use crate::geometry::Layout;
@@ -250,6 +250,15 @@ pub fn app(props: &AppProps) -> Html {
                 commands={Rc::clone(&state.commands)} note={note} on_pick={on_pick} on_close={on_close} />
         }
     });
+    // Hidden tab panes while playing: the inside views re-render once a second, the sequence
+    // diagram and the event log not at all until shown or paused (issue 13).
+    let gate = |t: Tab, every: u64| {
+        let shown = *tab == t;
+        (shown, pane_tick(state.version, state.playing, shown, every))
+    };
+    let (inside_shown, inside_tick) = gate(Tab::Inside, super::throttle::HIDDEN_FRAMES_PER_TICK);
+    let (seq_shown, seq_tick) = gate(Tab::Sequence, 0);
+    let (log_shown, log_tick) = gate(Tab::Log, 0);
     html! {
         <div class="app">
             <header class="topbar">
@@ -307,6 +316,7 @@ pub fn app(props: &AppProps) -> Html {
                         </section>
                     </div>
                     <div class="pane pane-inside" role="tabpanel" aria-label={Tab::Inside.label()}>
+                        <PaneGate shown={inside_shown} tick={inside_tick}>
                         <div class="inside-grid">
                             <MetricsPanel snapshot={Rc::clone(&snap)} layout={Rc::clone(&state.layout)} />
                             <Throttled tick={tick(state.version, state.playing)} snapshot={Rc::clone(&snap)}
@@ -318,14 +328,19 @@ pub fn app(props: &AppProps) -> Html {
                         </section>
                         <super::views::Views snapshot={Rc::clone(&snap)} inspect={{ let s = state.clone(); Callback::from(move |id| s.with_sim(|m| m.inspect_message(id))) }} />
                         <super::rest_view::ScenarioViews scenario={Rc::clone(&state.scenario)} seed={state.seed} />
+                        </PaneGate>
                     </div>
                     <div class="pane pane-sequence" role="tabpanel" aria-label={Tab::Sequence.label()}>
+                        <PaneGate shown={seq_shown} tick={seq_tick}>
                         <super::sequence::SequenceView tick={tick(state.version, state.playing)} sim={state.sim_ref()}
                                                        snapshot={Rc::clone(&snap)} scenario={Rc::clone(&state.scenario)}
                                                        selection={state.selection} dispatch={dispatch.clone()} />
+                        </PaneGate>
                     </div>
                     <div class="pane pane-log" role="tabpanel" aria-label={Tab::Log.label()}>
-                        <EventLog lines={Rc::clone(&state.log)} total={total} />
+                        <PaneGate shown={log_shown} tick={log_tick}>
+                            <EventLog lines={Rc::clone(&state.log)} total={total} />
+                        </PaneGate>
                     </div>
                     <div class="pane pane-about" role="tabpanel" aria-label={Tab::About.label()}>
                         <ScenarioInfo scenario={Rc::clone(&state.scenario)} seed={state.seed} builtins={Rc::clone(&builtins)}

@@ -45,3 +45,42 @@ impl PartialEq for ThrottledProps {
 pub fn throttled(p: &ThrottledProps) -> Html {
     (p.view)(&p.snapshot, &p.layout)
 }
+
+/// Frames per re-render of the "inside" tab pane while it is not shown and the clock runs (once
+/// a second at 60 fps: its counters stay readable from outside the tab).
+pub const HIDDEN_FRAMES_PER_TICK: u64 = 60;
+
+/// The tick of a tab pane: every action while shown or paused; while hidden and playing, every
+/// `every` frames, or never when `every` is 0 (the sequence diagram and the event log: at 1,000
+/// messages in flight they were most of the page's DOM work, issue 13, and nobody sees them).
+pub fn pane_tick(version: u64, playing: bool, shown: bool, every: u64) -> u64 {
+    match (playing && !shown, every) {
+        (false, _) => version,
+        (true, 0) => u64::MAX,
+        (true, n) => version / n,
+    }
+}
+
+/// Properties of [`PaneGate`]: equal (no re-render) while the pane is hidden and its tick has
+/// not moved; a shown pane re-renders with its parent.
+#[derive(Properties)]
+pub struct PaneGateProps {
+    /// The pane is on screen.
+    pub shown: bool,
+    /// [`pane_tick`].
+    pub tick: u64,
+    /// The pane's content.
+    pub children: Html,
+}
+
+impl PartialEq for PaneGateProps {
+    fn eq(&self, other: &Self) -> bool {
+        !self.shown && !other.shown && self.tick == other.tick
+    }
+}
+
+/// Renders its children when shown, else at most once per [`pane_tick`].
+#[function_component(PaneGate)]
+pub fn pane_gate(p: &PaneGateProps) -> Html {
+    p.children.clone()
+}

@@ -8,7 +8,7 @@ use crate::geometry::{
     VIEW_H, VIEW_W,
 };
 use crate::rpc_marks::CallMark;
-use crate::state::{Falling, Selection, MAX_DRAWN_MESSAGES};
+use crate::state::{Falling, Selection};
 use msgsim::outbox::view::{RelayState, WindowState};
 use msgsim::outbox::{MarkMode, RelayMode};
 use msgsim::resilience::circuit_breaker::CircuitBreakerState as BreakerState;
@@ -108,126 +108,6 @@ pub fn schema_tag(snap: &Snapshot, t: &TransitView) -> Option<String> {
         .iter()
         .any(|k| k.consumer == *consumer && k.writer_version == w.version && !k.reads);
     breaks.then(|| format!("{word}{}", w.version))
-}
-
-fn message(
-    t: &TransitView,
-    at: Point,
-    heading_deg: f64,
-    tag: Option<String>,
-    on_select: &Callback<Selection>,
-    selected: bool,
-) -> Html {
-    // Hover: the message type and key first, then the packet's journey.
-    let tip = format!(
-        "{}{}\n{} · {} · {}#{} → {}#{} · attempt {}{}{}",
-        t.label,
-        t.key
-            .as_deref()
-            .map(|k| format!(" · key {k}"))
-            .unwrap_or_default(),
-        t.msg,
-        t.packet.as_str(),
-        t.from,
-        t.from_instance,
-        t.to,
-        t.to_instance,
-        t.attempt,
-        if t.duplicate {
-            " · network duplicate"
-        } else {
-            ""
-        },
-        if t.held { " · held on the link" } else { "" },
-    );
-    let http_class = t
-        .http
-        .as_ref()
-        .and_then(|h| h.status)
-        .map(http_status_class);
-    let tip = match &t.http {
-        Some(h) => format!(
-            "{}\n{} r{} c{}{}",
-            match h.status {
-                Some(st) => format!(
-                    "{st} {} (to {} {})",
-                    msgsim::sync::http::reason_phrase(st),
-                    h.method,
-                    h.path
-                ),
-                None if t.kind == "reset" =>
-                    format!("reset: connection refused ({} {})", h.method, h.path),
-                None => format!("{} {}", h.method, h.path),
-            },
-            tip,
-            h.request_id,
-            h.call,
-            if h.body.is_null() {
-                String::new()
-            } else {
-                format!("\n{}", crate::format::shorten(&h.body.to_string(), 160))
-            }
-        ),
-        None => tip,
-    };
-    let class = cls(
-        "message",
-        &[
-            (true, &format!("kind-{}", t.kind)),
-            (http_class.is_some(), http_class.unwrap_or_default()),
-            (t.duplicate, "dup"),
-            (t.held, "held"),
-            (t.attempt > 1, "again"),
-            (selected, "selected"),
-        ],
-    );
-    // Messages are hit before the link underneath: a click selects the message (its arrows in
-    // the sequence diagram, the inspector).
-    let onclick = {
-        let cb = on_select.clone();
-        let msg = t.msg;
-        Callback::from(move |e: MouseEvent| {
-            e.stop_propagation();
-            cb.emit(Selection::Message(msg))
-        })
-    };
-    html! {
-        <g key={t.id.to_string()}
-           data-testid="message"
-           class={class}
-           {onclick}
-           data-msg-id={t.msg.to_string()}
-           data-kind={t.kind}
-           data-attempt={t.attempt.to_string()}
-           data-duplicate={t.duplicate.to_string()}
-           data-held={t.held.to_string()}
-           data-x={f1(at.x)}
-           data-y={f1(at.y)}
-           transform={translate(at)}>
-            <title>{ tip }</title>
-            <circle class="msg-hit" r="13" />
-            if t.duplicate {
-                <circle class="ghost" r="12.5" />
-            }
-            if t.http.is_some() {
-                <g transform={format!("rotate({})", f1(heading_deg))}>{ kind_shape(t.kind, "body") }</g>
-            } else {
-                { kind_shape(t.kind, "body") }
-            }
-            if let Some(tag) = tag {
-                <text class="schema-tag" data-testid="schema-reject" y="-11">{ tag }</text>
-            }
-            if let Some(st) = t.http.as_ref().and_then(|h| h.status).filter(|s| *s >= 400) {
-                <text class="status-tag" y="-10">{ st }</text>
-            }
-            if t.attempt > 1 {
-                <g class="attempt-badge" transform="translate(10 -10)">
-                    <circle r="6.5" />
-                    <text y="3.2">{ t.attempt }</text>
-                </g>
-            }
-        </g>
-    }
 }
 
 /// The colour class of an HTTP status: `http-2xx`, `http-3xx`, `http-4xx`, `http-5xx`.
@@ -1167,32 +1047,6 @@ pub fn topology(props: &TopologyProps) -> Html {
     let snap = &props.snapshot;
     let layout = &props.layout;
     let now = snap.time;
-    let drawn: Vec<Html> = snap
-        .in_flight
-        .iter()
-        .take(MAX_DRAWN_MESSAGES)
-        .filter_map(|t| {
-            let p = t.progress(now);
-            let at = layout.position(&t.from, &t.to, p)?;
-            // HTTP shapes point the way they travel.
-            let heading = if t.http.is_some() {
-                let a = layout.position(&t.from, &t.to, (p - 0.02).max(0.0))?;
-                let b = layout.position(&t.from, &t.to, (p + 0.02).min(1.0))?;
-                (b.y - a.y).atan2(b.x - a.x).to_degrees()
-            } else {
-                0.0
-            };
-            Some(message(
-                t,
-                at,
-                heading,
-                schema_tag(snap, t),
-                &props.on_select,
-                props.selection == Some(Selection::Message(t.msg)),
-            ))
-        })
-        .collect();
-    let more = snap.in_flight.len().saturating_sub(MAX_DRAWN_MESSAGES);
     let links = layout.links.iter().enumerate().filter_map(|(i, &(a, b))| {
         let view = snap.links.get(i)?;
         let selected = props.selection == Some(Selection::Link(i));
@@ -1265,14 +1119,11 @@ pub fn topology(props: &TopologyProps) -> Html {
                 <g class="nodes">{ for nodes }</g>
                 <g class="badge-layer">{ for badge_layer }</g>
                 <g class="mark-layer">{ for mark_layer }</g>
-                <g class="messages">{ drawn }</g>
                 <g class="fallings">{ for props.falling.iter().map(falling) }</g>
-                if more > 0 {
-                    <text data-testid="more-messages" class="more-note" x="14" y={f1(VIEW_H - 12.0)}>
-                        { format!("+{more} more in flight (drawing the first {MAX_DRAWN_MESSAGES})") }
-                    </text>
-                }
             </svg>
+            // Messages in flight: one canvas over the SVG (issue 13), see crate::canvas.
+            <crate::canvas::MessageLayer snapshot={Rc::clone(snap)} layout={Rc::clone(layout)}
+                selection={props.selection} on_select={props.on_select.clone()} />
         </div>
         <p class="scroll-hint">{ "← the canvas scrolls sideways →" }</p>
         if rpc {

@@ -163,4 +163,58 @@ impl Mounted {
             self.click("advance").await;
         }
     }
+
+    /// The message layer's last frame (its `msgsimMessages()` test hook): per message placed,
+    /// `(id, kind, attempt, duplicate, x, y, drawn)` with x, y in canvas units.
+    pub fn messages(&self) -> Vec<DrawnMessage> {
+        let Some(c) = self.find("message-layer") else {
+            return Vec::new();
+        };
+        let f: js_sys::Function = js_sys::Reflect::get(&c, &"msgsimMessages".into())
+            .unwrap()
+            .dyn_into()
+            .expect("the message layer's test hook");
+        let rows: js_sys::Array = f.call0(&c).unwrap().dyn_into().unwrap();
+        let get = |o: &wasm_bindgen::JsValue, k: &str| js_sys::Reflect::get(o, &k.into()).unwrap();
+        rows.iter()
+            .map(|o| DrawnMessage {
+                id: get(&o, "id").as_string().unwrap(),
+                kind: get(&o, "kind").as_string().unwrap(),
+                attempt: get(&o, "attempt").as_string().unwrap(),
+                duplicate: get(&o, "duplicate").as_string().unwrap(),
+                x: get(&o, "x").as_f64().unwrap(),
+                y: get(&o, "y").as_f64().unwrap(),
+                drawn: get(&o, "drawn").as_bool().unwrap(),
+            })
+            .collect()
+    }
+
+    /// A real click where the message layer drew `m` (on the SVG under it, at the screen point
+    /// of its canvas position).
+    pub async fn click_message(&self, m: &DrawnMessage) {
+        let svg: web_sys::SvgGraphicsElement = self.get("topology").dyn_into().unwrap();
+        let ctm = svg.get_screen_ctm().unwrap();
+        let x = ctm.a() as f64 * m.x + ctm.c() as f64 * m.y + ctm.e() as f64;
+        let y = ctm.b() as f64 * m.x + ctm.d() as f64 * m.y + ctm.f() as f64;
+        let init = MouseEventInit::new();
+        init.set_bubbles(true);
+        init.set_cancelable(true);
+        init.set_client_x(x.round() as i32);
+        init.set_client_y(y.round() as i32);
+        let ev = MouseEvent::new_with_mouse_event_init_dict("click", &init).unwrap();
+        svg.dispatch_event(&ev).unwrap();
+        flush().await;
+    }
+}
+
+/// A message as the message layer placed it ([`Mounted::messages`]).
+#[derive(Clone, Debug)]
+pub struct DrawnMessage {
+    pub id: String,
+    pub kind: String,
+    pub attempt: String,
+    pub duplicate: String,
+    pub x: f64,
+    pub y: f64,
+    pub drawn: bool,
 }
