@@ -1,7 +1,8 @@
 //! The trace: one event per thing that happens, each with a one-line `Display`.
 //!
-//! The trace is a bounded ring buffer (default 10 000 events; older ones are evicted) plus a
-//! running FNV-1a hash over the `Display` line of *every* event, evicted or not. Two runs with the
+//! The trace is a bounded ring buffer of structured events (default 10 000 events; older ones are
+//! evicted) plus a running hash over a stable binary encoding of *every* event, evicted or not (see
+//! [`hash`]). Text lines are formatted only when shown or exported (`Display`). Two runs with the
 //! same seed and the same commands have the same hash; that is the determinism check, natively and
 //! in wasm.
 
@@ -16,10 +17,10 @@ use crate::sync::{HttpRequest, RetryLayer};
 use crate::time::SimTime;
 use serde::Serialize;
 use std::collections::VecDeque;
-use std::fmt::{self, Write as _};
+use std::fmt;
 
+pub mod hash;
 mod partitioned;
-use std::hash::Hasher;
 use std::sync::Arc;
 
 /// A node instance: `kitchen#1`. A broker is always instance 0 and prints without `#0`.
@@ -1846,9 +1847,8 @@ pub struct Trace {
     config: TraceConfig,
     events: VecDeque<TraceEvent>,
     next_seq: u64,
-    /// FNV-1a state (the hasher is only its `u64`).
+    /// Running trace hash (see [`hash`]: a stable binary encoding of each event, FxHash-folded).
     hash: u64,
-    line: String,
     /// Checks the scenario's claims on every event pushed (see [`crate::invariants`]).
     invariants: Option<Box<crate::invariants::InvariantChecker>>,
 }
@@ -1860,8 +1860,7 @@ impl Trace {
             config,
             events: VecDeque::with_capacity(config.capacity.min(1024)),
             next_seq: 0,
-            hash: fnv::FnvHasher::default().finish(),
-            line: String::new(),
+            hash: hash::HASH_SEED,
             invariants: None,
         }
     }
@@ -1887,11 +1886,7 @@ impl Trace {
             c.observe(&event, key);
         }
         self.next_seq += 1;
-        self.line.clear();
-        let _ = writeln!(self.line, "{event}");
-        let mut h = fnv::FnvHasher::with_key(self.hash);
-        h.write(self.line.as_bytes());
-        self.hash = h.finish();
+        self.hash = hash::fold_event(self.hash, event.time.0, &event.what);
         if self.config.capacity == 0 {
             return;
         }
@@ -1919,7 +1914,10 @@ impl Trace {
         self.invariants.as_deref().map_or(&[], |c| c.statuses())
     }
 
-    /// The FNV-1a 64 hash of every event line so far (`Display` + `\n`).
+    /// The hash of every event so far, evicted ones included: each event's stable binary
+    /// encoding (virtual time, then its fields in declaration order; see [`hash`]) folded with the
+    /// FxHash step. Identical natively and in wasm32. (Before version 2 it was the FNV-1a 64 hash
+    /// of every event's text line.)
     pub fn hash(&self) -> u64 {
         self.hash
     }

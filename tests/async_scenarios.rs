@@ -76,16 +76,16 @@ fn the_scenarios_use_documents_commands_events_and_replies() {
 
 /// Golden trace hashes of the new scenarios, each run to idle with its own seed.
 const GOLDEN: [(&str, u64, u64); 10] = [
-    ("one-way-notification", 882, 0xba1b_188b_dabe_529d),
-    ("request-async-reply", 729, 0xd676_918b_fe69_7f25),
-    ("publish-async-responses", 1_262, 0x7a39_349e_65d8_1d2b),
-    ("brokerless-vs-broker", 694, 0x30f5_82b7_834e_868f),
-    ("competing-consumers", 1_870, 0x323c_5718_336e_71d3),
-    ("dead-letter-queue", 1_043, 0xd7de_effe_8390_f953),
-    ("broker-durability", 1_490, 0x9291_776a_9b37_efc2),
-    ("broker-bottleneck", 57_584, 0x3a60_6b11_ac0f_b93c),
-    ("broker-dedup-window", 1_790, 0x6e44_f115_cba1_b621),
-    ("duplicate-handling", 1_516, 0xa908_ed84_c094_7f41),
+    ("one-way-notification", 882, 0xdae7_6cb2_d05f_3a47),
+    ("request-async-reply", 729, 0x4972_5f0a_0dc9_a947),
+    ("publish-async-responses", 1_262, 0x8a70_d2c1_0941_3cc8),
+    ("brokerless-vs-broker", 694, 0xa9bd_c3d9_d849_b20b),
+    ("competing-consumers", 1_870, 0x9abd_84ea_0dde_2070),
+    ("dead-letter-queue", 1_043, 0x1251_802c_c147_810e),
+    ("broker-durability", 1_490, 0x4b10_bea1_375c_2d46),
+    ("broker-bottleneck", 57_584, 0xabdc_1ac6_a711_d516),
+    ("broker-dedup-window", 1_790, 0x109e_85f1_ea4f_45c6),
+    ("duplicate-handling", 1_516, 0x4379_49bc_4401_1a08),
 ];
 
 #[test]

@@ -230,7 +230,7 @@ fn the_trace_tells_what_happened() {
     );
     // The whole run in one number: the same natively and in the browser.
     assert_eq!(trace.len_total(), 407);
-    assert_eq!(sim.trace_hash(), 0x8f2d_0fca_10e3_5275);
+    assert_eq!(sim.trace_hash(), 0x39b8_1bca_8dca_dd26);
 }
 
 #[cfg_attr(not(target_arch = "wasm32"), test)]

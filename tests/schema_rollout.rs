@@ -120,7 +120,7 @@ fn who_breaks_when() {
         ]
     );
     assert_eq!(sim.trace().len_total(), 1_330);
-    assert_eq!(sim.trace_hash(), 0xba9f_fa73_57f2_0cda);
+    assert_eq!(sim.trace_hash(), 0xf823_d6e1_5c3d_5de5);
 }
 
 #[test]

@@ -20,10 +20,10 @@ fn run(name: &str) -> Simulation {
 #[wasm_bindgen_test]
 fn sync_golden_hashes_in_wasm_equal_native() {
     for (name, events, hash) in [
-        ("circuit-breaker", 9_191, 0xc442_3ece_0916_1138u64),
-        ("timeouts-retries", 2_413, 0x939c_e9fa_f19a_71e8),
-        ("resilience-composed", 2_363, 0x26ea_7d0b_1651_d8ff),
-        ("discovery-server-side", 2_679, 0x5844_e6f6_55dc_3692),
+        ("circuit-breaker", 9_191, 0x4f8e_7d7f_aab1_2459u64),
+        ("timeouts-retries", 2_413, 0x9c61_96ad_ed97_53db),
+        ("resilience-composed", 2_363, 0xdb32_c789_4634_6b71),
+        ("discovery-server-side", 2_679, 0xe4cc_27ef_72d5_30a5),
     ] {
         let sim = run(name);
         assert_eq!(sim.trace().len_total(), events, "{name}");

@@ -51,7 +51,7 @@ console.log(`trace: ${sim.traceLength()} events, hash ${hash}, now ${sim.now()} 
 const expected = {
   now: 33_450_511, // µs: the last ack, after the redeliveries the crash and the loss caused
   traceLength: 2_278,
-  hash: "0x2e2eef135763260e",
+  hash: "0xadd051cc03f09e52",
   metrics: { published: 120, sent: 749, delivered: 741, dropped: 17, duplicated: 9, redelivered: 18, retried: 0, acked: 240 },
   // Naive receivers: accounting charged 70 times for 60 orders (duplicates and redeliveries).
   accounting: { processed: 70, effects: 70, distinct: 60, effects_expected: 60 },

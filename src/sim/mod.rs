@@ -17,7 +17,7 @@ use crate::trace::{
     Endpoint, PacketKind, RedeliveryReason, ReplyDiscard, Trace, TraceConfig, TraceKind,
 };
 use std::cmp::Ordering;
-use std::collections::{BTreeMap, BTreeSet, BinaryHeap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::sync::Arc;
 
 mod broker;
@@ -26,6 +26,7 @@ mod discovery;
 mod network;
 mod ops;
 mod partitioned;
+mod queue;
 mod relay;
 mod replica;
 mod rest;
@@ -99,6 +100,8 @@ enum Event {
     },
     TransitEnd {
         transit: u64,
+        /// Where the transit is stored ([`queue::Transits`]).
+        slot: u32,
     },
     ProcessDone {
         node: u32,
@@ -317,6 +320,8 @@ struct Ep {
 
 #[derive(Clone, Debug)]
 struct Transit {
+    /// Transit id (the trace's `transit`), assigned at launch.
+    id: u64,
     from: Ep,
     to: Ep,
     link: u32,
@@ -417,7 +422,8 @@ struct LinkDir {
     faults: LinkFaults,
     metrics: LinkMetrics,
     rng: SimRng,
-    held: Vec<u64>,
+    /// Held transits: (transit id, slot in `in_flight`).
+    held: Vec<(u64, u32)>,
 }
 
 #[derive(Clone, Debug)]
@@ -432,6 +438,8 @@ struct Workload {
     node: u32,
     rng: SimRng,
     next_instance: u32,
+    /// Channel index of each of the workload's message templates (resolved once).
+    channels: Arc<[u32]>,
 }
 
 /// A running simulation of one scenario under one seed.
@@ -444,7 +452,7 @@ pub struct Simulation {
     seed: u64,
     now: SimTime,
     next_seq: u64,
-    queue: BinaryHeap<ScheduledBox>,
+    queue: queue::EventQueue,
     nodes: Vec<Node>,
     links: Vec<Link>,
     link_of: BTreeMap<(u32, u32), (u32, u8)>,
@@ -452,7 +460,7 @@ pub struct Simulation {
     channel_broker: Vec<u32>,
     queues: Vec<Queue>,
     workloads: Vec<Workload>,
-    in_flight: BTreeMap<u64, Transit>,
+    in_flight: queue::Transits,
     next_transit: u64,
     next_msg: u64,
     metrics: Metrics,
@@ -470,32 +478,18 @@ pub struct Simulation {
     live: live::Live,
 }
 
-/// A scheduled event, ordered by (time, sequence number): ties at one time run in the order they
-/// were scheduled.
-#[derive(Clone, Debug)]
-struct ScheduledBox(SchedKey, Event);
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-struct SchedKey(SimTime, u64);
-impl PartialEq for ScheduledBox {
-    fn eq(&self, other: &Self) -> bool {
-        self.0 == other.0
-    }
-}
-impl Eq for ScheduledBox {}
-impl PartialOrd for ScheduledBox {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
-}
-impl Ord for ScheduledBox {
-    // Reversed: `BinaryHeap` is a max-heap and the earliest (time, seq) must come out first.
-    fn cmp(&self, other: &Self) -> Ordering {
-        other.0.cmp(&self.0)
-    }
-}
-
+/// `text` with every `{n}` replaced by `n`, in one pass and one allocation.
 fn substitute(text: &str, n: u64) -> String {
-    text.replace("{n}", &n.to_string())
+    use std::fmt::Write as _;
+    let mut out = String::with_capacity(text.len() + 8);
+    let mut rest = text;
+    while let Some(i) = rest.find("{n}") {
+        out.push_str(&rest[..i]);
+        let _ = write!(out, "{n}");
+        rest = &rest[i + 3..];
+    }
+    out.push_str(rest);
+    out
 }
 
 fn substitute_value(v: &serde_json::Value, n: u64) -> serde_json::Value {
@@ -622,6 +616,17 @@ impl Simulation {
                 node: idx(&w.from),
                 rng: SimRng::new(seed, stream::WORKLOAD_BASE + i as u64),
                 next_instance: 0,
+                channels: w
+                    .messages
+                    .iter()
+                    .map(|t| {
+                        scenario
+                            .channels
+                            .iter()
+                            .position(|c| c.name == t.channel)
+                            .unwrap_or(0) as u32
+                    })
+                    .collect(),
             })
             .collect();
         let messaging = Messaging::new(&scenario, seed);
@@ -633,7 +638,7 @@ impl Simulation {
             seed,
             now: SimTime::ZERO,
             next_seq: 0,
-            queue: BinaryHeap::new(),
+            queue: queue::EventQueue::default(),
             nodes,
             links,
             link_of,
@@ -641,7 +646,7 @@ impl Simulation {
             channel_broker,
             queues,
             workloads,
-            in_flight: BTreeMap::new(),
+            in_flight: queue::Transits::default(),
             next_transit: 1,
             next_msg: 1,
             metrics: Metrics::default(),
@@ -756,7 +761,7 @@ impl Simulation {
 
     /// Time of the next scheduled event, if any.
     pub fn next_event_time(&self) -> Option<SimTime> {
-        self.queue.peek().map(|s| s.0 .0)
+        self.queue.peek_time()
     }
 
     /// Counters of the service or broker `name`.
@@ -863,8 +868,10 @@ impl Simulation {
             .collect();
         let in_flight = self
             .in_flight
-            .iter()
-            .map(|(&id, t)| {
+            .by_id()
+            .into_iter()
+            .map(|t| {
+                let id = t.id;
                 let msg = t.packet.msg();
                 let kind = match t.packet {
                     Packet::Publish { .. } | Packet::Deliver(_) => msg.kind.as_str(),
@@ -933,7 +940,7 @@ impl Simulation {
     /// Handles the next scheduled event, moving time to it. Returns its time, or `None` when
     /// nothing is scheduled (time does not move).
     pub fn step(&mut self) -> Option<SimTime> {
-        let ScheduledBox(SchedKey(time, _), event) = self.queue.pop()?;
+        let (time, event) = self.queue.pop()?;
         self.now = self.now.max(time);
         self.events_processed += 1;
         self.handle(event);
@@ -1253,13 +1260,13 @@ impl Simulation {
     fn schedule(&mut self, time: SimTime, event: Event) {
         let seq = self.next_seq;
         self.next_seq += 1;
-        self.queue.push(ScheduledBox(SchedKey(time, seq), event));
+        self.queue.push(time, seq, event);
     }
 
     fn handle(&mut self, event: Event) {
         match event {
             Event::WorkloadTick { workload, n } => self.workload_tick(workload, n),
-            Event::TransitEnd { transit } => self.transit_end(transit),
+            Event::TransitEnd { transit, slot } => self.transit_end(transit, slot),
             Event::ProcessDone {
                 node,
                 instance,

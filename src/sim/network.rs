@@ -36,6 +36,7 @@ impl Simulation {
             None => now.plus_us(latency),
         };
         let first = Transit {
+            id: 0, // assigned at launch
             from,
             to,
             link,
@@ -62,9 +63,10 @@ impl Simulation {
         }
     }
 
-    pub(super) fn launch(&mut self, t: Transit) {
+    pub(super) fn launch(&mut self, mut t: Transit) {
         let id = self.next_transit;
         self.next_transit += 1;
+        t.id = id;
         if self.trace.enabled() {
             let what = TraceKind::Send {
                 transit: id,
@@ -82,28 +84,29 @@ impl Simulation {
             self.drop_transit(id, &t, DropReason::Overflow);
             return;
         }
-        if t.held {
-            self.links[t.link as usize].dirs[t.dir as usize]
+        let (held, link, dir, arrive_at) = (t.held, t.link, t.dir, t.arrive_at);
+        let slot = self.in_flight.insert(t);
+        if held {
+            self.links[link as usize].dirs[dir as usize]
                 .held
-                .push(id);
+                .push((id, slot));
         } else {
-            self.schedule(t.arrive_at, Event::TransitEnd { transit: id });
+            self.schedule(arrive_at, Event::TransitEnd { transit: id, slot });
         }
-        self.in_flight.insert(id, t);
     }
 
     pub(super) fn release_dir(&mut self, link: u32, dir: u8) {
         let held = std::mem::take(&mut self.links[link as usize].dirs[dir as usize].held);
-        for id in held {
+        for (id, slot) in held {
             let d = &mut self.links[link as usize].dirs[dir as usize];
             let latency = d.rng.jittered_ms(d.faults.latency_ms, d.faults.jitter_ms);
             let now = self.now;
-            if let Some(t) = self.in_flight.get_mut(&id) {
+            if let Some(t) = self.in_flight.get_mut(slot, id) {
                 t.held = false;
                 t.sent_at = now;
                 t.arrive_at = now.plus_us(latency);
                 let at = t.arrive_at;
-                self.schedule(at, Event::TransitEnd { transit: id });
+                self.schedule(at, Event::TransitEnd { transit: id, slot });
                 if self.trace.enabled() {
                     self.trace.push(now, TraceKind::Release { transit: id });
                 }
@@ -132,8 +135,8 @@ impl Simulation {
         }
     }
 
-    pub(super) fn transit_end(&mut self, id: u64) {
-        let Some(t) = self.in_flight.remove(&id) else {
+    pub(super) fn transit_end(&mut self, id: u64, slot: u32) {
+        let Some(t) = self.in_flight.remove(slot, id) else {
             return;
         };
         if let Some(reason) = t.fate {

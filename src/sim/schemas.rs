@@ -988,7 +988,7 @@ impl Simulation {
         if let Some(m) = self.schemas.as_deref().and_then(|s| s.recent.get(&id)) {
             return Some(Arc::clone(m));
         }
-        let in_flight = self.in_flight.values().map(|t| t.packet.msg());
+        let in_flight = self.in_flight.by_id().into_iter().map(|t| t.packet.msg());
         let queued = self.queues.iter().flat_map(|q| {
             q.ready
                 .iter()

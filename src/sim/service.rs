@@ -26,14 +26,10 @@ impl Simulation {
             Some(i) => {
                 self.workloads[w as usize].next_instance = (i + 1) % count;
                 let ep = Ep { node, instance: i };
-                for t in &spec.messages {
+                let channels = Arc::clone(&self.workloads[w as usize].channels);
+                for (t, &channel) in spec.messages.iter().zip(channels.iter()) {
                     let id = MessageId(self.next_msg);
                     self.next_msg += 1;
-                    let channel = scenario
-                        .channels
-                        .iter()
-                        .position(|c| c.name == t.channel)
-                        .unwrap_or(0) as u32;
                     let msg = Arc::new(Message {
                         id,
                         kind: t.kind,
