@@ -1089,6 +1089,9 @@ impl Simulation {
             Command::ConfigureBreaker { .. }
             | Command::SetRetry { .. }
             | Command::SetTimeLimiter { .. }
+            | Command::SetBulkhead { .. }
+            | Command::SetRateLimiter { .. }
+            | Command::Scale { .. }
             | Command::SetBrokerPolicies { .. }
             | Command::SetChannel { .. }
             | Command::SetWorkload { .. }
@@ -1220,6 +1223,9 @@ impl Simulation {
             cmd @ (Command::ConfigureBreaker { .. }
             | Command::SetRetry { .. }
             | Command::SetTimeLimiter { .. }
+            | Command::SetBulkhead { .. }
+            | Command::SetRateLimiter { .. }
+            | Command::Scale { .. }
             | Command::SetBrokerPolicies { .. }
             | Command::SetChannel { .. }
             | Command::SetWorkload { .. }
