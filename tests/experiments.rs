@@ -646,6 +646,35 @@ const PINS: &[Pin] = &[
         "+0 (0 → 0)",
         Some(4500),
     ),
+    // Live commands added for the page's forms: scale, set_bulkhead, set_rate_limiter.
+    (
+        "competing-consumers",
+        "Scale kitchen in to 1 instance, then out to 3",
+        Some(1150),
+        "+21 (0 → 21)",
+        None,
+    ),
+    (
+        "partitioned-orders",
+        "Scale billing in to 1 instance, then out to 3",
+        Some(5100),
+        "+3 (1 → 4)",
+        None,
+    ),
+    (
+        "bulkhead",
+        "Tighten reporting's bulkhead to 1 slot, no waiting",
+        Some(3450),
+        "+40 (22 → 62)",
+        None,
+    ),
+    (
+        "bulkhead",
+        "Cut dashboard's rate limiter to 1 call per second",
+        Some(4300),
+        "+26 (7 → 33)",
+        None,
+    ),
 ];
 
 #[test]

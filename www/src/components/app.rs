@@ -301,7 +301,10 @@ pub fn app(props: &AppProps) -> Html {
                         <section class="panel live-settings" data-testid="live-settings" aria-label="Live settings">
                             <h2>{ "Live settings" }<span class="sub">{ "policies of this scenario, changed from now on (recorded like any command)" }</span></h2>
                             <crate::subsystems::resilience::controls::ResilienceControls scenario={Rc::clone(&state.scenario)} snapshot={Rc::clone(&snap)} dispatch={dispatch.clone()} />
+                            <crate::subsystems::sync::controls::EndpointControls scenario={Rc::clone(&state.scenario)} dispatch={dispatch.clone()} />
                             <crate::subsystems::broker::controls::BrokerControls scenario={Rc::clone(&state.scenario)} snapshot={Rc::clone(&snap)} dispatch={dispatch.clone()} />
+                            <crate::subsystems::scale::controls::ScaleControls scenario={Rc::clone(&state.scenario)} snapshot={Rc::clone(&snap)} dispatch={dispatch.clone()} />
+                            <crate::subsystems::schema::controls::SchemaControls scenario={Rc::clone(&state.scenario)} dispatch={dispatch.clone()} />
                             <crate::subsystems::outbox::controls::OutboxControls scenario={Rc::clone(&state.scenario)} snapshot={Rc::clone(&snap)} dispatch={dispatch.clone()} />
                             <crate::subsystems::kafka::controls::KafkaControls scenario={Rc::clone(&state.scenario)} snapshot={Rc::clone(&snap)} dispatch={dispatch.clone()} />
                         </section>

@@ -1,5 +1,6 @@
 //! Message schemas and their evolution: the explain sentences.
 
+pub mod controls;
 pub mod explain;
 
 pub use explain::SchemaExplainer;

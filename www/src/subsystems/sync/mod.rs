@@ -1,5 +1,6 @@
 //! Synchronous calls (RPI over REST, Resilience4j policies): the explain sentences.
 
+pub mod controls;
 pub mod explain;
 
 pub use explain::SyncExplainer;
