@@ -280,6 +280,7 @@ pub fn app(props: &AppProps) -> Html {
                         <StorySummary scenario={Rc::clone(&state.scenario)} playing={state.playing}
                                       at_start={snap.time == msgsim::SimTime::ZERO && snap.events_processed == 0}
                                       dispatch={dispatch.clone()} />
+                        <super::rest_view::MaturitySummary scenario={Rc::clone(&state.scenario)} seed={state.seed} />
                         <section class="panel try" data-testid="story-try" aria-label="What to try">
                             <h2>{ "What to try" }</h2>
                             <Experiments scenario={Rc::clone(&state.scenario)} snapshot={Rc::clone(&snap)} dispatch={dispatch.clone()} />

@@ -1231,7 +1231,18 @@ pub fn topology(props: &TopologyProps) -> Html {
     });
     let mark_layer = snap.nodes.iter().enumerate().filter_map(|(i, n)| {
         let b = layout.boxes.get(i)?;
-        Some(call_marks(n, b, props))
+        Some(html! {
+            <>
+                { call_marks(n, b, props) }
+                if n.kind == NodeKind::Broker {
+                    { crate::subsystems::kafka::marks::partition_tables(snap, &n.name, b) }
+                    { crate::subsystems::schema::marks::wire_sizes(snap, &n.name, b) }
+                }
+                { crate::subsystems::sync::marks::rpi_figure(snap, &n.name, b, |name| {
+                    snap.nodes.iter().position(|x| x.name == name).and_then(|k| layout.boxes.get(k))
+                }) }
+            </>
+        })
     });
     let rpc = !snap.proxies.is_empty() || snap.nodes.iter().any(|n| n.server.is_some());
     let aria = format!(
@@ -1256,7 +1267,15 @@ pub fn topology(props: &TopologyProps) -> Html {
                             <g key={format!("db-{r}")} class="db-link">
                                 <title>{ if tailing { "The relay tails the service database's commit log" } else { "The relay polls the service database's OUTBOX table" } }</title>
                                 <line x1={f1(p.x)} y1={f1(p.y)} x2={f1(q.x)} y2={f1(q.y)} />
-                                { text("db-label", m.x + 6.0, m.y - 4.0, html! { { if tailing { "tails log" } else { "polls OUTBOX" } } }) }
+                                { if ((q.x - p.x).powi(2) + (q.y - p.y).powi(2)).sqrt() < 96.0 {
+                                    // Too short a line for the label: above both boxes.
+                                    let top = layout.boxes[r].top().min(layout.boxes[svc].top());
+                                    text("db-label db-label-mid", m.x, top - 6.0, html! { { if tailing { "tails log" } else { "polls OUTBOX" } } })
+                                } else if m.x + 100.0 > VIEW_W {
+                                    text("db-label db-label-end", m.x - 6.0, m.y - 4.0, html! { { if tailing { "tails log" } else { "polls OUTBOX" } } })
+                                } else {
+                                    text("db-label", m.x + 6.0, m.y - 4.0, html! { { if tailing { "tails log" } else { "polls OUTBOX" } } })
+                                } }
                             </g>
                         }
                     }) }
