@@ -228,7 +228,7 @@ impl Explainer {
             sync: crate::subsystems::sync::SyncExplainer::new(scenario),
             discovery: crate::subsystems::discovery::DiscoveryExplainer::new(scenario),
             schema: crate::subsystems::schema::SchemaExplainer::default(),
-            kafka: crate::subsystems::kafka::KafkaExplainer::default(),
+            kafka: crate::subsystems::kafka::KafkaExplainer::new(scenario),
             outbox: crate::subsystems::outbox::OutboxExplainer::new(scenario),
         }
     }
@@ -607,11 +607,17 @@ impl Explainer {
                 self.say(ev, Tone::Retry, Some(*msg), format!("The broker rejected the publish of {msg} to {channel} (nack): nothing appended; the producer publishes it again."));
             }
             TraceKind::FailpointCrash { at, point } => {
-                let next = match point {
-                    CrashPoint::BeforeCommit => "its transaction rolls back and leaves nothing",
-                    CrashPoint::AfterCommit => "the change is committed, but what comes next (a publish, an answer) never happens",
-                    CrashPoint::AfterPublish => "published, not yet marked or saved: after a restart it publishes those records again",
-                };
+                let next = self
+                    .outbox
+                    .failpoint_sentence(&at.node, *point)
+                    .unwrap_or_else(|| {
+                        match point {
+                            CrashPoint::BeforeCommit => "its transaction rolls back and leaves nothing",
+                            CrashPoint::AfterCommit => "the change is committed, but what comes next (a publish, an answer) never happens",
+                            CrashPoint::AfterPublish => "published, not yet marked or saved: after a restart it publishes those records again",
+                        }
+                        .to_string()
+                    });
                 self.say(
                     ev,
                     Tone::Loss,
@@ -1010,7 +1016,7 @@ mod subsystem_sentences {
     #[test]
     fn partitioned_topics_and_the_outbox_are_explained() {
         let s = said("consumer-offsets", 8_000);
-        has(&s, "0.116 s", "Group notifier rebalanced payments (generation 1): notifier#0 gets 0 and notifier#1 gets 1. Each partition has exactly one consumer in the group, so order per key holds.");
+        has(&s, "0.116 s", "Group notifier rebalanced payments (generation 1): notifier#0 gets 0 and notifier#1 gets 1. Each partition has exactly one consumer in the group, but each consumer runs 8 workers per partition: records of one partition complete out of order, so order per key is not kept.");
         has(&s, "7.039 s", "ledger#1 gave up payments partition 1 (group ledger): it stops fetching it; what it processed but did not commit will be processed again by the next owner.");
         has(&s, "7.691 s", "ledger#1 processed m72 (payments-0 offset 36) a second time: the offset after it had not been committed when the partition changed hands, so at-least-once delivered it again.");
         let s = said("outbox-log-tailing", 3_100);
