@@ -553,6 +553,12 @@ fn rpc_service(
         .filter(|c| c.client == n.name)
         .count();
     let (sub, first, second) = rpc_lines(n, proxies, workers, client, blocked);
+    // Beside clients with a breaker, say which ones have none (circuit-breaker's chain A).
+    let sub = if sub == "client" && props.snapshot.proxies.iter().any(|p| p.breaker.is_some()) {
+        "no breaker".to_string()
+    } else {
+        sub
+    };
     let worst = proxies
         .iter()
         .filter_map(|p| p.breaker.as_ref())

@@ -59,7 +59,7 @@ pub fn partition_tables(snap: &Snapshot, node: &str, b: &NodeBox) -> Html {
         return Html::default();
     }
     let x = b.left();
-    let cols = [0.0, 34.0, 98.0, 176.0, 220.0];
+    let cols = [0.0, 72.0, 134.0, 212.0, 252.0];
     let mut y = b.bottom() + 20.0;
     let mut out: Vec<Html> = Vec::new();
     for ti in topics {

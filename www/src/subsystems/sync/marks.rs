@@ -36,8 +36,8 @@ pub fn pairs(snap: &Snapshot) -> Vec<(String, String)> {
 
 /// A small labelled box set into the top border of `b`, at the side facing `toward`.
 fn port(b: &NodeBox, toward: &NodeBox, label: &'static str, class: &'static str) -> Html {
-    let w = 8.0 + 6.2 * label.chars().count() as f64;
-    let h = 17.0;
+    let w = 10.0 + 7.2 * label.chars().count() as f64;
+    let h = 18.0;
     let right = toward.center.x >= b.center.x;
     let x = if right {
         b.left() + b.width() - w - 4.0
