@@ -1130,10 +1130,15 @@ fn broker(
             </g>
             { text("node-name", x0 + 36.0, y0 + 24.0, html! { &n.name }) }
             { text("node-sub end", x0 + w - 12.0, y0 + 23.0, html! { "broker" }) }
-            { text("queue-head", x0 + 14.0, y0 + 44.0, html! { "queue" }) }
-            { text("queue-head num", col(2.0), y0 + 44.0, html! { "ready" }) }
-            { text("queue-head num", col(1.0), y0 + 44.0, html! { "unack" }) }
-            { text("queue-head num", col(0.0), y0 + 44.0, html! { "DLQ" }) }
+            if queues.is_empty() {
+                // Only partitioned topics here: their partitions are drawn under the box.
+                { text("queue-head", x0 + 14.0, y0 + 44.0, html! { "partitioned log ↓" }) }
+            } else {
+                { text("queue-head", x0 + 14.0, y0 + 44.0, html! { "queue" }) }
+                { text("queue-head num", col(2.0), y0 + 44.0, html! { "ready" }) }
+                { text("queue-head num", col(1.0), y0 + 44.0, html! { "unack" }) }
+                { text("queue-head num", col(0.0), y0 + 44.0, html! { "DLQ" }) }
+            }
             if let Some(bv) = n.broker.filter(|bv| bv.service_time_us > 0) {
                 { backlog_row(&bv, x0, y0 + 44.0 + crate::geometry::QUEUE_ROW_H * (queues.len() as f64 + 1.0), w) }
             }
