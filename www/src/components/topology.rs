@@ -644,7 +644,7 @@ fn call_marks(n: &NodeView, b: &NodeBox, props: &TopologyProps) -> Html {
         <g key={format!("marks-{}", n.name)} class="call-marks" data-testid={format!("call-marks-{}", n.name)}>
             { for chips.into_iter().take(4).enumerate().map(|(k, (key, class, text, label))| {
                 let w = 14.0 + 6.4 * text.chars().count() as f64;
-                let y = if below { b.bottom() + 14.0 + 19.0 * k as f64 } else { b.top() - 12.0 - 19.0 * k as f64 };
+                let y = if below { b.bottom() + 14.0 + 19.0 * k as f64 } else { b.top() - 20.0 - 19.0 * k as f64 };
                 let x = b.left() + 4.0 + w / 2.0;
                 html! {
                     <g key={key} class={cls("call-mark", &[(true, class)])} data-testid="call-mark" role="img"

@@ -64,14 +64,19 @@ pub fn rpi_figure<'a>(
 ) -> Html {
     let pairs = pairs(snap);
     let mut out: Vec<Html> = Vec::new();
+    // A service that is both (checkout between shop and payments): short labels, so the two
+    // fit side by side on its top border.
+    let both = pairs.iter().any(|(c, _)| c == node) && pairs.iter().any(|(_, s)| s == node);
     if let Some((_, server)) = pairs.iter().find(|(c, _)| c == node) {
         if let Some(sb) = box_of(server) {
-            out.push(port(b, sb, "RPI proxy", "rpi-proxy"));
+            let label = if both { "proxy" } else { "RPI proxy" };
+            out.push(port(b, sb, label, "rpi-proxy"));
         }
     }
     if let Some((client, _)) = pairs.iter().find(|(_, s)| s == node) {
         if let Some(cb) = box_of(client) {
-            out.push(port(b, cb, "server adapter", "rpi-adapter"));
+            let label = if both { "adapter" } else { "server adapter" };
+            out.push(port(b, cb, label, "rpi-adapter"));
             // One pair only: the call's steps under the link.
             if pairs.len() == 1 {
                 let x = (cb.center.x + b.center.x) / 2.0;
