@@ -4,7 +4,9 @@
 
 use crate::network::{Direction, LinkFaults};
 use crate::outbox::CrashPoint;
+use crate::resilience::bulkhead::BulkheadConfig;
 use crate::resilience::circuit_breaker::{CircuitBreakerConfig, CircuitBreakerState};
+use crate::resilience::rate_limiter::RateLimiterConfig;
 use crate::resilience::retry::RetryConfig;
 use crate::resilience::time_limiter::TimeLimiterConfig;
 use crate::sync::ServerBehaviour;
@@ -202,6 +204,48 @@ pub enum Command {
         #[serde(default)]
         config: Option<TimeLimiterConfig>,
     },
+    /// Sets (or, with no `config`, removes) the Resilience4j Bulkhead of a client's proxies for
+    /// one called service, on every client instance, as `Bulkhead.changeConfig`:
+    /// `maxConcurrentCalls` (0–10 000) and `maxWaitDuration` (0–24 h; durations as `"100ms"` or
+    /// integer µs). Calls inside keep their slots; a larger limit lets waiting calls in at once,
+    /// a smaller one admits no one until enough calls have left; waiters keep the deadline they
+    /// started with (as Resilience4j). Removing it lets every waiter go on now.
+    SetBulkhead {
+        /// Client service.
+        node: String,
+        /// Called service.
+        service: String,
+        /// The new config; absent or `null`: no bulkhead.
+        #[serde(default)]
+        config: Option<BulkheadConfig>,
+    },
+    /// Sets (or, with no `config`, removes) the Resilience4j RateLimiter of a client's proxies
+    /// for one called service, on every client instance: `limitForPeriod` (1–1 000 000),
+    /// `limitRefreshPeriod` (1 µs–1 h) and `timeoutDuration` (0–1 h). As
+    /// `RateLimiterRegistry.replace`: a new limiter whose first cycle starts now, full;
+    /// attempts already waiting for a permission go on at the time they reserved.
+    SetRateLimiter {
+        /// Client service.
+        node: String,
+        /// Called service.
+        service: String,
+        /// The new config; absent or `null`: no rate limiter.
+        #[serde(default)]
+        config: Option<RateLimiterConfig>,
+    },
+    /// Scales a service to `instances` running instances (`kubectl scale --replicas`), within
+    /// the instances its scenario declares (`nodes[i].instances`, the capacity; 0 stops them
+    /// all). Scaling in stops instances `instances..` as `crash` does (in-memory work is lost, a
+    /// broker redelivers what they had not acknowledged, a Kafka consumer group rebalances, a
+    /// registry forgets them when their heartbeats stop); scaling out starts instances
+    /// `..instances` that are down, with empty memory, as `restart` does.
+    Scale {
+        /// Service name (`service` is accepted too).
+        #[serde(alias = "service")]
+        node: String,
+        /// Instances to keep running, 0 to the declared count (at most 16).
+        instances: u32,
+    },
     /// Changes the brokers' delivery settings from now on (every queue and subscription):
     /// `prefetch` (AMQP `basic.qos` prefetch-count, 1–10 000), `ack_timeout_ms` (RabbitMQ
     /// consumer timeout / SQS visibility timeout, 1 ms–1 h; deliveries already out keep their
@@ -280,11 +324,46 @@ fn one() -> u32 {
     1
 }
 
+/// Bounds of the live-settings commands' fields (each error names the field, the value and the
+/// range, [`crate::ranges`]).
+pub mod limits {
+    /// Largest `prefetch` (AMQP `basic.qos` prefetch-count).
+    pub const MAX_PREFETCH: u64 = 10_000;
+    /// Largest `max_delivery_attempts` (the delivery limit).
+    pub const MAX_DELIVERY_LIMIT: u64 = 1_000;
+    /// Largest `dedup_window_ms`.
+    pub const MAX_DEDUP_WINDOW_MS: u64 = 600_000;
+    /// Largest `save_every` of a log-tailing relay.
+    pub const MAX_SAVE_EVERY: u64 = 1_000_000;
+    /// Largest bulkhead `maxConcurrentCalls`.
+    pub const MAX_CONCURRENT_CALLS: u64 = 10_000;
+    /// Largest rate limiter `limitForPeriod`.
+    pub const MAX_LIMIT_FOR_PERIOD: u64 = 1_000_000;
+}
+
+/// A Resilience4j config error as a field error: `config.failureRateThreshold: invalid value
+/// 150: must be > 0 and <= 100 (percent)`.
+fn config_error(field: String, e: crate::resilience::ConfigError) -> crate::error::ScenarioError {
+    let crate::resilience::ConfigError::Invalid {
+        field: f,
+        value,
+        expected,
+        ..
+    } = e;
+    crate::error::ScenarioError::Invalid {
+        field: format!("{field}.{f}"),
+        message: format!("invalid value {value}: {expected}"),
+    }
+}
+
 impl Command {
     /// Range checks of the command's own fields, before the scenario is consulted: link faults
     /// ([`LinkFaults::validate`]), endpoint behaviour ([`ServerBehaviour::validate`]), `instance`
     /// `0..=15` ([`crate::scenario::limits::MAX_INSTANCES`] − 1), `endpoint` `0..=63`,
-    /// `reject_next_publish`'s `count` `1..=1000`. `at` prefixes the field paths of errors
+    /// `reject_next_publish`'s `count` `1..=1000`, and every field of the live-settings commands
+    /// (Resilience4j configs with their own names, `config.maxAttempts`; broker, channel,
+    /// workload, relay and consumer-group values within [`limits`] and [`crate::ranges`]; `scale`'s
+    /// `instances` `0..=16`). `at` prefixes the field paths of errors
     /// (`faults[2].command` in a scenario's fault schedule; empty for a command applied live).
     /// Names are checked against the scenario by [`crate::Simulation::apply`].
     pub fn validate_fields(&self, at: &str) -> Result<(), crate::error::ScenarioError> {
@@ -332,17 +411,149 @@ impl Command {
             | Command::Release { .. }
             | Command::StopRelay { .. }
             | Command::SetSchemaVersion { .. } => Ok(()),
-            // The live-settings commands: every field is range-checked against the scenario
-            // (which workload, relay, channel, dependency) by `Simulation::live_check`, before
-            // anything changes, wherever they come from (live, a fault schedule, a replayed log).
-            Command::ConfigureBreaker { .. }
-            | Command::SetRetry { .. }
-            | Command::SetTimeLimiter { .. }
-            | Command::SetBrokerPolicies { .. }
-            | Command::SetChannel { .. }
-            | Command::SetWorkload { .. }
-            | Command::SetRelay { .. }
-            | Command::SetConsumerGroup { .. } => Ok(()),
+            // Live settings: the fields here; names and scenario-bound ranges (which workload,
+            // relay, channel, dependency, how many instances) in `Simulation::live_check`.
+            Command::ConfigureBreaker { config, .. } => {
+                config.validate().map_err(|e| config_error(f("config"), e))
+            }
+            Command::SetRetry { config, .. } => match config {
+                Some(c) => c.validate().map_err(|e| config_error(f("config"), e)),
+                None => Ok(()),
+            },
+            Command::SetTimeLimiter { config, .. } => match config {
+                Some(c) => c.validate().map_err(|e| config_error(f("config"), e)),
+                None => Ok(()),
+            },
+            Command::SetBulkhead { config, .. } => match config {
+                Some(c) => {
+                    ranges::int(
+                        f("config.maxConcurrentCalls"),
+                        c.max_concurrent_calls.into(),
+                        0,
+                        limits::MAX_CONCURRENT_CALLS,
+                        "",
+                    )?;
+                    ranges::int(
+                        f("config.maxWaitDuration"),
+                        c.max_wait_duration.0,
+                        0,
+                        ranges::MAX_DURATION_MS * 1_000,
+                        "µs",
+                    )?;
+                    c.validate().map_err(|e| config_error(f("config"), e))
+                }
+                None => Ok(()),
+            },
+            Command::SetRateLimiter { config, .. } => match config {
+                Some(c) => {
+                    ranges::int(
+                        f("config.limitForPeriod"),
+                        c.limit_for_period.into(),
+                        1,
+                        limits::MAX_LIMIT_FOR_PERIOD,
+                        "",
+                    )?;
+                    ranges::int(
+                        f("config.limitRefreshPeriod"),
+                        c.limit_refresh_period.0,
+                        1,
+                        ranges::MAX_LATENCY_MS * 1_000,
+                        "µs",
+                    )?;
+                    ranges::int(
+                        f("config.timeoutDuration"),
+                        c.timeout_duration.0,
+                        0,
+                        ranges::MAX_LATENCY_MS * 1_000,
+                        "µs",
+                    )?;
+                    c.validate().map_err(|e| config_error(f("config"), e))
+                }
+                None => Ok(()),
+            },
+            Command::Scale { instances, .. } => ranges::int(
+                f("instances"),
+                (*instances).into(),
+                0,
+                crate::scenario::limits::MAX_INSTANCES.into(),
+                "",
+            ),
+            Command::SetBrokerPolicies {
+                prefetch,
+                ack_timeout_ms,
+                max_delivery_attempts,
+            } => {
+                if let Some(v) = prefetch {
+                    ranges::int(f("prefetch"), (*v).into(), 1, limits::MAX_PREFETCH, "")?;
+                }
+                if let Some(v) = ack_timeout_ms {
+                    ranges::ms_max(f("ack_timeout_ms"), *v, 1, ranges::MAX_LATENCY_MS)?;
+                }
+                if let Some(v) = max_delivery_attempts {
+                    ranges::int(
+                        f("max_delivery_attempts"),
+                        (*v).into(),
+                        1,
+                        limits::MAX_DELIVERY_LIMIT,
+                        "",
+                    )?;
+                }
+                Ok(())
+            }
+            Command::SetChannel {
+                dedup_window_ms,
+                failure_percent,
+                ..
+            } => {
+                if let Some(v) = dedup_window_ms {
+                    ranges::ms_max(f("dedup_window_ms"), *v, 0, limits::MAX_DEDUP_WINDOW_MS)?;
+                }
+                if let Some(p) = failure_percent {
+                    ranges::percent(f("failure_percent"), *p)?;
+                }
+                Ok(())
+            }
+            Command::SetWorkload { every_ms, .. } => {
+                ranges::ms_max(f("every_ms"), *every_ms, 1, ranges::MAX_LATENCY_MS)
+            }
+            Command::SetRelay {
+                max_in_flight,
+                batch_size,
+                poll_every_ms,
+                save_every,
+                ..
+            } => {
+                use crate::outbox::spec::limits as relay;
+                if let Some(v) = max_in_flight {
+                    ranges::int(
+                        f("max_in_flight"),
+                        (*v).into(),
+                        1,
+                        relay::MAX_IN_FLIGHT.into(),
+                        "",
+                    )?;
+                }
+                if let Some(v) = batch_size {
+                    ranges::int(f("batch_size"), (*v).into(), 1, relay::MAX_BATCH.into(), "")?;
+                }
+                if let Some(v) = poll_every_ms {
+                    ranges::ms_max(f("poll_every_ms"), *v, 1, ranges::MAX_LATENCY_MS)?;
+                }
+                if let Some(v) = save_every {
+                    ranges::int(f("save_every"), (*v).into(), 1, limits::MAX_SAVE_EVERY, "")?;
+                }
+                Ok(())
+            }
+            Command::SetConsumerGroup {
+                workers_per_partition,
+                ..
+            } => ranges::int(
+                f("workers_per_partition"),
+                (*workers_per_partition).into(),
+                1,
+                crate::log::consumer::MAX_WORKERS_PER_PARTITION.into(),
+                "",
+            ),
         }
     }
 
@@ -368,6 +579,9 @@ impl Command {
             Command::ConfigureBreaker { .. } => "configure_breaker",
             Command::SetRetry { .. } => "set_retry",
             Command::SetTimeLimiter { .. } => "set_time_limiter",
+            Command::SetBulkhead { .. } => "set_bulkhead",
+            Command::SetRateLimiter { .. } => "set_rate_limiter",
+            Command::Scale { .. } => "scale",
             Command::SetBrokerPolicies { .. } => "set_broker_policies",
             Command::SetChannel { .. } => "set_channel",
             Command::SetWorkload { .. } => "set_workload",
@@ -481,6 +695,30 @@ impl Command {
                 ),
                 None => format!("set_time_limiter {node} -> {service} off"),
             },
+            Command::SetBulkhead {
+                node,
+                service,
+                config,
+            } => match config {
+                Some(c) => format!(
+                    "set_bulkhead {node} -> {service} maxConcurrentCalls={} maxWaitDuration={}",
+                    c.max_concurrent_calls, c.max_wait_duration
+                ),
+                None => format!("set_bulkhead {node} -> {service} off"),
+            },
+            Command::SetRateLimiter {
+                node,
+                service,
+                config,
+            } => match config {
+                Some(c) => format!(
+                    "set_rate_limiter {node} -> {service} limitForPeriod={} \
+                     limitRefreshPeriod={} timeoutDuration={}",
+                    c.limit_for_period, c.limit_refresh_period, c.timeout_duration
+                ),
+                None => format!("set_rate_limiter {node} -> {service} off"),
+            },
+            Command::Scale { node, instances } => format!("scale {node} instances={instances}"),
             Command::SetBrokerPolicies {
                 prefetch,
                 ack_timeout_ms,

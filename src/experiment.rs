@@ -399,7 +399,8 @@ pub struct Evaluation {
     pub met: bool,
     /// What is expected, in words: "dead_lettered of payments rises by ≥ 3".
     pub expected: String,
-    /// What is true now, with the number: "+5 (2 → 7)", "✗ at t=3.412 s", "OPEN".
+    /// What is true now, with the number: "+5 (2 → 7)", "✗ at t=3.412 s", "OPEN", "1.012 s" (a
+    /// `…_us` counter).
     pub actual: String,
     /// The number behind `actual`: the counter's value now, or the violation time (µs).
     pub value: Option<u64>,
@@ -540,6 +541,26 @@ impl CounterExpect {
     }
 }
 
+/// A virtual time as a result shows it: seconds with ms, `3.210 s`.
+fn secs(t: SimTime) -> String {
+    let ms = t.as_us() / 1_000;
+    format!("{}.{:03} s", ms / 1_000, ms % 1_000)
+}
+
+/// A counter's value as a result shows it: a `…_us` counter (a replication lag) as a duration
+/// (`1.012 s`, `850 ms`), any other as a number.
+fn value_text(counter: &str, v: u64) -> String {
+    if !counter.ends_with("_us") {
+        return v.to_string();
+    }
+    let ms = v / 1_000;
+    if ms >= 1_000 {
+        format!("{}.{:03} s", ms / 1_000, ms % 1_000)
+    } else {
+        format!("{ms} ms")
+    }
+}
+
 impl Expect {
     /// Expected vs actual at `snapshot`, for an experiment applied at `baseline`.
     pub fn evaluate(&self, snapshot: &Snapshot, baseline: &Baseline) -> Evaluation {
@@ -578,8 +599,11 @@ impl Expect {
                         let min = at_least.unwrap_or(0);
                         Evaluation {
                             met: now.is_some_and(|v| v >= min),
-                            expected: format!("{name} reaches ≥ {min}"),
-                            actual: now.map_or_else(|| "not in this run".into(), |v| v.to_string()),
+                            expected: format!("{name} reaches ≥ {}", value_text(&c.counter, min)),
+                            actual: now.map_or_else(
+                                || "not in this run".into(),
+                                |v| value_text(&c.counter, v),
+                            ),
                             value: now,
                         }
                     }
@@ -595,7 +619,7 @@ impl Expect {
                 let after = violated_at.filter(|t| *t >= baseline.at);
                 let actual = match (status, violated_at) {
                     (None, _) => "not claimed in this run".to_string(),
-                    (Some(_), Some(t)) => format!("✗ at t={t}"),
+                    (Some(_), Some(t)) => format!("✗ at t={}", secs(t)),
                     (Some(_), None) => "✓ holding".to_string(),
                 };
                 Evaluation {
@@ -642,7 +666,7 @@ impl Expect {
                         None => "no such breaker".into(),
                         Some(v) => match reached {
                             Some(_) if v.state == b.state => v.state.to_string(),
-                            Some(t) => format!("{} at t={t} (now {})", b.state, v.state),
+                            Some(t) => format!("{} at t={} (now {})", b.state, secs(t), v.state),
                             None => v.state.to_string(),
                         },
                     },

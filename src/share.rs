@@ -106,6 +106,11 @@ pub enum ShareError {
     /// The inline scenario is invalid.
     #[error("the link's scenario is invalid: {0}")]
     Scenario(#[from] ScenarioError),
+    /// A command's own field is out of range ([`crate::Command::validate_fields`]), e.g.
+    /// `a command of the run is invalid: commands[0].command.prefetch: 0 is out of range
+    /// 1..=10000`.
+    #[error("a command of the run is invalid: {0}")]
+    Command(ScenarioError),
     /// A field is outside its range (a place beyond 24 h, an event count beyond the cost bound,
     /// too many commands).
     #[error("the run's `{field}` is {value}, beyond the maximum {max}{unit}")]
@@ -205,7 +210,8 @@ impl SharedRun {
     /// Range checks of the run's own fields (not its scenario's): `at` and every command's `at`
     /// within [`MAX_RUN_AT`]; `events` and every command's `events` within
     /// [`MAX_REPLAY_EVENTS`]; at most [`MAX_COMMAND_LOG`] commands; commands in the order they
-    /// were applied (places never go back, [`ReplayError::Unordered`]).
+    /// were applied (places never go back, [`ReplayError::Unordered`]); every command's own fields
+    /// within their ranges ([`ShareError::Command`]).
     pub fn check(&self) -> Result<(), ShareError> {
         let range = |field: String, value: u64, max: u64, unit| {
             if value > max {
@@ -242,6 +248,9 @@ impl SharedRun {
                 MAX_REPLAY_EVENTS,
                 " events",
             )?;
+            c.command
+                .validate_fields(&format!("commands[{i}].command"))
+                .map_err(ShareError::Command)?;
         }
         crate::replay::check_order(&self.commands)?;
         Ok(())

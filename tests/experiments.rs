@@ -108,7 +108,7 @@ const PINS: &[Pin] = &[
         "order-events",
         "Lose 20 % of messages between broker and accounting",
         Some(3350),
-        "✗ at t=3328.862ms",
+        "✗ at t=3.328 s",
         None,
     ),
     (
@@ -332,7 +332,7 @@ const PINS: &[Pin] = &[
         "consumer-offsets",
         "Lose 20 % on broker <-> notifier",
         Some(2250),
-        "✗ at t=2235.917ms",
+        "✗ at t=2.235 s",
         None,
     ),
     (
@@ -423,14 +423,14 @@ const PINS: &[Pin] = &[
         "outbox-ordering",
         "Pipeline the strict relay (max_in_flight 5)",
         Some(1200),
-        "✗ at t=1160.000ms",
+        "✗ at t=1.160 s",
         None,
     ),
     (
         "data-replication",
         "Put 200 ms of latency on broker <-> order",
         Some(1300),
-        "709284",
+        "709 ms",
         None,
     ),
     (
@@ -494,7 +494,7 @@ const PINS: &[Pin] = &[
         "circuit-breaker",
         "Disable checkout-b's breaker",
         Some(8200),
-        "✗ at t=8200.000ms",
+        "✗ at t=8.200 s",
         None,
     ),
     (
@@ -550,7 +550,7 @@ const PINS: &[Pin] = &[
         "resilience-composed",
         "Make payments slow, not failing",
         Some(2900),
-        "OPEN at t=2870.000ms (now HALF_OPEN)",
+        "OPEN at t=2.870 s (now HALF_OPEN)",
         None,
     ),
     (
@@ -645,6 +645,35 @@ const PINS: &[Pin] = &[
         Some(4500),
         "+0 (0 → 0)",
         Some(4500),
+    ),
+    // Live commands added for the page's forms: scale, set_bulkhead, set_rate_limiter.
+    (
+        "competing-consumers",
+        "Scale kitchen in to 1 instance, then out to 3",
+        Some(1150),
+        "+21 (0 → 21)",
+        None,
+    ),
+    (
+        "partitioned-orders",
+        "Scale billing in to 1 instance, then out to 3",
+        Some(5100),
+        "+3 (1 → 4)",
+        None,
+    ),
+    (
+        "bulkhead",
+        "Tighten reporting's bulkhead to 1 slot, no waiting",
+        Some(3450),
+        "+40 (22 → 62)",
+        None,
+    ),
+    (
+        "bulkhead",
+        "Cut dashboard's rate limiter to 1 call per second",
+        Some(4300),
+        "+26 (7 → 33)",
+        None,
     ),
 ];
 

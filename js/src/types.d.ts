@@ -97,7 +97,9 @@ export type Command =
   | { op: "set_schema_version"; node: string; channel: string; version: string }
   /** Live Resilience4j settings; `config` uses Resilience4j's JSON names (durations `"2s"` or µs). */
   | { op: "configure_breaker"; node: string; service: string; config: Record<string, unknown> }
-  | { op: "set_retry" | "set_time_limiter"; node: string; service: string; config?: Record<string, unknown> | null }
+  | { op: "set_retry" | "set_time_limiter" | "set_bulkhead" | "set_rate_limiter"; node: string; service: string; config?: Record<string, unknown> | null }
+  /** Scale a service to `instances` running instances (0 to the count its scenario declares). */
+  | { op: "scale"; node: string; instances: number }
   /** Live broker settings; absent fields are unchanged. */
   | { op: "set_broker_policies"; prefetch?: number; ack_timeout_ms?: number; max_delivery_attempts?: number }
   | { op: "set_channel"; channel: string; durable?: boolean; dedup_window_ms?: number; failure_percent?: number }

@@ -123,6 +123,11 @@ impl Bulkhead {
         if self.in_use == 0 {
             return None;
         }
+        // After a smaller limit ([`Bulkhead::change_config`]): the slot is not handed on.
+        if self.in_use > self.config.max_concurrent_calls {
+            self.in_use -= 1;
+            return None;
+        }
         if let Some(pos) = self.waiters.iter().position(|&(_, d)| d > now_us) {
             return self.waiters.remove(pos).map(|(id, _)| id);
         }
@@ -148,9 +153,43 @@ impl Bulkhead {
         self.waiters.iter().map(|&(_, d)| d).min()
     }
 
-    /// Free slots (Resilience4j `availableConcurrentCalls`).
+    /// Free slots (Resilience4j `availableConcurrentCalls`); 0 while more calls are inside than
+    /// a smaller new limit allows.
     pub fn available_concurrent_calls(&self) -> u32 {
-        self.config.max_concurrent_calls - self.in_use
+        self.config.max_concurrent_calls.saturating_sub(self.in_use)
+    }
+
+    /// A new config at `now_us`, as Resilience4j's `Bulkhead.changeConfig`: calls inside keep
+    /// their slots (with a smaller limit, no one enters until enough have left); with a larger
+    /// limit the oldest waiters whose deadline is after `now_us` enter now and are returned, in
+    /// order (the host starts them). Waiters keep their deadlines.
+    ///
+    /// # Errors
+    /// The config's [`BulkheadConfig::validate`] error; nothing changes then.
+    pub fn change_config(
+        &mut self,
+        config: BulkheadConfig,
+        now_us: u64,
+    ) -> Result<Vec<CallId>, ConfigError> {
+        config.validate()?;
+        self.config = config;
+        let mut granted = Vec::new();
+        while self.in_use < self.config.max_concurrent_calls {
+            let Some(pos) = self.waiters.iter().position(|&(_, d)| d > now_us) else {
+                break;
+            };
+            if let Some((id, _)) = self.waiters.remove(pos) {
+                self.in_use += 1;
+                granted.push(id);
+            }
+        }
+        Ok(granted)
+    }
+
+    /// Removes every waiter (expired ones included) and returns them, oldest first: the host
+    /// lets them go on when the bulkhead is removed.
+    pub fn drain_waiters(&mut self) -> Vec<CallId> {
+        self.waiters.drain(..).map(|(id, _)| id).collect()
     }
 
     /// Calls currently holding a slot.
@@ -184,6 +223,48 @@ mod tests {
         }
         assert_eq!(b.try_enter(0, 25), Admission::Rejected);
         assert_eq!(b.available_concurrent_calls(), 0);
+    }
+
+    /// Limit 1 with two waiters; changeConfig to 3 lets both in at once (oldest first); then 1
+    /// again: three inside, so the next two exits free nothing and the third frees a slot.
+    #[test]
+    fn change_config_grants_waiters_and_shrinks_by_exits() {
+        let cfg = |n| BulkheadConfig {
+            max_concurrent_calls: n,
+            max_wait_duration: Micros::from_millis(100),
+        };
+        let mut b = Bulkhead::new(cfg(1)).unwrap();
+        assert_eq!(b.try_enter(0, 1), Admission::Entered);
+        assert_eq!(
+            b.try_enter(0, 2),
+            Admission::Waiting {
+                deadline_us: 100 * MS
+            }
+        );
+        assert_eq!(
+            b.try_enter(10 * MS, 3),
+            Admission::Waiting {
+                deadline_us: 110 * MS
+            }
+        );
+        assert_eq!(b.change_config(cfg(3), 20 * MS).unwrap(), vec![2, 3]);
+        assert_eq!((b.calls_in_use(), b.waiting_calls()), (3, 0));
+        assert_eq!(
+            b.change_config(cfg(1), 30 * MS).unwrap(),
+            Vec::<CallId>::new()
+        );
+        assert_eq!(b.available_concurrent_calls(), 0);
+        assert_eq!(
+            b.try_enter(30 * MS, 4),
+            Admission::Waiting {
+                deadline_us: 130 * MS
+            }
+        );
+        assert_eq!(b.on_exit(40 * MS), None);
+        assert_eq!(b.on_exit(50 * MS), None);
+        assert_eq!(b.on_exit(60 * MS), Some(4));
+        assert_eq!(b.calls_in_use(), 1);
+        assert_eq!(b.drain_waiters(), Vec::<CallId>::new());
     }
 
     /// Limit 1, maxWait 100 ms: A enters at 0 and exits at 1000 ms; B waits at 0 and gives up at

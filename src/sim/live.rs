@@ -1,7 +1,10 @@
 //! Settings changed while a run goes on: the commands `configure_breaker`, `set_retry`,
-//! `set_time_limiter`, `set_broker_policies`, `set_channel`, `set_workload`, `set_relay` and
-//! `set_consumer_group`. The scenario stays as it was written (share links and run files carry
-//! it and replay these commands at their places); the values in force live here.
+//! `set_time_limiter`, `set_bulkhead`, `set_rate_limiter`, `scale`, `set_broker_policies`,
+//! `set_channel`, `set_workload`, `set_relay` and `set_consumer_group`. The scenario stays as it
+//! was written (share links and run files carry it and replay these commands at their places);
+//! the values in force live here. The commands' own fields are range-checked by
+//! [`Command::validate_fields`] (also when a share link, run file or scenario is loaded); the
+//! checks against the scenario (names, which workload, how many instances) are here.
 
 use super::Simulation;
 use crate::command::Command;
@@ -46,22 +49,8 @@ impl Live {
     }
 }
 
-/// Largest `prefetch`.
-pub const MAX_PREFETCH: u64 = 10_000;
-/// Largest `max_delivery_attempts`.
-pub const MAX_DELIVERY_LIMIT: u64 = 1_000;
-/// Largest `dedup_window_ms`.
-pub const MAX_DEDUP_WINDOW_MS: u64 = 600_000;
-/// Largest interval or timeout a command sets, ms (1 h).
-pub const MAX_MS: u64 = 3_600_000;
-
-fn range(field: &str, v: u64, lo: u64, hi: u64) -> Result<(), CommandError> {
-    if v < lo || v > hi {
-        return Err(CommandError::Invalid(format!(
-            "{field}: {v} is out of range {lo}..={hi}"
-        )));
-    }
-    Ok(())
+fn invalid(e: crate::error::ScenarioError) -> CommandError {
+    CommandError::Invalid(e.to_string())
 }
 
 impl Simulation {
@@ -87,14 +76,12 @@ impl Simulation {
             .ok_or_else(|| CommandError::Invalid(format!("unknown channel `{name}`")))
     }
 
-    /// Checks a live-settings command against the scenario (names, ranges).
+    /// Checks a live-settings command against the scenario: the names it gives, the workload
+    /// index, `scale`'s instances within the declared count. Its fields were checked by
+    /// [`Command::validate_fields`].
     pub(super) fn live_check(&self, cmd: &Command) -> Result<(), CommandError> {
         match cmd {
-            Command::ConfigureBreaker {
-                node,
-                service,
-                config,
-            } => {
+            Command::ConfigureBreaker { node, service, .. } => {
                 let dep = self.dep_of(node, service)?;
                 if self.sync.deps[dep as usize]
                     .policies
@@ -105,58 +92,31 @@ impl Simulation {
                         "`{node}` -> `{service}` has no circuit breaker"
                     )));
                 }
-                config
-                    .validate()
-                    .map_err(|e| CommandError::Invalid(format!("config: {e}")))
-            }
-            Command::SetRetry {
-                node,
-                service,
-                config,
-            } => {
-                self.dep_of(node, service)?;
-                match config {
-                    Some(c) => c
-                        .validate()
-                        .map_err(|e| CommandError::Invalid(format!("config: {e}"))),
-                    None => Ok(()),
-                }
-            }
-            Command::SetTimeLimiter {
-                node,
-                service,
-                config,
-            } => {
-                self.dep_of(node, service)?;
-                match config {
-                    Some(c) => c
-                        .validate()
-                        .map_err(|e| CommandError::Invalid(format!("config: {e}"))),
-                    None => Ok(()),
-                }
-            }
-            Command::SetBrokerPolicies {
-                prefetch,
-                ack_timeout_ms,
-                max_delivery_attempts,
-            } => {
-                if let Some(v) = prefetch {
-                    range("prefetch", (*v).into(), 1, MAX_PREFETCH)?;
-                }
-                if let Some(v) = ack_timeout_ms {
-                    range("ack_timeout_ms", *v, 1, MAX_MS)?;
-                }
-                if let Some(v) = max_delivery_attempts {
-                    range("max_delivery_attempts", (*v).into(), 1, MAX_DELIVERY_LIMIT)?;
-                }
                 Ok(())
             }
-            Command::SetChannel {
-                channel,
-                dedup_window_ms,
-                failure_percent,
-                ..
-            } => {
+            Command::SetRetry { node, service, .. }
+            | Command::SetTimeLimiter { node, service, .. }
+            | Command::SetBulkhead { node, service, .. }
+            | Command::SetRateLimiter { node, service, .. } => {
+                self.dep_of(node, service).map(|_| ())
+            }
+            Command::Scale { node, instances } => {
+                let n = self
+                    .node_id(node)
+                    .ok_or_else(|| CommandError::UnknownNode(node.clone()))?;
+                if self.nodes[n as usize].kind != NodeKind::Service {
+                    return Err(CommandError::NotApplicable(format!(
+                        "`{node}` is not a service"
+                    )));
+                }
+                let declared = self.nodes[n as usize].instances.len() as u64;
+                crate::ranges::int("instances", (*instances).into(), 0, declared, "").map_err(|e| {
+                    CommandError::Invalid(format!(
+                        "{e} (the scenario declares {declared} instances of `{node}`)"
+                    ))
+                })
+            }
+            Command::SetChannel { channel, .. } => {
                 let c = self.channel_of(channel)?;
                 if !matches!(
                     self.scenario.channels[c].kind,
@@ -166,35 +126,18 @@ impl Simulation {
                         "`{channel}` is not a topic or a queue on a broker"
                     )));
                 }
-                if let Some(v) = dedup_window_ms {
-                    range("dedup_window_ms", *v, 0, MAX_DEDUP_WINDOW_MS)?;
-                }
-                if let Some(p) = failure_percent {
-                    if !(0.0..=100.0).contains(p) {
-                        return Err(CommandError::Invalid(format!(
-                            "failure_percent: {p} is out of range 0..=100"
-                        )));
-                    }
-                }
                 Ok(())
             }
-            Command::SetWorkload { workload, every_ms } => {
+            Command::SetWorkload { workload, .. } => {
                 let n = self.scenario.workloads.len() as u64;
                 if n == 0 {
                     return Err(CommandError::Invalid(
                         "the scenario has no workloads".into(),
                     ));
                 }
-                range("workload", (*workload).into(), 0, n - 1)?;
-                range("every_ms", *every_ms, 1, MAX_MS)
+                crate::ranges::int("workload", (*workload).into(), 0, n - 1, "").map_err(invalid)
             }
-            Command::SetRelay {
-                node,
-                max_in_flight,
-                batch_size,
-                poll_every_ms,
-                save_every,
-            } => {
+            Command::SetRelay { node, .. } => {
                 let n = self
                     .node_id(node)
                     .ok_or_else(|| CommandError::UnknownNode(node.clone()))?;
@@ -203,30 +146,10 @@ impl Simulation {
                         "`{node}` is not a relay"
                     )));
                 }
-                use crate::outbox::spec::limits;
-                if let Some(v) = max_in_flight {
-                    range(
-                        "max_in_flight",
-                        (*v).into(),
-                        1,
-                        limits::MAX_IN_FLIGHT.into(),
-                    )?;
-                }
-                if let Some(v) = batch_size {
-                    range("batch_size", (*v).into(), 1, limits::MAX_BATCH.into())?;
-                }
-                if let Some(v) = poll_every_ms {
-                    range("poll_every_ms", *v, 1, MAX_MS)?;
-                }
-                if let Some(v) = save_every {
-                    range("save_every", (*v).into(), 1, 1_000_000)?;
-                }
                 Ok(())
             }
             Command::SetConsumerGroup {
-                channel,
-                consumer,
-                workers_per_partition,
+                channel, consumer, ..
             } => {
                 let c = self.channel_of(channel)?;
                 let spec = &self.scenario.channels[c];
@@ -240,12 +163,7 @@ impl Simulation {
                         "`{consumer}` does not consume `{channel}`"
                     )));
                 }
-                range(
-                    "workers_per_partition",
-                    (*workers_per_partition).into(),
-                    1,
-                    crate::log::consumer::MAX_WORKERS_PER_PARTITION.into(),
-                )
+                Ok(())
             }
             _ => Ok(()),
         }
@@ -253,6 +171,7 @@ impl Simulation {
 
     /// Applies a checked live-settings command.
     pub(super) fn live_execute(&mut self, cmd: Command) -> Result<(), CommandError> {
+        cmd.validate_fields("").map_err(invalid)?;
         self.live_check(&cmd)?;
         let now = self.now.as_us();
         match cmd {
@@ -293,6 +212,46 @@ impl Simulation {
                 let p = self.sync.deps[dep as usize].policies.clone();
                 for proxy in &mut self.sync.proxies[dep as usize] {
                     proxy.set_time_limiter(&p);
+                }
+            }
+            Command::SetBulkhead {
+                node,
+                service,
+                config,
+            } => {
+                let dep = self.dep_of(&node, &service)?;
+                self.sync.deps[dep as usize].policies.bulkhead = config;
+                for inst in 0..self.sync.proxies[dep as usize].len() as u32 {
+                    self.change_bulkhead(dep, inst);
+                }
+            }
+            Command::SetRateLimiter {
+                node,
+                service,
+                config,
+            } => {
+                let dep = self.dep_of(&node, &service)?;
+                self.sync.deps[dep as usize].policies.rate_limiter = config;
+                let p = self.sync.deps[dep as usize].policies.clone();
+                for proxy in &mut self.sync.proxies[dep as usize] {
+                    proxy.set_rate_limiter(&p, now);
+                }
+            }
+            Command::Scale { node, instances } => {
+                let n = self
+                    .node_id(&node)
+                    .ok_or_else(|| CommandError::UnknownNode(node.clone()))?;
+                let declared = self.nodes[n as usize].instances.len() as u32;
+                for i in 0..declared {
+                    let ep = super::Ep {
+                        node: n,
+                        instance: i,
+                    };
+                    if i < instances {
+                        self.restart(ep);
+                    } else {
+                        self.crash(ep);
+                    }
                 }
             }
             Command::SetBrokerPolicies {

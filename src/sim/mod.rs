@@ -1098,6 +1098,9 @@ impl Simulation {
             Command::ConfigureBreaker { .. }
             | Command::SetRetry { .. }
             | Command::SetTimeLimiter { .. }
+            | Command::SetBulkhead { .. }
+            | Command::SetRateLimiter { .. }
+            | Command::Scale { .. }
             | Command::SetBrokerPolicies { .. }
             | Command::SetChannel { .. }
             | Command::SetWorkload { .. }
@@ -1229,6 +1232,9 @@ impl Simulation {
             cmd @ (Command::ConfigureBreaker { .. }
             | Command::SetRetry { .. }
             | Command::SetTimeLimiter { .. }
+            | Command::SetBulkhead { .. }
+            | Command::SetRateLimiter { .. }
+            | Command::Scale { .. }
             | Command::SetBrokerPolicies { .. }
             | Command::SetChannel { .. }
             | Command::SetWorkload { .. }

@@ -475,6 +475,15 @@ impl Proxy {
             .and_then(|c| Retry::new(effective_retry(c)).ok());
     }
 
+    /// The rate limiter of `p` from now on: a new limiter whose first cycle starts at `now_us`
+    /// (attempts already waiting keep the time they reserved).
+    pub(super) fn set_rate_limiter(&mut self, p: &Policies, now_us: u64) {
+        self.rl = p
+            .rate_limiter
+            .clone()
+            .and_then(|c| RateLimiter::new(c, now_us).ok());
+    }
+
     /// The time limiter of `p` from now on (attempts already started keep their deadline).
     pub(super) fn set_time_limiter(&mut self, p: &Policies) {
         self.tl = p
@@ -1280,6 +1289,41 @@ impl Simulation {
                 }
                 // A waiter that is gone gives the slot straight back.
                 _ => continue,
+            }
+        }
+    }
+
+    /// The bulkhead of `dep`'s policies on client instance `inst` from now on
+    /// (`Bulkhead.changeConfig`; added or removed): the waiters it lets in go on at this
+    /// instant, each as its own event, as after [`Self::bulkhead_exit`].
+    pub(super) fn change_bulkhead(&mut self, dep: u32, inst: u32) {
+        let now = self.now.as_us();
+        let config = self.sync.deps[dep as usize].policies.bulkhead.clone();
+        let proxy = &mut self.sync.proxies[dep as usize][inst as usize];
+        let granted = match (config, proxy.bh.as_mut()) {
+            (Some(c), Some(bh)) => bh.change_config(c, now).unwrap_or_default(),
+            (Some(c), None) => {
+                proxy.bh = Bulkhead::new(c).ok();
+                Vec::new()
+            }
+            (None, Some(bh)) => {
+                let waiters = bh.drain_waiters();
+                proxy.bh = None;
+                waiters
+            }
+            (None, None) => Vec::new(),
+        };
+        for id in granted {
+            if let Some(c) = self.sync.calls.get_mut(&id) {
+                if matches!(c.stage, Stage::Bulkhead(_)) {
+                    c.holds_slot = true;
+                    c.stage = Stage::Granted;
+                    let key = c.key;
+                    self.schedule(
+                        self.now,
+                        Event::Sync(SyncEvent::SlotGranted { call: id, key }),
+                    );
+                }
             }
         }
     }

@@ -9,8 +9,10 @@ use msgsim::{Scenario, ScenarioError, SimTime, Simulation};
 pub const SPEED_MIN: f64 = 0.01;
 /// Fastest speed of the slider: 10 × real time.
 pub const SPEED_MAX: f64 = 10.0;
-/// Default speed: a quarter of real time, slow enough to follow single messages.
-pub const SPEED_DEFAULT: f64 = 0.25;
+/// Default speed: half of real time: slow enough to follow a message over a 100 ms link (200 ms
+/// on screen), fast enough that the built-ins' first faults (at 2–6 s of virtual time) come within
+/// the first 4–12 s of watching.
+pub const SPEED_DEFAULT: f64 = 0.5;
 /// Slider positions (`0..=SLIDER_STEPS`), spread logarithmically from [`SPEED_MIN`] to
 /// [`SPEED_MAX`].
 pub const SLIDER_STEPS: u32 = 300;
@@ -467,7 +469,7 @@ mod tests {
         assert!((r1 - r2).abs() < 0.1, "{r1} {r2}");
         // The default sits on the slider.
         let pos = slider_from_speed(SPEED_DEFAULT);
-        assert_eq!(speed_from_slider(pos), 0.25);
+        assert_eq!(speed_from_slider(pos), 0.5);
         assert_eq!(slider_from_speed(0.0), 0);
         assert_eq!(slider_from_speed(f64::NAN), 0);
         assert_eq!(slider_from_speed(1e9), SLIDER_STEPS);

@@ -69,7 +69,7 @@ async fn topology_renders_every_node_link_and_instance() {
     assert_eq!(app.metric("sent"), 0);
     assert!(app.find("error").is_none());
     assert!(app.messages().is_empty());
-    assert_eq!(app.text("speed-label"), "0.25×");
+    assert_eq!(app.text("speed-label"), "0.5×");
 }
 
 #[wasm_bindgen_test]

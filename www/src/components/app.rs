@@ -29,6 +29,36 @@ use msgsim::Snapshot;
 use std::rc::Rc;
 use yew::prelude::*;
 
+/// After the next frame, scrolls the page just enough that the tab bar and the first 400 px of
+/// the open tab (under the canvas) are on screen, when they are below the fold.
+fn reveal_drawer() {
+    use wasm_bindgen::JsCast;
+    let Some(w) = web_sys::window() else {
+        return;
+    };
+    let f = wasm_bindgen::closure::Closure::once_into_js(move || {
+        let Some(w) = web_sys::window() else {
+            return;
+        };
+        let Some(el) = w
+            .document()
+            .and_then(|d| d.query_selector("nav.tabs").ok().flatten())
+        else {
+            return;
+        };
+        let top = el.get_bounding_client_rect().top();
+        let h = w
+            .inner_height()
+            .ok()
+            .and_then(|v| v.as_f64())
+            .unwrap_or(0.0);
+        if h > 0.0 && top > h - 200.0 {
+            w.scroll_by_with_x_and_y(0.0, top - h + 460.0);
+        }
+    });
+    let _ = w.request_animation_frame(f.unchecked_ref());
+}
+
 fn side_panels(s: &Snapshot, l: &Layout) -> Html {
     html! { <>{ receivers_panel(s, l) }{ requests_panel(s) }</> }
 }
@@ -146,12 +176,16 @@ pub fn app(props: &AppProps) -> Html {
         let d = dispatch.clone();
         let tab = tab.clone();
         Callback::from(move |s: Selection| {
-            // A link or a node picked on the canvas: its fault form is in the controls tab.
-            if matches!(s, Selection::Link(_) | Selection::Node(_))
-                && !matches!(*tab, Tab::Controls)
-            {
-                tab.set(Tab::Controls);
+            // A link or a node picked on the canvas: its fault form is in the controls tab; a
+            // message: its close-up is in the sequence tab. Bring that tab's top into view.
+            let want = match s {
+                Selection::Link(_) | Selection::Node(_) => Tab::Controls,
+                Selection::Message(_) => Tab::Sequence,
+            };
+            if *tab != want {
+                tab.set(want);
             }
+            reveal_drawer();
             d.emit(Action::Select(s))
         })
     };
@@ -289,6 +323,7 @@ pub fn app(props: &AppProps) -> Html {
                         <StorySummary scenario={Rc::clone(&state.scenario)} playing={state.playing}
                                       at_start={snap.time == msgsim::SimTime::ZERO && snap.events_processed == 0}
                                       dispatch={dispatch.clone()} />
+                        <super::rest_view::MaturitySummary scenario={Rc::clone(&state.scenario)} seed={state.seed} />
                         <section class="panel try" data-testid="story-try" aria-label="What to try">
                             <h2>{ "What to try" }</h2>
                             <Experiments scenario={Rc::clone(&state.scenario)} snapshot={Rc::clone(&snap)} dispatch={dispatch.clone()} />
@@ -310,7 +345,10 @@ pub fn app(props: &AppProps) -> Html {
                         <section class="panel live-settings" data-testid="live-settings" aria-label="Live settings">
                             <h2>{ "Live settings" }<span class="sub">{ "policies of this scenario, changed from now on (recorded like any command)" }</span></h2>
                             <crate::subsystems::resilience::controls::ResilienceControls scenario={Rc::clone(&state.scenario)} snapshot={Rc::clone(&snap)} dispatch={dispatch.clone()} />
+                            <crate::subsystems::sync::controls::EndpointControls scenario={Rc::clone(&state.scenario)} dispatch={dispatch.clone()} />
                             <crate::subsystems::broker::controls::BrokerControls scenario={Rc::clone(&state.scenario)} snapshot={Rc::clone(&snap)} dispatch={dispatch.clone()} />
+                            <crate::subsystems::scale::controls::ScaleControls scenario={Rc::clone(&state.scenario)} snapshot={Rc::clone(&snap)} dispatch={dispatch.clone()} />
+                            <crate::subsystems::schema::controls::SchemaControls scenario={Rc::clone(&state.scenario)} dispatch={dispatch.clone()} />
                             <crate::subsystems::outbox::controls::OutboxControls scenario={Rc::clone(&state.scenario)} snapshot={Rc::clone(&snap)} dispatch={dispatch.clone()} />
                             <crate::subsystems::kafka::controls::KafkaControls scenario={Rc::clone(&state.scenario)} snapshot={Rc::clone(&snap)} dispatch={dispatch.clone()} />
                         </section>

@@ -92,7 +92,7 @@ pub fn transport(p: &TransportProps) -> Html {
             if !p.compact {
                 <label class="speed" title="Virtual time per real time (logarithmic)">
                     <span class="label">{ "Speed" }</span>
-                    <input data-testid="speed" type="range" min="0" max={format::SLIDER_STEPS.to_string()} step="1"
+                    <input data-testid="speed" type="range" aria-label="Speed: virtual time per real time" min="0" max={format::SLIDER_STEPS.to_string()} step="1"
                            value={format::slider_from_speed(p.speed).to_string()}
                            aria-valuetext={format_speed(p.speed)}
                            oninput={on_speed} />

@@ -4,7 +4,7 @@
 //! Each experiment is a button with its title: a click applies its commands at the current
 //! virtual time (one `Action::Apply` each, so they land in the command log, share links and run
 //! files like any fault), and its follow-ups (`then`, e.g. a restart after a crash) when the
-//! clock passes `after_ms` later. "⇥ t = …" first moves the run to the experiment's documented
+//! clock passes `after_ms` later. "▶ at t = …" first moves the run to the experiment's documented
 //! place (`at_ms`, where `tests/experiments.rs` applies it), so the page reproduces the tested
 //! numbers. Under the button: what to look for, then, once applied, expected vs actual, live
 //! (✓ once the expectation is met, with the time and the number).
@@ -26,7 +26,7 @@ pub struct ExperimentsProps {
     /// State at the current virtual time (experiments apply their commands at `snapshot.time`).
     pub snapshot: Rc<Snapshot>,
     /// Where the buttons send their actions (`Action::Apply` per command, `Action::Seek` for
-    /// "⇥ t = …").
+    /// "▶ at t = …").
     pub dispatch: Callback<Action>,
 }
 
@@ -193,12 +193,15 @@ fn experiment_row(
             let (class, mark) = match (eval.met, met_at) {
                 (true, Some(t)) => (
                     "exp-result met",
-                    format!("✓ met at t={}", seconds(t.as_us() / 1000)),
+                    format!("✓ met (first seen at t={})", crate::format::format_secs(t)),
                 ),
                 (true, None) => ("exp-result met", "✓".to_string()),
                 (false, Some(t)) => (
                     "exp-result lapsed",
-                    format!("was met at t={}, not now", seconds(t.as_us() / 1000)),
+                    format!(
+                        "was met (first seen at t={}), not now",
+                        crate::format::format_secs(t)
+                    ),
                 ),
                 (false, None) => ("exp-result waiting", "… not yet".to_string()),
             };
@@ -221,7 +224,7 @@ fn experiment_row(
                 if before && e.at_ms > 0 {
                     <button class="exp-place" onclick={place}
                         title="run to the place the experiment is tested at, then apply it">
-                        { format!("⇥ t = {}", seconds(e.at_ms)) }
+                        { format!("▶ at t = {}", seconds(e.at_ms)) }
                     </button>
                 }
             </div>
@@ -294,7 +297,7 @@ pub fn experiments(props: &ExperimentsProps) -> Html {
     html! {
         <section class="experiments" aria-label="Experiments">
             <p class="exp-hint">
-                { "Each button applies its commands now (they join the command log and the share link); ⇥ runs to the place it is tested at first." }
+                { "Each ▶ applies the experiment's commands once: ▶ title now, ▶ at t = … after running to the time it is tested at. They join the command log and the share link." }
             </p>
             <ol>{ rows }</ol>
         </section>

@@ -77,7 +77,7 @@ pub fn explain(p: &ExplainProps) -> Html {
             <h2>{ "What just happened" }</h2>
             if p.sentences.is_empty() {
                 <p class="hint" data-testid="explain-empty">
-                    { "Nothing notable yet: press Play. Losses, retries, timeouts, breaker changes, rebalances and rejected messages are explained here as they happen, with their numbers; add a fault to see its consequences." }
+                    { "Nothing notable yet. Losses, retries, timeouts, breaker changes, rebalances and rejected messages are explained here as they happen, with their numbers; add a fault to see its consequences." }
                 </p>
             } else {
                 <ul data-testid="explain">

@@ -108,6 +108,64 @@ pub fn maturity_panel(p: &MaturityProps) -> Html {
     }
 }
 
+/// The REST maturity levels at a glance, for the story column's first screen: one row per
+/// level, one cell per step of the same business operation with the status it got (an error
+/// carried in a 200 body is marked ⚠; a step a level-3 client did not send because the link was
+/// absent reads "no link"). The full table with bodies is under "Inside the system".
+#[function_component(MaturitySummary)]
+pub fn maturity_summary(p: &MaturityProps) -> Html {
+    let cols = use_memo((Rc::clone(&p.scenario), p.seed), |(s, seed)| {
+        crate::maturity::applies(s).then(|| columns(s, *seed))
+    });
+    let Some(Ok(cols)) = &*cols else {
+        return html! {};
+    };
+    let steps = cols.iter().map(|c| c.exchanges.len()).max().unwrap_or(0);
+    let heads: Vec<String> = (0..steps)
+        .map(|k| {
+            cols.iter()
+                .find_map(|c| c.exchanges.get(k).map(|e| e.operation.clone()))
+                .unwrap_or_default()
+        })
+        .collect();
+    html! {
+        <section class="panel maturity-glance" data-testid="maturity-glance" aria-label="REST maturity at a glance">
+            <h2>{ "The same operation at each level" }</h2>
+            <table class="glance-table">
+                <thead><tr><th></th>{ for heads.iter().map(|h| html! { <th>{ h.clone() }</th> }) }</tr></thead>
+                <tbody>{ for cols.iter().map(|c| html! {
+                    <tr key={c.level}>
+                        <th title={level_words(c.level)}>{ format!("L{}", c.level) }</th>
+                        { for (0..steps).map(|k| {
+                            let Some(e) = c.exchanges.get(k) else { return html! { <td></td> } };
+                            if e.skipped.is_some() {
+                                return html! { <td class="st-none" title={e.skipped.clone().unwrap_or_default()}>{ "no link" }</td> };
+                            }
+                            let hidden = e.code.is_some_and(|x| x < 300)
+                                && e.response_body.as_deref().is_some_and(|b| b.contains("\"error\""));
+                            let class = match e.code {
+                                Some(x) if x >= 400 => "st-4xx",
+                                Some(_) if hidden => "st-4xx",
+                                Some(_) => "st-2xx",
+                                None => "st-none",
+                            };
+                            let text = match e.code {
+                                Some(x) if hidden => format!("{x} ⚠"),
+                                Some(x) => x.to_string(),
+                                None => "…".into(),
+                            };
+                            let tip = format!("{} → {}{}", e.request_line, e.status.clone().unwrap_or_default(),
+                                if hidden { " (an error, in a 200 body)" } else { "" });
+                            html! { <td class={class} title={tip}><code>{ text }</code></td> }
+                        }) }
+                    </tr>
+                }) }</tbody>
+            </table>
+            <p class="hint">{ "⚠ an error in a 200 body (levels 0–1). Hover a cell for the request; the full exchanges are under Inside the system." }</p>
+        </section>
+    }
+}
+
 /// Properties of [`ScenarioViews`].
 #[derive(Properties, PartialEq)]
 pub struct ScenarioViewsProps {

@@ -433,6 +433,12 @@ fn rpc_service(
         .filter(|c| c.client == n.name)
         .count();
     let (sub, first, second) = rpc_lines(n, proxies, workers, client, blocked);
+    // Beside clients with a breaker, say which ones have none (circuit-breaker's chain A).
+    let sub = if sub == "client" && props.snapshot.proxies.iter().any(|p| p.breaker.is_some()) {
+        "no breaker".to_string()
+    } else {
+        sub
+    };
     let worst = proxies
         .iter()
         .filter_map(|p| p.breaker.as_ref())
@@ -518,7 +524,7 @@ fn call_marks(n: &NodeView, b: &NodeBox, props: &TopologyProps) -> Html {
         <g key={format!("marks-{}", n.name)} class="call-marks" data-testid={format!("call-marks-{}", n.name)}>
             { for chips.into_iter().take(4).enumerate().map(|(k, (key, class, text, label))| {
                 let w = 14.0 + 6.4 * text.chars().count() as f64;
-                let y = if below { b.bottom() + 14.0 + 19.0 * k as f64 } else { b.top() - 12.0 - 19.0 * k as f64 };
+                let y = if below { b.bottom() + 14.0 + 19.0 * k as f64 } else { b.top() - 20.0 - 19.0 * k as f64 };
                 let x = b.left() + 4.0 + w / 2.0;
                 html! {
                     <g key={key} class={cls("call-mark", &[(true, class)])} data-testid="call-mark" role="img"
@@ -1004,10 +1010,15 @@ fn broker(
             </g>
             { text("node-name", x0 + 36.0, y0 + 24.0, html! { &n.name }) }
             { text("node-sub end", x0 + w - 12.0, y0 + 23.0, html! { "broker" }) }
-            { text("queue-head", x0 + 14.0, y0 + 44.0, html! { "queue" }) }
-            { text("queue-head num", col(2.0), y0 + 44.0, html! { "ready" }) }
-            { text("queue-head num", col(1.0), y0 + 44.0, html! { "unack" }) }
-            { text("queue-head num", col(0.0), y0 + 44.0, html! { "DLQ" }) }
+            if queues.is_empty() {
+                // Only partitioned topics here: their partitions are drawn under the box.
+                { text("queue-head", x0 + 14.0, y0 + 44.0, html! { "partitioned log ↓" }) }
+            } else {
+                { text("queue-head", x0 + 14.0, y0 + 44.0, html! { "queue" }) }
+                { text("queue-head num", col(2.0), y0 + 44.0, html! { "ready" }) }
+                { text("queue-head num", col(1.0), y0 + 44.0, html! { "unack" }) }
+                { text("queue-head num", col(0.0), y0 + 44.0, html! { "DLQ" }) }
+            }
             if let Some(bv) = n.broker.filter(|bv| bv.service_time_us > 0) {
                 { backlog_row(&bv, x0, y0 + 44.0 + crate::geometry::QUEUE_ROW_H * (queues.len() as f64 + 1.0), w) }
             }
@@ -1085,7 +1096,18 @@ pub fn topology(props: &TopologyProps) -> Html {
     });
     let mark_layer = snap.nodes.iter().enumerate().filter_map(|(i, n)| {
         let b = layout.boxes.get(i)?;
-        Some(call_marks(n, b, props))
+        Some(html! {
+            <>
+                { call_marks(n, b, props) }
+                if n.kind == NodeKind::Broker {
+                    { crate::subsystems::kafka::marks::partition_tables(snap, &n.name, b) }
+                    { crate::subsystems::schema::marks::wire_sizes(snap, &n.name, b) }
+                }
+                { crate::subsystems::sync::marks::rpi_figure(snap, &n.name, b, |name| {
+                    snap.nodes.iter().position(|x| x.name == name).and_then(|k| layout.boxes.get(k))
+                }) }
+            </>
+        })
     });
     let rpc = !snap.proxies.is_empty() || snap.nodes.iter().any(|n| n.server.is_some());
     let aria = format!(
@@ -1110,7 +1132,15 @@ pub fn topology(props: &TopologyProps) -> Html {
                             <g key={format!("db-{r}")} class="db-link">
                                 <title>{ if tailing { "The relay tails the service database's commit log" } else { "The relay polls the service database's OUTBOX table" } }</title>
                                 <line x1={f1(p.x)} y1={f1(p.y)} x2={f1(q.x)} y2={f1(q.y)} />
-                                { text("db-label", m.x + 6.0, m.y - 4.0, html! { { if tailing { "tails log" } else { "polls OUTBOX" } } }) }
+                                { if ((q.x - p.x).powi(2) + (q.y - p.y).powi(2)).sqrt() < 96.0 {
+                                    // Too short a line for the label: above both boxes.
+                                    let top = layout.boxes[r].top().min(layout.boxes[svc].top());
+                                    text("db-label db-label-mid", m.x, top - 6.0, html! { { if tailing { "tails log" } else { "polls OUTBOX" } } })
+                                } else if m.x + 100.0 > VIEW_W {
+                                    text("db-label db-label-end", m.x - 6.0, m.y - 4.0, html! { { if tailing { "tails log" } else { "polls OUTBOX" } } })
+                                } else {
+                                    text("db-label", m.x + 6.0, m.y - 4.0, html! { { if tailing { "tails log" } else { "polls OUTBOX" } } })
+                                } }
                             </g>
                         }
                     }) }

@@ -21,6 +21,8 @@ pub enum Kind {
     Bool,
     /// Milliseconds, sent as a Resilience4j duration string (`"500ms"`).
     DurationMs,
+    /// One of the listed strings (a select; the first, usually `""`, leaves the field out).
+    Choice(&'static [&'static str]),
 }
 
 /// One input of a form.
@@ -77,6 +79,12 @@ pub fn build_command(
             Kind::DurationMs => {
                 Value::String(format!("{}ms", text.parse::<u64>().map_err(|_| bad())?))
             }
+            Kind::Choice(options) => {
+                if !options.contains(&text) {
+                    return Err(bad());
+                }
+                Value::String(text.to_string())
+            }
         };
         match f.nested {
             Some(obj) => {
@@ -99,6 +107,7 @@ fn kind_name(k: Kind) -> &'static str {
         Kind::Number => "number",
         Kind::Bool => "true/false",
         Kind::DurationMs => "number of ms",
+        Kind::Choice(_) => "choice",
     }
 }
 
@@ -142,6 +151,35 @@ pub fn settings_form(p: &SettingsFormProps) -> Html {
                 })
             };
             let hint = p.hints.get(key).cloned().unwrap_or_default();
+            let options: Option<&[&str]> = match f.kind {
+                Kind::Bool => Some(&["", "true", "false"]),
+                Kind::Choice(o) => Some(o),
+                _ => None,
+            };
+            if let Some(options) = options {
+                let onchange = {
+                    let raw = raw.clone();
+                    Callback::from(move |e: Event| {
+                        let el: web_sys::HtmlSelectElement = e.target_unchecked_into();
+                        let mut m = (*raw).clone();
+                        m.insert(key, el.value());
+                        raw.set(m);
+                    })
+                };
+                let current = raw.get(key).cloned().unwrap_or_default();
+                return html! {
+                    <label class="live-field">
+                        <span>{ f.label }</span>
+                        <select {onchange}>
+                            { for options.iter().map(|o| html! {
+                                <option value={*o} selected={current == *o}>
+                                    { if o.is_empty() { format!("({})", if hint.is_empty() { "unchanged" } else { hint.as_str() }) } else { (*o).to_string() } }
+                                </option>
+                            }) }
+                        </select>
+                    </label>
+                };
+            }
             html! {
                 <label class="live-field">
                     <span>{ f.label }</span>

@@ -13,6 +13,7 @@ pub mod kafka;
 pub mod message;
 pub mod outbox;
 pub mod resilience;
+pub mod scale;
 pub mod schema;
 pub mod story;
 pub mod sync;

@@ -63,7 +63,7 @@ pub fn broker_controls(p: &BrokerControlsProps) -> Html {
         out.push(html! {
             <SettingsForm title="Channel properties" op="set_channel" target={Some(target)}
                 fields={vec![
-                    Field { key: "durable", label: "durable (true/false)", kind: Kind::Bool, nested: None },
+                    Field { key: "durable", label: "durable", kind: Kind::Bool, nested: None },
                     Field { key: "dedup_window_ms", label: "dedup window ms", kind: Kind::Integer, nested: None },
                     Field { key: "failure_percent", label: "handler failure %", kind: Kind::Number, nested: None },
                 ]}

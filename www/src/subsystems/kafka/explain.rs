@@ -27,9 +27,52 @@ pub struct KafkaExplainer {
     /// (service, message) consumed with an effect.
     consumed: BTreeSet<(String, MessageId)>,
     consumed_order: VecDeque<(String, MessageId)>,
+    /// Workers per partition in force, by group id (and by `channel/consumer`, as
+    /// `set_consumer_group` names it): above 1, a partition's records complete out of order.
+    workers: BTreeMap<String, u32>,
+    /// `channel/consumer` → group id.
+    group_of: BTreeMap<String, String>,
 }
 
 impl KafkaExplainer {
+    /// An explainer that knows the scenario's consumer groups (their workers per partition).
+    pub fn new(scenario: &msgsim::Scenario) -> KafkaExplainer {
+        let mut k = KafkaExplainer::default();
+        for c in &scenario.channels {
+            for g in &c.consumer_groups {
+                let id = g.group.clone().unwrap_or_else(|| g.consumer.clone());
+                k.group_of
+                    .insert(format!("{}/{}", c.name, g.consumer), id.clone());
+                k.workers.insert(id, g.workers_per_partition);
+            }
+        }
+        k
+    }
+
+    /// Notes a `set_consumer_group` command (its trace line `set_consumer_group
+    /// <channel>/<consumer> workers_per_partition=<n>`).
+    fn note_command(&mut self, command: &str) {
+        let Some(rest) = command.strip_prefix("set_consumer_group ") else {
+            return;
+        };
+        let mut it = rest.split(' ');
+        let (Some(target), Some(n)) = (it.next(), it.next()) else {
+            return;
+        };
+        let Some(n) = n
+            .strip_prefix("workers_per_partition=")
+            .and_then(|v| v.parse::<u32>().ok())
+        else {
+            return;
+        };
+        let id = self
+            .group_of
+            .get(target)
+            .cloned()
+            .unwrap_or_else(|| target.rsplit('/').next().unwrap_or(target).to_string());
+        self.workers.insert(id, n);
+    }
+
     fn bump(&mut self, key: &str) -> u64 {
         let n = self.tally.get(key).copied().unwrap_or(0) + 1;
         if !self.tally.contains_key(key) && self.tally.len() >= 1_024 {
@@ -43,6 +86,7 @@ impl KafkaExplainer {
     pub fn feed(&mut self, ev: &TraceEvent) -> Vec<Said> {
         let mut out = Vec::new();
         match &ev.what {
+            TraceKind::Command { command } => self.note_command(command),
             TraceKind::Rebalance {
                 group,
                 topic,
@@ -54,11 +98,19 @@ impl KafkaExplainer {
                     .iter()
                     .map(|(m, p)| format!("{m} gets {}", parts(p)))
                     .collect();
+                let workers = self.workers.get(&**group).copied().unwrap_or(1);
+                let order = if workers > 1 {
+                    format!(
+                        "Each partition has exactly one consumer in the group, but each consumer runs {workers} workers per partition: records of one partition complete out of order, so order per key is not kept"
+                    )
+                } else {
+                    "Each partition has exactly one consumer in the group, which processes it in offset order, so order per key holds".to_string()
+                };
                 out.push(Said::new(
                     Tone::Retry,
                     None,
                     format!(
-                        "Group {group} rebalanced {topic} (generation {generation}): {}. Each partition has exactly one consumer in the group, so order per key holds.",
+                        "Group {group} rebalanced {topic} (generation {generation}): {}. {order}.",
                         and_list(&who)
                     ),
                 ));

@@ -2,5 +2,6 @@
 
 pub mod controls;
 pub mod explain;
+pub mod marks;
 
 pub use explain::KafkaExplainer;

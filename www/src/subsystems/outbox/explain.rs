@@ -4,6 +4,7 @@
 
 use crate::explain::Tone;
 use crate::subsystems::{count, Said};
+use msgsim::outbox::spec::Strategy;
 use msgsim::outbox::view::RollbackReason;
 use msgsim::outbox::{MarkMode, RelayMode};
 use msgsim::scenario::Scenario;
@@ -20,6 +21,8 @@ pub struct OutboxExplainer {
     /// Relays that crashed and have not read since.
     crashed: BTreeSet<String>,
     tally: BTreeMap<String, u64>,
+    /// Services that write with a dual write instead of an outbox, and how.
+    dual: BTreeMap<String, Strategy>,
 }
 
 impl OutboxExplainer {
@@ -38,8 +41,47 @@ impl OutboxExplainer {
                 .iter()
                 .map(|r| (r.service.clone(), r.source.clone()))
                 .collect(),
+            dual: scenario
+                .workloads
+                .iter()
+                .filter_map(|w| {
+                    let Some(msgsim::outbox::OperationSpec::Write(op)) = w.operation.as_ref()
+                    else {
+                        return None;
+                    };
+                    (op.strategy != Strategy::Outbox).then(|| (w.from.clone(), op.strategy))
+                })
+                .collect(),
             ..OutboxExplainer::default()
         }
+    }
+
+    /// What a crash at an armed failpoint means for a service that writes with a dual write
+    /// (`None` for relays and outbox services: the general sentence fits them).
+    pub fn failpoint_sentence(
+        &self,
+        node: &str,
+        point: msgsim::outbox::CrashPoint,
+    ) -> Option<String> {
+        use msgsim::outbox::CrashPoint;
+        let strategy = self.dual.get(node)?;
+        Some(match (strategy, point) {
+            (_, CrashPoint::BeforeCommit) => {
+                "its transaction rolls back and leaves nothing".to_string()
+            }
+            (Strategy::PublishThenCommit, CrashPoint::AfterPublish) => {
+                "its event is published but the commit never happens: a phantom event (no outbox, no relay to retry from)".to_string()
+            }
+            (Strategy::CommitThenPublish, CrashPoint::AfterCommit) => {
+                "the change is committed but the event is never published: a lost event (no outbox, no relay to publish it later)".to_string()
+            }
+            (_, CrashPoint::AfterCommit) => {
+                "the change is committed; what comes next never happens".to_string()
+            }
+            (_, CrashPoint::AfterPublish) => {
+                "its event is published; what comes next never happens".to_string()
+            }
+        })
     }
 
     fn bump(&mut self, key: &str) -> u64 {
@@ -102,13 +144,18 @@ impl OutboxExplainer {
                         "the commit log is full of records a relay has not read yet"
                     }
                 };
-                out.push(Said::new(
-                    Tone::Loss,
-                    None,
-                    format!(
+                let text = match self.dual.get(&*at.node) {
+                    Some(Strategy::PublishThenCommit) => format!(
+                        "{at}'s transaction tx{tx} rolled back ({why}) after its event was already published: a phantom event, consumers act on a change that never happened. A dual write (publish, then commit) has no outbox to make both or neither."
+                    ),
+                    Some(_) => format!(
+                        "{at}'s transaction tx{tx} rolled back ({why}): nothing committed and, since it publishes only after the commit, nothing published."
+                    ),
+                    None => format!(
                         "{at}'s transaction tx{tx} rolled back ({why}): neither its business row nor its OUTBOX row exists, so no event is published for it. Both or neither: that is what the outbox buys."
                     ),
-                ));
+                };
+                out.push(Said::new(Tone::Loss, None, text));
             }
             TraceKind::RelayStop { at, position } => out.push(Said::new(
                 Tone::Normal,

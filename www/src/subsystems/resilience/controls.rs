@@ -1,5 +1,7 @@
 //! Live Resilience4j settings of a client's proxy for one dependency: the circuit breaker's
-//! config (`configure_breaker`), the retry (`set_retry`) and the time limiter
+//! config (`configure_breaker`) and state (`set_breaker`, the `transitionTo…State` calls), the
+//! retry (`set_retry`, with exponential backoff and randomized wait), the bulkhead
+//! (`set_bulkhead`), the rate limiter (`set_rate_limiter`) and the time limiter
 //! (`set_time_limiter`), with Resilience4j's names.
 
 use crate::state::Action;
@@ -7,6 +9,17 @@ use crate::subsystems::form::{Field, Kind, SettingsForm, Target};
 use msgsim::{Scenario, Snapshot};
 use serde_json::json;
 use std::rc::Rc;
+
+/// The states `set_breaker` moves to, Resilience4j's spelling (`""`: none chosen yet).
+const STATES: &[&str] = &[
+    "",
+    "CLOSED",
+    "OPEN",
+    "HALF_OPEN",
+    "FORCED_OPEN",
+    "DISABLED",
+    "METRICS_ONLY",
+];
 use yew::prelude::*;
 
 /// Properties of [`ResilienceControls`].
@@ -67,6 +80,32 @@ pub fn resilience_controls(p: &ResilienceControlsProps) -> Html {
             .collect(),
     };
     let breakers = target(true);
+    // Breaker state by hand: one choice per client instance of a dependency with a breaker.
+    let instances = |node: &str| {
+        s.nodes
+            .iter()
+            .find(|n| n.name == node)
+            .map_or(1, |n| n.instances.max(1))
+    };
+    let breaker_instances = Target {
+        label: "breaker",
+        choices: deps
+            .iter()
+            .filter(|d| d.2)
+            .flat_map(|(from, to, _)| {
+                (0..instances(from)).map(move |i| {
+                    (
+                        format!("{from}#{i} -> {to}"),
+                        vec![
+                            ("node", json!(from)),
+                            ("instance", json!(i)),
+                            ("service", json!(to)),
+                        ],
+                    )
+                })
+            })
+            .collect(),
+    };
     let _ = &p.snapshot;
     html! {
         <>
@@ -80,11 +119,31 @@ pub fn resilience_controls(p: &ResilienceControlsProps) -> Html {
                         cfg("permittedNumberOfCallsInHalfOpenState", "permittedNumberOfCallsInHalfOpenState", Kind::Integer),
                     ]}
                     dispatch={p.dispatch.clone()} />
+                <SettingsForm title="Circuit breaker state (by hand)" op="set_breaker" target={Some(breaker_instances)}
+                    fields={vec![Field { key: "state", label: "transition to", kind: Kind::Choice(STATES), nested: None }]}
+                    dispatch={p.dispatch.clone()} />
             }
             <SettingsForm title="Retry (empty: remove)" op="set_retry" target={Some(target(false))}
                 fields={vec![
                     cfg("maxAttempts", "maxAttempts", Kind::Integer),
                     cfg("waitDuration", "waitDuration ms", Kind::DurationMs),
+                    cfg("enableExponentialBackoff", "exponential backoff", Kind::Bool),
+                    cfg("exponentialBackoffMultiplier", "backoff multiplier", Kind::Number),
+                    cfg("enableRandomizedWait", "randomized wait (jitter)", Kind::Bool),
+                    cfg("randomizedWaitFactor", "randomizedWaitFactor", Kind::Number),
+                ]}
+                dispatch={p.dispatch.clone()} />
+            <SettingsForm title="Bulkhead (empty: remove)" op="set_bulkhead" target={Some(target(false))}
+                fields={vec![
+                    cfg("maxConcurrentCalls", "maxConcurrentCalls", Kind::Integer),
+                    cfg("maxWaitDuration", "maxWaitDuration ms", Kind::DurationMs),
+                ]}
+                dispatch={p.dispatch.clone()} />
+            <SettingsForm title="Rate limiter (empty: remove)" op="set_rate_limiter" target={Some(target(false))}
+                fields={vec![
+                    cfg("limitForPeriod", "limitForPeriod", Kind::Integer),
+                    cfg("limitRefreshPeriod", "limitRefreshPeriod ms", Kind::DurationMs),
+                    cfg("timeoutDuration", "timeoutDuration ms", Kind::DurationMs),
                 ]}
                 dispatch={p.dispatch.clone()} />
             <SettingsForm title="Time limiter (empty: remove)" op="set_time_limiter" target={Some(target(false))}

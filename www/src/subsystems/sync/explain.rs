@@ -159,10 +159,70 @@ impl SyncExplainer {
         n
     }
 
+    /// A `configure_breaker` applied (its trace line, [`msgsim::Command::describe`]): the
+    /// breaker's config from now on is the new one, and it starts again with an empty window, so
+    /// later sentences quote the values in force and count only calls recorded since.
+    fn note_command(&mut self, command: &str) {
+        let Some(rest) = command.strip_prefix("configure_breaker ") else {
+            return;
+        };
+        let mut words = rest.split(' ');
+        let (Some(node), Some("->"), Some(service)) = (words.next(), words.next(), words.next())
+        else {
+            return;
+        };
+        let key = (node.to_string(), service.to_string());
+        let Some(cb) = self
+            .deps
+            .get_mut(&key)
+            .and_then(|d| d.policies.circuit_breaker.as_mut())
+        else {
+            return;
+        };
+        for w in words {
+            let Some((k, v)) = w.split_once('=') else {
+                continue;
+            };
+            let v = v.trim_end_matches('%').trim_end_matches("us");
+            match k {
+                "failureRateThreshold" => {
+                    if let Ok(x) = v.parse() {
+                        cb.failure_rate_threshold = x;
+                    }
+                }
+                "slidingWindowSize" => {
+                    if let Ok(x) = v.parse() {
+                        cb.sliding_window_size = x;
+                    }
+                }
+                "minimumNumberOfCalls" => {
+                    if let Ok(x) = v.parse() {
+                        cb.minimum_number_of_calls = x;
+                    }
+                }
+                "waitDurationInOpenState" => {
+                    if let Ok(x) = v.parse() {
+                        cb.wait_duration_in_open_state = msgsim::resilience::Micros(x);
+                    }
+                }
+                "permittedNumberOfCallsInHalfOpenState" => {
+                    if let Ok(x) = v.parse() {
+                        cb.permitted_number_of_calls_in_half_open_state = x;
+                    }
+                }
+                _ => {}
+            }
+        }
+        let prefix = format!("{node}#");
+        self.rings
+            .retain(|(at, svc), _| !(svc == service && at.starts_with(&prefix)));
+    }
+
     /// What this event adds to the explanation, if anything.
     pub fn feed(&mut self, ev: &TraceEvent) -> Vec<Said> {
         let mut out = Vec::new();
         match &ev.what {
+            TraceKind::Command { command } => self.note_command(command),
             TraceKind::CallInvoke {
                 call,
                 operation,

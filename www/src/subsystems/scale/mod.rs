@@ -1,0 +1,3 @@
+//! Scaling services out and in (`scale`): how many of a service's instances run.
+
+pub mod controls;
