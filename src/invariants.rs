@@ -31,9 +31,10 @@
 //!   offset, and every record below it must have been processed by its service (or dropped,
 //!   which was already a violation). Under which faults it holds: an at-least-once publisher
 //!   (publisher confirms, retries) keeps it under any fault the broker recovers from within the
-//!   producer's retry budget (`publish_max_attempts` × `publish_timeout_ms`); a broker crashed,
-//!   paused, cut off or overloaded for longer makes the producer give up, which is reported
-//!   (the message is lost). Brokerless sends, non-durable queues, at-most-once consumers and
+//!   producer's retry budget (`publish_max_attempts` × `publish_timeout_ms`; a Kafka producer's
+//!   `delivery.timeout.ms`); a broker crashed, paused, cut off or overloaded for longer makes the
+//!   producer give up, which is reported (the message is lost; for Kafka the record expires
+//!   with a TimeoutException and is never appended). Brokerless sends, non-durable queues, at-most-once consumers and
 //!   dual writes break it under the faults named above; scenarios claim it there to show that.
 //! * [`Invariant::EffectAppliedOnce`] — each consuming service applies the effect of a message
 //!   at most once. An effect is a `process` that applied it (`applied`; for an `idempotent`

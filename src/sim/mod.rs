@@ -26,6 +26,7 @@ mod discovery;
 mod network;
 mod ops;
 mod partitioned;
+mod processed;
 mod queue;
 mod relay;
 mod replica;
@@ -52,8 +53,9 @@ pub mod bounds {
     pub const MAX_PENDING_EVENTS: usize = 1_000_000;
     /// Dead letters kept per queue (the count goes on).
     pub const MAX_DEAD_LETTERS_KEPT: usize = 1_000;
-    /// Message ids a service remembers (its processed-messages table); the oldest is forgotten
-    /// beyond it.
+    /// Message ids a service remembers (its processed-messages table, Eventuate's idempotent
+    /// consumer table); beyond it the oldest (smallest) id is forgotten, and a duplicate of it
+    /// that arrives later is processed again. Default 1 000 000.
     pub const MAX_PROCESSED_IDS: usize = 1_000_000;
     /// Commands recorded in the command log.
     pub const MAX_COMMAND_LOG: usize = 10_000;
@@ -388,8 +390,8 @@ struct Node {
     processing_us: u64,
     duplicates: DuplicateHandling,
     instances: Vec<Instance>,
-    /// The processed-messages table (ids in order of first processing), shared by all instances.
-    processed_ids: BTreeSet<MessageId>,
+    /// The processed-messages table, shared by all instances (see `processed`).
+    processed_ids: processed::ProcessedIds,
     metrics: NodeMetrics,
 }
 
@@ -534,7 +536,7 @@ impl Simulation {
                 processing_us: crate::time::ms_to_us(n.processing_ms),
                 duplicates: n.duplicates,
                 instances: (0..n.instances).map(|_| Instance::new()).collect(),
-                processed_ids: BTreeSet::new(),
+                processed_ids: processed::ProcessedIds::default(),
                 metrics: NodeMetrics::default(),
             })
             .collect::<Vec<_>>();
@@ -741,6 +743,37 @@ impl Simulation {
     /// so far (see [`crate::invariants`]); in the scenario's order, empty without claims.
     pub fn invariants(&self) -> &[crate::invariants::InvariantStatus] {
         self.trace.invariants()
+    }
+
+    /// Memory profiling aid (examples/timeline_memory.rs): calls `f(part, clone)` for each big
+    /// part of the state, where `clone` deep-copies that part and drops the copy, so a counting
+    /// allocator around `clone` measures what one checkpoint of that part costs (structure
+    /// shared through `Arc` or persistent collections counts only its unshared spine). Not part
+    /// of the stable API.
+    #[doc(hidden)]
+    pub fn profile_parts(&self, f: &mut dyn FnMut(&str, &dyn Fn())) {
+        f("queue", &|| drop(self.queue.clone()));
+        f("nodes.processed_ids", &|| {
+            drop(
+                self.nodes
+                    .iter()
+                    .map(|n| n.processed_ids.clone())
+                    .collect::<Vec<_>>(),
+            )
+        });
+        f("nodes (all)", &|| drop(self.nodes.clone()));
+        f("links", &|| drop(self.links.clone()));
+        f("queues", &|| drop(self.queues.clone()));
+        f("in_flight", &|| drop(self.in_flight.clone()));
+        f("trace", &|| drop(self.trace.clone()));
+        f("commands", &|| drop(self.commands.clone()));
+        f("messaging", &|| drop(self.messaging.clone()));
+        f("txm", &|| drop(self.txm.clone()));
+        f("sync", &|| drop(self.sync.clone()));
+        f("schemas", &|| drop(self.schemas.clone()));
+        f("kafka", &|| drop(self.kafka.clone()));
+        f("live", &|| drop(self.live.clone()));
+        f("(whole simulation)", &|| drop(self.clone()));
     }
 
     /// Hash of every trace event so far; equal for equal runs.

@@ -2267,9 +2267,6 @@ impl Simulation {
             // One effect expected per distinct message, as for queue deliveries (receiver.rs).
             node.metrics.effects_expected += 1;
             node.processed_ids.insert(msg);
-            if node.processed_ids.len() > bounds::MAX_PROCESSED_IDS {
-                node.processed_ids.pop_first();
-            }
         }
         let applied = !(seen && node.duplicates == DuplicateHandling::Dedup);
         if applied {

@@ -90,9 +90,6 @@ impl Simulation {
         self.metrics.processed += 1;
         if node.processed_ids.insert(d.msg.id) {
             node.metrics.distinct += 1;
-            if node.processed_ids.len() > bounds::MAX_PROCESSED_IDS {
-                node.processed_ids.pop_first();
-            }
         }
         let key: Arc<str> = match &d.msg.headers.key {
             Some(k) => Arc::from(k.as_str()),

@@ -216,9 +216,6 @@ impl Simulation {
         self.metrics.processed += 1;
         if node.processed_ids.insert(d.msg.id) {
             node.metrics.distinct += 1;
-            if node.processed_ids.len() > bounds::MAX_PROCESSED_IDS {
-                node.processed_ids.pop_first();
-            }
         }
         let responder = d
             .msg

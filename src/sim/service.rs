@@ -201,9 +201,6 @@ impl Simulation {
         if !seen {
             node.metrics.distinct += 1;
             node.processed_ids.insert(d.msg.id);
-            if node.processed_ids.len() > bounds::MAX_PROCESSED_IDS {
-                node.processed_ids.pop_first();
-            }
         }
         let applied = !(seen && node.duplicates == DuplicateHandling::Dedup);
         if applied {
