@@ -216,6 +216,20 @@ async function robustClick(loc) {
   }
 }
 
+// Picks a link for the fault panel the way a user does: a click on the link on the canvas. A
+// message passing the link's middle at that moment is hit first (messages are hit before links)
+// and opens its close-up instead; then the user opens "Faults & commands" and picks the link in
+// its menu. Either way the panel ends on that link.
+async function pickLink(page, a, b) {
+  await robustClick(page.locator(tid(`link-${a}-${b}`)).first());
+  const loss = page.locator(tid('fault-loss')).first();
+  if (await loss.isVisible().catch(() => false)) return `clicked link-${a}-${b}`;
+  await robustClick(page.locator(tid('tab-controls')).first());
+  await page.locator(tid('fault-link')).first().selectOption({ label: `${a} ↔ ${b}` });
+  await loss.waitFor({ state: 'visible', timeout: 5_000 });
+  return `a message was hit first; picked ${a} ↔ ${b} in the Faults tab`;
+}
+
 // A page with console/pageerror collection and no requests off this machine.
 async function openPage(context, label, url) {
   const page = await context.newPage();
@@ -346,7 +360,7 @@ async function playground(context, base) {
     await check(`[${label}] select link order-broker`, async () => {
       const link = page.locator(tid('link-order-broker')).first();
       await link.waitFor({ state: 'attached', timeout: 5_000 });
-      return robustClick(link);
+      return pickLink(page, 'order', 'broker');
     });
     await check(`[${label}] set fault-loss to 100 %`, async () => {
       const loss = page.locator(tid('fault-loss')).first();
@@ -437,7 +451,7 @@ async function share(context, base) {
     // A run with a fault: 1 s, 100 % loss on order-broker, 1 s more, one event stepped.
     await check(`[${label}] advance, fault, advance, step`, async () => {
       await robustClick(page.locator(tid('advance')).first());
-      await robustClick(page.locator(tid('link-order-broker')).first());
+      await pickLink(page, 'order', 'broker');
       const loss = page.locator(tid('fault-loss')).first();
       await loss.fill('100');
       await loss.press('Enter');
@@ -818,7 +832,7 @@ async function nothingLost(context, base) {
     const made = await check(`[${label}] a run with a fault`, async () => {
       await robustClick(page.locator(tid('pause')));
       await robustClick(page.locator(tid('advance')));
-      await robustClick(page.locator(tid('link-order-broker')));
+      await pickLink(page, 'order', 'broker');
       const loss = page.locator(tid('fault-loss')).first();
       await loss.fill('100');
       await loss.press('Enter');
