@@ -1043,6 +1043,22 @@ mod subsystem_sentences {
     }
 
     #[test]
+    fn leases_expiring_after_the_horizon_are_not_called_a_failure() {
+        // Heartbeats and health checks stop at the scenario's horizon (20 s here); the leases
+        // then expire with every instance up.
+        let s = said("discovery-client-side", 30_000);
+        let after: Vec<&(String, String)> =
+            s.iter().filter(|(_, t)| t.contains("horizon")).collect();
+        assert_eq!(after.len(), 3);
+        has(&s, "23.005 s", "registry removed orders#1: its lease expired, 3 s after its last renewal at 20.005 s. Nothing is wrong with it: the scenario's horizon (20.000 s) has passed, so heartbeats, health checks and renewals stopped and the run winds down. registry lists no instance now.");
+        assert!(
+            s.iter()
+                .all(|(w, t)| !(t.contains("down or cut off") && w == "23.005 s")),
+            "{s:?}"
+        );
+    }
+
+    #[test]
     fn schema_releases_are_named_and_readers_explained() {
         let s = said("schema-rollout", 8_100);
         has(&s, "4.000 s", "signup#0 writes UserRegistered@1.1.0 now, a minor release after 1.0.0 (registry id 2, in the headers of m17); on the wire as json: 45 B in JSON, 17 B in Avro.");

@@ -7,7 +7,7 @@ use crate::explain::Tone;
 use crate::subsystems::{and_list, at, dur, Said};
 use msgsim::scenario::Scenario;
 use msgsim::sync::RegistrationMode;
-use msgsim::{TraceEvent, TraceKind};
+use msgsim::{SimTime, TraceEvent, TraceKind};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Services × registries (or caches) remembered.
@@ -28,6 +28,10 @@ pub struct DiscoveryExplainer {
     listed: BTreeMap<(String, String), BTreeSet<u32>>,
     /// (cache owner, service) → instances of its last answer.
     cached: BTreeMap<(String, String), Vec<u32>>,
+    /// The scenario's horizon, µs (`horizon_ms`, default 60 s, as the engine's): heartbeats,
+    /// health checks and renewals stop there, so leases expire after it while every instance
+    /// is still up.
+    horizon_us: u64,
 }
 
 fn list(instances: &[u32]) -> String {
@@ -71,6 +75,7 @@ impl DiscoveryExplainer {
                     _ => None,
                 })
                 .collect(),
+            horizon_us: scenario.horizon_ms.unwrap_or(60_000).saturating_mul(1_000),
             ..DiscoveryExplainer::default()
         }
     }
@@ -141,6 +146,22 @@ impl DiscoveryExplainer {
                     l.iter().copied().collect()
                 };
                 let ttl = self.registrations.get(&**service).map(|r| r.1).unwrap_or(0);
+                if ev.time.as_us() > self.horizon_us {
+                    // Past the horizon nothing renews any more: the run is winding down, and
+                    // saying "down or cut off" would be false.
+                    out.push(Said::new(
+                        Tone::Normal,
+                        None,
+                        format!(
+                            "{reg} removed {service}#{instance}: its lease expired, {} after its last renewal at {}. Nothing is wrong with it: the scenario's horizon ({}) has passed, so heartbeats, health checks and renewals stopped and the run winds down. {reg} lists {} now.",
+                            dur(ttl * 1_000),
+                            at(*renewed_at),
+                            at(SimTime(self.horizon_us)),
+                            list(&now)
+                        ),
+                    ));
+                    return out;
+                }
                 out.push(Said::new(
                     Tone::Loss,
                     None,
