@@ -46,6 +46,11 @@ pub fn scenario_info(p: &ScenarioInfoProps) -> Html {
                 { format!("name `{}` · seed {} · ack timeout {} ms · publish timeout {} ms · prefetch {} · max deliveries {}",
                     s.name, p.seed, pol.ack_timeout_ms, pol.publish_timeout_ms, pol.prefetch, pol.max_delivery_attempts) }
             </p>
+            { crate::subsystems::broker::selection::selection_table(
+                &p.dispatch,
+                p.current,
+                s.nodes.iter().any(|n| n.kind == msgsim::scenario::NodeKind::Broker),
+            ) }
             <details class="gallery" open={true}>
                 <summary>{ format!("Gallery: {} built-in scenarios", p.builtins.iter().map(|(_, v)| v.len()).sum::<usize>()) }</summary>
                 <div class="gallery-sections" data-testid="gallery">
