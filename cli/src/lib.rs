@@ -177,6 +177,38 @@ pub fn run(
     })
 }
 
+/// Runs `scenario` with `seed` to `until`, applying a run file's recorded commands at their
+/// exact places (time and events handled before each), through the engine's one replay path
+/// ([`msgsim::replay::Replay`]) — the same run as the playground's link or run file. At most
+/// `max_events`. Errors: a command whose place the run does not have (the run went idle first,
+/// or its events do not fit), named as the replay names it.
+pub fn run_recorded(
+    scenario: &Scenario,
+    seed: u64,
+    log: &[msgsim::RecordedCommand],
+    until: SimTime,
+    max_events: u64,
+) -> Result<Outcome> {
+    let sim = Simulation::new(scenario.clone(), seed).context("scenario")?;
+    let mut replay = msgsim::replay::Replay::new(
+        sim,
+        log.to_vec(),
+        msgsim::replay::Target::Time(until),
+        max_events,
+    )
+    .context("run file commands")?;
+    let reached = match replay.advance(u64::MAX) {
+        Ok(_) => true,
+        Err(msgsim::replay::ReplayError::OverLimit { .. }) => false,
+        Err(e) => return Err(anyhow::Error::new(e).context("run file commands")),
+    };
+    Ok(Outcome {
+        sim: replay.into_simulation(),
+        reached,
+        refused: vec![],
+    })
+}
+
 /// One seed of a sweep, as a JSON Lines record.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SeedResult {
@@ -338,7 +370,8 @@ pub fn parse_seeds(text: &str) -> Result<std::ops::Range<u64>> {
         num(a)?..num(b)?
     } else {
         let s = num(text)?;
-        s..s + 1
+        s..s.checked_add(1)
+            .context("seed 18446744073709551615 cannot be swept (END is exclusive)")?
     };
     if range.is_empty() {
         bail!("seed range `{text}` is empty (write START..END, END exclusive, e.g. 0..10000)");

@@ -35,7 +35,8 @@ enum Cmd {
         /// A run file whose recorded commands to apply (its scenario is ignored).
         #[arg(long)]
         commands: Option<String>,
-        /// Also inject the fault schedule this seed draws under this profile (as `sweep`).
+        /// Also inject the fault schedule this seed draws under this profile (as `sweep`). With a
+        /// run file, its commands are then placed by their time rather than their exact place.
         #[arg(long, value_enum)]
         faults: Option<Profile>,
         /// Virtual time to run to: `30s`, `500ms`, `2m` (default: the scenario's horizon, else 40s).
@@ -203,13 +204,24 @@ fn dispatch(cli: Cli) -> Result<ExitCode, BadInput> {
                 planned.extend(swarm::schedule(&input.scenario, seed, profile, until).commands);
                 planned.sort_by_key(|p| p.at);
             }
-            let out = bad(msgsim_cli::run(
-                &input.scenario,
-                seed,
-                &planned,
-                until,
-                max_events,
-            ))?;
+            // A run file's commands alone replay at their exact places (the playground's
+            // run); with injected faults too, every command is placed by its time.
+            let out = match (&from_run, faults) {
+                (Some(r), None) => bad(msgsim_cli::run_recorded(
+                    &input.scenario,
+                    seed,
+                    &r.commands,
+                    until,
+                    max_events,
+                ))?,
+                _ => bad(msgsim_cli::run(
+                    &input.scenario,
+                    seed,
+                    &planned,
+                    until,
+                    max_events,
+                ))?,
+            };
             let sim = &out.sim;
             if let Some(fmt) = trace {
                 match fmt {

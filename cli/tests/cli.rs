@@ -81,6 +81,12 @@ fn a_failing_seeds_link_opens_at_its_first_violation() {
     assert_eq!(run.commands.len(), 4);
     // The link's replay stands exactly at the violation: the claim is broken there, at that
     // time, for the same reason.
+    // The command line replays a run file on the engine's one replay path: the same run as
+    // the link, hash for hash.
+    let cli =
+        msgsim_cli::run_recorded(&input.scenario, 2, &run.commands, run.at, 5_000_000).unwrap();
+    assert_eq!(cli.sim.trace_hash(), run.replay().unwrap().trace_hash());
+    assert_eq!(cli.sim.events_processed(), 742);
     let code = run.encode().unwrap();
     let sim = SharedRun::decode(&code).unwrap().replay().unwrap();
     let at = msgsim_cli::violations(sim.invariants());
@@ -165,6 +171,9 @@ fn exit_codes_say_hold_broken_or_bad_input() {
     let (code, _, err) = msgsim(&["sweep", "order-events", "--shard", "4/4"]);
     assert_eq!(code, 2);
     assert!(err.contains("the index must be below the count"), "{err}");
+    let (code, _, err) = msgsim(&["sweep", "order-events", "--seeds", "18446744073709551615"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("cannot be swept"), "{err}");
     let (code, _, err) = msgsim(&["run", "order-events", "--until", "25h"]);
     assert_eq!(code, 2);
     assert!(err.contains("over 24 h of virtual time"), "{err}");
