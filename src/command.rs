@@ -392,7 +392,9 @@ impl Command {
     /// Range checks of the command's own fields, before the scenario is consulted: link faults
     /// ([`LinkFaults::validate`]), endpoint behaviour ([`ServerBehaviour::validate`]), `instance`
     /// `0..=15` ([`crate::scenario::limits::MAX_INSTANCES`] − 1), `endpoint` `0..=63`,
-    /// `reject_next_publish`'s `count` `1..=1000`, and every field of the live-settings commands
+    /// `reject_next_publish`'s `count` `1..=1000`, `publish`'s message
+    /// ([`crate::scenario::script::check_fields`]: `id` `1..=2^53−1`, `key` ≤ 256 characters,
+    /// `payload` ≤ 64 KiB, one-way), and every field of the live-settings commands
     /// (Resilience4j configs with their own names, `config.maxAttempts`; broker, channel,
     /// workload, relay and consumer-group values within [`limits`] and [`crate::ranges`]; `scale`'s
     /// `instances` `0..=16`). `at` prefixes the field paths of errors
