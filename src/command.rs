@@ -50,6 +50,38 @@ pub enum Command {
         /// Other end.
         b: String,
     },
+    /// Heals a partition from `a` to `b` only (turmoil `repair_oneway`): messages from `a` to
+    /// `b` flow again; `b` to `a` stays as it was (partitioned or not). Other faults of the
+    /// link (latency, loss, hold) are unchanged. JSON: `{"op": "repair_oneway", "a": "broker",
+    /// "b": "billing"}`. Errors: an unknown node or no link between them (as `repair`).
+    RepairOneway {
+        /// Sender side.
+        a: String,
+        /// Receiver side.
+        b: String,
+    },
+    /// Publishes one chosen one-way message now from instance `instance` of service `node`, as a
+    /// workload would (publisher confirms and retries on a broker channel, straight to the
+    /// consumer on a direct one, a Kafka producer on a partitioned topic). JSON: `{"op":
+    /// "publish", "node": "p", "id": 1000, "message": {"channel": "q", "kind": "command",
+    /// "type": "Do", "key": "k-x", "payload": {"total": 5}}}`. The message is sent as written
+    /// (see [`crate::scenario::script`]: one-way, key ≤ 256 characters, payload ≤ 64 KiB of
+    /// JSON). An instance that is down or paused sends nothing (`skipped`, as a workload tick).
+    /// Errors: unknown node, instance or channel, no link to the channel's broker, a field out of
+    /// range, an `id` already assigned or reserved.
+    Publish {
+        /// The sending service.
+        node: String,
+        /// Instance index. Default 0.
+        #[serde(default)]
+        instance: u32,
+        /// The message id, 1–2^53−1, not yet assigned by the engine nor reserved; default: the
+        /// engine's next number (deterministic).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        id: Option<u64>,
+        /// The message (boxed: it is the largest command).
+        message: Box<crate::scenario::MessageTemplate>,
+    },
     /// Holds messages on the link both ways until released (turmoil `hold`).
     Hold {
         /// One end.
@@ -360,7 +392,9 @@ impl Command {
     /// Range checks of the command's own fields, before the scenario is consulted: link faults
     /// ([`LinkFaults::validate`]), endpoint behaviour ([`ServerBehaviour::validate`]), `instance`
     /// `0..=15` ([`crate::scenario::limits::MAX_INSTANCES`] − 1), `endpoint` `0..=63`,
-    /// `reject_next_publish`'s `count` `1..=1000`, and every field of the live-settings commands
+    /// `reject_next_publish`'s `count` `1..=1000`, `publish`'s message
+    /// ([`crate::scenario::script::check_fields`]: `id` `1..=2^53−1`, `key` ≤ 256 characters,
+    /// `payload` ≤ 64 KiB, one-way), and every field of the live-settings commands
     /// (Resilience4j configs with their own names, `config.maxAttempts`; broker, channel,
     /// workload, relay and consumer-group values within [`limits`] and [`crate::ranges`]; `scale`'s
     /// `instances` `0..=16`). `at` prefixes the field paths of errors
@@ -386,6 +420,15 @@ impl Command {
             | Command::SetBreaker { instance, .. } => {
                 ranges::int(f("instance"), (*instance).into(), 0, max_instance, "")
             }
+            Command::Publish {
+                instance,
+                id,
+                message,
+                ..
+            } => {
+                ranges::int(f("instance"), (*instance).into(), 0, max_instance, "")?;
+                crate::scenario::script::check_fields(at, *id, message)
+            }
             Command::RejectNextPublish { count, .. } => ranges::int(
                 f("count"),
                 (*count).into(),
@@ -407,6 +450,7 @@ impl Command {
             Command::Partition { .. }
             | Command::PartitionOneway { .. }
             | Command::Repair { .. }
+            | Command::RepairOneway { .. }
             | Command::Hold { .. }
             | Command::Release { .. }
             | Command::StopRelay { .. }
@@ -564,6 +608,8 @@ impl Command {
             Command::Partition { .. } => "partition",
             Command::PartitionOneway { .. } => "partition_oneway",
             Command::Repair { .. } => "repair",
+            Command::RepairOneway { .. } => "repair_oneway",
+            Command::Publish { .. } => "publish",
             Command::Hold { .. } => "hold",
             Command::Release { .. } => "release",
             Command::Crash { .. } => "crash",
@@ -617,6 +663,22 @@ impl Command {
             Command::Partition { a, b } => format!("partition {a} <-> {b}"),
             Command::PartitionOneway { a, b } => format!("partition_oneway {a} -> {b}"),
             Command::Repair { a, b } => format!("repair {a} <-> {b}"),
+            Command::RepairOneway { a, b } => format!("repair_oneway {a} -> {b}"),
+            Command::Publish {
+                node,
+                instance,
+                id,
+                message: m,
+            } => {
+                let mut out = format!("publish {node}#{instance} -> {} {}", m.channel, m.type_name);
+                if let Some(id) = id {
+                    out += &format!(" id=m{id}");
+                }
+                if let Some(k) = &m.key {
+                    out += &format!(" key={k}");
+                }
+                out
+            }
             Command::Hold { a, b } => format!("hold {a} <-> {b}"),
             Command::Release { a, b } => format!("release {a} <-> {b}"),
             Command::Crash { node, instance }

@@ -485,6 +485,12 @@ impl FaultBook {
                 self.link(now, a, b, &dirs, |f| f.partitioned = true);
             }
             C::Repair { a, b } => self.link(now, a, b, &[true; 2], |f| f.partitioned = false),
+            C::RepairOneway { a, b } => {
+                let (_, d) = Self::link_key(a, b);
+                let mut dirs = [false; 2];
+                dirs[d] = true;
+                self.link(now, a, b, &dirs, |f| f.partitioned = false);
+            }
             C::Hold { a, b } => self.link(now, a, b, &[true; 2], |f| f.held = true),
             C::Release { a, b } => self.link(now, a, b, &[true; 2], |f| f.held = false),
             _ => {}

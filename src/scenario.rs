@@ -16,6 +16,7 @@ use crate::sync::{
 use serde::{Deserialize, Serialize};
 
 mod partitioned;
+pub mod script;
 pub use partitioned::{
     Assignment, ConsumerGroupSpec, Delivery, OffsetResetSpec, ProducerSpec, MAX_SETTING_MS,
     MAX_TOPIC_PARTITIONS,
@@ -362,20 +363,33 @@ pub struct WorkloadSpec {
     /// First send, ms after start. Default 0.
     #[serde(default)]
     pub start_ms: u64,
-    /// Interval between sends, ms. Must be ≥ 1.
+    /// Interval between sends, ms, 1 ms–24 h. Default 1 000 (only used when `count` > 0).
+    #[serde(default = "default_every_ms")]
     pub every_ms: u64,
     /// Random ± variation of the interval, ms. Default 0.
     #[serde(default)]
     pub jitter_ms: u64,
-    /// Number of sends; at most [`limits::MAX_WORKLOAD_COUNT`].
+    /// Number of sends; at most [`limits::MAX_WORKLOAD_COUNT`]. Default 0 (a workload with
+    /// only a `script`).
+    #[serde(default)]
     pub count: u64,
     /// Messages sent at each tick (one per entry). `{n}` in `key` or string payload values is
-    /// replaced by the tick number, starting at 1.
+    /// replaced by the tick number, starting at 1. Default none.
+    #[serde(default)]
     pub messages: Vec<MessageTemplate>,
+    /// Chosen one-way messages at chosen virtual times, sent by the workload's service (round
+    /// robin over its running instances, as ticks; skipped and counted when none runs): see
+    /// [`script::ScriptedMessage`]. At most [`script::MAX_SCRIPT`] entries. Default none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub script: Vec<script::ScriptedMessage>,
     /// Instead of `messages` (then `[]`): a business change in a local transaction, a replica
     /// query or a client request, per tick. Default none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub operation: Option<crate::outbox::OperationSpec>,
+}
+
+fn default_every_ms() -> u64 {
+    1_000
 }
 
 /// One message a workload sends per tick.
@@ -737,6 +751,7 @@ impl Scenario {
             f.command.validate_fields(&format!("faults[{i}].command"))?;
         }
         self.validate_messaging()?;
+        script::validate(self)?;
         crate::outbox::spec::validate(self)?;
         crate::sync::spec::validate(self)?;
         crate::contract::validate(self)?;

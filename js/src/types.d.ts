@@ -87,8 +87,9 @@ export type CircuitBreakerState =
  */
 export type Command =
   | { op: "set_link"; a: string; b: string; direction?: "both" | "a_to_b" | "b_to_a"; faults: LinkFaults }
-  | { op: "partition" | "partition_oneway" | "repair" | "hold" | "release"; a: string; b: string }
+  | { op: "partition" | "partition_oneway" | "repair" | "repair_oneway" | "hold" | "release"; a: string; b: string }
   | { op: "crash" | "restart" | "pause" | "resume"; node: string; instance?: number }
+  | { op: "publish"; node: string; instance?: number; id?: number; message: { channel: string; kind: "command" | "event" | "document" | "reply"; type: string; key?: string | null; payload?: unknown } }
   | { op: "stop_relay"; node: string }
   | { op: "reject_next_publish"; channel: string; count?: number }
   | { op: "arm_crash"; node: string; instance?: number; point: "before_commit" | "after_commit" | "after_publish" }

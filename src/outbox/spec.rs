@@ -179,6 +179,13 @@ pub struct WriteSpec {
     /// Event type sent when rejected (same channel). Default: the event's `type`.
     #[serde(default)]
     pub reject_type: Option<String>,
+    /// Duration of this write's transaction, ms (0–1 h), instead of its database's `tx_ms`: one
+    /// operation made slow (or fast) while the others keep the database's. The database's
+    /// `tx_jitter_ms` still applies. Used where `tx_ms` is: a workload's `write` and a handler
+    /// answering a request; a handler of a broker message commits when its processing ends, so
+    /// there it is refused. Default: the database's `tx_ms`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tx_ms: Option<u64>,
 }
 
 fn default_status() -> String {
@@ -543,6 +550,9 @@ pub(crate) fn validate(s: &Scenario) -> Result<(), ScenarioError> {
         check_template(format!("{at}.status"), &w.status)?;
         check_template(format!("{at}.reject_status"), &w.reject_status)?;
         check_percent(format!("{at}.reject_percent"), w.reject_percent)?;
+        if let Some(ms) = w.tx_ms {
+            check_range(format!("{at}.tx_ms"), ms, 0, max_ms)?;
+        }
         if let Some(t) = &w.reject_type {
             check_name(format!("{at}.reject_type"), t)?;
         }
@@ -732,6 +742,28 @@ pub(crate) fn validate(s: &Scenario) -> Result<(), ScenarioError> {
         check_name(format!("{at}.on"), &h.on)?;
         check_percent(format!("{at}.invalid_percent"), h.invalid_percent)?;
         check_write(&format!("{at}.write"), &h.service, &h.write)?;
+    }
+    // A handler's own `tx_ms` times a request's transaction; a broker message's handler commits
+    // when its processing ends.
+    for (j, h) in t.handlers.iter().enumerate() {
+        if h.write.tx_ms.is_none() {
+            continue;
+        }
+        let requested = s.workloads.iter().any(|w| {
+            matches!(&w.operation, Some(OperationSpec::Request(r))
+                if r.to == h.service && r.type_name == h.on)
+        });
+        if !requested {
+            return Err(invalid(
+                format!("transactional.handlers[{j}].write.tx_ms"),
+                format!(
+                    "no request `{}` is sent to `{}`: a handler of broker messages commits when \
+                     its processing ends (`processing_ms`), so only a request's handler has a \
+                     transaction duration",
+                    h.on, h.service
+                ),
+            ));
+        }
     }
     for (i, w) in s.workloads.iter().enumerate() {
         let Some(op) = &w.operation else { continue };

@@ -85,11 +85,17 @@ fn avro_type_json(ty: &FieldType, field: &str, null_first: bool) -> Value {
         FieldType::Int => "long".into(),
         FieldType::Double => "double".into(),
         FieldType::Boolean => "boolean".into(),
-        FieldType::Enum { symbols } => serde_json::json!({
-            "type": "enum",
-            "name": enum_type_name(field),
-            "symbols": symbols,
-        }),
+        FieldType::Enum { symbols, default } => {
+            let mut e = serde_json::json!({
+                "type": "enum",
+                "name": enum_type_name(field),
+                "symbols": symbols,
+            });
+            if let Some(d) = default {
+                e["default"] = d.clone().into();
+            }
+            e
+        }
         FieldType::Optional(inner) => {
             let inner = avro_type_json(inner, field, true);
             if null_first {
@@ -204,7 +210,7 @@ fn to_avro_value(
         (FieldType::Int, Value::Number(n)) => AvroValue::Long(n.as_i64().ok_or_else(bad)?),
         (FieldType::Double, Value::Number(n)) => AvroValue::Double(n.as_f64().ok_or_else(bad)?),
         (FieldType::Boolean, Value::Bool(b)) => AvroValue::Boolean(*b),
-        (FieldType::Enum { symbols }, Value::String(s)) => {
+        (FieldType::Enum { symbols, .. }, Value::String(s)) => {
             let idx = symbols.iter().position(|x| x == s).ok_or_else(bad)?;
             let idx = u32::try_from(idx).map_err(|_| bad())?;
             AvroValue::Enum(idx, s.clone())
@@ -236,7 +242,10 @@ fn to_avro_value(
 ///   writer takes the reader's default (optional fields: `null`), and it is an error if it has
 ///   none;
 /// * `long` (our `int`) is promoted to `double`;
-/// * enums: a writer symbol absent from the reader's symbols is an error;
+/// * enums: a writer symbol present in the reader's symbols is read as itself; one absent from
+///   them is read as the reader's enum `default` when it has one, and is an error naming the
+///   symbol otherwise. This step is `apache-avro`'s own enum resolution (`Value::resolve`
+///   against the reader's enum schema, `default` included);
 /// * arrays: items are resolved recursively;
 /// * unions (optional): a writer union resolves the branch actually written; a `null` written
 ///   to a non-optional reader type is an error; a non-union writer type resolves against the
@@ -405,15 +414,30 @@ fn resolve_value(
             AvroValue::Boolean(b) => Ok(Value::Bool(b)),
             _ => Err(mismatch("expected a boolean value".to_owned())),
         },
-        (FieldType::Enum { .. }, FieldType::Enum { symbols }) => match v {
-            AvroValue::Enum(_, s) => {
-                if symbols.contains(&s) {
-                    Ok(Value::String(s))
-                } else {
-                    Err(mismatch(format!(
-                        "writer symbol {s} is not among the reader's symbols [{}]",
-                        symbols.join(", ")
-                    )))
+        (FieldType::Enum { .. }, FieldType::Enum { symbols, default }) => match v {
+            AvroValue::Enum(i, s) => {
+                // The library resolves against the reader's enum (its `default` included).
+                let mut json = serde_json::json!({
+                    "type": "enum", "name": "reader_enum", "symbols": symbols,
+                });
+                if let Some(d) = default {
+                    json["default"] = d.clone().into();
+                }
+                let reader = AvroSchema::parse(&json).map_err(|e| mismatch(e.to_string()))?;
+                match AvroValue::Enum(i, s.clone()).resolve(&reader) {
+                    Ok(AvroValue::Enum(_, read)) => Ok(Value::String(read)),
+                    _ => Err(mismatch(match default {
+                        Some(d) => format!(
+                            "writer symbol {s} is not among the reader's symbols [{}] and the \
+                             reader's default {d} could not be used",
+                            symbols.join(", ")
+                        ),
+                        None => format!(
+                            "writer symbol {s} is not among the reader's symbols [{}] and the \
+                             reader's enum has no default",
+                            symbols.join(", ")
+                        ),
+                    })),
                 }
             }
             _ => Err(mismatch("expected an enum value".to_owned())),
@@ -602,7 +626,7 @@ impl Scanner<'_> {
                 }
                 Ok(())
             }
-            FieldType::Enum { symbols } => {
+            FieldType::Enum { symbols, .. } => {
                 let start = self.pos;
                 let idx = self.long(path, "enum index")?;
                 if usize::try_from(idx).map_or(true, |i| i >= symbols.len()) {

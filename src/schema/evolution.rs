@@ -182,7 +182,28 @@ fn classify_type_change(old: &FieldType, new: &FieldType, path: &str, out: &mut 
         });
     };
     match (old, new) {
-        (FieldType::Enum { symbols: a }, FieldType::Enum { symbols: b }) => {
+        (
+            FieldType::Enum {
+                symbols: a,
+                default: da,
+            },
+            FieldType::Enum {
+                symbols: b,
+                default: db,
+            },
+        ) => {
+            if da != db {
+                push(
+                    ChangeClass::Minor,
+                    format!(
+                        "enum default of {path} {}",
+                        match db {
+                            Some(d) => format!("set to {d}"),
+                            None => "removed".to_owned(),
+                        }
+                    ),
+                );
+            }
             let removed: Vec<&str> = a
                 .iter()
                 .filter(|s| !b.contains(s))
@@ -337,13 +358,20 @@ fn type_problems(w: &FieldType, r: &FieldType, path: &str, out: &mut Vec<String>
                 ));
             }
         }
-        (FieldType::Enum { symbols: ws }, FieldType::Enum { symbols: rs }) => {
+        (
+            FieldType::Enum { symbols: ws, .. },
+            FieldType::Enum {
+                symbols: rs,
+                default: rd,
+            },
+        ) => {
             let missing: Vec<&str> = ws
                 .iter()
                 .filter(|s| !rs.contains(s))
                 .map(String::as_str)
                 .collect();
-            if !missing.is_empty() {
+            // A reader's enum default reads every symbol it lacks (Avro 1.11).
+            if !missing.is_empty() && rd.is_none() {
                 out.push(format!(
                     "field {path}: writer enum symbols missing from the reader: {}",
                     missing.join(", ")

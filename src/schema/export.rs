@@ -171,7 +171,7 @@ fn type_schema(ty: &FieldType) -> Value {
         FieldType::Int => json!({"type": "integer", "format": "int64"}),
         FieldType::Double => json!({"type": "number", "format": "double"}),
         FieldType::Boolean => json!({"type": "boolean"}),
-        FieldType::Enum { symbols } => json!({"type": "string", "enum": symbols}),
+        FieldType::Enum { symbols, .. } => json!({"type": "string", "enum": symbols}),
         FieldType::Optional(inner) => json!({"anyOf": [type_schema(inner), {"type": "null"}]}),
         FieldType::Array(items) => json!({"type": "array", "items": type_schema(items)}),
     }

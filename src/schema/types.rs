@@ -97,7 +97,8 @@ fn present_value<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Value>, D::Er
 ///
 /// JSON form is an object tagged by `kind` (unknown keys rejected):
 /// `{"kind":"string"}`, `{"kind":"int"}`, `{"kind":"double"}`, `{"kind":"boolean"}`,
-/// `{"kind":"enum","symbols":["A","B"]}`, `{"kind":"optional","inner":<FieldType>}`,
+/// `{"kind":"enum","symbols":["A","B"]}` (optionally with `"default":"A"`, the Avro enum
+/// default), `{"kind":"optional","inner":<FieldType>}`,
 /// `{"kind":"array","items":<FieldType>}`.
 ///
 /// | variant | JSON payload value | Avro type | JSON Schema |
@@ -127,6 +128,12 @@ pub enum FieldType {
     Enum {
         /// Allowed symbols, in declaration order (the order defines the Avro enum index).
         symbols: Vec<String>,
+        /// The Avro enum `default` (one of `symbols`): what a reader with this enum reads when
+        /// the writer's symbol is not among its symbols (Avro 1.11, "Schema Resolution": "if
+        /// the writer's symbol is not present in the reader's enum and the reader has a
+        /// default value, then that value is used, otherwise an error is signalled"). Absent:
+        /// no default.
+        default: Option<String>,
     },
     /// `null` or a value of the inner type.
     Optional(Box<FieldType>),
@@ -143,9 +150,17 @@ enum FieldTypeRepr {
     Int {},
     Double {},
     Boolean {},
-    Enum { symbols: Vec<String> },
-    Optional { inner: Box<FieldType> },
-    Array { items: Box<FieldType> },
+    Enum {
+        symbols: Vec<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        default: Option<String>,
+    },
+    Optional {
+        inner: Box<FieldType>,
+    },
+    Array {
+        items: Box<FieldType>,
+    },
 }
 
 impl From<FieldTypeRepr> for FieldType {
@@ -155,7 +170,7 @@ impl From<FieldTypeRepr> for FieldType {
             FieldTypeRepr::Int {} => FieldType::Int,
             FieldTypeRepr::Double {} => FieldType::Double,
             FieldTypeRepr::Boolean {} => FieldType::Boolean,
-            FieldTypeRepr::Enum { symbols } => FieldType::Enum { symbols },
+            FieldTypeRepr::Enum { symbols, default } => FieldType::Enum { symbols, default },
             FieldTypeRepr::Optional { inner } => FieldType::Optional(inner),
             FieldTypeRepr::Array { items } => FieldType::Array(items),
         }
@@ -169,7 +184,7 @@ impl From<FieldType> for FieldTypeRepr {
             FieldType::Int => FieldTypeRepr::Int {},
             FieldType::Double => FieldTypeRepr::Double {},
             FieldType::Boolean => FieldTypeRepr::Boolean {},
-            FieldType::Enum { symbols } => FieldTypeRepr::Enum { symbols },
+            FieldType::Enum { symbols, default } => FieldTypeRepr::Enum { symbols, default },
             FieldType::Optional(inner) => FieldTypeRepr::Optional { inner },
             FieldType::Array(items) => FieldTypeRepr::Array { items },
         }
@@ -185,7 +200,10 @@ impl FieldType {
             FieldType::Int => "int".to_owned(),
             FieldType::Double => "double".to_owned(),
             FieldType::Boolean => "boolean".to_owned(),
-            FieldType::Enum { symbols } => format!("enum{{{}}}", symbols.join(",")),
+            FieldType::Enum { symbols, default } => match default {
+                Some(d) => format!("enum{{{}}}(default {d})", symbols.join(",")),
+                None => format!("enum{{{}}}", symbols.join(",")),
+            },
             FieldType::Optional(inner) => format!("optional<{}>", inner.display_name()),
             FieldType::Array(items) => format!("array<{}>", items.display_name()),
         }
@@ -400,7 +418,15 @@ fn check_type(ty: &FieldType, depth: usize, parent_is_optional: bool) -> Result<
     }
     match ty {
         FieldType::String | FieldType::Int | FieldType::Double | FieldType::Boolean => Ok(()),
-        FieldType::Enum { symbols } => {
+        FieldType::Enum { symbols, default } => {
+            if let Some(d) = default {
+                if !symbols.contains(d) {
+                    return Err(format!(
+                        "enum default {d} is not one of the symbols [{}]",
+                        symbols.join(", ")
+                    ));
+                }
+            }
             if symbols.is_empty() {
                 return Err("enum has no symbols".to_owned());
             }
@@ -460,7 +486,7 @@ pub(super) fn check_value(ty: &FieldType, v: &Value, path: &str) -> Result<(), (
         )),
         (FieldType::Double, Value::Number(n)) if n.as_f64().is_some_and(f64::is_finite) => Ok(()),
         (FieldType::Boolean, Value::Bool(_)) => Ok(()),
-        (FieldType::Enum { symbols }, Value::String(s)) => {
+        (FieldType::Enum { symbols, .. }, Value::String(s)) => {
             if symbols.iter().any(|x| x == s) {
                 Ok(())
             } else {

@@ -27,6 +27,7 @@ mod network;
 mod ops;
 mod partitioned;
 mod processed;
+mod publish;
 mod queue;
 mod relay;
 mod replica;
@@ -99,6 +100,11 @@ enum Event {
     WorkloadTick {
         workload: u32,
         n: u64,
+    },
+    /// A workload's `script` entry is due (`publish.rs`).
+    Scripted {
+        workload: u32,
+        entry: u32,
     },
     TransitEnd {
         transit: u64,
@@ -478,6 +484,9 @@ pub struct Simulation {
     kafka: partitioned::KafkaState,
     /// Settings changed by commands while the run goes on (see `live`).
     live: live::Live,
+    /// Message ids chosen by scripts and `publish` commands: the engine's numbering skips them
+    /// (`publish.rs`). Bounded by the scripts' and the command log's bounds.
+    reserved_ids: BTreeSet<u64>,
 }
 
 /// `text` with every `{n}` replaced by `n`, in one pass and one allocation.
@@ -661,6 +670,7 @@ impl Simulation {
             schemas: schema_state,
             kafka,
             live,
+            reserved_ids: BTreeSet::new(),
         };
         sim.txm = db::TxSim::build(&sim.scenario, seed);
         sim.sync_build();
@@ -703,6 +713,7 @@ impl Simulation {
         for (i, f) in scenario.faults.iter().enumerate() {
             sim.schedule(SimTime::from_ms(f.at_ms), Event::Fault { index: i as u32 });
         }
+        sim.script_init()?;
         if !sim.scenario.invariants.is_empty() {
             let checker = crate::invariants::InvariantChecker::new(&sim.scenario);
             sim.trace.set_invariants(checker);
@@ -1099,8 +1110,15 @@ impl Simulation {
             Command::Partition { a, b }
             | Command::PartitionOneway { a, b }
             | Command::Repair { a, b }
+            | Command::RepairOneway { a, b }
             | Command::Hold { a, b }
             | Command::Release { a, b } => self.link_ref(a, b).map(|_| ()),
+            Command::Publish {
+                node,
+                instance,
+                message,
+                ..
+            } => self.check_publish(node, *instance, message).map(|_| ()),
             Command::Crash { node, instance }
             | Command::Restart { node, instance }
             | Command::Pause { node, instance }
@@ -1147,6 +1165,9 @@ impl Simulation {
     /// and recorded.
     pub fn apply(&mut self, cmd: Command) -> Result<(), CommandError> {
         self.check_command(&cmd)?;
+        if let Command::Publish { id: Some(id), .. } = &cmd {
+            self.check_chosen_id(*id)?;
+        }
         if self.commands.len() >= bounds::MAX_COMMAND_LOG {
             return Err(CommandError::LogFull(bounds::MAX_COMMAND_LOG));
         }
@@ -1206,6 +1227,16 @@ impl Simulation {
                     dir.faults.partitioned = false;
                 }
             }
+            Command::RepairOneway { a, b } => {
+                let (l, d) = self.link_ref(&a, &b)?;
+                self.links[l as usize].dirs[d as usize].faults.partitioned = false;
+            }
+            Command::Publish {
+                node,
+                instance,
+                id,
+                message,
+            } => self.execute_publish(&node, instance, id, &message)?,
             Command::Hold { a, b } => {
                 let (l, _) = self.link_ref(&a, &b)?;
                 for dir in &mut self.links[l as usize].dirs {
@@ -1305,6 +1336,7 @@ impl Simulation {
     fn handle(&mut self, event: Event) {
         match event {
             Event::WorkloadTick { workload, n } => self.workload_tick(workload, n),
+            Event::Scripted { workload, entry } => self.scripted(workload, entry),
             Event::TransitEnd { transit, slot } => self.transit_end(transit, slot),
             Event::ProcessDone {
                 node,

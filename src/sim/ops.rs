@@ -113,8 +113,7 @@ impl Simulation {
                 .iter()
                 .position(|c| c.name == e.channel)
                 .unwrap_or(0) as u32;
-            let msg_id = MessageId(self.next_msg);
-            self.next_msg += 1;
+            let msg_id = self.next_message_id();
             let type_name = match (&w.reject_type, rejected) {
                 (Some(t), true) => t.clone(),
                 _ => e.type_name.clone(),
@@ -170,7 +169,8 @@ impl Simulation {
         let duration = if origin.immediate {
             0
         } else {
-            db.rng.jittered_ms(db.spec.tx_ms, db.spec.tx_jitter_ms)
+            let tx_ms = w.tx_ms.unwrap_or(db.spec.tx_ms);
+            db.rng.jittered_ms(tx_ms, db.spec.tx_jitter_ms)
         };
         let outbox_row = outbox.as_ref().map(|o| o.0);
         db.metrics.begun += 1;
@@ -448,8 +448,7 @@ impl Simulation {
         if !self.inst(ep).up {
             return;
         }
-        let id = MessageId(self.next_msg);
-        self.next_msg += 1;
+        let id = self.next_message_id();
         let reason = match code {
             200 => "200 OK",
             202 => "202 Accepted",
@@ -537,8 +536,7 @@ impl Simulation {
         let id = self.txm.next_req + 1;
         self.txm.next_req = id;
         let key: Arc<str> = Arc::from(expand(&spec.key, n, "", "").as_str());
-        let request = MessageId(self.next_msg);
-        self.next_msg += 1;
+        let request = self.next_message_id();
         if let Some(c) = self.txm.clients[ep.node as usize].as_mut() {
             c.reqs.insert(
                 id,
@@ -598,8 +596,7 @@ impl Simulation {
         let attempt = r.sent;
         r.awaiting = Some(attempt);
         let create = !r.accepted;
-        let id = MessageId(self.next_msg);
-        self.next_msg += 1;
+        let id = publish::take_id(&mut self.next_msg, &self.reserved_ids);
         let type_name = if create {
             spec.type_name.clone()
         } else {

@@ -101,8 +101,7 @@ impl Simulation {
         else {
             return; // validated: never
         };
-        let id = MessageId(self.next_msg);
-        self.next_msg += 1;
+        let id = self.next_message_id();
         let responder = self.nodes[ep.node as usize].name.to_string();
         let type_name = self
             .messaging

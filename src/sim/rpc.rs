@@ -648,8 +648,7 @@ impl Simulation {
         channel: &str,
         payload: Value,
     ) -> Arc<Message> {
-        let id = MessageId(self.next_msg);
-        self.next_msg += 1;
+        let id = self.next_message_id();
         Arc::new(Message {
             encoded: None,
             id,

@@ -809,6 +809,19 @@ impl Simulation {
         Ok(())
     }
 
+    /// Whether `node` may send a chosen message on `channel` (`publish.rs`): the channel has no
+    /// schemas, or `node` is one of its producers (it writes its current version).
+    pub(super) fn schema_writer_or_free(&self, node: u32, channel: u32) -> bool {
+        let Some(state) = self.schemas.as_deref() else {
+            return true;
+        };
+        let has_schemas = matches!(
+            state.st.compiled.channels.get(channel as usize),
+            Some(Some(_))
+        );
+        !has_schemas || state.writers.contains_key(&(node, channel))
+    }
+
     /// Applies a checked `set_schema_version`.
     pub(super) fn set_schema_version(&mut self, node: &str, channel: &str, v: &semver::Version) {
         let Some(n) = self.node_id(node) else { return };

@@ -7,55 +7,36 @@ impl Simulation {
     pub(super) fn workload_tick(&mut self, w: u32, n: u64) {
         let scenario = Arc::clone(&self.scenario);
         let spec = &scenario.workloads[w as usize];
-        let node = self.workloads[w as usize].node;
-        let count = self.nodes[node as usize].instances.len() as u32;
-        // Round robin over running instances.
-        let start = self.workloads[w as usize].next_instance;
-        let chosen = (0..count).map(|k| (start + k) % count).find(|&i| {
-            let inst = &self.nodes[node as usize].instances[i as usize];
-            inst.up && !inst.paused
-        });
-        match chosen {
-            None => {
-                self.nodes[node as usize].metrics.skipped += 1;
-                if self.trace.enabled() {
-                    let node = Arc::clone(&self.nodes[node as usize].name);
-                    self.trace.push(self.now, TraceKind::Skipped { node });
-                }
+        // Round robin over running instances (publish.rs).
+        if let Some(ep) = self.workload_instance(w) {
+            let channels = Arc::clone(&self.workloads[w as usize].channels);
+            for (t, &channel) in spec.messages.iter().zip(channels.iter()) {
+                let id = self.next_message_id();
+                let msg = Arc::new(Message {
+                    id,
+                    kind: t.kind,
+                    type_name: t.type_name.clone(),
+                    channel: t.channel.clone(),
+                    headers: Headers {
+                        message_id: id,
+                        correlation_id: None,
+                        reply_to: t.reply_to.clone(),
+                        key: t.key.as_deref().map(|k| substitute(k, n)),
+                        schema_id: None,
+                    },
+                    payload: substitute_value(&t.payload, n),
+                    encoded: None,
+                });
+                let Some(msg) = self.schema_outgoing(ep, channel, msg) else {
+                    continue;
+                };
+                self.metrics.published += 1;
+                self.nodes[ep.node as usize].metrics.published += 1;
+                self.register_request(ep, channel, t, &msg);
+                self.publish(ep, channel, msg, 1);
             }
-            Some(i) => {
-                self.workloads[w as usize].next_instance = (i + 1) % count;
-                let ep = Ep { node, instance: i };
-                let channels = Arc::clone(&self.workloads[w as usize].channels);
-                for (t, &channel) in spec.messages.iter().zip(channels.iter()) {
-                    let id = MessageId(self.next_msg);
-                    self.next_msg += 1;
-                    let msg = Arc::new(Message {
-                        id,
-                        kind: t.kind,
-                        type_name: t.type_name.clone(),
-                        channel: t.channel.clone(),
-                        headers: Headers {
-                            message_id: id,
-                            correlation_id: None,
-                            reply_to: t.reply_to.clone(),
-                            key: t.key.as_deref().map(|k| substitute(k, n)),
-                            schema_id: None,
-                        },
-                        payload: substitute_value(&t.payload, n),
-                        encoded: None,
-                    });
-                    let Some(msg) = self.schema_outgoing(ep, channel, msg) else {
-                        continue;
-                    };
-                    self.metrics.published += 1;
-                    self.nodes[node as usize].metrics.published += 1;
-                    self.register_request(ep, channel, t, &msg);
-                    self.publish(ep, channel, msg, 1);
-                }
-                if spec.operation.is_some() {
-                    self.run_operation(ep, w, n);
-                }
+            if spec.operation.is_some() {
+                self.run_operation(ep, w, n);
             }
         }
         if n < spec.count {

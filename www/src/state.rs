@@ -129,6 +129,8 @@ pub enum LinkOp {
     PartitionOneway,
     /// Repair.
     Repair,
+    /// Repair in the selected direction only (a → b for "both"; turmoil `repair_oneway`).
+    RepairOneway,
     /// Hold.
     Hold,
     /// Release.
@@ -914,6 +916,10 @@ impl Playground {
                 _ => Command::PartitionOneway { a, b },
             },
             LinkOp::Repair => Command::Repair { a, b },
+            LinkOp::RepairOneway => match self.direction {
+                Direction::BToA => Command::RepairOneway { a: b, b: a },
+                _ => Command::RepairOneway { a, b },
+            },
             LinkOp::Hold => Command::Hold { a, b },
             LinkOp::Release => Command::Release { a, b },
         };
@@ -1819,6 +1825,31 @@ mod tests {
         assert_eq!(p.snapshot.events_processed, 1);
         assert!(!p.log.is_empty());
         assert!(!p.playing);
+    }
+
+    #[test]
+    fn repair_one_way_through_the_panel_heals_the_picked_direction() {
+        let mut p = fresh();
+        p.act(Action::SelectLink(0));
+        p.act(Action::Link(LinkOp::Partition));
+        p.act(Action::SelectDirection(Direction::BToA));
+        p.act(Action::Link(LinkOp::RepairOneway));
+        assert_eq!(
+            p.commands.last().map(|c| &c.command),
+            Some(&Command::RepairOneway {
+                a: "broker".into(),
+                b: "order".into()
+            })
+        );
+        let link = &p.snapshot.links[0];
+        assert_eq!((link.a.as_str(), link.b.as_str()), ("order", "broker"));
+        assert!(link.a_to_b.partitioned);
+        assert!(!link.b_to_a.partitioned);
+        // "Both" heals a -> b.
+        p.act(Action::SelectDirection(Direction::Both));
+        p.act(Action::Link(LinkOp::RepairOneway));
+        assert!(!p.snapshot.links[0].a_to_b.partitioned);
+        assert_eq!(p.commands.len(), 3);
     }
 
     #[test]

@@ -282,6 +282,7 @@ pub fn fault_panel(p: &FaultPanelProps) -> Html {
                     { link_button(LinkOp::Partition, "fault-partition", "✂ Partition", "Drop every message both ways") }
                     { link_button(LinkOp::PartitionOneway, "fault-partition-oneway", "✂ One way", "Drop messages in the picked direction only (a → b for both)") }
                     { link_button(LinkOp::Repair, "fault-repair", "Repair", "Heal the partition") }
+                    { link_button(LinkOp::RepairOneway, "fault-repair-oneway", "Repair one way", "Heal the picked direction only (a → b for both); the other stays as it is") }
                     { link_button(LinkOp::Hold, "fault-hold", "❚❚ Hold", "Keep messages on the link until released") }
                     { link_button(LinkOp::Release, "fault-release", "Release", "Deliver held messages (fresh latency each)") }
                 </div>
