@@ -5,8 +5,8 @@
 //!
 //! Every draw comes from [`SimRng`] seeded with the run's seed and the stream
 //! [`SWARM_STREAM`], so a seed names its fault schedule on any machine. The names follow
-//! Toxiproxy and turmoil: loss, duplication, latency/jitter, partition (two-way or one-way, healed
-//! by `repair`), hold/release, crash/restart, pause/resume; plus the engine's broker restart,
+//! Toxiproxy and turmoil: loss, duplication, latency/jitter, partition (two-way, healed by
+//! `repair`, or one-way, healed by `repair_oneway`), hold/release, crash/restart, pause/resume; plus the engine's broker restart,
 //! relay failpoints and endpoint slowdowns.
 
 use msgsim::command::Command;
@@ -51,7 +51,8 @@ pub enum Kind {
     Latency,
     /// A link is cut both ways (turmoil `partition`), then repaired.
     Partition,
-    /// A link is cut one way (turmoil `partition_oneway`), then repaired.
+    /// A link is cut one way (turmoil `partition_oneway`), then repaired that way
+    /// (`repair_oneway`).
     PartitionOneway,
     /// A link holds its messages (turmoil `hold`), then releases them.
     Hold,
@@ -250,7 +251,7 @@ fn draw(scenario: &Scenario, kind: Kind, rng: &mut SimRng) -> (Command, Option<C
                     a: a.clone(),
                     b: b.clone(),
                 },
-                Some(Command::Repair { a, b }),
+                Some(Command::RepairOneway { a, b }),
             ),
             _ => (
                 Command::Hold {
