@@ -320,7 +320,7 @@ pub fn app(props: &AppProps) -> Html {
                 </section>
                 <aside class="story" aria-label="Story">
                     <div class="story-inner">
-                        <StorySummary scenario={Rc::clone(&state.scenario)} playing={state.playing}
+                        <StorySummary scenario={Rc::clone(&state.scenario)} playing={state.playing} finished={snap.idle}
                                       at_start={snap.time == msgsim::SimTime::ZERO && snap.events_processed == 0}
                                       dispatch={dispatch.clone()} />
                         <super::rest_view::MaturitySummary scenario={Rc::clone(&state.scenario)} seed={state.seed} />
@@ -329,7 +329,8 @@ pub fn app(props: &AppProps) -> Html {
                             <Experiments scenario={Rc::clone(&state.scenario)} snapshot={Rc::clone(&snap)} dispatch={dispatch.clone()} />
                             <p class="hint">{ "Or pick a link or a node on the canvas: its faults and commands open under the canvas." }</p>
                         </section>
-                        <Explain sentences={Rc::clone(&state.explanations)} />
+                        <Explain sentences={Rc::clone(&state.explanations)} older={state.explanations_older}
+                                 on_seek={dispatch.reform(|to_us| Action::Seek { to_us })} />
                         <InvariantsPanel snapshot={Rc::clone(&snap)}
                                          on_seek={dispatch.reform(|to_us| Action::Seek { to_us })} />
                     </div>

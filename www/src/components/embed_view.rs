@@ -51,7 +51,7 @@ pub fn embed_layout(state: &Playground, url_errors: Html, transport: Html, topol
             { transport }
             <div class="embed-canvas">
                 { topology }
-                <div class="embed-legend" data-testid="embed-legend"><super::info::Legend /></div>
+                <div class="embed-legend" data-testid="embed-legend"><super::info::Legend messaging={!state.scenario.channels.is_empty() || !state.scenario.workloads.is_empty()} /></div>
             </div>
             <p class="caption" data-testid="caption">
                 <label class="legend-toggle" title="Show or hide the legend over the canvas">

@@ -639,6 +639,11 @@ fn contract_badge(n: &NodeView, b: &NodeBox, snap: &Snapshot) -> Html {
     }
 }
 
+/// Whether a message relay reads the database of node `i`.
+fn layout_has_relay(props: &TopologyProps, i: usize) -> bool {
+    props.layout.relays.iter().any(|&(_, s, _)| s == i)
+}
+
 fn service(i: usize, n: &NodeView, b: &NodeBox, selected: bool, props: &TopologyProps) -> Html {
     let client = props.layout.rpc_client.get(i).copied().unwrap_or(false);
     if client || n.server.is_some() {
@@ -662,12 +667,36 @@ fn service(i: usize, n: &NodeView, b: &NodeBox, selected: bool, props: &Topology
     let producer = !consumer || requester || (m.processed == 0 && m.published > 0);
     let db = tx.databases.iter().find(|d| d.service == n.name);
     let client: Vec<_> = tx.requests.iter().filter(|r| r.client == n.name).collect();
-    let effect_count = if producer { m.published } else { m.effects };
-    let mut effect = if n.effect.is_empty() {
-        format!("effects {effect_count}")
-    } else {
-        format!("{} {effect_count}", n.effect)
+    let per_tick = props.layout.per_tick.get(i).cloned().flatten();
+    // What the effect line counts: a producer its orders (workload ticks: messages / messages
+    // per tick), a database producer its committed business rows, a receiver its effects.
+    let mut why: Option<String> = None;
+    let effect_count = match (producer, db, &per_tick) {
+        (true, Some(d), _) => d.tables.iter().map(|t| u64::from(t.rows)).sum(),
+        (true, None, Some((k, channels))) => {
+            why = Some(format!(
+                "Each order publishes {k} messages ({}), so published counts {} messages for {} orders.",
+                channels.join(", "),
+                m.published,
+                m.published / k
+            ));
+            m.published / k
+        }
+        (true, None, None) => m.published,
+        (false, _, _) => m.effects,
     };
+    let label = if n.effect.is_empty() {
+        "effects"
+    } else {
+        n.effect.as_str()
+    };
+    let mut effect = match &per_tick {
+        Some((k, _)) if producer && db.is_none() => {
+            format!("{label} {effect_count} · ×{k} messages")
+        }
+        _ => format!("{label} {effect_count}"),
+    };
+    let doubled = !producer && m.effects > m.effects_expected;
     let counters = if let (Some(last), true) = (client.last(), producer) {
         effect = format!("last: {} {}", last.key, last.status);
         format!(
@@ -676,6 +705,15 @@ fn service(i: usize, n: &NodeView, b: &NodeBox, selected: bool, props: &Topology
             client.iter().filter(|r| r.done).count()
         )
     } else if let (Some(d), true) = (db, producer) {
+        why = Some(format!(
+            "{label} {effect_count} counts the committed rows of its business table. Commits count every committed transaction ({}), rollbacks the ones undone: {} attempts were rolled back and saved nothing.",
+            if d.metrics.outbox_rows > 0 || layout_has_relay(props, i) {
+                "the order inserts with their OUTBOX rows, and the relay's updates marking rows published"
+            } else {
+                "one per saved order"
+            },
+            d.metrics.rolled_back
+        ));
         format!(
             "commits {} · rollbacks {}",
             d.metrics.committed, d.metrics.rolled_back
@@ -696,16 +734,31 @@ fn service(i: usize, n: &NodeView, b: &NodeBox, selected: bool, props: &Topology
             .iter()
             .map(|c| c.rejected)
             .sum();
+        let mut line = format!("processed {} · effects {}", m.processed, m.effects);
         if rejected > 0 {
-            format!(
-                "processed {} · effects {} · rejected {rejected}",
-                m.processed, m.effects
-            )
-        } else {
-            format!("processed {} · effects {}", m.processed, m.effects)
+            line.push_str(&format!(" · rejected {rejected}"));
         }
+        if doubled {
+            let extra = m.effects - m.effects_expected;
+            line.push_str(&format!(" · {extra} duplicate"));
+            why = Some(format!(
+                "{} distinct messages handled ({} handler runs); {} effects applied where exactly-once would give {}: {extra} duplicate effect(s), applied twice by a naive receiver.",
+                m.distinct, m.processed, m.effects, m.effects_expected
+            ));
+        } else if m.processed > m.distinct {
+            why = Some(format!(
+                "processed counts handler runs: {} distinct messages, {} repeats ({}).",
+                m.distinct,
+                m.processed - m.distinct,
+                match n.duplicates {
+                    DuplicateHandling::Dedup => "discarded by deduplication",
+                    DuplicateHandling::Idempotent => "idempotent: no second effect",
+                    DuplicateHandling::Naive => "redeliveries",
+                }
+            ));
+        }
+        line
     };
-    let doubled = !producer && m.effects > m.effects_expected;
     let handling = match (consumer, n.duplicates) {
         _ if requester => "requester",
         (false, _) if !client.is_empty() => "client",
@@ -717,13 +770,14 @@ fn service(i: usize, n: &NodeView, b: &NodeBox, selected: bool, props: &Topology
     html! {
         <g key={n.name.clone()} data-testid={format!("node-{}", n.name)}
            class={cls("node service", &[(selected, "selected")])} {onclick}>
-            <title>{ format!("{} ({}), {} instance(s)", n.name, if consumer { format!("{handling} receiver") } else { handling.to_string() }, n.instances.len()) }</title>
+            <title>{ format!("{} ({}), {} instance(s){}", n.name, if consumer { format!("{handling} receiver") } else { handling.to_string() }, n.instances.len(),
+                why.as_ref().map(|w| format!(". {w}")).unwrap_or_default()) }</title>
             <rect class="node-box" x={f1(x0)} y={f1(y0)} width={f1(w)} height={f1(h)} rx="12" />
             { text("node-name", x0 + 12.0, y0 + 22.0, html! { &n.name }) }
             { contract_badge(n, b, &props.snapshot) }
             { instances(i, n, x0 + 20.0, y0 + 44.0, props) }
             { text("node-sub end", x0 + w - 12.0, y0 + 48.0, html! { writes(&props.snapshot, &n.name).unwrap_or_else(|| handling.to_string()) }) }
-            { fitted("node-counters".into(), x0 + 12.0, y0 + 72.0, counters, w - 22.0, 6.3, None) }
+            { fitted(cls("node-counters", &[(doubled, "doubled")]), x0 + 12.0, y0 + 72.0, counters, w - 22.0, 6.3, None) }
             { fitted(cls("node-effect", &[(doubled, "doubled")]), x0 + 12.0, y0 + 88.0, effect, w - 22.0, 7.9, Some(format!("effect-{}", n.name))) }
         </g>
     }

@@ -429,7 +429,7 @@ impl SyncExplainer {
                         "{at} discarded {} that came after its attempt had already ended (timed out or cancelled); the last, r{req} ({what}). The server did that work for nobody.",
                         count(n, "late response"),
                     ),
-                ).in_place());
+                ));
             }
             TraceKind::BreakerTransition {
                 at,
