@@ -839,8 +839,9 @@ impl Explainer {
                     Tone::Command,
                     None,
                     format!(
-                        "Applied at {}: {command}.",
-                        crate::format::format_secs(ev.time)
+                        "Applied at {}: {}.",
+                        crate::format::format_secs(ev.time),
+                        crate::subsystems::story::words::command_words(command)
                     ),
                 );
             }
@@ -968,7 +969,7 @@ mod tests {
             [
                 "8 publish packets from order#0 were lost on order → broker (since 0.020 s): m1 … m6.",
                 "2 of order#0's publishes were lost on order → broker; each time it retried after the 600 ms publish timeout (since 0.600 s): m1 … m2.",
-                "Applied at 0.000 s: set_link order -> broker latency=40ms jitter=0ms loss=100% duplicate=0%."
+                "Applied at 0.000 s: the link order → broker now has latency 40 ms, 100 % of packets lost."
             ]
         );
         let s: Vec<_> = ex
@@ -977,6 +978,24 @@ mod tests {
             .collect();
         assert_eq!(s[0].0, 8);
         assert_eq!(s[0].1, Some(MessageId(1)));
+    }
+
+    #[test]
+    fn a_rejoined_members_id_is_explained() {
+        let s = Scenario::from_json(msgsim::scenarios::get("partitioned-orders").unwrap()).unwrap();
+        let (_, ex) = super::dump::run_fed(&s, 13_000);
+        let line = ex
+            .sentences()
+            .find(|l| {
+                l.text
+                    .starts_with("Group billing rebalanced orders (generation 3)")
+            })
+            .expect("generation 3");
+        assert_eq!(line.time, SimTime(12_558_948));
+        assert_eq!(
+            line.text,
+            "Group billing rebalanced orders (generation 3): billing#0 gets 0, billing#1 gets 1 and billing#2.1 gets 2 (billing#2.1 is billing#2 under its member id number 2: an instance that joins the group again, after a restart or after the coordinator dropped it, gets a new member id). Each partition has exactly one consumer in the group, which processes it in offset order, so order per key holds."
+        );
     }
 
     #[test]
@@ -1063,7 +1082,10 @@ mod tests {
             "order has no running instance: its workload tick was skipped."
         );
         assert_eq!(v[0].repeats, 9, "ticks at 0, 250, ..., 2000 ms");
-        assert_eq!(v[1].text, "Applied at 0.000 s: crash order#0.");
+        assert_eq!(
+            v[1].text,
+            "Applied at 0.000 s: order#0 crashes (its memory is lost)."
+        );
         assert_eq!(v[1].tone, Tone::Command);
     }
 

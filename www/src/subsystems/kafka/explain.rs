@@ -106,11 +106,32 @@ impl KafkaExplainer {
                 } else {
                     "Each partition has exactly one consumer in the group, which processes it in offset order, so order per key holds".to_string()
                 };
+                // A member id `billing#2.1` is instance billing#2's second member id (the engine
+                // gives an instance a new one when it joins again: after a restart, or after the
+                // coordinator dropped it): say so once per sentence.
+                let rejoined: Vec<String> = assignment
+                    .iter()
+                    .filter_map(|(m, _)| {
+                        let (inst, n) = m.rsplit_once('.')?;
+                        let n: u32 = n.parse().ok()?;
+                        inst.contains('#').then(|| {
+                            format!("{m} is {inst} under its member id number {}", n + 1)
+                        })
+                    })
+                    .collect();
+                let ids = if rejoined.is_empty() {
+                    String::new()
+                } else {
+                    format!(
+                        " ({}: an instance that joins the group again, after a restart or after the coordinator dropped it, gets a new member id)",
+                        and_list(&rejoined)
+                    )
+                };
                 out.push(Said::new(
                     Tone::Retry,
                     None,
                     format!(
-                        "Group {group} rebalanced {topic} (generation {generation}): {}. {order}.",
+                        "Group {group} rebalanced {topic} (generation {generation}): {}{ids}. {order}.",
                         and_list(&who)
                     ),
                 ));
