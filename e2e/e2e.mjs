@@ -943,7 +943,7 @@ async function compareLink(context, base) {
     const facts = page.getByTestId('compare-facts');
     await facts.waitFor({ timeout: APP_START_TIMEOUT });
     const text = await facts.textContent();
-    assert(text.includes('`circuit-breaker`') && text.includes('seed 5 '), text);
+    assert(text.includes('Scenario circuit-breaker ·') && !text.includes('`') && text.includes('seed 5 '), text);
     return text.slice(0, 80);
   });
   await finish();
