@@ -994,8 +994,19 @@ mod tests {
         assert_eq!(line.time, SimTime(12_558_948));
         assert_eq!(
             line.text,
-            "Group billing rebalanced orders (generation 3): billing#0 gets 0, billing#1 gets 1 and billing#2.1 gets 2 (billing#2.1 is billing#2 under its member id number 2: an instance that joins the group again, after a restart or after the coordinator dropped it, gets a new member id). Each partition has exactly one consumer in the group, which processes it in offset order, so order per key holds."
+            "Group billing rebalanced orders (generation 3): billing#0 gets 0, billing#1 gets 1 and billing#2.1 gets 2 (billing#2.1 is billing#2 under its member id number 2: an instance that joins the group again, after a restart or after the coordinator dropped it, gets a new member id)."
         );
+        // The ordering note was said once, at the first rebalance.
+        let first = ex
+            .sentences()
+            .find(|l| {
+                l.text
+                    .starts_with("Group billing rebalanced orders (generation 1)")
+            })
+            .expect("generation 1");
+        assert!(first.text.ends_with(
+            "Each partition has exactly one consumer in the group, which processes it in offset order, so order per key holds."
+        ));
     }
 
     #[test]
@@ -1276,7 +1287,7 @@ mod subsystem_sentences {
         has(&s, "8.710 s", "checkout-b#0's circuit breaker to payments-b is HALF_OPEN: waitDurationInOpenState 2 s has passed since it opened, so it lets 2 trial calls through; if 50% or more of them fail it opens again, else it closes.");
         has(&s, "15.610 s", "The trial calls failed, so checkout-b#0's circuit breaker to payments-b opened again (failure rate 100.0% ≥ failureRateThreshold 50%). Calls now fail at once with CallNotPermittedException and get the fallback (200); at 17.610 s (waitDurationInOpenState 2 s) it lets 2 trial calls through (HALF_OPEN).");
         has(&s, "17.858 s", "The trial calls to payments-b succeeded (failure rate 0.0% < 50%): checkout-b#0's circuit breaker closed, calls go through again.");
-        has(&s, "6.650 s", "checkout-b#0's circuit breaker to payments-b is OPEN and rejected 1 call without sending it (CallNotPermittedException), answered at once by the fallback (200): no thread waits on a failing service. Trial calls go through again from 8.630 s (HALF_OPEN after waitDurationInOpenState 2 s).");
+        has(&s, "6.650 s", "checkout-b#0's circuit breaker to payments-b is OPEN and has rejected 1 call while OPEN without sending it (CallNotPermittedException), answered at once by the fallback (200): no thread waits on a failing service. Trial calls go through again from 8.630 s (HALF_OPEN after waitDurationInOpenState 2 s).");
         // Variant A, no breaker: checkout-a's timeouts cascade to shop-a.
         has(&s, "5.820 s", "1 of shop-a#0's placeOrder calls to checkout-a failed. The last, c201, was answered 500 Internal Server Error by checkout-a#0 (HttpServerErrorException): checkout-a's own calls to payments-a are failing, so the failure cascades to shop-a; after 1 attempt its caller, blocked 820 ms, gets the failure in its own business logic.");
         // Never "Nothing notable" after the slowdown, and no "retrys".
