@@ -50,6 +50,22 @@ fn text(class: &'static str, x: f64, y: f64, content: Html) -> Html {
     html! { <text class={class} x={f1(x)} y={f1(y)}>{ content }</text> }
 }
 
+/// The node's name for a canvas drawn too small for its lines (`.far`, phones): centred in the
+/// box, and a long hyphenated name (`payments-a`) on two lines, so it stays inside the box.
+/// Hidden otherwise (CSS).
+fn far_name(name: &str, b: &NodeBox) -> Html {
+    let (cx, cy) = (b.center.x, b.center.y);
+    match name.split_once('-').filter(|_| name.chars().count() > 8) {
+        Some((head, tail)) => html! {
+            <text class="node-name-far" x={f1(cx)} y={f1(cy)}>
+                <tspan x={f1(cx)} dy="-0.55em">{ format!("{head}-") }</tspan>
+                <tspan x={f1(cx)} dy="1.1em">{ tail }</tspan>
+            </text>
+        },
+        None => html! { <text class="node-name-far" x={f1(cx)} y={f1(cy)}>{ name }</text> },
+    }
+}
+
 /// A line of a box (`class`, at `x`, `y`) that must fit `room` px: when its estimated width
 /// (`em` px per character) is larger, the browser squeezes it to `room` (`textLength`).
 #[inline(never)]
@@ -375,6 +391,37 @@ pub fn rpc_lines(
     }
 }
 
+/// How a box's call counters add up (its tooltip): a client's failures split into timeouts,
+/// rejections and error answers; a server's `served` counts every answer it sent, also those
+/// that came after the caller had given up.
+fn rpc_why(n: &NodeView, proxies: &[&ProxyView]) -> String {
+    let mut out = String::new();
+    if !proxies.is_empty() {
+        let sum = |f: fn(&msgsim::sync::ClientMetrics) -> u64| -> u64 {
+            proxies.iter().map(|p| f(&p.metrics)).sum()
+        };
+        let (calls, ok, failed, fallbacks) = (
+            sum(|m| m.calls),
+            sum(|m| m.successes),
+            sum(|m| m.failures),
+            sum(|m| m.fallbacks),
+        );
+        let timeouts = sum(|m| m.timeouts);
+        let rejected =
+            sum(|m| m.rejected_by_breaker + m.rejected_by_bulkhead + m.rejected_by_limiter);
+        out.push_str(&format!(
+            ". Its calls: {calls} made, {ok} ok, {fallbacks} answered by a fallback, {failed} failed; of the failures and fallbacks, {timeouts} timed out (no answer within the time limit: the callee may still answer later, and count it as served) and {rejected} were rejected before being sent; the rest got an error answer or were refused"
+        ));
+    }
+    if let Some(sv) = &n.server {
+        out.push_str(&format!(
+            ". As a server it answered {} requests (served), counted when it answers, including answers its caller no longer waited for",
+            sv.served
+        ));
+    }
+    out
+}
+
 /// Worse states rank higher (the box names its worst breaker).
 fn breaker_rank(s: BreakerState) -> u8 {
     match s {
@@ -460,12 +507,13 @@ fn rpc_service(
     html! {
         <g key={n.name.clone()} data-testid={format!("node-{}", n.name)} data-role={role}
            class={cls("node service rpc", &[(selected, "selected")])} {onclick}>
-            <title>{ format!("{} ({role}), {} instance(s)", n.name, n.instances.len()) }</title>
+            <title>{ format!("{} ({role}), {} instance(s){}", n.name, n.instances.len(), rpc_why(n, proxies)) }</title>
             <rect class="node-box" x={f1(x0)} y={f1(y0)} width={f1(w)} height={f1(h)} rx="12" />
             { text("node-name", x0 + 12.0, y0 + 22.0, html! { &n.name }) }
+            { far_name(&n.name, b) }
             { breaker_rings(n, proxies, x0 + 20.0, y0 + 44.0) }
             { instances(i, n, x0 + 20.0, y0 + 44.0, props) }
-            { fitted(sub_class, x0 + w - 12.0, y0 + 48.0, sub, (w - 40.0 - crate::geometry::INSTANCE_PITCH * n.instances.len() as f64).max(40.0), 6.3, Some(format!("rpc-sub-{}", n.name))) }
+            { fitted(sub_class, x0 + w - 12.0, y0 + 48.0, sub, (w - 56.0 - crate::geometry::INSTANCE_PITCH * n.instances.len() as f64).max(40.0), 6.3, Some(format!("rpc-sub-{}", n.name))) }
             { fitted("node-counters".into(), x0 + 12.0, y0 + 72.0, first, w - 22.0, 6.3, Some(format!("rpc-counters-{}", n.name))) }
             { fitted(cls("node-effect rpc-line", &[(failing, "failing")]), x0 + 12.0, y0 + 88.0, second, w - 22.0, 6.9, Some(format!("effect-{}", n.name))) }
         </g>
@@ -524,7 +572,8 @@ fn call_marks(n: &NodeView, b: &NodeBox, props: &TopologyProps) -> Html {
         <g key={format!("marks-{}", n.name)} class="call-marks" data-testid={format!("call-marks-{}", n.name)}>
             { for chips.into_iter().take(4).enumerate().map(|(k, (key, class, text, label))| {
                 let w = 14.0 + 6.4 * text.chars().count() as f64;
-                let y = if below { b.bottom() + 14.0 + 19.0 * k as f64 } else { b.top() - 20.0 - 19.0 * k as f64 };
+                // Above the box, clear of the RPI proxy / server adapter badges on its top border.
+                let y = if below { b.bottom() + 14.0 + 19.0 * k as f64 } else { b.top() - 31.0 - 19.0 * k as f64 };
                 let x = b.left() + 4.0 + w / 2.0;
                 html! {
                     <g key={key} class={cls("call-mark", &[(true, class)])} data-testid="call-mark" role="img"
@@ -774,6 +823,7 @@ fn service(i: usize, n: &NodeView, b: &NodeBox, selected: bool, props: &Topology
                 why.as_ref().map(|w| format!(". {w}")).unwrap_or_default()) }</title>
             <rect class="node-box" x={f1(x0)} y={f1(y0)} width={f1(w)} height={f1(h)} rx="12" />
             { text("node-name", x0 + 12.0, y0 + 22.0, html! { &n.name }) }
+            { far_name(&n.name, b) }
             { contract_badge(n, b, &props.snapshot) }
             { instances(i, n, x0 + 20.0, y0 + 44.0, props) }
             { text("node-sub end", x0 + w - 12.0, y0 + 48.0, html! { writes(&props.snapshot, &n.name).unwrap_or_else(|| handling.to_string()) }) }
@@ -908,6 +958,7 @@ fn infra(i: usize, n: &NodeView, b: &NodeBox, selected: bool, props: &TopologyPr
             <title>{ format!("{} ({kind}): {first}; {second}", n.name) }</title>
             <rect class="node-box" x={f1(x0)} y={f1(y0)} width={f1(w)} height={f1(h)} rx="12" />
             { text("node-name", x0 + 12.0, y0 + 22.0, html! { &n.name }) }
+            { far_name(&n.name, b) }
             { instances(i, n, x0 + 20.0, y0 + 44.0, props) }
             { fitted("node-sub end".into(), x0 + w - 12.0, y0 + 48.0, kind, (w - 60.0).max(40.0), 6.3, Some(format!("infra-kind-{}", n.name))) }
             { fitted(cls("node-counters", &[(stale, "failing")]), x0 + 12.0, y0 + 72.0, first, w - 22.0, 6.3, Some(format!("infra-counters-{}", n.name))) }
@@ -961,6 +1012,7 @@ fn relay(i: usize, n: &NodeView, b: &NodeBox, selected: bool, props: &TopologyPr
                 r.service, state, r.window.len()) }</title>
             <rect class="node-box" x={f1(x0)} y={f1(y0)} width={f1(w)} height={f1(h)} rx="4" />
             { text("node-name", x0 + 12.0, y0 + 22.0, html! { &n.name }) }
+            { far_name(&n.name, b) }
             { text("node-sub end relay-state", x0 + w - 12.0, y0 + 21.0, html! { state }) }
             { instances(i, n, x0 + 20.0, y0 + 44.0, props) }
             { for r.window.iter().skip(more).enumerate().map(|(k, rec)| {
@@ -1063,6 +1115,7 @@ fn broker(
                 }
             </g>
             { text("node-name", x0 + 36.0, y0 + 24.0, html! { &n.name }) }
+            { far_name(&n.name, b) }
             { text("node-sub end", x0 + w - 12.0, y0 + 23.0, html! { "broker" }) }
             if queues.is_empty() {
                 // Only partitioned topics here: their partitions are drawn under the box.
