@@ -41,8 +41,21 @@ try {
         await page.waitForTimeout(Number(process.env.PLAY));
       }
     }
+    if (process.env.INSPECT) {
+      // Pause, open the sequence diagram and click the first arrow of an old (processed) message.
+      await page.locator(tid('pause')).first().click().catch(() => {});
+      await page.locator(tid('tab-sequence')).click();
+      const toggle = page.locator(tid('seq-toggle'));
+      if ((await toggle.getAttribute('aria-expanded').catch(() => 'true')) === 'false') await toggle.click();
+      const arrow = page.locator(`${tid('seq-arrow')}[data-msg-id]`).first();
+      await arrow.waitFor({ timeout: 5_000 });
+      await arrow.dispatchEvent('click');
+      await page.locator(tid('inspector-head')).first().waitFor({ timeout: 5_000 });
+      await page.locator(tid('message-inspector')).first().scrollIntoViewIfNeeded();
+      console.log(`  inspector: ${(await page.locator(tid('message-inspector')).first().innerText()).replace(/\s+/g, ' ').slice(0, 400)}`);
+    }
     await page.waitForTimeout(400);
-    const file = path.join(OUT, `grade-${name}-${secs}-${mode}${process.env.LEGEND ? '-legend' : ''}.png`);
+    const file = path.join(OUT, `grade-${name}-${secs}-${mode}${process.env.LEGEND ? '-legend' : ''}${process.env.INSPECT ? '-inspect' : ''}.png`);
     await page.screenshot({ path: file });
     console.log(`== ${file}`);
     const call = await page.locator(tid('story-call')).textContent().catch(() => '');

@@ -996,7 +996,10 @@ mod tests {
         // The ledger box says the same 8: effects 56 where exactly-once gives 48.
         let snap = sim.snapshot();
         let ledger = snap.nodes.iter().find(|n| n.name == "ledger").unwrap();
-        assert_eq!((ledger.metrics.effects, ledger.metrics.effects_expected), (56, 48));
+        assert_eq!(
+            (ledger.metrics.effects, ledger.metrics.effects_expected),
+            (56, 48)
+        );
     }
 
     #[test]
