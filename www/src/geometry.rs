@@ -747,6 +747,23 @@ mod tests {
     }
 
     #[test]
+    fn a_producer_sending_two_messages_per_order_counts_orders() {
+        let load = |n: &str| {
+            Layout::new(&Scenario::from_json(msgsim::scenarios::get(n).unwrap()).unwrap())
+        };
+        let l = load("brokerless-vs-broker");
+        let order = l.index("order").unwrap();
+        assert_eq!(
+            l.per_tick[order],
+            Some((2, vec!["tickets".to_string(), "tickets-direct".to_string()]))
+        );
+        assert_eq!(l.per_tick[l.index("broker").unwrap()], None);
+        // One message per tick: messages are orders.
+        let d = load("duplicate-handling");
+        assert_eq!(d.per_tick[d.index("order").unwrap()], None);
+    }
+
+    #[test]
     fn node_sizes_grow_with_instances_and_queues() {
         assert_eq!(
             node_size(NodeKind::Service, 1, 0, "order"),
