@@ -747,6 +747,7 @@ async function storyScreens(browser, base) {
               play: box('play'),
               story: box('story-about'),
               explain: box('explain') || box('explain-empty'),
+              invariant: box('invariant-0'),
               tabs: box('tab-controls'),
             };
           });
@@ -757,6 +758,9 @@ async function storyScreens(browser, base) {
             assert(m.canvas.bottom <= h, `canvas not whole on the first screen: ${JSON.stringify(m.canvas)}`);
             assert(m.story && m.story.left >= m.canvas.right && m.story.top < h, `story not beside the canvas: ${JSON.stringify(m)}`);
             assert(m.explain && m.explain.top < h, `"What just happened" below the first screen: ${JSON.stringify(m.explain)}`);
+            // The guarantees (✓/✗) are on the first screen too, beside the canvas: at least the
+            // first claimed invariant and its verdict.
+            assert(!m.invariant || m.invariant.top + 40 <= h, `invariants below the first screen: ${JSON.stringify(m.invariant)}`);
           } else {
             assert(m.canvas.w >= w - 40, `canvas narrower than the page: ${JSON.stringify(m.canvas)}`);
             assert(m.tabs && m.tabs.top < h, `tabs below the first screen: ${JSON.stringify(m.tabs)}`);
@@ -912,9 +916,17 @@ async function embedEveryBuiltin(browser, base) {
         await page.goto(`${base}/?scenario=circuit-breaker&embed=1`, { waitUntil: 'load', timeout: APP_START_TIMEOUT });
         await page.locator(tid('topology')).first().waitFor({ state: 'visible', timeout: APP_START_TIMEOUT });
         const before = await page.locator('.canvas-wrap').boundingBox();
-        assert(!(await page.locator(tid('embed-legend')).isVisible()), 'legend shown before the toggle');
+        // circuit-breaker has synchronous calls only: its one legend is the calls' legend.
+        const legends = page.locator(`${tid('embed-legend')}, ${tid('rpc-legend')}`);
+        const shown = async () => {
+          let n = 0;
+          for (const l of await legends.all()) if (await l.isVisible()) n += 1;
+          return n;
+        };
+        assert((await shown()) === 0, 'legend shown before the toggle');
         await page.locator(tid('legend-toggle')).check();
-        assert(await page.locator(tid('embed-legend')).isVisible(), 'legend hidden after the toggle');
+        assert((await shown()) === 1, `not exactly one legend after the toggle: ${await shown()}`);
+        assert((await page.locator(tid('embed-legend')).count()) === 0, 'a messaging legend for a scenario without messages');
         const after = await page.locator('.canvas-wrap').boundingBox();
         assert(after.width === before.width && after.height === before.height, `canvas resized: ${JSON.stringify([before, after])}`);
         await page.screenshot({ path: path.join(OUT, `${label}-legend.png`) }).catch(() => {});
@@ -940,7 +952,7 @@ async function compareLink(context, base) {
     const facts = page.getByTestId('compare-facts');
     await facts.waitFor({ timeout: APP_START_TIMEOUT });
     const text = await facts.textContent();
-    assert(text.includes('`circuit-breaker`') && text.includes('seed 5 '), text);
+    assert(text.includes('Scenario circuit-breaker ·') && !text.includes('`') && text.includes('seed 5 '), text);
     return text.slice(0, 80);
   });
   await finish();

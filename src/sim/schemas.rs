@@ -1001,6 +1001,15 @@ impl Simulation {
         if let Some(m) = self.schemas.as_deref().and_then(|s| s.recent.get(&id)) {
             return Some(Arc::clone(m));
         }
+        self.held_messages().find(|m| m.id == id).map(Arc::clone)
+    }
+
+    /// Every message the run holds now (on the wire, in a queue ready or unacked, in an
+    /// instance's inbox, handler or pending requests), in engine order (deterministic; a
+    /// message may come more than once, one per copy). For a viewer that keeps the last-seen
+    /// copy of each message after it is processed and forgotten; one pass costs O(messages
+    /// held).
+    pub fn held_messages(&self) -> impl Iterator<Item = &Arc<Message>> + '_ {
         let in_flight = self.in_flight.by_id().into_iter().map(|t| t.packet.msg());
         let queued = self.queues.iter().flat_map(|q| {
             q.ready
@@ -1017,11 +1026,12 @@ impl Simulation {
                     .chain(i.pending.values().map(|p| &p.msg))
             })
         });
-        in_flight
-            .chain(queued)
-            .chain(held)
-            .find(|m| m.id == id)
-            .map(Arc::clone)
+        let recent = self
+            .schemas
+            .as_deref()
+            .into_iter()
+            .flat_map(|s| s.recent.values());
+        in_flight.chain(queued).chain(held).chain(recent)
     }
 
     /// Everything about one message with a schema, for an inspector: headers, payload, writer

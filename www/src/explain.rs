@@ -13,8 +13,9 @@ use msgsim::trace::{Endpoint, FailureOutcome, PacketKind, RedeliveryReason, Repl
 use msgsim::{MessageId, SimTime, TraceEvent, TraceKind};
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
-/// Sentences kept (newest first).
-pub const MAX_SENTENCES: usize = 8;
+/// Lines of the run's story kept (newest first); older ones are counted
+/// ([`Explainer::older_folded`]) and dropped.
+pub const MAX_SENTENCES: usize = 200;
 /// Lost packets remembered, waiting for their consequence.
 const MAX_NOTES: usize = 4_096;
 /// `(service, message)` pairs remembered to recognise repeats.
@@ -95,10 +96,67 @@ pub struct Sentence {
     pub tone: Tone,
     /// How many times in a row the same sentence came (`×3`).
     pub repeats: u32,
-    /// The message it is about, if one (the explain box offers to inspect it).
+    /// The message it is about, if one (the explain box offers to inspect it); for a folded
+    /// line, the newest one.
     pub msg: Option<MessageId>,
+    /// Per-message sentences of one kind folded into this line (1 = a single sentence): the
+    /// line then reads as one running tally, "shipping#0 handled 37 messages a second time:
+    /// m1501 … m1537".
+    pub folded: u32,
+    /// The lowest message id of a folded line.
+    pub first_msg: Option<MessageId>,
+    /// The highest message id of a folded line.
+    pub last_msg: Option<MessageId>,
+    /// When the first sentence of a folded line came.
+    pub since: SimTime,
     /// A running tally's key: a newer sentence with the same key replaces this one.
     key: Option<String>,
+    /// The kind of a per-message sentence (its text with message ids and numbers blanked):
+    /// a newer sentence of the same kind folds into this line.
+    kind: Option<String>,
+}
+
+/// The kind of a per-message sentence: its text with every message id (`m17` → `m…`) and every
+/// free-standing number (`attempt 3`, `at 2.500 s`) blanked; instance names (`billing#2.1`),
+/// `l0`-like names and `3000ms`-like tokens are kept. Two sentences of one kind fold into a
+/// running tally.
+pub fn sentence_kind(tone: Tone, text: &str) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = String::with_capacity(text.len() + 8);
+    out.push_str(tone.class());
+    out.push('|');
+    let mut k = 0;
+    while k < chars.len() {
+        let c = chars[k];
+        let prev = if k == 0 { ' ' } else { chars[k - 1] };
+        let free = !(prev.is_alphanumeric() || prev == '#' || prev == '.' || prev == '_');
+        if free && c == 'm' && chars.get(k + 1).is_some_and(|d| d.is_ascii_digit()) {
+            let mut j = k + 1;
+            while j < chars.len() && chars[j].is_ascii_digit() {
+                j += 1;
+            }
+            if !chars.get(j).is_some_and(|x| x.is_alphanumeric()) {
+                out.push_str("m…");
+                k = j;
+                continue;
+            }
+        }
+        if free && c.is_ascii_digit() {
+            let mut j = k;
+            while j < chars.len()
+                && (chars[j].is_ascii_digit()
+                    || (chars[j] == '.' && chars.get(j + 1).is_some_and(|d| d.is_ascii_digit())))
+            {
+                j += 1;
+            }
+            out.push('…');
+            k = j;
+            continue;
+        }
+        out.push(c);
+        k += 1;
+    }
+    out
 }
 
 #[derive(Clone, Debug)]
@@ -106,8 +164,9 @@ struct LostNote {
     packet: PacketKind,
     /// `order#0's publish of m17`, `m17`...
     what: String,
-    /// `order → broker`.
-    link: String,
+    /// What happened to it, singular: `was lost on order → broker`, `was dropped: broker#0 was
+    /// crashed`.
+    lost: String,
     /// Sequence of the sentence that reported the loss (to replace it).
     seq: u64,
 }
@@ -124,6 +183,8 @@ pub struct Explainer {
     seen: BTreeSet<(String, MessageId)>,
     seen_order: VecDeque<(String, MessageId)>,
     sentences: VecDeque<Sentence>,
+    /// Lines dropped past [`MAX_SENTENCES`].
+    older: u64,
     sync: crate::subsystems::sync::SyncExplainer,
     discovery: crate::subsystems::discovery::DiscoveryExplainer,
     schema: crate::subsystems::schema::SchemaExplainer,
@@ -225,6 +286,7 @@ impl Explainer {
             seen: BTreeSet::new(),
             seen_order: VecDeque::new(),
             sentences: VecDeque::new(),
+            older: 0,
             sync: crate::subsystems::sync::SyncExplainer::new(scenario),
             discovery: crate::subsystems::discovery::DiscoveryExplainer::new(scenario),
             schema: crate::subsystems::schema::SchemaExplainer::default(),
@@ -233,35 +295,103 @@ impl Explainer {
         }
     }
 
-    /// The sentences, newest first.
+    /// The run's story, newest first strictly by virtual time (ties by event order): every
+    /// line moves to the top when it is said again or its tally grows. At most
+    /// [`MAX_SENTENCES`] lines.
     pub fn sentences(&self) -> impl Iterator<Item = &Sentence> {
         self.sentences.iter()
     }
 
+    /// Lines dropped from the bottom of the story since the run started (past
+    /// [`MAX_SENTENCES`]).
+    pub fn older_folded(&self) -> u64 {
+        self.older
+    }
+
+    fn push_line(&mut self, line: Sentence) {
+        self.sentences.push_front(line);
+        while self.sentences.len() > MAX_SENTENCES {
+            self.sentences.pop_back();
+            self.older += 1;
+        }
+    }
+
     fn say(&mut self, ev: &TraceEvent, tone: Tone, msg: Option<MessageId>, text: String) -> u64 {
+        self.say_tally(ev, tone, msg, text, None)
+    }
+
+    /// Says `text`; a per-message sentence (`msg` given) of a kind said before folds into that
+    /// line, which then reads `head` (with `{n}` the count) and the range of messages, or the
+    /// newest sentence with the count when there is no `head`.
+    fn say_tally(
+        &mut self,
+        ev: &TraceEvent,
+        tone: Tone,
+        msg: Option<MessageId>,
+        text: String,
+        head: Option<String>,
+    ) -> u64 {
         if let Some(first) = self.sentences.front_mut() {
-            if first.text == text {
+            if first.text == text && first.folded <= 1 {
                 first.repeats += 1;
                 first.time = ev.time;
                 first.seq = ev.seq;
                 return ev.seq;
             }
         }
-        self.sentences.push_front(Sentence {
+        let kind = msg.map(|_| sentence_kind(tone, &text));
+        let mut line = Sentence {
             seq: ev.seq,
             time: ev.time,
             text,
             tone,
             repeats: 1,
             msg,
+            folded: 1,
+            first_msg: msg,
+            last_msg: msg,
+            since: ev.time,
             key: None,
-        });
-        self.sentences.truncate(MAX_SENTENCES);
+            kind,
+        };
+        if let Some(kind) = line.kind.as_deref() {
+            if let Some(pos) = self
+                .sentences
+                .iter()
+                .position(|x| x.kind.as_deref() == Some(kind))
+                .filter(|&pos| self.sentences[pos].msg != line.msg)
+            {
+                if let Some(old) = self.sentences.remove(pos) {
+                    line.folded = old.folded.saturating_add(1);
+                    line.first_msg = old.first_msg.min(line.msg).or(old.first_msg);
+                    line.last_msg = old.last_msg.max(line.msg);
+                    line.since = old.since;
+                    let range = match (line.first_msg, line.last_msg) {
+                        (Some(a), Some(b)) if a != b => format!("{a} … {b}"),
+                        (_, Some(b)) => b.to_string(),
+                        _ => String::new(),
+                    };
+                    let since = crate::format::format_secs(line.since);
+                    line.text = match head {
+                        Some(h) => format!(
+                            "{} (since {since}): {range}.",
+                            h.replace("{n}", &line.folded.to_string())
+                        ),
+                        None => format!(
+                            "{} like this since {since} ({range}); the newest: {}",
+                            crate::format::plural(u64::from(line.folded), "time"),
+                            line.text
+                        ),
+                    };
+                }
+            }
+        }
+        self.push_line(line);
         ev.seq
     }
 
     /// Says what a subsystem explainer produced: a keyed sentence (a running tally) replaces the
-    /// previous one with its key and moves to the top.
+    /// previous one with its key and moves to the top (the story stays in time order, and one line per tally cannot push the state changes out of it).
     fn say_said(&mut self, ev: &TraceEvent, s: crate::subsystems::Said) {
         let Some(key) = s.key else {
             self.say(ev, s.tone, s.msg, s.text);
@@ -272,40 +402,43 @@ impl Explainer {
             .iter()
             .position(|x| x.key.as_deref() == Some(key.as_str()))
         {
-            if s.in_place {
-                let x = &mut self.sentences[pos];
-                x.text = s.text;
-                x.time = ev.time;
-                x.seq = ev.seq;
-                x.msg = s.msg;
-                return;
-            }
             self.sentences.remove(pos);
         }
-        self.sentences.push_front(Sentence {
+        self.push_line(Sentence {
             seq: ev.seq,
             time: ev.time,
             text: s.text,
             tone: s.tone,
             repeats: 1,
             msg: s.msg,
+            folded: 1,
+            first_msg: s.msg,
+            last_msg: s.msg,
+            since: ev.time,
             key: Some(key),
+            kind: None,
         });
-        self.sentences.truncate(MAX_SENTENCES);
     }
 
     /// Replaces the loss sentence `seq` (if it is still shown) by the combined one, or adds it.
-    fn follow_up(&mut self, ev: &TraceEvent, note_seq: Option<u64>, msg: MessageId, text: String) {
+    fn follow_up(
+        &mut self,
+        ev: &TraceEvent,
+        note_seq: Option<u64>,
+        msg: MessageId,
+        text: String,
+        head: Option<String>,
+    ) {
         if let Some(seq) = note_seq {
             if let Some(pos) = self
                 .sentences
                 .iter()
-                .position(|s| s.seq == seq && s.msg == Some(msg))
+                .position(|s| s.seq == seq && s.msg == Some(msg) && s.folded <= 1)
             {
                 self.sentences.remove(pos);
             }
         }
-        self.say(ev, Tone::Retry, Some(msg), text);
+        self.say_tally(ev, Tone::Retry, Some(msg), text, head);
     }
 
     fn remember(&mut self, msg: MessageId, note: LostNote) {
@@ -365,13 +498,35 @@ impl Explainer {
                         upper_first(&what)
                     ),
                 };
-                let seq = self.say(ev, Tone::Loss, Some(*msg), text);
+                let why = match reason {
+                    DropReason::Loss => "",
+                    DropReason::Partition => ", because the link is partitioned",
+                    DropReason::NodeDown => ", because the receiver was down",
+                    DropReason::Overflow => ", because a buffer was full",
+                };
+                let head = format!(
+                    "{{n}} {} packets from {} were {} on {link}{why}",
+                    packet.as_str(),
+                    from,
+                    if *reason == DropReason::Loss {
+                        "lost"
+                    } else {
+                        "dropped"
+                    }
+                );
+                let lost = match reason {
+                    DropReason::Loss => format!("was lost on {link}"),
+                    DropReason::Partition => format!("was dropped on {link} (partitioned)"),
+                    DropReason::NodeDown => format!("was dropped because {to} was down"),
+                    DropReason::Overflow => format!("was dropped on {link} (a buffer was full)"),
+                };
+                let seq = self.say_tally(ev, Tone::Loss, Some(*msg), text, Some(head));
                 self.remember(
                     *msg,
                     LostNote {
                         packet: *packet,
                         what,
-                        link,
+                        lost,
                         seq,
                     },
                 );
@@ -390,14 +545,14 @@ impl Explainer {
                 let text = match (reason, &note) {
                     (RedeliveryReason::AckTimeout, Some(n)) if n.packet == PacketKind::Deliver => {
                         format!(
-                            "{} was lost on {}; the broker redelivered it after the {} ms ack timeout (attempt {attempt}).",
-                            upper_first(&n.what), n.link, self.ack_timeout_ms
+                            "{} {}; the broker redelivered it after the {} ms ack timeout (attempt {attempt}).",
+                            upper_first(&n.what), n.lost, self.ack_timeout_ms
                         )
                     }
                     (RedeliveryReason::AckTimeout, Some(n)) => format!(
-                        "{} was lost on {}; the broker redelivered {msg} after the {} ms ack timeout (attempt {attempt}){}",
+                        "{} {}; the broker redelivered {msg} after the {} ms ack timeout (attempt {attempt}){}",
                         upper_first(&n.what),
-                        n.link,
+                        n.lost,
                         self.ack_timeout_ms,
                         self.repeat_consequence(queue)
                     ),
@@ -416,7 +571,25 @@ impl Explainer {
                         "The {consumer} handler failed on {msg} and nacked it; the broker requeued it on {queue} (attempt {attempt})."
                     ),
                 };
-                self.follow_up(ev, note.map(|n| n.seq), *msg, text);
+                let head = match (reason, &note) {
+                    (RedeliveryReason::AckTimeout, Some(n)) if n.packet == PacketKind::Deliver => Some(format!(
+                        "{{n}} deliveries {}; the broker redelivered each after the {} ms ack timeout",
+                        n.lost.replacen("was ", "were ", 1), self.ack_timeout_ms
+                    )),
+                    (RedeliveryReason::BrokerRestart, _) => Some(format!(
+                        "The broker restarted with {{n}} messages unacked on {queue}; each is delivered again"
+                    )),
+                    (RedeliveryReason::ConnectionReset, _) => Some(format!(
+                        "{{n}} messages were held by a {consumer} instance that crashed before acking them; the broker redelivers each on {queue}"
+                    )),
+                    (RedeliveryReason::AckTimeout, None) => Some(format!(
+                        "{{n}} messages were not acked within {} ms on {queue}; the broker redelivered each{}",
+                        self.ack_timeout_ms,
+                        self.repeat_consequence(queue).trim_end_matches('.')
+                    )),
+                    _ => None,
+                };
+                self.follow_up(ev, note.map(|n| n.seq), *msg, text, head);
             }
             TraceKind::Retry { at, msg, attempt } => {
                 let note = self
@@ -426,18 +599,28 @@ impl Explainer {
                 let t = self.publish_timeout_ms;
                 let text = match &note {
                     Some(n) if n.packet == PacketKind::Publish => format!(
-                        "{} was lost on {}; {at} retried after the {t} ms publish timeout (attempt {attempt}).",
-                        upper_first(&n.what), n.link
+                        "{} {}; {at} retried after the {t} ms publish timeout (attempt {attempt}).",
+                        upper_first(&n.what), n.lost
                     ),
                     Some(n) => format!(
-                        "{} was lost on {}; {at} retried the publish after the {t} ms publish timeout (attempt {attempt}), so the broker gets {msg} twice.",
-                        upper_first(&n.what), n.link
+                        "{} {}; {at} retried the publish after the {t} ms publish timeout (attempt {attempt}), so the broker gets {msg} twice.",
+                        upper_first(&n.what), n.lost
                     ),
                     None => format!(
                         "{at} got no confirm for {msg} within {t} ms and retried the publish (attempt {attempt})."
                     ),
                 };
-                self.follow_up(ev, note.map(|n| n.seq), *msg, text);
+                let head = match &note {
+                    Some(n) if n.packet == PacketKind::Publish => Some(format!(
+                        "{{n}} of {at}'s publishes {}; each time it retried after the {t} ms publish timeout",
+                        n.lost.replacen("was ", "were ", 1)
+                    )),
+                    None => Some(format!(
+                        "{at} got no confirm within {t} ms {{n}} times and retried those publishes"
+                    )),
+                    _ => None,
+                };
+                self.follow_up(ev, note.map(|n| n.seq), *msg, text, head);
             }
             TraceKind::GiveUp { at, msg, attempts } => {
                 self.say(
@@ -479,15 +662,15 @@ impl Explainer {
                 duplicate: true,
                 ..
             } => {
-                self.say(
+                let link = format!("{} → {}", node_of(from), node_of(to));
+                self.say_tally(
                     ev,
                     Tone::Duplicate,
                     Some(*msg),
-                    format!(
-                        "The network duplicated {msg} on {} → {}: a second copy is on its way.",
-                        node_of(from),
-                        node_of(to)
-                    ),
+                    format!("The network duplicated {msg} on {link}: a second copy is on its way."),
+                    Some(format!(
+                        "The network duplicated {{n}} messages on {link}: each time a second copy went on its way"
+                    )),
                 );
             }
             TraceKind::Process {
@@ -508,11 +691,12 @@ impl Explainer {
                     self.seen_order.push_back(key);
                 }
                 if !applied {
-                    self.say(
+                    self.say_tally(
                         ev,
                         Tone::Duplicate,
                         Some(*msg),
                         format!("{at} discarded a repeat of {msg}: deduplication by message id kept the effect single."),
+                        Some(format!("{at} discarded {{n}} repeats: deduplication by message id kept each effect single")),
                     );
                 } else if repeat
                     && !matches!(
@@ -531,11 +715,12 @@ impl Explainer {
                     } else {
                         String::new()
                     };
-                    self.say(
+                    self.say_tally(
                         ev,
                         Tone::Duplicate,
                         Some(*msg),
                         format!("{at} handled {msg} a second time{attempt}: the naive receiver applied it again, so “{effect}” counts {msg} twice."),
+                        Some(format!("{at} handled {{n}} messages a second time: the naive receiver applied each again, so “{effect}” counts them twice")),
                     );
                 }
             }
@@ -545,7 +730,8 @@ impl Explainer {
                 key,
                 changed: false,
             } => {
-                self.say(ev, Tone::Duplicate, Some(*msg), format!("{at} handled {msg}, but key {key} already had this state: the idempotent operation changed nothing."));
+                self.say_tally(ev, Tone::Duplicate, Some(*msg), format!("{at} handled {msg}, but key {key} already had this state: the idempotent operation changed nothing."),
+                    Some(format!("{at} handled {{n}} messages whose key already had that state: the idempotent operation changed nothing")));
             }
             TraceKind::ReplyDiscarded {
                 at,
@@ -557,15 +743,17 @@ impl Explainer {
                     ReplyDiscard::Late => "its request had already timed out or closed: a late reply is discarded, never handed to another request",
                     ReplyDiscard::Duplicate => "its request was already answered: a duplicate reply is discarded",
                 };
-                self.say(
+                self.say_tally(
                     ev,
                     Tone::Duplicate,
                     Some(*msg),
                     format!("{at} discarded reply {msg} to {correlation}: {why}."),
+                    Some(format!("{at} discarded {{n}} replies: {why}")),
                 );
             }
             TraceKind::RequestTimedOut { at, msg } => {
-                self.say(ev, Tone::Loss, Some(*msg), format!("{at}'s request {msg} timed out with no reply; a reply arriving later will be discarded as late."));
+                self.say_tally(ev, Tone::Loss, Some(*msg), format!("{at}'s request {msg} timed out with no reply; a reply arriving later will be discarded as late."),
+                    Some(format!("{{n}} of {at}'s requests timed out with no reply; replies arriving later are discarded as late")));
             }
             TraceKind::Decided {
                 at,
@@ -588,7 +776,8 @@ impl Explainer {
                 msg,
                 first_seen,
             } => {
-                self.say(ev, Tone::Duplicate, Some(*msg), format!("The broker's duplicate detection on {channel} recognised {msg} (first seen at {}): confirmed, not enqueued again.", crate::format::format_secs(*first_seen)));
+                self.say_tally(ev, Tone::Duplicate, Some(*msg), format!("The broker's duplicate detection on {channel} recognised {msg} (first seen at {}): confirmed, not enqueued again.", crate::format::format_secs(*first_seen)),
+                    Some(format!("The broker's duplicate detection on {channel} recognised {{n}} repeated publishes: confirmed, not enqueued again")));
             }
             TraceKind::QueueLost { queue, messages } => {
                 self.say(ev, Tone::Loss, None, format!("The broker crash lost {messages} buffered message(s) of the non-durable {queue}."));
@@ -650,8 +839,9 @@ impl Explainer {
                     Tone::Command,
                     None,
                     format!(
-                        "Applied at {}: {command}.",
-                        crate::format::format_secs(ev.time)
+                        "Applied at {}: {}.",
+                        crate::format::format_secs(ev.time),
+                        crate::subsystems::story::words::command_words(command)
                     ),
                 );
             }
@@ -773,11 +963,105 @@ mod tests {
             700,
         );
         let texts: Vec<&str> = ex.sentences().map(|s| s.text.as_str()).collect();
+        // The losses and the retries fold into one running tally each.
+        assert_eq!(
+            texts,
+            [
+                "8 publish packets from order#0 were lost on order → broker (since 0.020 s): m1 … m6.",
+                "2 of order#0's publishes were lost on order → broker; each time it retried after the 600 ms publish timeout (since 0.600 s): m1 … m2.",
+                "Applied at 0.000 s: the link order → broker now has latency 40 ms, 100 % of packets lost."
+            ]
+        );
+        let s: Vec<_> = ex
+            .sentences()
+            .map(|s| (s.folded, s.first_msg, s.msg))
+            .collect();
+        assert_eq!(s[0].0, 8);
+        assert_eq!(s[0].1, Some(MessageId(1)));
+    }
+
+    #[test]
+    fn duplicates_fold_into_tallies_that_match_the_boxes() {
+        let s = Scenario::from_json(msgsim::scenarios::get("duplicate-handling").unwrap()).unwrap();
+        let (sim, ex) = super::dump::run_fed(&s, 20_000);
+        let texts: Vec<&str> = ex.sentences().map(|l| l.text.as_str()).collect();
+        assert_eq!(
+            texts[..3],
+            [
+                "ledger#0 handled 8 messages a second time: the naive receiver applied each again, so “payments added” counts them twice (since 1.110 s): m5 … m46.",
+                "The network duplicated 8 messages on broker → ledger: each time a second copy went on its way (since 1.047 s): m5 … m46.",
+                "The network duplicated 9 messages on order-status → broker: each time a second copy went on its way (since 0.375 s): m2 … m44.",
+            ]
+        );
+        // The ledger box says the same 8: effects 56 where exactly-once gives 48.
+        let snap = sim.snapshot();
+        let ledger = snap.nodes.iter().find(|n| n.name == "ledger").unwrap();
+        assert_eq!(
+            (ledger.metrics.effects, ledger.metrics.effects_expected),
+            (56, 48)
+        );
+    }
+
+    #[test]
+    fn a_rejoined_members_id_is_explained() {
+        let s = Scenario::from_json(msgsim::scenarios::get("partitioned-orders").unwrap()).unwrap();
+        let (_, ex) = super::dump::run_fed(&s, 13_000);
+        let line = ex
+            .sentences()
+            .find(|l| {
+                l.text
+                    .starts_with("Group billing rebalanced orders (generation 3)")
+            })
+            .expect("generation 3");
+        assert_eq!(line.time, SimTime(12_558_948));
+        assert_eq!(
+            line.text,
+            "Group billing rebalanced orders (generation 3): billing#0 gets 0, billing#1 gets 1 and billing#2.1 gets 2 (billing#2.1 is billing#2 under its member id number 2: an instance that joins the group again, after a restart or after the coordinator dropped it, gets a new member id)."
+        );
+        // The ordering note was said once, at the first rebalance.
+        let first = ex
+            .sentences()
+            .find(|l| {
+                l.text
+                    .starts_with("Group billing rebalanced orders (generation 1)")
+            })
+            .expect("generation 1");
+        assert!(first.text.ends_with(
+            "Each partition has exactly one consumer in the group, which processes it in offset order, so order per key holds."
+        ));
+    }
+
+    #[test]
+    fn the_whole_run_stays_in_time_order_and_floods_fold_into_tallies() {
+        let s = Scenario::from_json(msgsim::scenarios::get("broker-bottleneck").unwrap()).unwrap();
+        let (_, ex) = super::dump::run_fed(&s, 40_000);
+        let lines: Vec<&Sentence> = ex.sentences().collect();
+        // Newest first, strictly by virtual time, ties by event order.
+        for w in lines.windows(2) {
+            assert!((w[0].time, w[0].seq) > (w[1].time, w[1].seq), "{w:#?}");
+        }
+        assert_eq!(ex.older_folded(), 0);
+        assert_eq!(lines.len(), 16);
+        assert_eq!(
+            lines[0].text,
+            "shipping#0 handled 1387 messages a second time: the naive receiver applied each again, so “shipments planned” counts them twice (since 9.942 s): m552 … m1519."
+        );
+        assert_eq!(
+            (lines[0].folded, lines[0].first_msg, lines[0].last_msg),
+            (1387, Some(MessageId(552)), Some(MessageId(1519)))
+        );
+        // The crash is still there after thousands of per-message sentences.
+        let texts: Vec<&str> = lines.iter().map(|l| l.text.as_str()).collect();
         assert!(
-            texts.iter().any(|t| t.contains(
-                "order#0's publish of m1 was lost on order → broker; order#0 retried after the 600 ms publish timeout (attempt 2)."
-            )),
+            texts.contains(
+                &"broker crashed with 17 packet(s) waiting in its backlog: they are lost."
+            ),
             "{texts:#?}"
+        );
+        assert!(texts.contains(&"401 of order#0's publishes were dropped because broker was down; each time it retried after the 300 ms publish timeout (since 18.300 s): m1398 … m1500."), "{texts:#?}");
+        assert_eq!(
+            texts[15],
+            "clickstream#0 got no confirm within 300 ms 381 times and retried those publishes (since 5.794 s): m525 … m850."
         );
     }
 
@@ -831,7 +1115,10 @@ mod tests {
             "order has no running instance: its workload tick was skipped."
         );
         assert_eq!(v[0].repeats, 9, "ticks at 0, 250, ..., 2000 ms");
-        assert_eq!(v[1].text, "Applied at 0.000 s: crash order#0.");
+        assert_eq!(
+            v[1].text,
+            "Applied at 0.000 s: order#0 crashes (its memory is lost)."
+        );
         assert_eq!(v[1].tone, Tone::Command);
     }
 
@@ -896,6 +1183,28 @@ mod tests {
 
 #[cfg(test)]
 mod dump {
+    /// Runs `s` to `until_ms`, feeding the explainer as the page does (every 100 ms of virtual
+    /// time, the trace's new events), so that it sees the whole run and not only the trace's
+    /// bounded tail.
+    pub(super) fn run_fed(
+        s: &msgsim::Scenario,
+        until_ms: u64,
+    ) -> (msgsim::Simulation, super::Explainer) {
+        let mut sim = msgsim::Simulation::new(s.clone(), s.seed).unwrap();
+        let mut ex = super::Explainer::new(s);
+        let mut fed = 0;
+        let mut t = 0;
+        while t < until_ms {
+            t = (t + 100).min(until_ms);
+            sim.run_until(msgsim::SimTime::from_ms(t), 10_000_000);
+            for ev in sim.trace().since(fed) {
+                ex.feed(ev);
+            }
+            fed = sim.trace().len_total();
+        }
+        (sim, ex)
+    }
+
     /// `DUMP=circuit-breaker:9000 cargo test -p msgsim-web --lib dump -- --ignored --nocapture`
     #[test]
     #[ignore]
@@ -904,20 +1213,9 @@ mod dump {
         for one in spec.split(',') {
             let (name, ms) = one.split_once(':').unwrap();
             let s = msgsim::Scenario::from_json(msgsim::scenarios::get(name).unwrap()).unwrap();
-            let mut sim = msgsim::Simulation::new(s.clone(), s.seed).unwrap();
-            sim.run_until(msgsim::SimTime::from_ms(ms.parse().unwrap()), 10_000_000);
-            let mut ex = super::Explainer::new(&s);
-            let mut last = String::new();
-            for ev in sim.trace().events() {
-                ex.feed(ev);
-                if let Some(f) = ex.sentences().next() {
-                    if f.text != last {
-                        println!("{name} {} [{}] {}", ev.time, f.tone.class(), f.text);
-                        last = f.text.clone();
-                    }
-                }
-            }
-            println!("--- final {name} at {ms} ms:");
+            let (sim, ex) = run_fed(&s, ms.parse().unwrap());
+            let _ = sim;
+            println!("--- final {name} at {ms} ms ({} older):", ex.older_folded());
             for s in ex.sentences() {
                 println!("  {} {}", s.time, s.text);
             }
@@ -1011,7 +1309,7 @@ mod subsystem_sentences {
         has(&s, "8.710 s", "checkout-b#0's circuit breaker to payments-b is HALF_OPEN: waitDurationInOpenState 2 s has passed since it opened, so it lets 2 trial calls through; if 50% or more of them fail it opens again, else it closes.");
         has(&s, "15.610 s", "The trial calls failed, so checkout-b#0's circuit breaker to payments-b opened again (failure rate 100.0% ≥ failureRateThreshold 50%). Calls now fail at once with CallNotPermittedException and get the fallback (200); at 17.610 s (waitDurationInOpenState 2 s) it lets 2 trial calls through (HALF_OPEN).");
         has(&s, "17.858 s", "The trial calls to payments-b succeeded (failure rate 0.0% < 50%): checkout-b#0's circuit breaker closed, calls go through again.");
-        has(&s, "6.650 s", "checkout-b#0's circuit breaker to payments-b is OPEN and rejected 1 call without sending it (CallNotPermittedException), answered at once by the fallback (200): no thread waits on a failing service. Trial calls go through again from 8.630 s (HALF_OPEN after waitDurationInOpenState 2 s).");
+        has(&s, "6.650 s", "checkout-b#0's circuit breaker to payments-b is OPEN and has rejected 1 call while OPEN without sending it (CallNotPermittedException), answered at once by the fallback (200): no thread waits on a failing service. Trial calls go through again from 8.630 s (HALF_OPEN after waitDurationInOpenState 2 s).");
         // Variant A, no breaker: checkout-a's timeouts cascade to shop-a.
         has(&s, "5.820 s", "1 of shop-a#0's placeOrder calls to checkout-a failed. The last, c201, was answered 500 Internal Server Error by checkout-a#0 (HttpServerErrorException): checkout-a's own calls to payments-a are failing, so the failure cascades to shop-a; after 1 attempt its caller, blocked 820 ms, gets the failure in its own business logic.");
         // Never "Nothing notable" after the slowdown, and no "retrys".

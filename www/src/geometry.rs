@@ -428,6 +428,24 @@ pub struct Layout {
     /// Per node: whether it makes synchronous calls (a `calls[]` workload, a declared
     /// dependency, or an endpoint with downstream calls): a client of RPI proxies.
     pub rpc_client: Vec<bool>,
+    /// Per node: when every tick of its workloads sends the same number (2 or more) of
+    /// messages, that number and their channels: its box then counts orders (ticks), not
+    /// messages ("orders placed 50 · ×2 messages").
+    pub per_tick: Vec<Option<(u64, Vec<String>)>>,
+}
+
+/// Messages per workload tick of node `name` and their channels, when all its workloads (at
+/// least one) send the same number, 2 or more, per tick.
+fn per_tick_of(scenario: &Scenario, name: &str) -> Option<(u64, Vec<String>)> {
+    let mut ws = scenario.workloads.iter().filter(|w| w.from == name);
+    let first = ws.next()?;
+    let k = first.messages.len();
+    if k < 2 || ws.any(|w| w.messages.len() != k) {
+        return None;
+    }
+    let mut channels: Vec<String> = first.messages.iter().map(|m| m.channel.clone()).collect();
+    channels.dedup();
+    Some((k as u64, channels))
 }
 
 impl Layout {
@@ -544,6 +562,11 @@ impl Layout {
                     })
             })
             .collect();
+        let per_tick = scenario
+            .nodes
+            .iter()
+            .map(|n| per_tick_of(scenario, &n.name))
+            .collect();
         Layout {
             names,
             boxes,
@@ -553,6 +576,7 @@ impl Layout {
             relays,
             api_workers,
             rpc_client,
+            per_tick,
         }
     }
 
@@ -720,6 +744,23 @@ mod tests {
                 assert!(pts[i].dist(pts[j]) > 50.0, "{i} {j} {pts:?}");
             }
         }
+    }
+
+    #[test]
+    fn a_producer_sending_two_messages_per_order_counts_orders() {
+        let load = |n: &str| {
+            Layout::new(&Scenario::from_json(msgsim::scenarios::get(n).unwrap()).unwrap())
+        };
+        let l = load("brokerless-vs-broker");
+        let order = l.index("order").unwrap();
+        assert_eq!(
+            l.per_tick[order],
+            Some((2, vec!["tickets".to_string(), "tickets-direct".to_string()]))
+        );
+        assert_eq!(l.per_tick[l.index("broker").unwrap()], None);
+        // One message per tick: messages are orders.
+        let d = load("duplicate-handling");
+        assert_eq!(d.per_tick[d.index("order").unwrap()], None);
     }
 
     #[test]

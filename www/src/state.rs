@@ -368,6 +368,8 @@ pub struct Engine {
     pub timeline: Timeline,
     explainer: Explainer,
     log_seq: u64,
+    /// The last-seen copy of recent messages, for the inspector after they are processed.
+    memo: crate::subsystems::message::MessageMemo,
     /// Bookmarks, by time; at most [`MAX_UI_BOOKMARKS`].
     bookmarks: Vec<Bookmark>,
     /// Bookmarks made so far (names them).
@@ -380,6 +382,7 @@ impl Engine {
             explainer: Explainer::new(scenario),
             timeline: Timeline::new(sim, DEFAULT_CHECKPOINT_INTERVAL),
             log_seq: 0,
+            memo: Default::default(),
             bookmarks: Vec::new(),
             bookmarks_made: 0,
         }
@@ -401,6 +404,13 @@ impl SimRef {
     /// Borrow the simulation at the current position.
     pub fn with<R>(&self, f: impl FnOnce(&Simulation) -> R) -> R {
         f(self.0.borrow().sim())
+    }
+
+    /// The last-seen copy of message `id` ([`crate::subsystems::message::MessageMemo`]): the
+    /// run's own while it holds the message, else the copy kept after it was processed.
+    pub fn message(&self, id: msgsim::MessageId) -> Option<std::sync::Arc<msgsim::Message>> {
+        let e = self.0.borrow();
+        e.sim().message(id).or_else(|| e.memo.get(id))
     }
 }
 
@@ -455,6 +465,8 @@ pub struct Playground {
     pub log: Rc<VecDeque<LogLine>>,
     /// Sentences of the explain box, newest first.
     pub explanations: Rc<Vec<Sentence>>,
+    /// Lines of the story dropped past [`crate::explain::MAX_SENTENCES`].
+    pub explanations_older: u64,
     /// Dropped messages falling.
     pub falling: Rc<Vec<Falling>>,
     /// Whether the clock runs.
@@ -577,6 +589,7 @@ impl Playground {
             commands: Rc::new(Vec::new()),
             log: Rc::new(VecDeque::new()),
             explanations: Rc::new(Vec::new()),
+            explanations_older: 0,
             falling: Rc::new(Vec::new()),
             playing: false,
             speed: format::SPEED_DEFAULT,
@@ -653,6 +666,7 @@ impl Playground {
                 self.log = Rc::new(VecDeque::new());
                 self.falling = Rc::new(Vec::new());
                 self.explanations = Rc::new(Vec::new());
+                self.explanations_older = 0;
                 self.carry_us = 0.0;
                 self.last_real_ms = None;
                 self.fault_note = None;
@@ -681,6 +695,7 @@ impl Playground {
             timeline,
             explainer,
             log_seq,
+            memo,
             ..
         } = &mut *engine;
         let sim = timeline.current();
@@ -741,7 +756,9 @@ impl Playground {
                 }
             }
             *log_seq = total;
+            memo.observe(sim);
             self.explanations = Rc::new(explainer.sentences().cloned().collect());
+            self.explanations_older = explainer.older_folded();
         }
         if sim.command_log().len() != self.commands.len() {
             self.commands = Rc::new(sim.command_log().to_vec());
@@ -794,6 +811,7 @@ impl Playground {
         }
         self.log = Rc::new(VecDeque::new());
         self.explanations = Rc::new(Vec::new());
+        self.explanations_older = 0;
         self.playing = false;
         self.last_real_ms = None;
         self.carry_us = 0.0;
@@ -835,12 +853,26 @@ impl Playground {
             let whole = self.carry_us.floor();
             self.carry_us -= whole;
             self.run_virtual_us(whole as u64, real_ms);
+            // The run is over (nothing scheduled): the clock stops instead of running on idle.
+            if self.snapshot.idle && self.work.is_none() {
+                self.playing = false;
+                self.last_real_ms = None;
+                self.carry_us = 0.0;
+            }
         }
         self.expire_falling(real_ms);
     }
 
     fn apply(&mut self, cmd: Command) {
-        let result = self.engine.borrow_mut().timeline.apply(cmd);
+        let result = {
+            let mut e = self.engine.borrow_mut();
+            let at = e.sim().now();
+            let r = e.timeline.apply(cmd);
+            if r.is_ok() {
+                e.memo.branch_at(at);
+            }
+            r
+        };
         match result {
             Ok(()) => {
                 // History branches here: what came after is gone.

@@ -320,18 +320,19 @@ pub fn app(props: &AppProps) -> Html {
                 </section>
                 <aside class="story" aria-label="Story">
                     <div class="story-inner">
-                        <StorySummary scenario={Rc::clone(&state.scenario)} playing={state.playing}
+                        <StorySummary scenario={Rc::clone(&state.scenario)} playing={state.playing} finished={snap.idle}
                                       at_start={snap.time == msgsim::SimTime::ZERO && snap.events_processed == 0}
                                       dispatch={dispatch.clone()} />
+                        <Explain sentences={Rc::clone(&state.explanations)} older={state.explanations_older}
+                                 on_seek={dispatch.reform(|to_us| Action::Seek { to_us })} />
+                        <InvariantsPanel snapshot={Rc::clone(&snap)}
+                                         on_seek={dispatch.reform(|to_us| Action::Seek { to_us })} />
                         <super::rest_view::MaturitySummary scenario={Rc::clone(&state.scenario)} seed={state.seed} />
                         <section class="panel try" data-testid="story-try" aria-label="What to try">
                             <h2>{ "What to try" }</h2>
                             <Experiments scenario={Rc::clone(&state.scenario)} snapshot={Rc::clone(&snap)} dispatch={dispatch.clone()} />
                             <p class="hint">{ "Or pick a link or a node on the canvas: its faults and commands open under the canvas." }</p>
                         </section>
-                        <Explain sentences={Rc::clone(&state.explanations)} />
-                        <InvariantsPanel snapshot={Rc::clone(&snap)}
-                                         on_seek={dispatch.reform(|to_us| Action::Seek { to_us })} />
                     </div>
                 </aside>
                 { tab_bar(*tab, &on_tab) }

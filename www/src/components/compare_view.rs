@@ -212,7 +212,7 @@ pub fn compare_view(p: &CompareProps) -> Html {
             }
             <p class="why" data-testid="compare-why">{ c.why }</p>
             <p class="hint">{ "★ rows: the counters where this pattern shows; then every other counter that differs." }</p>
-            <p class="facts" data-testid="compare-facts">{ format!("`{}` · A: {} · B: {} · seed {seed} · both run to {} · faults: {faults}.",
+            <p class="facts" data-testid="compare-facts">{ format!("Scenario {} · A: {} · B: {} · seed {seed} · both run to {} · faults: {faults}.",
                 c.scenario, c.a.label, c.b.label, crate::format::format_secs(msgsim::SimTime::from_ms(c.horizon_ms))) }</p>
             { match &*result {
                 Ok(r) => result_html(r, c.focus, *all, toggle),

@@ -75,7 +75,7 @@ pub fn transport(p: &TransportProps) -> Html {
     };
     html! {
         <div class="transport" role="toolbar" aria-label="Simulation controls">
-            <button data-testid="play" class={cls("btn primary", &[(p.playing, "active")])}
+            <button data-testid="play" class={cls("btn", &[(!p.playing, "primary"), (p.playing, "active")])}
                     aria-pressed={p.playing.to_string()} title="Run the virtual clock"
                     onclick={send(Action::Play)}>{ "▶ Play" }</button>
             <button data-testid="pause" class={cls("btn", &[(!p.playing, "active")])}

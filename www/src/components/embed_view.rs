@@ -45,13 +45,18 @@ pub fn embed_layout(state: &Playground, url_errors: Html, transport: Html, topol
         Callback::from(move |e: FocusEvent| r(e.target()))
     };
     let on_click = Callback::from(move |e: MouseEvent| refresh(e.target()));
+    let messaging = !state.scenario.channels.is_empty() || !state.scenario.workloads.is_empty();
     html! {
         <div class="app embed" data-testid="embed">
             { url_errors }
             { transport }
             <div class="embed-canvas">
                 { topology }
-                <div class="embed-legend" data-testid="embed-legend"><super::info::Legend /></div>
+                // One legend over the canvas: a scenario with synchronous calls only has the
+                // canvas's own call legend, and no messaging legend on top of it.
+                if messaging {
+                    <div class="embed-legend" data-testid="embed-legend"><super::info::Legend {messaging} /></div>
+                }
             </div>
             <p class="caption" data-testid="caption">
                 <label class="legend-toggle" title="Show or hide the legend over the canvas">

@@ -104,6 +104,7 @@ const LEGEND_COMMON: &str = concat!(
     r#"<li><span class="falling-legend">✕</span>dropped (falls off its link)</li>"#,
     r#"<li><span class="dot-legend up"></span>up <span class="dot-legend paused"></span>paused <span class="dot-legend crashed"></span>crashed</li>"#,
     r#"<li><span class="badge-legend">loss 20%</span>link fault</li>"#,
+    r#"<li data-testid="legend-doubled"><span class="doubled-legend">effects 18 · 2 duplicate</span>purple counters: a naive receiver applied an effect more than once</li>"#,
     r#"<li>click a message: its close-up</li>"#,
 );
 

@@ -65,31 +65,56 @@ pub fn event_log(p: &EventLogProps) -> Html {
 /// Properties of [`Explain`].
 #[derive(Properties, PartialEq)]
 pub struct ExplainProps {
-    /// Sentences, newest first.
+    /// The run's story, newest first (at most [`crate::explain::MAX_SENTENCES`] lines).
     pub sentences: Rc<Vec<Sentence>>,
+    /// Lines dropped past the bound since the run started.
+    #[prop_or_default]
+    pub older: u64,
+    /// Seeks the run to a virtual time (µs): a line's time is a button that goes there.
+    #[prop_or_default]
+    pub on_seek: Option<Callback<u64>>,
 }
 
-/// The explain box.
+/// The explain box: the run's story, newest first by virtual time, scrollable; per-message
+/// sentences of one kind fold into one running tally line.
 #[function_component(Explain)]
 pub fn explain(p: &ExplainProps) -> Html {
+    let count = p.sentences.len();
     html! {
         <section class="panel explain" aria-label="What just happened" aria-live="polite">
-            <h2>{ "What just happened" }</h2>
+            <h2>{ "What just happened" }
+                if count > 0 {
+                    <span class="sub" data-testid="explain-count">{ format!("{} · newest first", crate::format::plural(count as u64, "line")) }</span>
+                }
+            </h2>
             if p.sentences.is_empty() {
                 <p class="hint" data-testid="explain-empty">
                     { "Nothing notable yet. Losses, retries, timeouts, breaker changes, rebalances and rejected messages are explained here as they happen, with their numbers; add a fault to see its consequences." }
                 </p>
             } else {
-                <ul data-testid="explain">
-                    { for p.sentences.iter().map(|s| html! {
-                        <li key={s.seq.to_string()} class={cls("sentence", &[(true, s.tone.class())])}>
-                            <span class="time">{ format_secs(s.time) }</span>
+                <ul data-testid="explain" tabindex="0">
+                    { for p.sentences.iter().map(|s| {
+                        let time = format_secs(s.time);
+                        let at = s.time.as_us();
+                        html! {
+                        <li key={s.seq.to_string()} class={cls("sentence", &[(true, s.tone.class()), (s.folded > 1, "tally")])}
+                            data-folded={s.folded.to_string()}>
+                            if let Some(seek) = &p.on_seek {
+                                <button class="time link-btn" data-testid="explain-seek"
+                                        title={format!("Go back to {time} (the run is replayed to there)")}
+                                        onclick={seek.reform(move |_: MouseEvent| at)}>{ time.clone() }</button>
+                            } else {
+                                <span class="time">{ time.clone() }</span>
+                            }
                             <span class="text">{ &s.text }</span>
                             if s.repeats > 1 {
                                 <span class="repeats" title="the same sentence, several times in a row">{ format!(" ({} times)", s.repeats) }</span>
                             }
                         </li>
-                    }) }
+                    }}) }
+                    if p.older > 0 {
+                        <li class="older hint" data-testid="explain-older">{ format!("{} folded (dropped from this list)", crate::format::plural(p.older, "older line")) }</li>
+                    }
                 </ul>
             }
         </section>

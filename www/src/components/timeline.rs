@@ -171,7 +171,7 @@ pub fn scrubber(p: &ScrubberProps) -> Html {
                     </span>
                 }
                 <span class="muted tl-note" data-testid="tl-note">
-                    { format!("{} checkpoints · every {} · ", m.checkpoints.len(), format_secs(m.interval_hint)) }
+                    { format!("{} · every {} · ", crate::format::plural(m.checkpoints.len() as u64, "checkpoint"), format_secs(m.interval_hint)) }
                     { p.last_seek.as_ref().map(seek_note).unwrap_or_else(|| "drag to any earlier time: the run is replayed from the nearest checkpoint".into()) }
                 </span>
             </div>

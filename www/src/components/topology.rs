@@ -50,6 +50,22 @@ fn text(class: &'static str, x: f64, y: f64, content: Html) -> Html {
     html! { <text class={class} x={f1(x)} y={f1(y)}>{ content }</text> }
 }
 
+/// The node's name for a canvas drawn too small for its lines (`.far`, phones): centred in the
+/// box, and a long hyphenated name (`payments-a`) on two lines, so it stays inside the box.
+/// Hidden otherwise (CSS).
+fn far_name(name: &str, b: &NodeBox) -> Html {
+    let (cx, cy) = (b.center.x, b.center.y);
+    match name.split_once('-').filter(|_| name.chars().count() > 8) {
+        Some((head, tail)) => html! {
+            <text class="node-name-far" x={f1(cx)} y={f1(cy)}>
+                <tspan x={f1(cx)} dy="-0.55em">{ format!("{head}-") }</tspan>
+                <tspan x={f1(cx)} dy="1.1em">{ tail }</tspan>
+            </text>
+        },
+        None => html! { <text class="node-name-far" x={f1(cx)} y={f1(cy)}>{ name }</text> },
+    }
+}
+
 /// A line of a box (`class`, at `x`, `y`) that must fit `room` px: when its estimated width
 /// (`em` px per character) is larger, the browser squeezes it to `room` (`textLength`).
 #[inline(never)]
@@ -375,6 +391,37 @@ pub fn rpc_lines(
     }
 }
 
+/// How a box's call counters add up (its tooltip): a client's failures split into timeouts,
+/// rejections and error answers; a server's `served` counts every answer it sent, also those
+/// that came after the caller had given up.
+fn rpc_why(n: &NodeView, proxies: &[&ProxyView]) -> String {
+    let mut out = String::new();
+    if !proxies.is_empty() {
+        let sum = |f: fn(&msgsim::sync::ClientMetrics) -> u64| -> u64 {
+            proxies.iter().map(|p| f(&p.metrics)).sum()
+        };
+        let (calls, ok, failed, fallbacks) = (
+            sum(|m| m.calls),
+            sum(|m| m.successes),
+            sum(|m| m.failures),
+            sum(|m| m.fallbacks),
+        );
+        let timeouts = sum(|m| m.timeouts);
+        let rejected =
+            sum(|m| m.rejected_by_breaker + m.rejected_by_bulkhead + m.rejected_by_limiter);
+        out.push_str(&format!(
+            ". Its calls: {calls} made, {ok} ok, {fallbacks} answered by a fallback, {failed} failed; of the failures and fallbacks, {timeouts} timed out (no answer within the time limit: the callee may still answer later, and count it as served) and {rejected} were rejected before being sent; the rest got an error answer or were refused"
+        ));
+    }
+    if let Some(sv) = &n.server {
+        out.push_str(&format!(
+            ". As a server it answered {} requests (served), counted when it answers, including answers its caller no longer waited for",
+            sv.served
+        ));
+    }
+    out
+}
+
 /// Worse states rank higher (the box names its worst breaker).
 fn breaker_rank(s: BreakerState) -> u8 {
     match s {
@@ -460,12 +507,13 @@ fn rpc_service(
     html! {
         <g key={n.name.clone()} data-testid={format!("node-{}", n.name)} data-role={role}
            class={cls("node service rpc", &[(selected, "selected")])} {onclick}>
-            <title>{ format!("{} ({role}), {} instance(s)", n.name, n.instances.len()) }</title>
+            <title>{ format!("{} ({role}), {} instance(s){}", n.name, n.instances.len(), rpc_why(n, proxies)) }</title>
             <rect class="node-box" x={f1(x0)} y={f1(y0)} width={f1(w)} height={f1(h)} rx="12" />
             { text("node-name", x0 + 12.0, y0 + 22.0, html! { &n.name }) }
+            { far_name(&n.name, b) }
             { breaker_rings(n, proxies, x0 + 20.0, y0 + 44.0) }
             { instances(i, n, x0 + 20.0, y0 + 44.0, props) }
-            { fitted(sub_class, x0 + w - 12.0, y0 + 48.0, sub, (w - 40.0 - crate::geometry::INSTANCE_PITCH * n.instances.len() as f64).max(40.0), 6.3, Some(format!("rpc-sub-{}", n.name))) }
+            { fitted(sub_class, x0 + w - 12.0, y0 + 48.0, sub, (w - 56.0 - crate::geometry::INSTANCE_PITCH * n.instances.len() as f64).max(40.0), 6.3, Some(format!("rpc-sub-{}", n.name))) }
             { fitted("node-counters".into(), x0 + 12.0, y0 + 72.0, first, w - 22.0, 6.3, Some(format!("rpc-counters-{}", n.name))) }
             { fitted(cls("node-effect rpc-line", &[(failing, "failing")]), x0 + 12.0, y0 + 88.0, second, w - 22.0, 6.9, Some(format!("effect-{}", n.name))) }
         </g>
@@ -524,7 +572,8 @@ fn call_marks(n: &NodeView, b: &NodeBox, props: &TopologyProps) -> Html {
         <g key={format!("marks-{}", n.name)} class="call-marks" data-testid={format!("call-marks-{}", n.name)}>
             { for chips.into_iter().take(4).enumerate().map(|(k, (key, class, text, label))| {
                 let w = 14.0 + 6.4 * text.chars().count() as f64;
-                let y = if below { b.bottom() + 14.0 + 19.0 * k as f64 } else { b.top() - 20.0 - 19.0 * k as f64 };
+                // Above the box, clear of the RPI proxy / server adapter badges on its top border.
+                let y = if below { b.bottom() + 14.0 + 19.0 * k as f64 } else { b.top() - 31.0 - 19.0 * k as f64 };
                 let x = b.left() + 4.0 + w / 2.0;
                 html! {
                     <g key={key} class={cls("call-mark", &[(true, class)])} data-testid="call-mark" role="img"
@@ -639,6 +688,11 @@ fn contract_badge(n: &NodeView, b: &NodeBox, snap: &Snapshot) -> Html {
     }
 }
 
+/// Whether a message relay reads the database of node `i`.
+fn layout_has_relay(props: &TopologyProps, i: usize) -> bool {
+    props.layout.relays.iter().any(|&(_, s, _)| s == i)
+}
+
 fn service(i: usize, n: &NodeView, b: &NodeBox, selected: bool, props: &TopologyProps) -> Html {
     let client = props.layout.rpc_client.get(i).copied().unwrap_or(false);
     if client || n.server.is_some() {
@@ -662,12 +716,36 @@ fn service(i: usize, n: &NodeView, b: &NodeBox, selected: bool, props: &Topology
     let producer = !consumer || requester || (m.processed == 0 && m.published > 0);
     let db = tx.databases.iter().find(|d| d.service == n.name);
     let client: Vec<_> = tx.requests.iter().filter(|r| r.client == n.name).collect();
-    let effect_count = if producer { m.published } else { m.effects };
-    let mut effect = if n.effect.is_empty() {
-        format!("effects {effect_count}")
-    } else {
-        format!("{} {effect_count}", n.effect)
+    let per_tick = props.layout.per_tick.get(i).cloned().flatten();
+    // What the effect line counts: a producer its orders (workload ticks: messages / messages
+    // per tick), a database producer its committed business rows, a receiver its effects.
+    let mut why: Option<String> = None;
+    let effect_count = match (producer, db, &per_tick) {
+        (true, Some(d), _) => d.tables.iter().map(|t| u64::from(t.rows)).sum(),
+        (true, None, Some((k, channels))) => {
+            why = Some(format!(
+                "Each order publishes {k} messages ({}), so published counts {} messages for {} orders.",
+                channels.join(", "),
+                m.published,
+                m.published / k
+            ));
+            m.published / k
+        }
+        (true, None, None) => m.published,
+        (false, _, _) => m.effects,
     };
+    let label = if n.effect.is_empty() {
+        "effects"
+    } else {
+        n.effect.as_str()
+    };
+    let mut effect = match &per_tick {
+        Some((k, _)) if producer && db.is_none() => {
+            format!("{label} {effect_count} · ×{k} messages")
+        }
+        _ => format!("{label} {effect_count}"),
+    };
+    let doubled = !producer && m.effects > m.effects_expected;
     let counters = if let (Some(last), true) = (client.last(), producer) {
         effect = format!("last: {} {}", last.key, last.status);
         format!(
@@ -676,6 +754,15 @@ fn service(i: usize, n: &NodeView, b: &NodeBox, selected: bool, props: &Topology
             client.iter().filter(|r| r.done).count()
         )
     } else if let (Some(d), true) = (db, producer) {
+        why = Some(format!(
+            "{label} {effect_count} counts the committed rows of its business table. Commits count every committed transaction ({}), rollbacks the ones undone: {} attempts were rolled back and saved nothing.",
+            if d.metrics.outbox_rows > 0 || layout_has_relay(props, i) {
+                "the order inserts with their OUTBOX rows, and the relay's updates marking rows published"
+            } else {
+                "one per saved order"
+            },
+            d.metrics.rolled_back
+        ));
         format!(
             "commits {} · rollbacks {}",
             d.metrics.committed, d.metrics.rolled_back
@@ -696,16 +783,31 @@ fn service(i: usize, n: &NodeView, b: &NodeBox, selected: bool, props: &Topology
             .iter()
             .map(|c| c.rejected)
             .sum();
+        let mut line = format!("processed {} · effects {}", m.processed, m.effects);
         if rejected > 0 {
-            format!(
-                "processed {} · effects {} · rejected {rejected}",
-                m.processed, m.effects
-            )
-        } else {
-            format!("processed {} · effects {}", m.processed, m.effects)
+            line.push_str(&format!(" · rejected {rejected}"));
         }
+        if doubled {
+            let extra = m.effects - m.effects_expected;
+            line.push_str(&format!(" · {extra} duplicate"));
+            why = Some(format!(
+                "{} distinct messages handled ({} handler runs); {} effects applied where exactly-once would give {}: {extra} duplicate effect(s), applied twice by a naive receiver.",
+                m.distinct, m.processed, m.effects, m.effects_expected
+            ));
+        } else if m.processed > m.distinct {
+            why = Some(format!(
+                "processed counts handler runs: {} distinct messages, {} repeats ({}).",
+                m.distinct,
+                m.processed - m.distinct,
+                match n.duplicates {
+                    DuplicateHandling::Dedup => "discarded by deduplication",
+                    DuplicateHandling::Idempotent => "idempotent: no second effect",
+                    DuplicateHandling::Naive => "redeliveries",
+                }
+            ));
+        }
+        line
     };
-    let doubled = !producer && m.effects > m.effects_expected;
     let handling = match (consumer, n.duplicates) {
         _ if requester => "requester",
         (false, _) if !client.is_empty() => "client",
@@ -717,13 +819,15 @@ fn service(i: usize, n: &NodeView, b: &NodeBox, selected: bool, props: &Topology
     html! {
         <g key={n.name.clone()} data-testid={format!("node-{}", n.name)}
            class={cls("node service", &[(selected, "selected")])} {onclick}>
-            <title>{ format!("{} ({}), {} instance(s)", n.name, if consumer { format!("{handling} receiver") } else { handling.to_string() }, n.instances.len()) }</title>
+            <title>{ format!("{} ({}), {} instance(s){}", n.name, if consumer { format!("{handling} receiver") } else { handling.to_string() }, n.instances.len(),
+                why.as_ref().map(|w| format!(". {w}")).unwrap_or_default()) }</title>
             <rect class="node-box" x={f1(x0)} y={f1(y0)} width={f1(w)} height={f1(h)} rx="12" />
             { text("node-name", x0 + 12.0, y0 + 22.0, html! { &n.name }) }
+            { far_name(&n.name, b) }
             { contract_badge(n, b, &props.snapshot) }
             { instances(i, n, x0 + 20.0, y0 + 44.0, props) }
             { text("node-sub end", x0 + w - 12.0, y0 + 48.0, html! { writes(&props.snapshot, &n.name).unwrap_or_else(|| handling.to_string()) }) }
-            { fitted("node-counters".into(), x0 + 12.0, y0 + 72.0, counters, w - 22.0, 6.3, None) }
+            { fitted(cls("node-counters", &[(doubled, "doubled")]), x0 + 12.0, y0 + 72.0, counters, w - 22.0, 6.3, None) }
             { fitted(cls("node-effect", &[(doubled, "doubled")]), x0 + 12.0, y0 + 88.0, effect, w - 22.0, 7.9, Some(format!("effect-{}", n.name))) }
         </g>
     }
@@ -854,6 +958,7 @@ fn infra(i: usize, n: &NodeView, b: &NodeBox, selected: bool, props: &TopologyPr
             <title>{ format!("{} ({kind}): {first}; {second}", n.name) }</title>
             <rect class="node-box" x={f1(x0)} y={f1(y0)} width={f1(w)} height={f1(h)} rx="12" />
             { text("node-name", x0 + 12.0, y0 + 22.0, html! { &n.name }) }
+            { far_name(&n.name, b) }
             { instances(i, n, x0 + 20.0, y0 + 44.0, props) }
             { fitted("node-sub end".into(), x0 + w - 12.0, y0 + 48.0, kind, (w - 60.0).max(40.0), 6.3, Some(format!("infra-kind-{}", n.name))) }
             { fitted(cls("node-counters", &[(stale, "failing")]), x0 + 12.0, y0 + 72.0, first, w - 22.0, 6.3, Some(format!("infra-counters-{}", n.name))) }
@@ -907,6 +1012,7 @@ fn relay(i: usize, n: &NodeView, b: &NodeBox, selected: bool, props: &TopologyPr
                 r.service, state, r.window.len()) }</title>
             <rect class="node-box" x={f1(x0)} y={f1(y0)} width={f1(w)} height={f1(h)} rx="4" />
             { text("node-name", x0 + 12.0, y0 + 22.0, html! { &n.name }) }
+            { far_name(&n.name, b) }
             { text("node-sub end relay-state", x0 + w - 12.0, y0 + 21.0, html! { state }) }
             { instances(i, n, x0 + 20.0, y0 + 44.0, props) }
             { for r.window.iter().skip(more).enumerate().map(|(k, rec)| {
@@ -1009,6 +1115,7 @@ fn broker(
                 }
             </g>
             { text("node-name", x0 + 36.0, y0 + 24.0, html! { &n.name }) }
+            { far_name(&n.name, b) }
             { text("node-sub end", x0 + w - 12.0, y0 + 23.0, html! { "broker" }) }
             if queues.is_empty() {
                 // Only partitioned topics here: their partitions are drawn under the box.

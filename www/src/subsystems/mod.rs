@@ -33,9 +33,6 @@ pub struct Said {
     /// A running tally: a sentence with the same key replaces the previous one (moved to the
     /// top) instead of adding a line, so 40 timeouts read as one sentence counting them.
     pub key: Option<String>,
-    /// A background tally: updated where it stands rather than moved to the top, so it does not
-    /// push the state changes (a breaker opening) out of sight.
-    pub in_place: bool,
 }
 
 impl Said {
@@ -46,7 +43,6 @@ impl Said {
             msg,
             text,
             key: None,
-            in_place: false,
         }
     }
 
@@ -57,14 +53,7 @@ impl Said {
             msg,
             text,
             key: Some(key),
-            in_place: false,
         }
-    }
-
-    /// This tally updates where it stands (see [`Said::in_place`]).
-    pub fn in_place(mut self) -> Said {
-        self.in_place = true;
-        self
     }
 }
 

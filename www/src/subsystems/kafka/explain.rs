@@ -32,6 +32,9 @@ pub struct KafkaExplainer {
     workers: BTreeMap<String, u32>,
     /// `channel/consumer` → group id.
     group_of: BTreeMap<String, String>,
+    /// (group, workers) whose ordering consequence was said: said once, at the first
+    /// rebalance, not on every one (it is a side note to what a rebalance does).
+    order_said: BTreeSet<(String, u32)>,
 }
 
 impl KafkaExplainer {
@@ -99,18 +102,42 @@ impl KafkaExplainer {
                     .map(|(m, p)| format!("{m} gets {}", parts(p)))
                     .collect();
                 let workers = self.workers.get(&**group).copied().unwrap_or(1);
-                let order = if workers > 1 {
+                let first = self.order_said.insert((group.to_string(), workers));
+                let order = if !first {
+                    String::new()
+                } else if workers > 1 {
                     format!(
-                        "Each partition has exactly one consumer in the group, but each consumer runs {workers} workers per partition: records of one partition complete out of order, so order per key is not kept"
+                        " Each partition has exactly one consumer in the group, but each consumer runs {workers} workers per partition: records of one partition complete out of order, so order per key is not kept."
                     )
                 } else {
-                    "Each partition has exactly one consumer in the group, which processes it in offset order, so order per key holds".to_string()
+                    " Each partition has exactly one consumer in the group, which processes it in offset order, so order per key holds.".to_string()
+                };
+                // A member id `billing#2.1` is instance billing#2's second member id (the engine
+                // gives an instance a new one when it joins again: after a restart, or after the
+                // coordinator dropped it): say so once per sentence.
+                let rejoined: Vec<String> = assignment
+                    .iter()
+                    .filter_map(|(m, _)| {
+                        let (inst, n) = m.rsplit_once('.')?;
+                        let n: u32 = n.parse().ok()?;
+                        inst.contains('#').then(|| {
+                            format!("{m} is {inst} under its member id number {}", n + 1)
+                        })
+                    })
+                    .collect();
+                let ids = if rejoined.is_empty() {
+                    String::new()
+                } else {
+                    format!(
+                        " ({}: an instance that joins the group again, after a restart or after the coordinator dropped it, gets a new member id)",
+                        and_list(&rejoined)
+                    )
                 };
                 out.push(Said::new(
                     Tone::Retry,
                     None,
                     format!(
-                        "Group {group} rebalanced {topic} (generation {generation}): {}. {order}.",
+                        "Group {group} rebalanced {topic} (generation {generation}): {}{ids}.{order}",
                         and_list(&who)
                     ),
                 ));

@@ -115,6 +115,9 @@ pub fn message_inspector(p: &InspectorProps) -> Html {
         return html! {};
     };
     let mut c = p.sim.with(|s| close_up(s, &p.snapshot, id));
+    if c.message.is_none() {
+        c.message = p.sim.message(id);
+    }
     {
         let mut k = kept.borrow_mut();
         match (&c.message, k.as_ref()) {
@@ -163,7 +166,7 @@ pub fn message_inspector(p: &InspectorProps) -> Html {
                 <div class="k">{ "headers" }</div><pre data-testid="inspector-headers">{ headers.unwrap_or_default() }</pre>
                 <div class="k">{ "payload (JSON)" }</div><pre data-testid="inspector-payload">{ format!("{:#}", m.payload) }</pre>
             } else {
-                <p class="muted" data-testid="inspector-gone">{ "The run no longer holds this message (processed and forgotten): its life from the trace is below." }</p>
+                <p class="muted" data-testid="inspector-gone">{ "This message is older than the last 4,096 the page keeps a copy of (or was born and handled between two frames): its life from the trace is below." }</p>
             }
             if let Some((line, body)) = &c.http {
                 <div class="k">{ "HTTP" }</div><pre data-testid="inspector-http">{ if body.is_empty() { line.clone() } else { format!("{line}\n{body}") } }</pre>

@@ -3,6 +3,8 @@
 
 pub mod inspector;
 pub mod life;
+pub mod memo;
 
 pub use inspector::MessageInspector;
 pub use life::{life_of, LifeLine};
+pub use memo::MessageMemo;

@@ -21,6 +21,9 @@ pub struct StorySummaryProps {
     pub playing: bool,
     /// The run is at its start (virtual time 0, nothing handled).
     pub at_start: bool,
+    /// The run is over: nothing is scheduled any more.
+    #[prop_or_default]
+    pub finished: bool,
     /// Sends actions (the call to play).
     pub dispatch: Callback<Action>,
 }
@@ -47,7 +50,13 @@ pub fn story_summary(p: &StorySummaryProps) -> Html {
         Callback::from(move |_: MouseEvent| open.set(!*open))
     };
     let play = p.dispatch.reform(|_: MouseEvent| Action::Play);
-    let call = if p.playing {
+    let call = if p.finished && !p.at_start {
+        html! {
+            <p class="call finished" data-testid="story-call">
+                { "The run is over: nothing more is scheduled, so the clock stopped. Drag the timeline back to any moment, or try an experiment below." }
+            </p>
+        }
+    } else if p.playing {
         html! {
             <p class="call playing" data-testid="story-call">
                 { "Playing. Pause any time, step one event, or drag the timeline back; try an experiment below." }

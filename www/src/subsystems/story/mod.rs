@@ -8,6 +8,7 @@
 
 pub mod column;
 pub mod history;
+pub mod words;
 pub mod zoom;
 
 use crate::format::{format_secs, plural};

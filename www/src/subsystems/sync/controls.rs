@@ -37,8 +37,16 @@ pub fn endpoint_choices(s: &Scenario) -> Vec<(String, Vec<(&'static str, Value)>
             vec![("node", json!(api.service))],
         ));
         for (i, e) in api.endpoints.iter().enumerate() {
+            // Level 0/1 APIs put several operations on one method and path: the operation's
+            // name tells them apart (`orders-l0 getOrder (POST /api)`).
+            let route = format!("{} {}", e.method, e.path);
+            let label = if e.name.is_empty() || e.name == route {
+                format!("{} {route}", api.service)
+            } else {
+                format!("{} {} ({route})", api.service, e.name)
+            };
             out.push((
-                format!("{} {} {}", api.service, e.method, e.path),
+                label,
                 vec![("node", json!(api.service)), ("endpoint", json!(i))],
             ));
         }
@@ -80,6 +88,13 @@ mod tests {
         let s = Scenario::from_json(msgsim::scenarios::get("rpi-rest").unwrap()).unwrap();
         let choices = endpoint_choices(&s);
         assert_eq!(choices[0].0, "orders (all endpoints)");
+        // rest-maturity: one label per operation, none twice.
+        let rm = Scenario::from_json(msgsim::scenarios::get("rest-maturity").unwrap()).unwrap();
+        let labels: Vec<String> = endpoint_choices(&rm).into_iter().map(|c| c.0).collect();
+        assert_eq!(labels[1], "orders-l0 createOrder (POST /api)");
+        assert_eq!(labels[3], "orders-l0 cancelOrder (POST /api)");
+        let distinct: std::collections::BTreeSet<&String> = labels.iter().collect();
+        assert_eq!(distinct.len(), labels.len());
         let fields = [
             b("latency_ms", "latency ms", Kind::Integer),
             b("error_percent", "error %", Kind::Number),

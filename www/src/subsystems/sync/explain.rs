@@ -429,7 +429,7 @@ impl SyncExplainer {
                         "{at} discarded {} that came after its attempt had already ended (timed out or cancelled); the last, r{req} ({what}). The server did that work for nobody.",
                         count(n, "late response"),
                     ),
-                ).in_place());
+                ));
             }
             TraceKind::BreakerTransition {
                 at,
@@ -549,14 +549,15 @@ impl SyncExplainer {
         }
         Some(match error {
             ek::CALL_NOT_PERMITTED => {
-                let key = format!("breaker-rejects/{at}/{service}");
-                let n = self.bump(&key);
                 let k = (at.to_string(), service.to_string());
                 let state = self
                     .state
                     .get(&k)
                     .copied()
                     .unwrap_or(CircuitBreakerState::Open);
+                // One tally per state: rejections while OPEN are never counted as HALF_OPEN's.
+                let key = format!("breaker-rejects/{at}/{service}/{}", state.name());
+                let n = self.bump(&key);
                 let next = match (state, self.opened.get(&k), self.breaker(at, service)) {
                     (CircuitBreakerState::Open, Some(t), Some(cb)) => format!(
                         " Trial calls go through again from {} (HALF_OPEN after waitDurationInOpenState {}).",
@@ -577,9 +578,10 @@ impl SyncExplainer {
                     key,
                     None,
                     format!(
-                        "{at}'s circuit breaker to {service} is {} and rejected {} without sending {} (CallNotPermittedException){fallback}: no thread waits on a failing service.{next}",
+                        "{at}'s circuit breaker to {service} is {} and has rejected {} while {} without sending {} (CallNotPermittedException){fallback}: no thread waits on a failing service.{next}",
                         state.name(),
                         count(n, "call"),
+                        state.name(),
                         if n == 1 { "it" } else { "them" }
                     ),
                 )
