@@ -123,6 +123,12 @@ function startServer(root) {
     try {
       const url = new URL(req.url, 'http://localhost');
       let rel = decodeURIComponent(url.pathname);
+      // The same dist/ also under a sub-path, as a site hosting the playground at /msgsim/ would.
+      if (rel === '/msgsim') {
+        res.writeHead(301, { Location: '/msgsim/' }).end();
+        return;
+      }
+      if (rel.startsWith('/msgsim/')) rel = rel.slice('/msgsim'.length);
       if (rel.endsWith('/')) rel += 'index.html';
       let file = path.resolve(root, '.' + rel);
       if (file !== root && !file.startsWith(root + path.sep)) {
@@ -774,6 +780,35 @@ async function embedElement(browser, base) {
   }
 }
 
+// The playground and the widget under a sub-path (/msgsim/), from the same dist/ (Trunk's
+// relative public_url): every asset loads, the canvas draws, a built-in plays.
+async function subPath(context, base) {
+  const label = 'sub-path';
+  const failed = [];
+  const { page, finish } = await openPage(context, label, `${base}/msgsim/?scenario=order-events&seed=42`);
+  page.on('response', (r) => { if (r.status() >= 400) failed.push(`${r.status()} ${new URL(r.url()).pathname}`); });
+  try {
+    await check(`[${label}] the playground at /msgsim/ draws its canvas`, async () => {
+      await page.locator(tid('topology')).waitFor({ state: 'visible', timeout: APP_START_TIMEOUT });
+      const assets = await page.evaluate(() => performance.getEntriesByType('resource').map((e) => new URL(e.name).pathname).filter((p) => /\.(js|wasm|css)$/.test(p)));
+      assert(assets.length >= 3 && assets.every((p) => p.startsWith('/msgsim/')), JSON.stringify(assets));
+      assert(failed.length === 0, `failed: ${failed.join(', ')}`);
+      return assets.join(' ');
+    });
+    await check(`[${label}] the widget at /msgsim/?embed=1 draws its canvas`, async () => {
+      await page.goto(`${base}/msgsim/?scenario=circuit-breaker&seed=11&embed=1`);
+      await page.locator(tid('topology')).waitFor({ state: 'visible', timeout: APP_START_TIMEOUT });
+      assert(failed.length === 0, `failed: ${failed.join(', ')}`);
+      return 'ok';
+    });
+  } catch (e) {
+    if (!(e instanceof CheckFailed)) fail(`[${label}] unexpected error`, e);
+  } finally {
+    await finish();
+    await page.close().catch(() => {});
+  }
+}
+
 // The widget at 320 × 240 and 640 × 400, light and dark, with reduced motion.
 async function embedSizes(browser, base) {
   for (const [w, h] of [[320, 240], [640, 400]]) {
@@ -1100,7 +1135,7 @@ async function main() {
     // E2E_ONLY=name,name: run only these sections (by function name, e.g. embedElement).
     const only = (process.env.E2E_ONLY || '').split(',').filter(Boolean);
     const want = (f) => only.length === 0 || only.includes(f.name);
-    for (const section of [playground, badInput, embed, share, badRun, cliLink, embedExample, compareLink, nothingLost].filter(want)) {
+    for (const section of [playground, badInput, embed, share, badRun, cliLink, embedExample, compareLink, nothingLost, subPath].filter(want)) {
       // A fresh context per section: no shared storage between pages.
       const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
       try {

@@ -92,6 +92,10 @@ engine_is_pure() {
 }
 stage "engine dependency check" engine_is_pure
 stage "native tests msgsim (unit, integration, doc)" cargo test -p msgsim
+stage "cargo doc msgsim (no broken intra-doc links, -D warnings)" \
+  env RUSTDOCFLAGS="-D warnings" cargo doc -p msgsim --no-deps
+stage "cargo package msgsim (the crate as crates.io gets it builds on its own)" \
+  cargo package -p msgsim --allow-dirty
 stage "native tests msgsim-web (reducer, share, embed protocol, layouts)" cargo test -p msgsim-web --lib
 # The JS API's pure parts, and the Node example's run through the native engine (same values).
 stage "native tests msgsim-js (unit, Node example parity)" cargo test -p msgsim-js
