@@ -10,6 +10,7 @@
 //
 // Environment (all optional):
 //   E2E_DIST         directory to serve (default: <repo>/dist)
+//   E2E_ONLY         comma-separated section names to run (e.g. embedElement); default: all
 //   E2E_OUT          screenshot directory (default: <repo>/e2e/out)
 //   CHROMIUM_PATH    browser binary (default: /usr/bin/chromium)
 //   E2E_HEADED=1     show the browser window (needs a display)
@@ -122,6 +123,12 @@ function startServer(root) {
     try {
       const url = new URL(req.url, 'http://localhost');
       let rel = decodeURIComponent(url.pathname);
+      // The same dist/ also under a sub-path, as a site hosting the playground at /msgsim/ would.
+      if (rel === '/msgsim') {
+        res.writeHead(301, { Location: '/msgsim/' }).end();
+        return;
+      }
+      if (rel.startsWith('/msgsim/')) rel = rel.slice('/msgsim'.length);
       if (rel.endsWith('/')) rel += 'index.html';
       let file = path.resolve(root, '.' + rel);
       if (file !== root && !file.startsWith(root + path.sep)) {
@@ -648,6 +655,160 @@ async function embedExample(context, base) {
   }
 }
 
+// The <msgsim-embed> custom element (js/embed/msgsim-embed.js) on a documentation page of
+// another origin (a server of its own on 127.0.0.2, a loopback origin other than the
+// playground's 127.0.0.1): it frames the widget
+// only when scrolled into view, passes the host's origin, sizes itself from the widget's `size`
+// event, forwards the widget's events as DOM events, and takes requests (`el.play()`). Then the
+// plain-HTML recipe served with the playground (embed-element.html), and the fallback link
+// without JavaScript.
+async function embedElement(browser, base) {
+  const label = 'embed-element';
+  const doc = `<!doctype html><html><head><meta charset="utf-8"><link rel="icon" href="data:,">
+<script src="${base}/msgsim-embed.js" defer></script>
+<script>
+  window.__events = [];
+  for (const t of ['ready', 'state', 'size', 'error']) {
+    document.addEventListener('msgsim-' + t, (e) => window.__events.push({ type: t, detail: e.detail }));
+  }
+</script></head>
+<body style="margin:0;font-family:sans-serif"><h1>Docs</h1><div style="height:2400px">scroll down</div>
+<msgsim-embed id="el" scenario="outbox-polling" seed="7"><a href="${base}/?scenario=outbox-polling&amp;seed=7">Open the outbox-polling scenario</a></msgsim-embed>
+<p>after</p></body></html>`;
+  const docServer = http.createServer((req, res) => {
+    res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-store' }).end(doc);
+  });
+  await new Promise((resolve, reject) => {
+    docServer.once('error', reject);
+    docServer.listen(0, '127.0.0.2', resolve);
+  });
+  const host = `http://127.0.0.2:${docServer.address().port}`;
+  const context = await browser.newContext({ viewport: { width: 1000, height: 700 } });
+  const page = await context.newPage();
+  const frameOf = () => page.evaluate(() => {
+    const f = document.getElementById('el').shadowRoot.querySelector('iframe');
+    return f ? { src: f.src, height: f.getBoundingClientRect().height } : null;
+  });
+  const events = (type) => page.evaluate((t) => window.__events.filter((e) => e.type === t).map((e) => e.detail), type);
+  try {
+    await page.goto(`${host}/guide.html`);
+    await check(`[${label}] no frame before the element is near the viewport (lazy)`, async () => {
+      await page.waitForFunction(() => customElements.get('msgsim-embed') !== undefined, null, { timeout: 10_000 });
+      await sleep(300);
+      const f = await frameOf();
+      assert(f === null, `a frame already: ${JSON.stringify(f)}`);
+      const placeholder = await page.evaluate(() => document.getElementById('el').shadowRoot.textContent);
+      return JSON.stringify(placeholder.trim().slice(-40));
+    });
+    await page.evaluate(() => document.getElementById('el').scrollIntoView());
+    await check(`[${label}] scrolled into view: the widget is framed with the host's origin`, async () => {
+      const f = await waitFor(frameOf, 10_000, 'the iframe');
+      const u = new URL(f.src);
+      assert(u.origin === new URL(base).origin, f.src);
+      assert(u.searchParams.get('scenario') === 'outbox-polling' && u.searchParams.get('seed') === '7', f.src);
+      assert(u.searchParams.get('embed') === '1' && u.searchParams.get('origins') === host, f.src);
+      return u.search;
+    });
+    await check(`[${label}] msgsim-ready arrives as a DOM event`, async () => {
+      const r = await waitFor(async () => (await events('ready'))[0], APP_START_TIMEOUT, 'msgsim-ready');
+      assert(r.scenario === 'outbox-polling' && r.seed === '7' && r.protocol === 1, JSON.stringify(r));
+      return JSON.stringify(r);
+    });
+    await check(`[${label}] the frame takes the height the widget asks for`, async () => {
+      const sz = await waitFor(async () => (await events('size')).at(-1), 10_000, 'msgsim-size');
+      const f = await waitFor(async () => {
+        const g = await frameOf();
+        return g && Math.abs(g.height - sz.height) < 1 ? g : 0;
+      }, 5_000, `the frame at ${sz.height} px`);
+      // 1000 px wide: the canvas at 1000 × 600 needs 600 px plus the transport and caption.
+      assert(sz.height > 600 && sz.height < 760, JSON.stringify(sz));
+      return `size ${sz.height} px, frame ${f.height} px`;
+    });
+    await check(`[${label}] el.play() reaches the widget; msgsim-state says playing`, async () => {
+      await page.evaluate(() => document.getElementById('el').play());
+      const st = await waitFor(async () => (await events('state')).find((m) => m.playing === true), 10_000, 'a playing state');
+      await page.evaluate(() => document.getElementById('el').pause());
+      return `t=${st.time_us} µs`;
+    });
+  } catch (e) {
+    if (!(e instanceof CheckFailed)) fail(`[${label}] unexpected error`, e);
+  } finally {
+    await screenshot(page, 'embed-element.png').catch((e) => log(`screenshot failed: ${e.message}`));
+    await context.close().catch(() => {});
+    docServer.closeAllConnections?.();
+    await new Promise((r) => docServer.close(() => r()));
+  }
+
+  // The plain-HTML recipe as served with the playground: both elements frame their widget.
+  const recipe = await browser.newContext({ viewport: { width: 1400, height: 900 } });
+  try {
+    const p = await recipe.newPage();
+    await p.goto(`${base}/embed-element.html`);
+    await check(`[${label}] the plain-HTML recipe (embed-element.html) frames both scenarios`, async () => {
+      const srcs = [];
+      for (const id of ['outbox-polling', 'circuit-breaker']) {
+        const el = p.locator(`msgsim-embed[scenario="${id}"]`);
+        await el.scrollIntoViewIfNeeded();
+        const f = el.locator('iframe');
+        await f.waitFor({ state: 'attached', timeout: 10_000 });
+        await p.frameLocator(`msgsim-embed[scenario="${id}"] iframe`).locator(tid('topology')).waitFor({ state: 'visible', timeout: APP_START_TIMEOUT });
+        srcs.push(new URL(await f.getAttribute('src')).search);
+      }
+      return srcs.join(' ');
+    });
+    await screenshot(p, 'embed-element-recipe.png').catch((e) => log(`screenshot failed: ${e.message}`));
+  } catch (e) {
+    if (!(e instanceof CheckFailed)) fail(`[${label}] unexpected error`, e);
+  } finally {
+    await recipe.close().catch(() => {});
+  }
+
+  // Without JavaScript the element's children show: a plain link to the scenario.
+  const nojs = await browser.newContext({ javaScriptEnabled: false, viewport: { width: 800, height: 600 } });
+  try {
+    const p = await nojs.newPage();
+    await p.goto(`${base}/embed-element.html`);
+    await check(`[${label}] without JavaScript the fallback link shows`, async () => {
+      const a = p.locator('msgsim-embed[scenario="outbox-polling"] a');
+      assert(await a.isVisible(), 'the link is not visible');
+      return `${await a.textContent()} -> ${await a.getAttribute('href')}`;
+    });
+  } catch (e) {
+    if (!(e instanceof CheckFailed)) fail(`[${label}] unexpected error`, e);
+  } finally {
+    await nojs.close().catch(() => {});
+  }
+}
+
+// The playground and the widget under a sub-path (/msgsim/), from the same dist/ (Trunk's
+// relative public_url): every asset loads, the canvas draws, a built-in plays.
+async function subPath(context, base) {
+  const label = 'sub-path';
+  const failed = [];
+  const { page, finish } = await openPage(context, label, `${base}/msgsim/?scenario=order-events&seed=42`);
+  page.on('response', (r) => { if (r.status() >= 400) failed.push(`${r.status()} ${new URL(r.url()).pathname}`); });
+  try {
+    await check(`[${label}] the playground at /msgsim/ draws its canvas`, async () => {
+      await page.locator(tid('topology')).waitFor({ state: 'visible', timeout: APP_START_TIMEOUT });
+      const assets = await page.evaluate(() => performance.getEntriesByType('resource').map((e) => new URL(e.name).pathname).filter((p) => /\.(js|wasm|css)$/.test(p)));
+      assert(assets.length >= 3 && assets.every((p) => p.startsWith('/msgsim/')), JSON.stringify(assets));
+      assert(failed.length === 0, `failed: ${failed.join(', ')}`);
+      return assets.join(' ');
+    });
+    await check(`[${label}] the widget at /msgsim/?embed=1 draws its canvas`, async () => {
+      await page.goto(`${base}/msgsim/?scenario=circuit-breaker&seed=11&embed=1`);
+      await page.locator(tid('topology')).waitFor({ state: 'visible', timeout: APP_START_TIMEOUT });
+      assert(failed.length === 0, `failed: ${failed.join(', ')}`);
+      return 'ok';
+    });
+  } catch (e) {
+    if (!(e instanceof CheckFailed)) fail(`[${label}] unexpected error`, e);
+  } finally {
+    await finish();
+    await page.close().catch(() => {});
+  }
+}
+
 // The widget at 320 × 240 and 640 × 400, light and dark, with reduced motion.
 async function embedSizes(browser, base) {
   for (const [w, h] of [[320, 240], [640, 400]]) {
@@ -983,7 +1144,10 @@ async function main() {
     });
     log(`browser: Chromium ${browser.version()} (${CHROMIUM})`);
 
-    for (const section of [playground, badInput, embed, share, badRun, cliLink, embedExample, compareLink, nothingLost]) {
+    // E2E_ONLY=name,name: run only these sections (by function name, e.g. embedElement).
+    const only = (process.env.E2E_ONLY || '').split(',').filter(Boolean);
+    const want = (f) => only.length === 0 || only.includes(f.name);
+    for (const section of [playground, badInput, embed, share, badRun, cliLink, embedExample, compareLink, nothingLost, subPath].filter(want)) {
       // A fresh context per section: no shared storage between pages.
       const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
       try {
@@ -994,10 +1158,11 @@ async function main() {
         await context.close().catch(() => {});
       }
     }
-    await embedSizes(browser, base).catch((e) => fail('[embed sizes] could not run', e));
-    await storyScreens(browser, base).catch((e) => fail('[story screens] could not run', e));
-    await storyReducedMotion(browser, base).catch((e) => fail('[story reduced motion] could not run', e));
-    await embedEveryBuiltin(browser, base).catch((e) => fail('[embed every built-in] could not run', e));
+    if (want(embedSizes)) await embedSizes(browser, base).catch((e) => fail('[embed sizes] could not run', e));
+    if (want(embedElement)) await embedElement(browser, base).catch((e) => fail('[embed element] could not run', e));
+    if (want(storyScreens)) await storyScreens(browser, base).catch((e) => fail('[story screens] could not run', e));
+    if (want(storyReducedMotion)) await storyReducedMotion(browser, base).catch((e) => fail('[story reduced motion] could not run', e));
+    if (want(embedEveryBuiltin)) await embedEveryBuiltin(browser, base).catch((e) => fail('[embed every built-in] could not run', e));
     if (notFound.length) log(`404s served: ${[...new Set(notFound)].join(', ')}`);
   } catch (e) {
     fail('e2e harness', e);

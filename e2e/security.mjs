@@ -97,7 +97,7 @@ async function waitFor(fn, timeoutMs, what, intervalMs = 100) {
 const tid = (id) => `[data-testid="${id}"]`;
 
 // ---------------------------------------------------------------- inputs ---
-const ORDER_EVENTS = JSON.parse(fs.readFileSync(path.join(ROOT, 'www/scenarios/order-events.json'), 'utf8'));
+const ORDER_EVENTS = JSON.parse(fs.readFileSync(path.join(ROOT, 'scenarios/order-events.json'), 'utf8'));
 function heavyScenario() {
   const s = structuredClone(ORDER_EVENTS);
   const all = [];

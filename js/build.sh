@@ -2,6 +2,7 @@
 # Builds the msgsim-js bindings for JavaScript into js/pkg/ (gitignored):
 #   bash js/build.sh            # --target nodejs (what js/examples/node.mjs loads)
 #   TARGET=web bash js/build.sh # ES module for browsers (init with the .wasm URL)
+#   OUT=dir bash js/build.sh    # another output folder (js/pack.sh builds the npm package so)
 # Needs the wasm32-unknown-unknown target and wasm-bindgen-cli at the Cargo.lock version
 # (scripts/setup.sh installs both). Runs wasm-opt -Oz when it is on PATH (setup.sh installs it).
 # Prints the .wasm size, raw and gzipped.
@@ -10,7 +11,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "${ROOT}"
 TARGET="${TARGET:-nodejs}"
-OUT="${ROOT}/js/pkg"
+OUT="${OUT:-${ROOT}/js/pkg}"
 # Where cargo puts artifacts (honours CARGO_TARGET_DIR and .cargo/config).
 TARGET_DIR="$(cargo metadata --format-version 1 --no-deps |
   node -e 'let s = ""; process.stdin.on("data", (d) => (s += d)).on("end", () => console.log(JSON.parse(s).target_directory))')"
@@ -34,4 +35,4 @@ else
 fi
 raw=$(wc -c <"${WASM}")
 gz=$(gzip -9 -c "${WASM}" | wc -c)
-echo "js/pkg (${TARGET}): msgsim_js_bg.wasm ${raw} bytes, ${gz} bytes gzipped"
+echo "${OUT#"${ROOT}"/} (${TARGET}): msgsim_js_bg.wasm ${raw} bytes, ${gz} bytes gzipped"

@@ -92,6 +92,10 @@ engine_is_pure() {
 }
 stage "engine dependency check" engine_is_pure
 stage "native tests msgsim (unit, integration, doc)" cargo test -p msgsim
+stage "cargo doc msgsim (no broken intra-doc links, -D warnings)" \
+  env RUSTDOCFLAGS="-D warnings" cargo doc -p msgsim --no-deps
+stage "cargo package msgsim (the crate as crates.io gets it builds on its own)" \
+  cargo package -p msgsim --allow-dirty
 stage "native tests msgsim-web (reducer, share, embed protocol, layouts)" cargo test -p msgsim-web --lib
 # The JS API's pure parts, and the Node example's run through the native engine (same values).
 stage "native tests msgsim-js (unit, Node example parity)" cargo test -p msgsim-js
@@ -121,6 +125,8 @@ if [[ "${SKIP_E2E}" == "0" ]]; then
   stage "end-to-end (Playwright + headless Chromium against dist/)" node e2e/e2e.mjs
   stage "security suite (Playwright, three loopback origins: hostile links, host flood and seek, origins, exports)" \
     node e2e/security.mjs
+  stage "npm package: the packed tarball in fresh Node ESM, Node CommonJS, TypeScript and Vite projects (Vite page in headless Chromium)" \
+    bash js/tests/package.sh
 else
   skip "trunk build --release + e2e"
 fi

@@ -41,7 +41,7 @@ pub struct Input {
 
 impl Input {
     /// Reads `arg`: a built-in name (`order-events`), else a path to a scenario file (as in
-    /// `www/scenarios/`) or a run file (a top-level `scenario` field, as the playground's
+    /// `scenarios/`) or a run file (a top-level `scenario` field, as the playground's
     /// **⤓ Run file** writes). Errors say what was wrong and where.
     pub fn load(arg: &str) -> Result<Input> {
         if let Some(json) = msgsim::scenarios::get(arg) {

@@ -339,7 +339,7 @@ pub fn parse_request(text: &str) -> Result<Option<Request>, ProtocolError> {
         return Err(err(None, id, "missing `type` (a string)".into()));
     };
     let known: &[&str] = match kind.as_str() {
-        "ready" | "state" | "metrics" | "error" => return Ok(None),
+        "ready" | "state" | "metrics" | "error" | "size" => return Ok(None),
         "load" => &["scenario", "run", "definition", "seed"],
         "seek" => &["to_ms", "to_us"],
         "command" => &["command"],
@@ -548,6 +548,28 @@ pub fn ready_event(p: &Playground) -> String {
         "ready",
         merge(json!({ "protocol": PROTOCOL_VERSION }), run_fields(p)),
     )
+}
+
+/// The smallest and largest frame height the widget asks for, in CSS px.
+pub const SIZE_RANGE_PX: (f64, f64) = (160.0, 1600.0);
+
+/// The frame height (CSS px) at which the widget shows its whole canvas at the frame's width:
+/// `chrome_px` (transport, caption and padding) plus the canvas at the topology's aspect ratio
+/// ([`crate::geometry::VIEW_W`] × [`crate::geometry::VIEW_H`]), rounded and clamped to
+/// [`SIZE_RANGE_PX`]. `None` for a width or chrome that is not a finite, non-negative number.
+pub fn preferred_height(width_px: f64, chrome_px: f64) -> Option<u32> {
+    if !(width_px.is_finite() && chrome_px.is_finite() && width_px >= 0.0 && chrome_px >= 0.0) {
+        return None;
+    }
+    let h = chrome_px + width_px * crate::geometry::VIEW_H / crate::geometry::VIEW_W;
+    Some(h.round().clamp(SIZE_RANGE_PX.0, SIZE_RANGE_PX.1) as u32)
+}
+
+/// `size`: the frame height the widget would like, in CSS px ([`preferred_height`]); sent after
+/// `ready` and again whenever the frame's width changes it. A host (or the `<msgsim-embed>`
+/// element, `js/embed/`) sets the iframe's height to it.
+pub fn size_event(height_px: u32) -> String {
+    message("size", json!({ "height": height_px }))
 }
 
 /// `state`: sent when the clock starts or stops, the run is replaced, reset, seeked or stepped,
@@ -929,6 +951,27 @@ mod tests {
         assert!(!metrics_due(true, 1_000.0, 1_249.9));
         assert!(metrics_due(true, 1_000.0, 1_250.0));
         assert!(!metrics_due(false, 0.0, 10_000.0));
+    }
+
+    #[test]
+    fn size_is_the_canvas_at_its_aspect_plus_the_chrome() {
+        // 640 px wide, 70 px of transport and caption: 70 + 640 × 600 / 1000 = 454.
+        assert_eq!(preferred_height(640.0, 70.0), Some(454));
+        assert_eq!(preferred_height(320.0, 64.5), Some(257));
+        // Clamped: a tiny or a huge frame.
+        assert_eq!(preferred_height(10.0, 0.0), Some(160));
+        assert_eq!(preferred_height(9000.0, 100.0), Some(1600));
+        assert_eq!(preferred_height(f64::NAN, 70.0), None);
+        assert_eq!(preferred_height(640.0, -1.0), None);
+        assert_eq!(
+            j(&size_event(454)),
+            j(r#"{"msgsim":1,"type":"size","height":454}"#)
+        );
+        // A host echoing the widget's own event is not a request.
+        assert_eq!(
+            parse_request(r#"{"msgsim":1,"type":"size","height":3}"#),
+            Ok(None)
+        );
     }
 
     #[test]

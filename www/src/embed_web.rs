@@ -76,6 +76,21 @@ impl Drop for HostListener {
     }
 }
 
+/// The frame height the widget would like now ([`embed::preferred_height`]), measured from the
+/// widget's layout: the canvas area's width, and the height of everything else (transport,
+/// caption, padding). `None` outside the widget or before it is laid out.
+pub fn preferred_height() -> Option<u32> {
+    let doc = web_sys::window()?.document()?;
+    let app = doc.query_selector(".app.embed").ok().flatten()?;
+    let canvas = doc.query_selector(".embed-canvas").ok().flatten()?;
+    let a = app.get_bounding_client_rect();
+    let c = canvas.get_bounding_client_rect();
+    if c.width() <= 0.0 {
+        return None;
+    }
+    embed::preferred_height(c.width(), (a.height() - c.height()).max(0.0))
+}
+
 /// Posts `json` to the parent window for `origin` only (a reply to a message from there).
 pub fn post_to(json: &str, origin: &str) {
     let Some(p) = parent() else {

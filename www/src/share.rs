@@ -5,7 +5,7 @@
 //! name or the full definition), seed, the user's commands with their exact places, and the time
 //! being looked at. The link carries it compressed (`v1.<base64url(deflate(json))>`, at most
 //! [`MAX_LINK_CHARS`] characters); the file carries it as readable JSON with the scenario inline.
-//! A plain scenario file (as in `www/scenarios/`) is accepted too.
+//! A plain scenario file (as in `scenarios/`) is accepted too.
 
 use crate::format::{self, shorten, StartChoice};
 use crate::state::Playground;
@@ -352,6 +352,28 @@ pub fn embed_snippet(page_url: &str, query: &str, title: &str) -> String {
         html_attr(&format!("{page_url}{query}")),
         html_attr(&format!("msgsim: {}", shorten(title, 80)))
     )
+}
+
+/// The `<msgsim-embed>` snippet (the custom element of `js/embed/msgsim-embed.js`, served at
+/// `msgsim-embed.js` beside the playground) for `run` on the page at `page_url`: the script tag
+/// and the element, whose fallback content (shown without JavaScript) is a plain link to the
+/// same run in the playground. Errors as [`link_params`] (a run too big for a link).
+pub fn element_snippet(page_url: &str, run: &SharedRun, title: &str) -> Result<String, ShareError> {
+    let params = link_params(run)?;
+    let attrs: String = params
+        .iter()
+        .filter_map(|(k, v)| v.as_ref().map(|v| format!(" {k}=\"{}\"", html_attr(v))))
+        .collect();
+    let href = format!("{page_url}{}", link_query(run, false)?);
+    Ok(format!(
+        "<script src=\"{}\" defer></script>\n<msgsim-embed{attrs}><a href=\"{}\">{}</a></msgsim-embed>",
+        html_attr(&format!("{page_url}msgsim-embed.js")),
+        html_attr(&href),
+        html_attr(&format!(
+            "Open “{}” in the msgsim playground",
+            shorten(title, 80)
+        ))
+    ))
 }
 
 #[cfg(test)]
@@ -720,6 +742,29 @@ mod tests {
         assert_eq!(
             indent_json(r#"{"b":[1,{"x":"a,{b}:\"c"}],"a":{},"c":[]}"#),
             "{\n  \"b\": [\n    1,\n    {\n      \"x\": \"a,{b}:\\\"c\"\n    }\n  ],\n  \"a\": {},\n  \"c\": []\n}"
+        );
+    }
+
+    #[test]
+    fn the_element_snippet_names_the_run_and_falls_back_to_a_link() {
+        let mut p = fresh();
+        let run = current_run(&p);
+        assert_eq!(
+            element_snippet("https://example.org/msgsim/", &run, "Order <events>").unwrap(),
+            "<script src=\"https://example.org/msgsim/msgsim-embed.js\" defer></script>\n\
+             <msgsim-embed scenario=\"order-events\" seed=\"42\"><a href=\"https://example.org/msgsim/?scenario=order-events&amp;seed=42\">\
+             Open “Order &lt;events&gt;” in the msgsim playground</a></msgsim-embed>"
+        );
+        // With a command the run travels whole (`run="v1.…"`), in the link too.
+        p.act(Action::Apply(Command::Partition {
+            a: "order".into(),
+            b: "broker".into(),
+        }));
+        let snippet =
+            element_snippet("https://example.org/msgsim/", &current_run(&p), "t").unwrap();
+        assert!(
+            snippet.contains("<msgsim-embed run=\"v1.") && snippet.contains("msgsim/?run=v1."),
+            "{snippet}"
         );
     }
 

@@ -188,9 +188,32 @@ pub fn use_host_bridge(state: &UseReducerHandle<Playground>) {
             if *on {
                 crate::embed_web::post(&embed::ready_event(&s));
             }
+            // `size`: once laid out (next frame), then whenever a resize changes it.
+            let last_size = std::rc::Rc::new(std::cell::Cell::new(0u32));
+            let post_size = {
+                let last = last_size.clone();
+                move || {
+                    if let Some(h) = crate::embed_web::preferred_height() {
+                        if h != last.get() {
+                            last.set(h);
+                            crate::embed_web::post(&embed::size_event(h));
+                        }
+                    }
+                }
+            };
+            let first_frame = on.then(|| {
+                let p = post_size.clone();
+                gloo::render::request_animation_frame(move |_| p())
+            });
+            let on_resize = on
+                .then(web_sys::window)
+                .flatten()
+                .map(|w| gloo::events::EventListener::new(&w, "resize", move |_| post_size()));
             move || {
                 bridge.alive.set(false);
-                drop(listener)
+                drop(listener);
+                drop(first_frame);
+                drop(on_resize);
             }
         });
     }

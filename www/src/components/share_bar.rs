@@ -115,6 +115,26 @@ pub fn share_bar(p: &ShareBarProps) -> Html {
             }
         })
     };
+    let on_element = {
+        let (state, shared) = (state.clone(), shared.clone());
+        Callback::from(move |_: MouseEvent| {
+            let run = current_run(&state);
+            let title = if state.scenario.title.is_empty() {
+                state.scenario.name.clone()
+            } else {
+                state.scenario.title.clone()
+            };
+            match share::element_snippet(&crate::embed_web::page_url(), &run, &title) {
+                Ok(text) => copy(shared.clone(), "element", text),
+                Err(e) => shared.set(Some(Shared {
+                    what: "element",
+                    text: String::new(),
+                    note: share::too_long_text(&e),
+                    problem: true,
+                })),
+            }
+        })
+    };
     let on_file = {
         let (state, shared) = (state.clone(), shared.clone());
         Callback::from(move |_: MouseEvent| {
@@ -149,6 +169,8 @@ pub fn share_bar(p: &ShareBarProps) -> Html {
                     onclick={on_link}>{ "Copy link" }</button>
             <button data-testid="copy-embed" class="btn" title="Copy an <iframe> that embeds this run in another page"
                     onclick={on_embed}>{ "Copy embed code" }</button>
+            <button data-testid="copy-embed-element" class="btn" title="Copy a <msgsim-embed> element (one script tag, then one line per scenario: lazy, sizes itself, a plain link without JavaScript) for documentation pages"
+                    onclick={on_element}>{ "Copy <msgsim-embed>" }</button>
             <button data-testid="download-run" class="btn" title="Download the scenario with your recorded commands as a JSON run file"
                     onclick={on_file}>{ "⤓ Run file" }</button>
             if let Some(s) = &*shared {

@@ -113,6 +113,21 @@ pub fn canvas_zoom(p: &CanvasZoomProps) -> Html {
             }
         });
     }
+    // A resize of the window (a host growing the widget's frame, a rotated phone) changes the CSS
+    // px per canvas unit while nothing re-renders (paused): write the view again.
+    {
+        let (host, view) = (host.clone(), view.clone());
+        use_effect_with((), move |_| {
+            let listener = web_sys::window().map(|w| {
+                EventListener::new(&w, "resize", move |_| {
+                    if let Some(el) = host.cast::<Element>() {
+                        apply(&el, &view.borrow());
+                    }
+                })
+            });
+            move || drop(listener)
+        });
+    }
     {
         let (host, view, zoomed) = (host.clone(), view.clone(), zoomed.clone());
         use_effect_with(p.reset_key.clone(), move |_| {
