@@ -16,11 +16,11 @@ use serde::Serialize;
 
 /// Bounds of what the schema part of a run keeps (counts go on beyond them).
 pub mod bounds {
-    /// Recent decodes kept per consuming service ([`ServiceDecodes::decodes`]).
+    /// Recent decodes kept per consuming service ([`super::ServiceDecodes::decodes`]).
     pub const MAX_RECENT_DECODES: usize = 64;
-    /// Dead letters with reasons kept ([`SchemaSnapshot::dead_letters`]).
+    /// Dead letters with reasons kept ([`super::SchemaSnapshot::dead_letters`]).
     pub const MAX_DEAD_LETTERS: usize = 1_000;
-    /// Producer rejections kept ([`SchemaSnapshot::producer_rejections`]).
+    /// Producer rejections kept ([`super::SchemaSnapshot::producer_rejections`]).
     pub const MAX_PRODUCER_REJECTIONS: usize = 256;
     /// Recent messages with schemas kept for [`crate::Simulation::inspect_message`] (messages
     /// still on the wire or in a queue are always inspectable).
