@@ -24,10 +24,21 @@ try {
   for (const c of CASES) {
     const [name, secsS, mode = 'desk'] = c.split(':');
     const secs = Number(secsS);
-    const vp = { desk: [1400, 900], phone: [390, 844], embed640: [640, 400], embed320: [320, 240] }[mode];
+    const vp = { desk: [1400, 900], phone: [390, 844], embed640: [640, 400], embed320: [320, 240], compare: [1400, 900] }[mode];
     const page = await browser.newPage({ viewport: { width: vp[0], height: vp[1] } });
     page.on('pageerror', (e) => console.log(`[${name}] pageerror ${e.message}`));
     const embed = mode.startsWith('embed');
+    if (mode === 'compare') {
+      // The compare view of the pair `name`, run to its horizon.
+      await page.goto(`${BASE}?compare=${name}`);
+      await page.locator(tid('compare-facts')).waitFor({ timeout: 30_000 });
+      await page.waitForTimeout(secs * 1000);
+      const file = path.join(OUT, `grade-compare-${name}.png`);
+      await page.screenshot({ path: file, fullPage: true });
+      console.log(`== ${file}\n  facts: ${await page.locator(tid('compare-facts')).textContent()}`);
+      await page.close();
+      continue;
+    }
     await page.goto(`${BASE}?scenario=${name}${embed ? '&embed=1' : ''}`);
     await page.locator(tid(embed ? 'play' : 'advance')).first().waitFor({ state: 'visible', timeout: 30_000 });
     if (embed) {

@@ -64,7 +64,8 @@ pub fn embed_layout(state: &Playground, url_errors: Html, transport: Html, topol
                 </label>
                 <span class="caption-title" title={title.clone()}>{ format!("{title} · seed {}", state.seed) }</span>
                 <a href={fallback} target="_blank" rel="noopener" data-testid="open-playground"
-                   onpointerdown={on_pointer} onfocus={on_focus} onclick={on_click}>{ "open in the playground ↗" }</a>
+                   onpointerdown={on_pointer} onfocus={on_focus} onclick={on_click}
+                   title="open in the playground"><span class="long">{ "open in the playground " }</span>{ "↗" }</a>
             </p>
         </div>
     }

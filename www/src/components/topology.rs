@@ -50,20 +50,26 @@ fn text(class: &'static str, x: f64, y: f64, content: Html) -> Html {
     html! { <text class={class} x={f1(x)} y={f1(y)}>{ content }</text> }
 }
 
-/// The node's name for a canvas drawn too small for its lines (`.far`, phones): centred in the
-/// box, and a long hyphenated name (`payments-a`) on two lines, so it stays inside the box.
-/// Hidden otherwise (CSS).
-fn far_name(name: &str, b: &NodeBox) -> Html {
-    let (cx, cy) = (b.center.x, b.center.y);
-    match name.split_once('-').filter(|_| name.chars().count() > 8) {
+/// The node's name for a canvas drawn too small for its lines (`.far`: phones, small
+/// widgets): centred near the top of its box, a long hyphenated name (`payments-a`) on two lines
+/// so it stays inside the box, and `sub` (class, text: a breaker's state, duplicate effects)
+/// under it, the one state worth seeing at that size. Hidden otherwise (CSS).
+fn far_name(name: &str, b: &NodeBox, sub: Option<(&'static str, String)>) -> Html {
+    let cx = b.center.x;
+    let top = b.top() + 20.0;
+    let sub = sub.map(|(class, t)| {
+        html! { <text class={cls("node-sub-far", &[(true, class)])} x={f1(cx)} y={f1(b.bottom() - 20.0)}>{ t }</text> }
+    });
+    let name = match name.split_once('-').filter(|_| name.chars().count() > 8) {
         Some((head, tail)) => html! {
-            <text class="node-name-far" x={f1(cx)} y={f1(cy)}>
-                <tspan x={f1(cx)} dy="-0.55em">{ format!("{head}-") }</tspan>
-                <tspan x={f1(cx)} dy="1.1em">{ tail }</tspan>
+            <text class="node-name-far" x={f1(cx)} y={f1(top)}>
+                <tspan x={f1(cx)}>{ format!("{head}-") }</tspan>
+                <tspan x={f1(cx)} dy="1.05em">{ tail }</tspan>
             </text>
         },
-        None => html! { <text class="node-name-far" x={f1(cx)} y={f1(cy)}>{ name }</text> },
-    }
+        None => html! { <text class="node-name-far" x={f1(cx)} y={f1(top)}>{ name }</text> },
+    };
+    html! { <>{ name }{ for sub }</> }
 }
 
 /// A line of a box (`class`, at `x`, `y`) that must fit `room` px: when its estimated width
@@ -510,7 +516,7 @@ fn rpc_service(
             <title>{ format!("{} ({role}), {} instance(s){}", n.name, n.instances.len(), rpc_why(n, proxies)) }</title>
             <rect class="node-box" x={f1(x0)} y={f1(y0)} width={f1(w)} height={f1(h)} rx="12" />
             { text("node-name", x0 + 12.0, y0 + 22.0, html! { &n.name }) }
-            { far_name(&n.name, b) }
+            { far_name(&n.name, b, worst.map(|st| (super::sync_view::state_class(st), st.name().to_string()))) }
             { breaker_rings(n, proxies, x0 + 20.0, y0 + 44.0) }
             { instances(i, n, x0 + 20.0, y0 + 44.0, props) }
             { fitted(sub_class, x0 + w - 12.0, y0 + 48.0, sub, (w - 56.0 - crate::geometry::INSTANCE_PITCH * n.instances.len() as f64).max(40.0), 6.3, Some(format!("rpc-sub-{}", n.name))) }
@@ -823,7 +829,7 @@ fn service(i: usize, n: &NodeView, b: &NodeBox, selected: bool, props: &Topology
                 why.as_ref().map(|w| format!(". {w}")).unwrap_or_default()) }</title>
             <rect class="node-box" x={f1(x0)} y={f1(y0)} width={f1(w)} height={f1(h)} rx="12" />
             { text("node-name", x0 + 12.0, y0 + 22.0, html! { &n.name }) }
-            { far_name(&n.name, b) }
+            { far_name(&n.name, b, doubled.then(|| ("doubled", format!("{} duplicate", m.effects - m.effects_expected)))) }
             { contract_badge(n, b, &props.snapshot) }
             { instances(i, n, x0 + 20.0, y0 + 44.0, props) }
             { text("node-sub end", x0 + w - 12.0, y0 + 48.0, html! { writes(&props.snapshot, &n.name).unwrap_or_else(|| handling.to_string()) }) }
@@ -958,7 +964,7 @@ fn infra(i: usize, n: &NodeView, b: &NodeBox, selected: bool, props: &TopologyPr
             <title>{ format!("{} ({kind}): {first}; {second}", n.name) }</title>
             <rect class="node-box" x={f1(x0)} y={f1(y0)} width={f1(w)} height={f1(h)} rx="12" />
             { text("node-name", x0 + 12.0, y0 + 22.0, html! { &n.name }) }
-            { far_name(&n.name, b) }
+            { far_name(&n.name, b, None) }
             { instances(i, n, x0 + 20.0, y0 + 44.0, props) }
             { fitted("node-sub end".into(), x0 + w - 12.0, y0 + 48.0, kind, (w - 60.0).max(40.0), 6.3, Some(format!("infra-kind-{}", n.name))) }
             { fitted(cls("node-counters", &[(stale, "failing")]), x0 + 12.0, y0 + 72.0, first, w - 22.0, 6.3, Some(format!("infra-counters-{}", n.name))) }
@@ -1012,7 +1018,7 @@ fn relay(i: usize, n: &NodeView, b: &NodeBox, selected: bool, props: &TopologyPr
                 r.service, state, r.window.len()) }</title>
             <rect class="node-box" x={f1(x0)} y={f1(y0)} width={f1(w)} height={f1(h)} rx="4" />
             { text("node-name", x0 + 12.0, y0 + 22.0, html! { &n.name }) }
-            { far_name(&n.name, b) }
+            { far_name(&n.name, b, None) }
             { text("node-sub end relay-state", x0 + w - 12.0, y0 + 21.0, html! { state }) }
             { instances(i, n, x0 + 20.0, y0 + 44.0, props) }
             { for r.window.iter().skip(more).enumerate().map(|(k, rec)| {
@@ -1115,7 +1121,7 @@ fn broker(
                 }
             </g>
             { text("node-name", x0 + 36.0, y0 + 24.0, html! { &n.name }) }
-            { far_name(&n.name, b) }
+            { far_name(&n.name, b, None) }
             { text("node-sub end", x0 + w - 12.0, y0 + 23.0, html! { "broker" }) }
             if queues.is_empty() {
                 // Only partitioned topics here: their partitions are drawn under the box.
