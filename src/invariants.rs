@@ -301,6 +301,13 @@ pub struct InvariantChecker {
     consumed: BTreeMap<(Arc<str>, Arc<str>), Consumed>,
     /// `breaker_protects_caller`: the faults no breaker can prevent, as commands left them.
     faults: FaultBook,
+    /// Publish packets of each message still on the wire (sent or duplicated, not yet arrived
+    /// or dropped): a producer that gives up while a copy is in flight has not lost the message
+    /// yet, since the broker may still receive it.
+    publishing: BTreeMap<MessageId, u32>,
+    /// Messages whose producer gave up while copies were in flight: (producer, attempts). The
+    /// message is lost if the last copy is dropped before the broker enqueued it.
+    gave_up: BTreeMap<MessageId, (Endpoint, u32)>,
 }
 
 /// What a fault hits, for [`Invariant::BreakerProtectsCaller`]'s excuses.
@@ -617,6 +624,23 @@ impl InvariantChecker {
             records: BTreeMap::new(),
             order: BTreeMap::new(),
             consumed: BTreeMap::new(),
+            publishing: BTreeMap::new(),
+            gave_up: BTreeMap::new(),
+        }
+    }
+
+    /// One publish copy of `msg` arrived or was dropped; `true` when none is left on the wire.
+    fn publish_landed(&mut self, msg: MessageId) -> bool {
+        match self.publishing.get_mut(&msg) {
+            Some(n) if *n > 1 => {
+                *n -= 1;
+                false
+            }
+            Some(_) => {
+                self.publishing.remove(&msg);
+                true
+            }
+            None => true,
         }
     }
 
@@ -697,6 +721,12 @@ impl InvariantChecker {
             } => {
                 let first = *attempt == 1 && !*duplicate;
                 if *packet == PacketKind::Publish {
+                    if self.claims(NoMessageLost) {
+                        *self.publishing.entry(*msg).or_insert(0) += 1;
+                        if self.publishing.len() > MAX_TRACKED {
+                            self.publishing.pop_first();
+                        }
+                    }
                     self.published.insert(*msg);
                     self.unpublished
                         .0
@@ -723,12 +753,14 @@ impl InvariantChecker {
             }
             TraceKind::Enqueue { queue, msg, .. } => {
                 self.enqueued.insert(*msg);
+                self.gave_up.remove(msg);
                 let consumers = self.consumers_of(queue);
                 let names: Vec<&str> = consumers.iter().map(|c| &**c).collect();
                 self.count(NoMessageLost, &names);
             }
             TraceKind::BrokerDuplicate { msg, .. } | TraceKind::DuplicateAppend { msg, .. } => {
                 self.enqueued.insert(*msg);
+                self.gave_up.remove(msg);
             }
             TraceKind::Append {
                 broker, tp, msg, ..
@@ -736,10 +768,40 @@ impl InvariantChecker {
                 self.enqueued.insert(*msg);
                 self.appended(event, broker, tp, *msg);
             }
+            TraceKind::Arrive {
+                packet: PacketKind::Publish,
+                msg,
+                ..
+            } => {
+                self.publish_landed(*msg);
+            }
             TraceKind::GiveUp { at, msg, attempts } if !self.enqueued.0.contains(msg) => {
-                self.violate(NoMessageLost, &[&at.node], event, || {
-                    format!("{at} gave up publishing {msg} after {attempts} attempts; the broker never had it")
-                });
+                if self.publishing.contains_key(msg) {
+                    // A copy is still on its way: lost only if it never reaches the broker.
+                    insert_bounded(&mut self.gave_up, *msg, (at.clone(), *attempts));
+                } else {
+                    self.violate(NoMessageLost, &[&at.node], event, || {
+                        format!("{at} gave up publishing {msg} after {attempts} attempts; the broker never had it")
+                    });
+                }
+            }
+            TraceKind::Drop {
+                packet: PacketKind::Publish,
+                msg,
+                to,
+                reason,
+                ..
+            } => {
+                if self.publish_landed(*msg) && !self.enqueued.0.contains(msg) {
+                    if let Some((at, attempts)) = self.gave_up.remove(msg) {
+                        self.violate(NoMessageLost, &[&at.node], event, || {
+                            format!(
+                                "{at} gave up publishing {msg} after {attempts} attempts and its last copy on the way to {to} was dropped ({}); the broker never had it",
+                                reason.as_str()
+                            )
+                        });
+                    }
+                }
             }
             TraceKind::ProduceFailed { at, tp, msg, error } if !self.enqueued.0.contains(msg) => {
                 self.violate(NoMessageLost, &[&at.node], event, || {

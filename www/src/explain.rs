@@ -190,7 +190,14 @@ pub struct Explainer {
     schema: crate::subsystems::schema::SchemaExplainer,
     kafka: crate::subsystems::kafka::KafkaExplainer,
     outbox: crate::subsystems::outbox::OutboxExplainer,
+    /// Per message: publish copies on the wire, and whether the broker has it (enqueued or
+    /// confirmed as a duplicate), so that a producer giving up is not called a loss when the
+    /// broker had the message or may still get it. At most [`MAX_PUBLISHES`] messages.
+    publishes: BTreeMap<MessageId, (u32, bool)>,
 }
+
+/// Messages whose publishes [`Explainer`] follows (the oldest are forgotten first).
+pub const MAX_PUBLISHES: usize = 10_000;
 
 fn node_of(e: &Endpoint) -> &str {
     &e.node
@@ -292,6 +299,7 @@ impl Explainer {
             schema: crate::subsystems::schema::SchemaExplainer::default(),
             kafka: crate::subsystems::kafka::KafkaExplainer::new(scenario),
             outbox: crate::subsystems::outbox::OutboxExplainer::new(scenario),
+            publishes: BTreeMap::new(),
         }
     }
 
@@ -464,7 +472,40 @@ impl Explainer {
         }
     }
 
+    /// Follows publish copies and what the broker has ([`Explainer::publishes`]).
+    fn track_publish(&mut self, ev: &TraceEvent) {
+        let (msg, change) = match &ev.what {
+            TraceKind::Send {
+                packet: PacketKind::Publish,
+                msg,
+                ..
+            } => (*msg, 1i64),
+            TraceKind::Arrive {
+                packet: PacketKind::Publish,
+                msg,
+                ..
+            }
+            | TraceKind::Drop {
+                packet: PacketKind::Publish,
+                msg,
+                ..
+            } => (*msg, -1),
+            TraceKind::Enqueue { msg, .. } | TraceKind::BrokerDuplicate { msg, .. } => (*msg, 0),
+            _ => return,
+        };
+        let entry = self.publishes.entry(msg).or_insert((0, false));
+        if change == 0 {
+            entry.1 = true;
+        } else {
+            entry.0 = (i64::from(entry.0) + change).max(0) as u32;
+        }
+        if self.publishes.len() > MAX_PUBLISHES {
+            self.publishes.pop_first();
+        }
+    }
+
     fn feed_broker(&mut self, ev: &TraceEvent) {
+        self.track_publish(ev);
         match &ev.what {
             // A synchronous packet (HTTP, registry, health probe) reaching a crashed instance
             // is said by its consequence: the refused call, the failed health check.
@@ -623,12 +664,15 @@ impl Explainer {
                 self.follow_up(ev, note.map(|n| n.seq), *msg, text, head);
             }
             TraceKind::GiveUp { at, msg, attempts } => {
-                self.say(
-                    ev,
-                    Tone::Loss,
-                    Some(*msg),
-                    format!("{at} gave up publishing {msg} after {attempts} attempts: the message is lost."),
-                );
+                let (on_wire, broker_has) = self.publishes.get(msg).copied().unwrap_or((0, false));
+                let (tone, text) = if broker_has {
+                    (Tone::Retry, format!("{at} gave up publishing {msg} after {attempts} attempts without a confirm, but the broker already has it (its confirms were lost on the way back): the message is not lost."))
+                } else if on_wire > 0 {
+                    (Tone::Retry, format!("{at} gave up publishing {msg} after {attempts} attempts without a confirm; a copy is still on its way to the broker, so {msg} is lost only if that copy never arrives."))
+                } else {
+                    (Tone::Loss, format!("{at} gave up publishing {msg} after {attempts} attempts and no copy reached the broker: the message is lost."))
+                };
+                self.say(ev, tone, Some(*msg), text);
             }
             TraceKind::DeadLetter {
                 queue,
