@@ -792,15 +792,15 @@ impl InvariantChecker {
                 reason,
                 ..
             } => {
-                if self.publish_landed(*msg) && !self.enqueued.0.contains(msg) {
-                    if let Some((at, attempts)) = self.gave_up.remove(msg) {
-                        self.violate(NoMessageLost, &[&at.node], event, || {
-                            format!(
-                                "{at} gave up publishing {msg} after {attempts} attempts and its last copy on the way to {to} was dropped ({}); the broker never had it",
-                                reason.as_str()
-                            )
-                        });
-                    }
+                let last = self.publish_landed(*msg);
+                let lost = last && !self.enqueued.0.contains(msg);
+                if let Some((at, attempts)) = lost.then(|| self.gave_up.remove(msg)).flatten() {
+                    self.violate(NoMessageLost, &[&at.node], event, || {
+                        format!(
+                            "{at} gave up publishing {msg} after {attempts} attempts and its last copy on the way to {to} was dropped ({}); the broker never had it",
+                            reason.as_str()
+                        )
+                    });
                 }
             }
             TraceKind::ProduceFailed { at, tp, msg, error } if !self.enqueued.0.contains(msg) => {
