@@ -1917,6 +1917,11 @@ impl Trace {
         self.hash
     }
 
+    /// Events kept in memory at most (the ring's cap, [`TraceConfig::capacity`]).
+    pub fn capacity(&self) -> usize {
+        self.config.capacity
+    }
+
     /// Events recorded so far, evicted ones included.
     pub fn len_total(&self) -> u64 {
         self.next_seq
