@@ -27,9 +27,10 @@ use std::collections::BTreeMap;
 
 /// Default virtual time between checkpoints: 5 s.
 pub const DEFAULT_CHECKPOINT_INTERVAL: SimTime = SimTime::from_ms(5_000);
-/// Checkpoints kept at most (then thinned): 256. (64 when every checkpoint copied the whole
-/// trace ring.)
-pub const MAX_CHECKPOINTS: usize = 256;
+/// Checkpoints kept at most (then thinned): 64. Not more: what a checkpoint holds outside the
+/// memory estimate (state still copied whole by a clone, e.g. about 2 MB of partitioned-topic
+/// state in `partitioned-orders`) is bounded by this count alone.
+pub const MAX_CHECKPOINTS: usize = 64;
 /// The newest checkpoints that thinning never drops: 16 (one interval apart each).
 pub const RECENT_CHECKPOINTS: usize = 16;
 /// Estimated memory all checkpoints may hold beyond the current state, in bytes: 96 MB (see
@@ -578,7 +579,7 @@ mod tests {
 
     #[test]
     fn checkpoints_are_thinned_beyond_the_bound() {
-        // 829 interval boundaries with events before the run goes idle at 16.58 s; 256 kept.
+        // 829 interval boundaries with events before the run goes idle at 16.58 s; 64 kept.
         let mut tl = Timeline::new(order_events(), SimTime::from_ms(20));
         tl.run_until(SimTime::from_ms(20_000), u64::MAX);
         let times = tl.checkpoint_times();
@@ -597,10 +598,13 @@ mod tests {
             .map(|c| c.events_processed())
             .collect();
         let gaps: Vec<u64> = ev.windows(2).map(|w| w[1] - w[0]).collect();
-        assert_eq!((gaps.iter().min(), gaps.iter().max()), (Some(&0), Some(&8)));
-        assert_eq!(tl.checkpoint_bytes(), 2_434_390);
+        assert_eq!(
+            (gaps.iter().min(), gaps.iter().max()),
+            (Some(&0), Some(&41))
+        );
+        assert_eq!(tl.checkpoint_bytes(), 861_526);
         // A seek replays at most one gap.
-        assert_eq!(tl.seek(SimTime::from_ms(8_010)), 3);
+        assert_eq!(tl.seek(SimTime::from_ms(8_010)), 1);
     }
 
     #[test]
