@@ -298,8 +298,9 @@ impl Timeline {
     /// at most [`MAX_CHECKPOINT_BYTES`] (or the lower bounds of
     /// [`Timeline::set_checkpoint_limits`]). Never drops the first or the newest
     /// [`RECENT_CHECKPOINTS`] while older ones remain; among the others it drops the one
-    /// whose neighbours are closest (in handled events; ties: the oldest), or, for the memory
-    /// bound, the one whose removal saves the most estimated bytes (ties: the oldest).
+    /// whose neighbours are closest (in handled events; ties: the oldest), so the older
+    /// checkpoints stay evenly spread over the run. Dropping one never raises the estimate
+    /// (each gap's estimate is subadditive), so the loop ends within the bounds.
     fn thin(&mut self) {
         let mut bytes: Option<u64> = None;
         loop {
@@ -320,20 +321,9 @@ impl Timeline {
             };
             let cps = &self.checkpoints;
             let ev = |i: usize| cps[i].events_processed();
-            let drop = if over_count {
-                (1..last_candidate)
-                    .min_by_key(|&i| (ev(i + 1).saturating_sub(ev(i - 1)), i))
-                    .unwrap_or(1)
-            } else {
-                (1..last_candidate)
-                    .max_by_key(|&i| {
-                        let saved = (Self::gap_bytes(&cps[i - 1], &cps[i])
-                            + Self::gap_bytes(&cps[i], &cps[i + 1]))
-                        .saturating_sub(Self::gap_bytes(&cps[i - 1], &cps[i + 1]));
-                        (saved, std::cmp::Reverse(i))
-                    })
-                    .unwrap_or(1)
-            };
+            let drop = (1..last_candidate)
+                .min_by_key(|&i| (ev(i + 1).saturating_sub(ev(i - 1)), i))
+                .unwrap_or(1);
             let before = Self::gap_bytes(&cps[drop - 1], &cps[drop])
                 + Self::gap_bytes(&cps[drop], &cps[drop + 1]);
             let after = Self::gap_bytes(&cps[drop - 1], &cps[drop + 1]);
@@ -630,9 +620,9 @@ mod tests {
         assert_eq!((tl.checkpoints.len(), tl.checkpoint_bytes()), (32, 599_382));
         tl.set_checkpoint_limits(32, 450_000);
         assert_eq!((tl.checkpoints.len(), tl.checkpoint_bytes()), (13, 443_734));
-        // Time zero and the newest 12 are left (once at most RECENT_CHECKPOINTS + 1 are left,
-        // the recent ones are dropped too, oldest first).
-        assert_eq!(tl.checkpoint_times()[1], SimTime::from_ms(15_400));
+        // The old history went (evenly, smallest gaps first); once at most
+        // RECENT_CHECKPOINTS + 1 are left, the recent ones are candidates too.
+        assert_eq!(tl.checkpoint_times()[1], SimTime::from_ms(15_000));
         // The timeline still lands where a straight run does.
         let mut straight = order_events();
         straight.run_until(SimTime::from_ms(3_050), u64::MAX);
