@@ -10,8 +10,9 @@
 //! a built-in scenario (seed 42; every workload's `count` raised to the maximum, 10 M) in frames of 60 s of virtual time, and at each of 1, 5 and 10 M
 //! events prints the resident memory (`VmRSS`, and the peak `VmHWM`, from /proc/self/status;
 //! Linux only; each scenario runs in its own process so the peaks do not mix), the checkpoints
-//! kept, and the median and 95th percentile wall time of 200 seeks to random earlier times
-//! (xorshift, fixed seed). With `parts`, it also prints what one more checkpoint costs, part by
+//! kept (and their estimated memory, `Timeline::checkpoint_bytes`), and the median and 95th
+//! percentile wall time of 200 seeks to random earlier times (xorshift, fixed seed) with the
+//! median number of events a seek replayed (independent of the machine's load). With `parts`, it also prints what one more checkpoint costs, part by
 //! part: the bytes a deep copy of each big part of the state allocates (a counting allocator;
 //! structure shared between checkpoints is not counted).
 
@@ -70,10 +71,11 @@ fn parts(sim: &Simulation) {
     }
 }
 
-fn seeks(tl: &mut Timeline) -> (f64, f64) {
+fn seeks(tl: &mut Timeline) -> (f64, f64, u64) {
     let end = tl.current().now();
     let (at, events) = (end, tl.current().events_processed());
     let mut ms = Vec::new();
+    let mut replayed = Vec::new();
     let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
     for _ in 0..200 {
         x ^= x << 13;
@@ -81,14 +83,19 @@ fn seeks(tl: &mut Timeline) -> (f64, f64) {
         x ^= x << 17;
         let t = SimTime(x % end.as_us().max(1));
         let s = Instant::now();
-        tl.seek(t);
+        replayed.push(tl.seek(t));
         ms.push(s.elapsed().as_secs_f64() * 1e3);
     }
     // Back to the end of the run (not timed) to go on from there.
     tl.run_to_place(at, Some(events), u64::MAX)
         .expect("the end of the run is reachable again");
     ms.sort_by(f64::total_cmp);
-    (ms[ms.len() / 2], ms[ms.len() * 95 / 100])
+    replayed.sort_unstable();
+    (
+        ms[ms.len() / 2],
+        ms[ms.len() * 95 / 100],
+        replayed[replayed.len() / 2],
+    )
 }
 
 fn run(scenario: &str, marks: &[u64], show_parts: bool) {
@@ -119,14 +126,15 @@ fn run(scenario: &str, marks: &[u64], show_parts: bool) {
             }
         }
         let run_s = started.elapsed().as_secs_f64();
-        let (median, p95) = seeks(&mut tl);
+        let (median, p95, replayed) = seeks(&mut tl);
         println!(
-            "{scenario} {:>9} events (t = {}, {run_s:.1} s): RSS {} MB, peak {} MB; {} checkpoints; seek median {median:.2} ms, p95 {p95:.2} ms",
+            "{scenario} {:>9} events (t = {}, {run_s:.1} s): RSS {} MB, peak {} MB; {} checkpoints (estimate {:.1} MB); seek median {median:.2} ms, p95 {p95:.2} ms, median {replayed} events replayed",
             tl.current().events_processed(),
             tl.current().now(),
             status_kb("VmRSS:") / 1024,
             status_kb("VmHWM:") / 1024,
             tl.checkpoint_times().len(),
+            tl.checkpoint_bytes() as f64 / 1e6,
         );
         if show_parts {
             parts(tl.current());

@@ -248,15 +248,17 @@ impl InvariantStatus {
 }
 
 /// A set that forgets its smallest entries beyond [`MAX_TRACKED`] (keys start with a message id,
-/// which grows with time, so the smallest is the oldest).
+/// which grows with time, so the smallest is the oldest). A persistent B-tree ([`imbl::OrdSet`]):
+/// the checker is cloned with the trace by every timeline checkpoint, and a clone shares every
+/// node (a later insert copies only its path), instead of copying up to 100 000 entries.
 #[derive(Clone, Debug, Default)]
-struct Bounded<T: Ord>(BTreeSet<T>);
+struct Bounded<T: Ord + Clone>(imbl::OrdSet<T>);
 
-impl<T: Ord> Bounded<T> {
+impl<T: Ord + Clone> Bounded<T> {
     fn insert(&mut self, v: T) -> bool {
-        let new = self.0.insert(v);
+        let new = self.0.insert(v).is_none();
         if self.0.len() > MAX_TRACKED {
-            self.0.pop_first();
+            self.0.remove_min();
         }
         new
     }
@@ -291,9 +293,9 @@ pub struct InvariantChecker {
     /// First processings (message, service), and first appends (message, `log`).
     processed: Bounded<(MessageId, Arc<str>)>,
     /// Commit LSN of messages from a database transaction.
-    lsn: BTreeMap<MessageId, u64>,
+    lsn: imbl::OrdMap<MessageId, u64>,
     /// Records of partitioned topics: message -> (producing service, topic, key).
-    records: BTreeMap<MessageId, RecordOrigin>,
+    records: imbl::OrdMap<MessageId, RecordOrigin>,
     /// Per (service, channel, key): the highest rank first processed, and its message.
     order: BTreeMap<OrderSlot, (u64, MessageId)>,
     /// Per (consuming service, partition): offsets below the first are all processed; the set
@@ -557,6 +559,16 @@ fn insert_bounded<K: Ord, V>(map: &mut BTreeMap<K, V>, k: K, v: V) {
     }
 }
 
+/// [`insert_bounded`] for a persistent map (shared by the checker's clones, see [`Bounded`]).
+fn insert_bounded_shared<K: Ord + Clone, V: Clone>(map: &mut imbl::OrdMap<K, V>, k: K, v: V) {
+    map.insert(k, v);
+    if map.len() > MAX_TRACKED {
+        if let Some(first) = map.get_min().map(|(k, _)| k.clone()) {
+            map.remove(&first);
+        }
+    }
+}
+
 impl InvariantChecker {
     /// A checker for the claims of `scenario` (already validated), all holding.
     pub fn new(scenario: &Scenario) -> InvariantChecker {
@@ -620,8 +632,8 @@ impl InvariantChecker {
             unpublished: Bounded::default(),
             effects: Bounded::default(),
             processed: Bounded::default(),
-            lsn: BTreeMap::new(),
-            records: BTreeMap::new(),
+            lsn: imbl::OrdMap::new(),
+            records: imbl::OrdMap::new(),
             order: BTreeMap::new(),
             consumed: BTreeMap::new(),
             publishing: BTreeMap::new(),
@@ -749,7 +761,7 @@ impl InvariantChecker {
                 self.count(NoMessageLost, &[&at.node]);
                 let key = key.as_deref().map(Arc::from);
                 let record = (Arc::clone(&at.node), Arc::from(topic_of(tp)), key);
-                insert_bounded(&mut self.records, *msg, record);
+                insert_bounded_shared(&mut self.records, *msg, record);
             }
             TraceKind::Enqueue { queue, msg, .. } => {
                 self.enqueued.insert(*msg);
@@ -857,7 +869,7 @@ impl InvariantChecker {
                 ..
             } => {
                 if self.claims(PerKeyOrder) {
-                    insert_bounded(&mut self.lsn, *msg, *lsn);
+                    insert_bounded_shared(&mut self.lsn, *msg, *lsn);
                 }
                 self.count(NoMessageLost, &[&at.node]);
                 if outbox_row.is_none()
@@ -1094,11 +1106,21 @@ mod tests {
             assert!(b.insert(MessageId(i)));
         }
         assert_eq!(b.0.len(), MAX_TRACKED);
-        assert_eq!(b.0.first(), Some(&MessageId(3)));
+        assert_eq!(b.0.get_min(), Some(&MessageId(3)));
         assert!(!b.insert(MessageId(4)), "still remembered");
+        // A clone shares the tree: both keep their own contents after diverging.
+        let before = b.clone();
+        assert!(b.insert(MessageId(MAX_TRACKED as u64 + 3)));
+        assert_eq!(before.0.get_min(), Some(&MessageId(3)));
+        assert_eq!(b.0.get_min(), Some(&MessageId(4)));
         let mut m = BTreeMap::new();
         for i in 0..(MAX_TRACKED as u64 + 1) {
             insert_bounded(&mut m, i, ());
+        }
+        assert_eq!((m.len(), m.keys().next()), (MAX_TRACKED, Some(&1)));
+        let mut m = imbl::OrdMap::new();
+        for i in 0..(MAX_TRACKED as u64 + 1) {
+            insert_bounded_shared(&mut m, i, ());
         }
         assert_eq!((m.len(), m.keys().next()), (MAX_TRACKED, Some(&1)));
     }

@@ -4,10 +4,19 @@
 //! (clones of the simulation). Every move — run, seek, step, step back, opening a shared run —
 //! restores the latest checkpoint at or before the target (or keeps the current state when it is
 //! later) and replays from there with the one replay path, [`crate::replay::drive`], so a seek
-//! costs at most one checkpoint interval of events, however long the run, and lands on exactly
-//! the state a straight run has there. Checkpoints are bounded: when there are too many, every
-//! other one is dropped and the interval doubles. Checkpoints are only taken at interval
-//! boundaries (every event and command up to the boundary done, the clock at it).
+//! costs at most the events between two checkpoints, however long the run, and lands on exactly
+//! the state a straight run has there. Checkpoints are only taken at interval boundaries (every
+//! event and command up to the boundary done, the clock at it).
+//!
+//! A checkpoint is cheap: the simulation's big tables are persistent (the trace ring's full
+//! chunks, the processed-message tables and the claim checker's tables are shared between
+//! clones), so a checkpoint holds only what changed since the one before it. Checkpoints are
+//! bounded in count ([`MAX_CHECKPOINTS`]) and in estimated memory ([`MAX_CHECKPOINT_BYTES`],
+//! see [`Timeline::checkpoint_bytes`]); past either bound they are thinned: the
+//! [`RECENT_CHECKPOINTS`] newest are kept (dense recent history for stepping back and
+//! scrubbing), and among the older ones the one whose removal leaves the smallest gap (in
+//! events) goes, so the rest stay evenly spread over the run and a seek anywhere replays about
+//! `events / MAX_CHECKPOINTS` events at most.
 
 use crate::command::Command;
 use crate::error::CommandError;
@@ -18,8 +27,24 @@ use std::collections::BTreeMap;
 
 /// Default virtual time between checkpoints: 5 s.
 pub const DEFAULT_CHECKPOINT_INTERVAL: SimTime = SimTime::from_ms(5_000);
-/// Checkpoints kept at most (then thinned). Default 64.
+/// Checkpoints kept at most (then thinned): 64. Not more: what a checkpoint holds outside the
+/// memory estimate (state still copied whole by a clone, e.g. about 2 MB of partitioned-topic
+/// state in `partitioned-orders`) is bounded by this count alone.
 pub const MAX_CHECKPOINTS: usize = 64;
+/// The newest checkpoints that thinning never drops: 16 (one interval apart each).
+pub const RECENT_CHECKPOINTS: usize = 16;
+/// Estimated memory all checkpoints may hold beyond the current state, in bytes: 96 MB (see
+/// [`Timeline::checkpoint_bytes`]); past it they are thinned.
+pub const MAX_CHECKPOINT_BYTES: u64 = 96_000_000;
+/// Estimate of the state bytes a run adds per handled event that a checkpoint keeps alive once
+/// the current state has moved on (processed-message ids, the claim checker's tables, queues):
+/// 50 bytes, measured on `order-events` at 5 and 10 M events (`examples/timeline_memory.rs`:
+/// resident memory beyond a plain run over the events the checkpoints span).
+pub const STATE_BYTES_PER_EVENT: u64 = 50;
+/// Cap of the per-gap state estimate, in bytes: 40 MB. However far apart two checkpoints are,
+/// the later one holds at most one whole state of its own (the retention-bounded tables: at most
+/// 1 M processed ids per service, 100 000 entries per claim table).
+pub const STATE_BYTES_CAP: u64 = 40_000_000;
 /// Bookmarks kept at most.
 pub const MAX_BOOKMARKS: usize = 100;
 
@@ -33,6 +58,10 @@ pub struct Timeline {
     bookmarks: BTreeMap<String, SimTime>,
     dropped: Option<ReplayError>,
     last_replayed: u64,
+    /// Checkpoints kept at most (default [`MAX_CHECKPOINTS`]).
+    max_checkpoints: usize,
+    /// Estimated checkpoint bytes kept at most (default [`MAX_CHECKPOINT_BYTES`]).
+    max_checkpoint_bytes: u64,
 }
 
 /// Whether the state `s` lies on the way to `target` (a replay from it can get there).
@@ -59,7 +88,19 @@ impl Timeline {
             bookmarks: BTreeMap::new(),
             dropped: None,
             last_replayed: 0,
+            max_checkpoints: MAX_CHECKPOINTS,
+            max_checkpoint_bytes: MAX_CHECKPOINT_BYTES,
         }
+    }
+
+    /// Sets the checkpoint bounds: at most `max_count` checkpoints (at least 2: the first and
+    /// the newest) and at most `max_bytes` of estimated checkpoint memory
+    /// ([`Timeline::checkpoint_bytes`]). Defaults: [`MAX_CHECKPOINTS`], [`MAX_CHECKPOINT_BYTES`];
+    /// larger values are clamped to them. Thins at once.
+    pub fn set_checkpoint_limits(&mut self, max_count: usize, max_bytes: u64) {
+        self.max_checkpoints = max_count.clamp(2, MAX_CHECKPOINTS);
+        self.max_checkpoint_bytes = max_bytes.min(MAX_CHECKPOINT_BYTES);
+        self.thin();
     }
 
     /// The simulation at the current position.
@@ -215,14 +256,79 @@ impl Timeline {
 
     fn checkpoint(&mut self) {
         self.checkpoints.push(self.current.clone());
-        if self.checkpoints.len() > MAX_CHECKPOINTS {
-            // Keep the first (time zero) and every other one after it; double the interval.
-            let mut i = 0;
-            self.checkpoints.retain(|_| {
-                i += 1;
-                i % 2 == 1
-            });
-            self.interval = SimTime(self.interval.0.saturating_mul(2));
+        self.thin();
+    }
+
+    /// Estimated bytes checkpoint `later` holds that checkpoint `earlier` (the one kept before
+    /// it) does not share: the trace events pushed between them (plus the open ring chunk,
+    /// at most the ring's cap; [`TraceEvent`](crate::trace::TraceEvent) size each) and
+    /// [`STATE_BYTES_PER_EVENT`] per event handled between them, at most [`STATE_BYTES_CAP`].
+    fn gap_bytes(earlier: &Simulation, later: &Simulation) -> u64 {
+        let trace = later.trace();
+        let pushed = trace
+            .len_total()
+            .saturating_sub(earlier.trace().len_total())
+            .saturating_add(crate::trace::ring::CHUNK as u64)
+            .min(trace.capacity() as u64);
+        let events = later
+            .events_processed()
+            .saturating_sub(earlier.events_processed());
+        pushed
+            .saturating_mul(std::mem::size_of::<crate::trace::TraceEvent>() as u64)
+            .saturating_add(
+                events
+                    .saturating_mul(STATE_BYTES_PER_EVENT)
+                    .min(STATE_BYTES_CAP),
+            )
+    }
+
+    /// Estimated memory the checkpoints hold beyond the first one, in bytes: the sum of
+    /// [`Timeline::gap_bytes`]-style estimates between consecutive checkpoints (trace events
+    /// pushed between them, 128 bytes each, plus 50 bytes per handled event, at most 40 MB a
+    /// gap). Kept at most [`MAX_CHECKPOINT_BYTES`] (unless only the first and last are left:
+    /// then at most one gap, 40 MB + the trace ring).
+    pub fn checkpoint_bytes(&self) -> u64 {
+        self.checkpoints
+            .windows(2)
+            .map(|w| Self::gap_bytes(&w[0], &w[1]))
+            .sum()
+    }
+
+    /// Drops checkpoints until at most [`MAX_CHECKPOINTS`] remain and their estimated memory is
+    /// at most [`MAX_CHECKPOINT_BYTES`] (or the lower bounds of
+    /// [`Timeline::set_checkpoint_limits`]). Never drops the first or the newest
+    /// [`RECENT_CHECKPOINTS`] while older ones remain; among the others it drops the one
+    /// whose neighbours are closest (in handled events; ties: the oldest), so the older
+    /// checkpoints stay evenly spread over the run. Dropping one never raises the estimate
+    /// (each gap's estimate is subadditive), so the loop ends within the bounds.
+    fn thin(&mut self) {
+        let mut bytes: Option<u64> = None;
+        loop {
+            let n = self.checkpoints.len();
+            if n <= 2 {
+                return;
+            }
+            let over_count = n > self.max_checkpoints;
+            let total = *bytes.get_or_insert_with(|| self.checkpoint_bytes());
+            if !over_count && total <= self.max_checkpoint_bytes {
+                return;
+            }
+            // Interior candidates: not the first, not the recent tail (unless nothing else).
+            let last_candidate = if n > RECENT_CHECKPOINTS + 1 {
+                n - RECENT_CHECKPOINTS
+            } else {
+                n - 1
+            };
+            let cps = &self.checkpoints;
+            let ev = |i: usize| cps[i].events_processed();
+            let drop = (1..last_candidate)
+                .min_by_key(|&i| (ev(i + 1).saturating_sub(ev(i - 1)), i))
+                .unwrap_or(1);
+            let before = Self::gap_bytes(&cps[drop - 1], &cps[drop])
+                + Self::gap_bytes(&cps[drop], &cps[drop + 1]);
+            let after = Self::gap_bytes(&cps[drop - 1], &cps[drop + 1]);
+            self.checkpoints.remove(drop);
+            bytes = Some(total.saturating_sub(before).saturating_add(after));
         }
     }
 
@@ -349,6 +455,7 @@ impl Timeline {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::Arc;
 
     fn order_events() -> Simulation {
         Simulation::from_json(crate::scenarios::get("order-events").unwrap(), 42).unwrap()
@@ -462,15 +569,64 @@ mod tests {
 
     #[test]
     fn checkpoints_are_thinned_beyond_the_bound() {
-        let mut tl = Timeline::new(order_events(), SimTime::from_ms(100));
+        // 829 interval boundaries with events before the run goes idle at 16.58 s; 64 kept.
+        let mut tl = Timeline::new(order_events(), SimTime::from_ms(20));
         tl.run_until(SimTime::from_ms(20_000), u64::MAX);
         let times = tl.checkpoint_times();
-        assert!(times.len() <= MAX_CHECKPOINTS);
-        // The run goes idle at 16.4 s: no checkpoints after that (51 when idle time was
-        // checkpointed too; a seek there replays no events either way).
         assert_eq!(tl.current().next_event_time(), None);
-        assert_eq!(times.len(), 42);
-        assert_eq!(*times.last().unwrap(), SimTime::from_ms(16_400));
-        assert_eq!(times[1], SimTime::from_ms(400));
+        assert_eq!(times.len(), MAX_CHECKPOINTS);
+        assert_eq!(times[0], SimTime::ZERO);
+        assert_eq!(*times.last().unwrap(), SimTime::from_ms(16_580));
+        // The newest 16 are one interval apart; the older ones evenly spread in events.
+        assert_eq!(
+            times[MAX_CHECKPOINTS - RECENT_CHECKPOINTS],
+            SimTime::from_ms(16_280)
+        );
+        let ev: Vec<u64> = tl
+            .checkpoints
+            .iter()
+            .map(|c| c.events_processed())
+            .collect();
+        let gaps: Vec<u64> = ev.windows(2).map(|w| w[1] - w[0]).collect();
+        assert_eq!(
+            (gaps.iter().min(), gaps.iter().max()),
+            (Some(&0), Some(&41))
+        );
+        assert_eq!(tl.checkpoint_bytes(), 861_526);
+        // A seek replays at most one gap.
+        assert_eq!(tl.seek(SimTime::from_ms(8_010)), 1);
+    }
+
+    #[test]
+    fn checkpoints_share_the_trace_ring_and_stay_within_both_bounds() {
+        let mut tl = Timeline::new(order_events(), SimTime::from_ms(100));
+        tl.run_until(SimTime::from_ms(4_000), u64::MAX);
+        let n = tl.checkpoints.len();
+        let (a, b) = (tl.checkpoints[n - 2].trace(), tl.checkpoints[n - 1].trace());
+        // Consecutive checkpoints share every full chunk of the older one's ring; only its
+        // open chunk was copied (and the newer one's later events are its own).
+        let shared = a
+            .ring()
+            .chunks()
+            .filter(|c| b.ring().chunks().any(|d| Arc::ptr_eq(c, d)))
+            .count();
+        assert_eq!((a.ring().chunks().count(), shared), (9, 8));
+        assert_eq!(b.ring().items_not_shared_with(a.ring()), 44);
+
+        // Lower bounds, enforced on a longer run: 32 checkpoints, then 450 kB of estimate.
+        let mut tl = Timeline::new(order_events(), SimTime::from_ms(100));
+        tl.set_checkpoint_limits(32, 2_000_000);
+        tl.run_until(SimTime::from_ms(20_000), u64::MAX);
+        assert_eq!((tl.checkpoints.len(), tl.checkpoint_bytes()), (32, 599_382));
+        tl.set_checkpoint_limits(32, 450_000);
+        assert_eq!((tl.checkpoints.len(), tl.checkpoint_bytes()), (13, 443_734));
+        // The old history went (evenly, smallest gaps first); once at most
+        // RECENT_CHECKPOINTS + 1 are left, the recent ones are candidates too.
+        assert_eq!(tl.checkpoint_times()[1], SimTime::from_ms(15_000));
+        // The timeline still lands where a straight run does.
+        let mut straight = order_events();
+        straight.run_until(SimTime::from_ms(3_050), u64::MAX);
+        assert_eq!(tl.seek(SimTime::from_ms(3_050)), 250);
+        assert_eq!(tl.current().trace_hash(), straight.trace_hash());
     }
 }

@@ -16,11 +16,11 @@ use crate::sync::http::reason_phrase;
 use crate::sync::{HttpRequest, RetryLayer};
 use crate::time::SimTime;
 use serde::Serialize;
-use std::collections::VecDeque;
 use std::fmt;
 
 pub mod hash;
 mod partitioned;
+pub mod ring;
 use std::sync::Arc;
 
 /// A node instance: `kitchen#1`. A broker is always instance 0 and prints without `#0`.
@@ -1841,11 +1841,12 @@ impl Default for TraceConfig {
     }
 }
 
-/// Bounded trace buffer with a running hash.
+/// Bounded trace buffer with a running hash. The events kept are a [`ring::Ring`]: chunks of
+/// [`ring::CHUNK`] events that clones share (a timeline checkpoint copies only the open chunk).
 #[derive(Clone, Debug)]
 pub struct Trace {
     config: TraceConfig,
-    events: VecDeque<TraceEvent>,
+    events: ring::Ring<TraceEvent>,
     next_seq: u64,
     /// Running trace hash (see [`hash`]: a stable binary encoding of each event, FxHash-folded).
     hash: u64,
@@ -1858,7 +1859,7 @@ impl Trace {
     pub fn new(config: TraceConfig) -> Trace {
         Trace {
             config,
-            events: VecDeque::with_capacity(config.capacity.min(1024)),
+            events: ring::Ring::new(config.capacity),
             next_seq: 0,
             hash: hash::HASH_SEED,
             invariants: None,
@@ -1887,13 +1888,7 @@ impl Trace {
         }
         self.next_seq += 1;
         self.hash = hash::fold_event(self.hash, event.time.0, &event.what);
-        if self.config.capacity == 0 {
-            return;
-        }
-        if self.events.len() == self.config.capacity {
-            self.events.pop_front();
-        }
-        self.events.push_back(event);
+        self.events.push(event);
     }
 
     /// Tells the invariant checker (if any) about a command being applied at `time`, before its
@@ -1922,6 +1917,11 @@ impl Trace {
         self.hash
     }
 
+    /// Events kept in memory at most (the ring's cap, [`TraceConfig::capacity`]).
+    pub fn capacity(&self) -> usize {
+        self.config.capacity
+    }
+
     /// Events recorded so far, evicted ones included.
     pub fn len_total(&self) -> u64 {
         self.next_seq
@@ -1929,14 +1929,20 @@ impl Trace {
 
     /// The events still in memory, oldest first.
     pub fn events(&self) -> impl DoubleEndedIterator<Item = &TraceEvent> + ExactSizeIterator {
-        self.events.iter()
+        self.events.iter_from(0)
     }
 
     /// Events with `seq >= from`, oldest first (those still in memory).
     pub fn since(&self, from: u64) -> impl Iterator<Item = &TraceEvent> {
         let first = self.events.front().map(|e| e.seq).unwrap_or(self.next_seq);
-        let skip = from.saturating_sub(first) as usize;
-        self.events.iter().skip(skip)
+        let skip = usize::try_from(from.saturating_sub(first)).unwrap_or(usize::MAX);
+        self.events.iter_from(skip)
+    }
+
+    /// The ring of events kept (to measure what clones share: [`ring::Ring::chunks`],
+    /// [`ring::Ring::items_not_shared_with`]).
+    pub fn ring(&self) -> &ring::Ring<TraceEvent> {
+        &self.events
     }
 }
 

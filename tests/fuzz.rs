@@ -9,7 +9,8 @@
 //!   `Simulation::step`/`run_until`/`apply`, no replay code) of its log to its place, after
 //!   every step back too; the share link, the run file and a chunked `Replay` land on it as well
 //!   (trace hash, event count, clock),
-//! - bounded memory: the timeline keeps at most `MAX_CHECKPOINTS` checkpoints.
+//! - bounded memory: the timeline keeps at most `MAX_CHECKPOINTS` checkpoints, and at most
+//!   `MAX_CHECKPOINT_BYTES` of estimated checkpoint memory.
 //!
 //! CI runs a fixed seed and case count (`cargo test -p msgsim --release --test fuzz`);
 //! `scripts/fuzz.sh` runs it longer (`FUZZ_CASES`, `FUZZ_SECONDS`, `FUZZ_SEED`; `FUZZ_CASE`
@@ -20,7 +21,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use msgsim::replay::{Progress, Replay, Target};
 use msgsim::share::{ScenarioRef, SharedRun, MAX_REPLAY_EVENTS};
-use msgsim::timeline::{Timeline, MAX_CHECKPOINTS};
+use msgsim::timeline::{Timeline, MAX_CHECKPOINTS, MAX_CHECKPOINT_BYTES};
 use msgsim::trace::TraceConfig;
 use msgsim::{Command, RecordedCommand, Scenario, SimTime, Simulation};
 use rand_chacha::ChaCha8Rng;
@@ -521,6 +522,7 @@ fn session(rng: &mut Rng, stats: &mut Stats) {
             }
         }
         assert!(tl.checkpoint_times().len() <= MAX_CHECKPOINTS);
+        assert!(tl.checkpoint_bytes() <= MAX_CHECKPOINT_BYTES || tl.checkpoint_times().len() <= 2);
         if rng.chance(25) {
             check_place(&tl, &mut oracle, stats, "after an op");
         }
