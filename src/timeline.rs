@@ -283,7 +283,7 @@ impl Timeline {
     }
 
     /// Estimated memory the checkpoints hold beyond the first one, in bytes: the sum of
-    /// [`Timeline::gap_bytes`]-style estimates between consecutive checkpoints (trace events
+    /// `Timeline::gap_bytes`-style estimates between consecutive checkpoints (trace events
     /// pushed between them, 128 bytes each, plus 50 bytes per handled event, at most 40 MB a
     /// gap). Kept at most [`MAX_CHECKPOINT_BYTES`] (unless only the first and last are left:
     /// then at most one gap, 40 MB + the trace ring).
