@@ -635,6 +635,15 @@ impl Playground {
         f(&self.engine.borrow().timeline)
     }
 
+    /// The scenario's title, or its name when it has none (captions, snippets, history).
+    pub fn scenario_title(&self) -> String {
+        if self.scenario.title.is_empty() {
+            self.scenario.name.clone()
+        } else {
+            self.scenario.title.clone()
+        }
+    }
+
     /// The built-in scenario name, if the scenario is a built-in one.
     pub fn builtin_name(&self) -> Option<&'static str> {
         match self.source {

@@ -10,11 +10,7 @@ use yew::prelude::*;
 
 /// The widget's layout: it fills its frame (the canvas takes the room the controls leave).
 pub fn embed_layout(state: &Playground, url_errors: Html, transport: Html, topology: Html) -> Html {
-    let title = if state.scenario.title.is_empty() {
-        state.scenario.name.clone()
-    } else {
-        state.scenario.title.clone()
-    };
+    let title = state.scenario_title();
     // The link carries the run (`?run=`); it is made when the link is about to be used (pointer
     // down, focus, click), not on every frame.
     let fallback = crate::format::playground_query(state.builtin_name(), state.seed);

@@ -95,11 +95,7 @@ pub fn share_bar(p: &ShareBarProps) -> Html {
         let (state, shared) = (state.clone(), shared.clone());
         Callback::from(move |_: MouseEvent| {
             let run = current_run(&state);
-            let title = if state.scenario.title.is_empty() {
-                state.scenario.name.clone()
-            } else {
-                state.scenario.title.clone()
-            };
+            let title = state.scenario_title();
             match share::link_query(&run, true) {
                 Ok(q) => copy(
                     shared.clone(),
@@ -119,11 +115,7 @@ pub fn share_bar(p: &ShareBarProps) -> Html {
         let (state, shared) = (state.clone(), shared.clone());
         Callback::from(move |_: MouseEvent| {
             let run = current_run(&state);
-            let title = if state.scenario.title.is_empty() {
-                state.scenario.name.clone()
-            } else {
-                state.scenario.title.clone()
-            };
+            let title = state.scenario_title();
             match share::element_snippet(&crate::embed_web::page_url(), &run, &title) {
                 Ok(text) => copy(shared.clone(), "element", text),
                 Err(e) => shared.set(Some(Shared {

@@ -148,11 +148,7 @@ pub struct PreviousRun {
 impl PreviousRun {
     /// The run `p` shows now ([`crate::share::current_run`]), with its title.
     pub fn of(p: &Playground) -> PreviousRun {
-        let title = if p.scenario.title.is_empty() {
-            p.scenario.name.clone()
-        } else {
-            p.scenario.title.clone()
-        };
+        let title = p.scenario_title();
         PreviousRun {
             run: crate::share::current_run(p),
             title,
