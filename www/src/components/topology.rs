@@ -1105,7 +1105,9 @@ fn broker(
         .filter(|ch| ch.broker == n.name)
         .flat_map(|ch| ch.queues.iter().map(move |q| (ch.kind, q)))
         .collect();
-    let col = |k: f64| x0 + w - 12.0 - k * 46.0;
+    // Columns 48 units apart and names of at most 20 characters: the table still fits when its
+    // text grows to 12.5-13 units on a canvas drawn at 0.7-0.9 CSS px per unit (main.css).
+    let col = |k: f64| x0 + w - 12.0 - k * 48.0;
     let on_instance = {
         let cb = props.on_instance.clone();
         Callback::from(move |e: MouseEvent| {
@@ -1148,7 +1150,7 @@ fn broker(
                 html! {
                     <g key={format!("{k}-{}", q.name)} class="queue-row" data-testid={format!("queue-{}", q.name)}>
                         <title>{ format!("{}: consumer {}, enqueued {}, acked {}, redelivered {}", q.name, q.consumer, q.enqueued, q.acked, q.redelivered) }</title>
-                        { text("queue-name", x0 + 14.0, y, html! { format!("{icon}{}", crate::format::short_queue(&q.name, 23)) }) }
+                        { text("queue-name", x0 + 14.0, y, html! { format!("{icon}{}", crate::format::short_queue(&q.name, 20)) }) }
                         { text("num", col(2.0), y, html! { q.ready }) }
                         { text("num", col(1.0), y, html! { q.unacked }) }
                         { text(if q.dead_letters > 0 { "num dlq" } else { "num" }, col(0.0), y, html! { q.dead_letters }) }
