@@ -9,14 +9,17 @@
 //! event and command up to the boundary done, the clock at it).
 //!
 //! A checkpoint is cheap: the simulation's big tables are persistent (the trace ring's full
-//! chunks, the processed-message tables and the claim checker's tables are shared between
-//! clones), so a checkpoint holds only what changed since the one before it. Checkpoints are
-//! bounded in count ([`MAX_CHECKPOINTS`]) and in estimated memory ([`MAX_CHECKPOINT_BYTES`],
-//! see [`Timeline::checkpoint_bytes`]); past either bound they are thinned: the
+//! chunks, the processed-message tables and the claim checker's tables, stored as 64-id bitmaps,
+//! are shared between clones), so a checkpoint holds only what changed since the one before it:
+//! the trace events pushed since (up to a whole ring) and the state the run turned over since
+//! (messages consumed from queues and logs, ids forgotten by the tables; up to one whole state).
+//! Checkpoints are bounded in count ([`MAX_CHECKPOINTS`]) and in estimated memory
+//! ([`MAX_CHECKPOINT_BYTES`], see [`Timeline::checkpoint_bytes`], an upper bound of what they
+//! really hold, tested on a long run); past either bound they are thinned: the
 //! [`RECENT_CHECKPOINTS`] newest are kept (dense recent history for stepping back and
-//! scrubbing), and among the older ones the one whose removal leaves the smallest gap (in
-//! events) goes, so the rest stay evenly spread over the run and a seek anywhere replays about
-//! `events / MAX_CHECKPOINTS` events at most.
+//! scrubbing); among the older ones, over the count the one whose removal leaves the smallest gap
+//! (in events) goes, so the rest stay evenly spread over the run, and over the bytes the one that
+//! adds the least replay per byte it frees.
 
 use crate::command::Command;
 use crate::error::CommandError;
@@ -37,14 +40,20 @@ pub const RECENT_CHECKPOINTS: usize = 16;
 /// [`Timeline::checkpoint_bytes`]); past it they are thinned.
 pub const MAX_CHECKPOINT_BYTES: u64 = 96_000_000;
 /// Estimate of the state bytes a run adds per handled event that a checkpoint keeps alive once
-/// the current state has moved on (processed-message ids, the claim checker's tables, queues):
-/// 50 bytes, measured on `order-events` at 5 and 10 M events (`examples/timeline_memory.rs`:
-/// resident memory beyond a plain run over the events the checkpoints span).
-pub const STATE_BYTES_PER_EVENT: u64 = 50;
-/// Cap of the per-gap state estimate, in bytes: 40 MB. However far apart two checkpoints are,
-/// the later one holds at most one whole state of its own (the retention-bounded tables: at most
-/// 1 M processed ids per service, 100 000 entries per claim table).
-pub const STATE_BYTES_CAP: u64 = 40_000_000;
+/// the current state has moved on, beyond the trace ring (messages the checkpoint still holds in
+/// queues and logs that the current state consumed or dropped since, processed-message ids and
+/// claim-table entries the current state forgot): 100 bytes. Measured
+/// (`examples/timeline_memory.rs held`: the bytes freed by dropping a state kept 100 000 events
+/// earlier) at 41 bytes per event on `order-events` (mostly the ~470-byte messages its broker
+/// queues turn over) and 80 on `partitioned-orders` (records its logs retire).
+pub const STATE_BYTES_PER_EVENT: u64 = 100;
+/// Cap of the per-gap state estimate, in bytes: 20 MB. However far apart two checkpoints are,
+/// the older one holds at most one whole state of its own beyond what they share: measured at
+/// most 10.9 MB on `order-events` (a state at 10 M events, 2 M events later) and 17.3 MB on
+/// `partitioned-orders` (its retained logs) since the processed-message ids and the claim
+/// checker's tables are 64-id bitmaps (`IdBitmap`; it was over 40 MB with one B-tree slot per
+/// id).
+pub const STATE_BYTES_CAP: u64 = 20_000_000;
 /// Bookmarks kept at most.
 pub const MAX_BOOKMARKS: usize = 100;
 
@@ -284,9 +293,13 @@ impl Timeline {
 
     /// Estimated memory the checkpoints hold beyond the first one, in bytes: the sum of
     /// `Timeline::gap_bytes`-style estimates between consecutive checkpoints (trace events
-    /// pushed between them, 128 bytes each, plus 50 bytes per handled event, at most 40 MB a
-    /// gap). Kept at most [`MAX_CHECKPOINT_BYTES`] (unless only the first and last are left:
-    /// then at most one gap, 40 MB + the trace ring).
+    /// pushed between them, 128 bytes each, plus [`STATE_BYTES_PER_EVENT`] (100) bytes per
+    /// handled event, at most [`STATE_BYTES_CAP`] (20 MB) a gap). Kept at most
+    /// [`MAX_CHECKPOINT_BYTES`] (unless only the first and last are left: then at most one gap,
+    /// 20 MB + the trace ring). An upper bound of what they really hold on the built-in
+    /// scenarios `order-events` (tested) and `partitioned-orders` (measured), except what a
+    /// clone copies whole (about 2.6 MB of partitioned-topic state per checkpoint in
+    /// `partitioned-orders`, bounded by the count).
     pub fn checkpoint_bytes(&self) -> u64 {
         self.checkpoints
             .windows(2)
@@ -297,10 +310,15 @@ impl Timeline {
     /// Drops checkpoints until at most [`MAX_CHECKPOINTS`] remain and their estimated memory is
     /// at most [`MAX_CHECKPOINT_BYTES`] (or the lower bounds of
     /// [`Timeline::set_checkpoint_limits`]). Never drops the first or the newest
-    /// [`RECENT_CHECKPOINTS`] while older ones remain; among the others it drops the one
-    /// whose neighbours are closest (in handled events; ties: the oldest), so the older
-    /// checkpoints stay evenly spread over the run. Dropping one never raises the estimate
-    /// (each gap's estimate is subadditive), so the loop ends within the bounds.
+    /// [`RECENT_CHECKPOINTS`] while older ones remain. Over the count only, it drops the
+    /// checkpoint whose neighbours are closest (in handled events; ties: the oldest), so the
+    /// older checkpoints stay evenly spread over the run. Over the bytes, it drops the one that
+    /// costs the least replay per byte it frees: merging gaps of `a` and `b` events adds `a·b`
+    /// to the summed squared gaps (twice the mean replay of a uniformly random seek, times the
+    /// run's length) and frees `gap(a) + gap(b) − gap(a + b)` estimated bytes (the trace events
+    /// both kept and the state beyond [`STATE_BYTES_CAP`]), ties: the oldest. Dropping one never
+    /// raises the estimate (each gap's estimate is subadditive), so the loop ends within the
+    /// bounds.
     fn thin(&mut self) {
         let mut bytes: Option<u64> = None;
         loop {
@@ -310,7 +328,8 @@ impl Timeline {
             }
             let over_count = n > self.max_checkpoints;
             let total = *bytes.get_or_insert_with(|| self.checkpoint_bytes());
-            if !over_count && total <= self.max_checkpoint_bytes {
+            let over_bytes = total > self.max_checkpoint_bytes;
+            if !over_count && !over_bytes {
                 return;
             }
             // Interior candidates: not the first, not the recent tail (unless nothing else).
@@ -321,9 +340,25 @@ impl Timeline {
             };
             let cps = &self.checkpoints;
             let ev = |i: usize| cps[i].events_processed();
-            let drop = (1..last_candidate)
-                .min_by_key(|&i| (ev(i + 1).saturating_sub(ev(i - 1)), i))
-                .unwrap_or(1);
+            let freed = |i: usize| {
+                (Self::gap_bytes(&cps[i - 1], &cps[i]) + Self::gap_bytes(&cps[i], &cps[i + 1]))
+                    .saturating_sub(Self::gap_bytes(&cps[i - 1], &cps[i + 1]))
+            };
+            let drop = if over_bytes {
+                // Least added replay per freed byte: a·b / freed, compared crosswise.
+                let cost = |i: usize| {
+                    u128::from(ev(i).saturating_sub(ev(i - 1)))
+                        * u128::from(ev(i + 1).saturating_sub(ev(i)))
+                };
+                (1..last_candidate)
+                    .map(|i| (i, cost(i), u128::from(freed(i).max(1))))
+                    .reduce(|best, c| if c.1 * best.2 < best.1 * c.2 { c } else { best })
+                    .map_or(1, |(i, _, _)| i)
+            } else {
+                (1..last_candidate)
+                    .min_by_key(|&i| (ev(i + 1).saturating_sub(ev(i - 1)), i))
+                    .unwrap_or(1)
+            };
             let before = Self::gap_bytes(&cps[drop - 1], &cps[drop])
                 + Self::gap_bytes(&cps[drop], &cps[drop + 1]);
             let after = Self::gap_bytes(&cps[drop - 1], &cps[drop + 1]);
@@ -592,7 +627,7 @@ mod tests {
             (gaps.iter().min(), gaps.iter().max()),
             (Some(&0), Some(&41))
         );
-        assert_eq!(tl.checkpoint_bytes(), 861_526);
+        assert_eq!(tl.checkpoint_bytes(), 930_476);
         // A seek replays at most one gap.
         assert_eq!(tl.seek(SimTime::from_ms(8_010)), 1);
     }
@@ -617,11 +652,13 @@ mod tests {
         let mut tl = Timeline::new(order_events(), SimTime::from_ms(100));
         tl.set_checkpoint_limits(32, 2_000_000);
         tl.run_until(SimTime::from_ms(20_000), u64::MAX);
-        assert_eq!((tl.checkpoints.len(), tl.checkpoint_bytes()), (32, 599_382));
+        assert_eq!((tl.checkpoints.len(), tl.checkpoint_bytes()), (32, 668_332));
         tl.set_checkpoint_limits(32, 450_000);
-        assert_eq!((tl.checkpoints.len(), tl.checkpoint_bytes()), (13, 443_734));
-        // The old history went (evenly, smallest gaps first); once at most
-        // RECENT_CHECKPOINTS + 1 are left, the recent ones are candidates too.
+        assert_eq!((tl.checkpoints.len(), tl.checkpoint_bytes()), (5, 447_148));
+        // The old history went (least replay per freed byte first: all gaps are below the
+        // state cap here, so each drop frees one open ring chunk's 8 kB and the smallest
+        // products of neighbouring gaps went first); once at most RECENT_CHECKPOINTS + 1 are
+        // left, the recent ones are candidates too.
         assert_eq!(tl.checkpoint_times()[1], SimTime::from_ms(15_000));
         // The timeline still lands where a straight run does.
         let mut straight = order_events();
