@@ -17,9 +17,9 @@
 //! ([`MAX_CHECKPOINT_BYTES`], see [`Timeline::checkpoint_bytes`], an upper bound of what they
 //! really hold, tested on a long run); past either bound they are thinned: the
 //! [`RECENT_CHECKPOINTS`] newest are kept (dense recent history for stepping back and
-//! scrubbing); among the older ones, over the count the one whose removal leaves the smallest gap
-//! (in events) goes, so the rest stay evenly spread over the run, and over the bytes the one that
-//! adds the least replay per byte it frees.
+//! scrubbing), and among the older ones the one whose removal leaves the smallest gap (in
+//! events) goes, so the rest stay evenly spread over the run and a seek anywhere replays about
+//! `events / checkpoints` events at most.
 
 use crate::command::Command;
 use crate::error::CommandError;
@@ -30,10 +30,11 @@ use std::collections::BTreeMap;
 
 /// Default virtual time between checkpoints: 5 s.
 pub const DEFAULT_CHECKPOINT_INTERVAL: SimTime = SimTime::from_ms(5_000);
-/// Checkpoints kept at most (then thinned): 64. Not more: what a checkpoint holds outside the
-/// memory estimate (state still copied whole by a clone, e.g. about 2 MB of partitioned-topic
-/// state in `partitioned-orders`) is bounded by this count alone.
-pub const MAX_CHECKPOINTS: usize = 64;
+/// Checkpoints kept at most (then thinned): 256. What a checkpoint holds outside the memory
+/// estimate's per-event terms (the containers a clone copies whole, about 60 kB on the built-in
+/// scenarios) is estimated as [`CHECKPOINT_SHELL_BYTES`] each, so long runs are bounded by the
+/// bytes first and short ones by this count.
+pub const MAX_CHECKPOINTS: usize = 256;
 /// The newest checkpoints that thinning never drops: 16 (one interval apart each).
 pub const RECENT_CHECKPOINTS: usize = 16;
 /// Estimated memory all checkpoints may hold beyond the current state, in bytes: 96 MB (see
@@ -41,19 +42,25 @@ pub const RECENT_CHECKPOINTS: usize = 16;
 pub const MAX_CHECKPOINT_BYTES: u64 = 96_000_000;
 /// Estimate of the state bytes a run adds per handled event that a checkpoint keeps alive once
 /// the current state has moved on, beyond the trace ring (messages the checkpoint still holds in
-/// queues and logs that the current state consumed or dropped since, processed-message ids and
-/// claim-table entries the current state forgot): 100 bytes. Measured
-/// (`examples/timeline_memory.rs held`: the bytes freed by dropping a state kept 100 000 events
-/// earlier) at 41 bytes per event on `order-events` (mostly the ~470-byte messages its broker
-/// queues turn over) and 80 on `partitioned-orders` (records its logs retire).
-pub const STATE_BYTES_PER_EVENT: u64 = 100;
-/// Cap of the per-gap state estimate, in bytes: 20 MB. However far apart two checkpoints are,
+/// broker queues that the current state consumed since, records its logs retired,
+/// processed-message ids and claim-table entries the current state forgot): 50 bytes. Measured
+/// (`examples/timeline_memory.rs held`: the bytes freed by dropping a state kept 20 000 –
+/// 100 000 events earlier, less the trace ring) at 41 bytes per event on `order-events`
+/// (mostly the ~470-byte messages its broker queues turn over) and 14 on
+/// `partitioned-orders`.
+pub const STATE_BYTES_PER_EVENT: u64 = 50;
+/// Cap of the per-gap state estimate, in bytes: 16 MB. However far apart two checkpoints are,
 /// the older one holds at most one whole state of its own beyond what they share: measured at
-/// most 10.9 MB on `order-events` (a state at 10 M events, 2 M events later) and 17.3 MB on
-/// `partitioned-orders` (its retained logs) since the processed-message ids and the claim
-/// checker's tables are 64-id bitmaps (`IdBitmap`; it was over 40 MB with one B-tree slot per
-/// id).
-pub const STATE_BYTES_CAP: u64 = 20_000_000;
+/// most 10.9 MB on `order-events` (a state at 10 M events, 2 M events later) and 2.6 MB on
+/// `partitioned-orders`, since the processed-message ids and the claim checker's tables are
+/// 64-id bitmaps (`IdBitmap`; over 40 MB with one B-tree slot per id) and partition logs are
+/// persistent vectors.
+pub const STATE_BYTES_CAP: u64 = 16_000_000;
+/// Estimate of what a checkpoint copies outright (the containers a clone of the simulation
+/// copies whole rather than shares), in bytes: 100 kB. Measured (`timeline_memory … parts`,
+/// the whole simulation's clone) at 60 kB on `order-events` and 50 kB on
+/// `partitioned-orders`.
+pub const CHECKPOINT_SHELL_BYTES: u64 = 100_000;
 /// Bookmarks kept at most.
 pub const MAX_BOOKMARKS: usize = 100;
 
@@ -270,8 +277,9 @@ impl Timeline {
 
     /// Estimated bytes checkpoint `later` holds that checkpoint `earlier` (the one kept before
     /// it) does not share: the trace events pushed between them (plus the open ring chunk,
-    /// at most the ring's cap; [`TraceEvent`](crate::trace::TraceEvent) size each) and
-    /// [`STATE_BYTES_PER_EVENT`] per event handled between them, at most [`STATE_BYTES_CAP`].
+    /// at most the ring's cap; [`TraceEvent`](crate::trace::TraceEvent) size each),
+    /// [`STATE_BYTES_PER_EVENT`] per event handled between them, at most [`STATE_BYTES_CAP`],
+    /// and [`CHECKPOINT_SHELL_BYTES`].
     fn gap_bytes(earlier: &Simulation, later: &Simulation) -> u64 {
         let trace = later.trace();
         let pushed = trace
@@ -289,17 +297,17 @@ impl Timeline {
                     .saturating_mul(STATE_BYTES_PER_EVENT)
                     .min(STATE_BYTES_CAP),
             )
+            .saturating_add(CHECKPOINT_SHELL_BYTES)
     }
 
     /// Estimated memory the checkpoints hold beyond the first one, in bytes: the sum of
     /// `Timeline::gap_bytes`-style estimates between consecutive checkpoints (trace events
-    /// pushed between them, 128 bytes each, plus [`STATE_BYTES_PER_EVENT`] (100) bytes per
-    /// handled event, at most [`STATE_BYTES_CAP`] (20 MB) a gap). Kept at most
-    /// [`MAX_CHECKPOINT_BYTES`] (unless only the first and last are left: then at most one gap,
-    /// 20 MB + the trace ring). An upper bound of what they really hold on the built-in
-    /// scenarios `order-events` (tested) and `partitioned-orders` (measured), except what a
-    /// clone copies whole (about 2.6 MB of partitioned-topic state per checkpoint in
-    /// `partitioned-orders`, bounded by the count).
+    /// pushed between them, 128 bytes each, plus [`STATE_BYTES_PER_EVENT`] (50) bytes per
+    /// handled event, at most [`STATE_BYTES_CAP`] (16 MB) a gap, plus
+    /// [`CHECKPOINT_SHELL_BYTES`] (100 kB)). Kept at most [`MAX_CHECKPOINT_BYTES`] (unless only
+    /// the first and last are left: then at most one gap, 16.1 MB + the trace ring). An upper
+    /// bound of what they really hold on the built-in scenarios `order-events` (tested over a
+    /// real run, `tests/checkpoint_memory.rs`) and `partitioned-orders` (measured).
     pub fn checkpoint_bytes(&self) -> u64 {
         self.checkpoints
             .windows(2)
@@ -310,15 +318,15 @@ impl Timeline {
     /// Drops checkpoints until at most [`MAX_CHECKPOINTS`] remain and their estimated memory is
     /// at most [`MAX_CHECKPOINT_BYTES`] (or the lower bounds of
     /// [`Timeline::set_checkpoint_limits`]). Never drops the first or the newest
-    /// [`RECENT_CHECKPOINTS`] while older ones remain. Over the count only, it drops the
-    /// checkpoint whose neighbours are closest (in handled events; ties: the oldest), so the
-    /// older checkpoints stay evenly spread over the run. Over the bytes, it drops the one that
-    /// costs the least replay per byte it frees: merging gaps of `a` and `b` events adds `a·b`
-    /// to the summed squared gaps (twice the mean replay of a uniformly random seek, times the
-    /// run's length) and frees `gap(a) + gap(b) − gap(a + b)` estimated bytes (the trace events
-    /// both kept and the state beyond [`STATE_BYTES_CAP`]), ties: the oldest. Dropping one never
-    /// raises the estimate (each gap's estimate is subadditive), so the loop ends within the
-    /// bounds.
+    /// [`RECENT_CHECKPOINTS`] while older ones remain; among the others it drops the one
+    /// whose neighbours are closest (in handled events; ties: the oldest), so the older
+    /// checkpoints stay evenly spread over the run. Over the byte bound too: a gap's estimate is
+    /// linear in its events up to the trace ring's and the state's caps, so for a given total
+    /// even gaps keep the most checkpoints and the shortest mean replay of a random seek (a
+    /// rule dropping the least replay per freed byte merges the largest gaps first, since
+    /// merging two gaps past the ring's size frees a whole ring, and leaves a few huge gaps).
+    /// Dropping one never raises the estimate (each gap's estimate is subadditive), so the
+    /// loop ends within the bounds.
     fn thin(&mut self) {
         let mut bytes: Option<u64> = None;
         loop {
@@ -328,8 +336,7 @@ impl Timeline {
             }
             let over_count = n > self.max_checkpoints;
             let total = *bytes.get_or_insert_with(|| self.checkpoint_bytes());
-            let over_bytes = total > self.max_checkpoint_bytes;
-            if !over_count && !over_bytes {
+            if !over_count && total <= self.max_checkpoint_bytes {
                 return;
             }
             // Interior candidates: not the first, not the recent tail (unless nothing else).
@@ -340,25 +347,9 @@ impl Timeline {
             };
             let cps = &self.checkpoints;
             let ev = |i: usize| cps[i].events_processed();
-            let freed = |i: usize| {
-                (Self::gap_bytes(&cps[i - 1], &cps[i]) + Self::gap_bytes(&cps[i], &cps[i + 1]))
-                    .saturating_sub(Self::gap_bytes(&cps[i - 1], &cps[i + 1]))
-            };
-            let drop = if over_bytes {
-                // Least added replay per freed byte: a·b / freed, compared crosswise.
-                let cost = |i: usize| {
-                    u128::from(ev(i).saturating_sub(ev(i - 1)))
-                        * u128::from(ev(i + 1).saturating_sub(ev(i)))
-                };
-                (1..last_candidate)
-                    .map(|i| (i, cost(i), u128::from(freed(i).max(1))))
-                    .reduce(|best, c| if c.1 * best.2 < best.1 * c.2 { c } else { best })
-                    .map_or(1, |(i, _, _)| i)
-            } else {
-                (1..last_candidate)
-                    .min_by_key(|&i| (ev(i + 1).saturating_sub(ev(i - 1)), i))
-                    .unwrap_or(1)
-            };
+            let drop = (1..last_candidate)
+                .min_by_key(|&i| (ev(i + 1).saturating_sub(ev(i - 1)), i))
+                .unwrap_or(1);
             let before = Self::gap_bytes(&cps[drop - 1], &cps[drop])
                 + Self::gap_bytes(&cps[drop], &cps[drop + 1]);
             let after = Self::gap_bytes(&cps[drop - 1], &cps[drop + 1]);
@@ -604,7 +595,7 @@ mod tests {
 
     #[test]
     fn checkpoints_are_thinned_beyond_the_bound() {
-        // 829 interval boundaries with events before the run goes idle at 16.58 s; 64 kept.
+        // 829 interval boundaries with events before the run goes idle at 16.58 s; 256 kept.
         let mut tl = Timeline::new(order_events(), SimTime::from_ms(20));
         tl.run_until(SimTime::from_ms(20_000), u64::MAX);
         let times = tl.checkpoint_times();
@@ -623,13 +614,11 @@ mod tests {
             .map(|c| c.events_processed())
             .collect();
         let gaps: Vec<u64> = ev.windows(2).map(|w| w[1] - w[0]).collect();
-        assert_eq!(
-            (gaps.iter().min(), gaps.iter().max()),
-            (Some(&0), Some(&41))
-        );
-        assert_eq!(tl.checkpoint_bytes(), 930_476);
+        assert_eq!((gaps.iter().min(), gaps.iter().max()), (Some(&0), Some(&8)));
+        // 255 gaps of 100 kB (what a clone copies whole) and the trace and state between.
+        assert_eq!(tl.checkpoint_bytes(), 27_934_390);
         // A seek replays at most one gap.
-        assert_eq!(tl.seek(SimTime::from_ms(8_010)), 1);
+        assert_eq!(tl.seek(SimTime::from_ms(8_010)), 3);
     }
 
     #[test]
@@ -648,17 +637,22 @@ mod tests {
         assert_eq!((a.ring().chunks().count(), shared), (9, 8));
         assert_eq!(b.ring().items_not_shared_with(a.ring()), 44);
 
-        // Lower bounds, enforced on a longer run: 32 checkpoints, then 450 kB of estimate.
+        // Lower bounds, enforced on a longer run: 32 checkpoints, then 2 MB of estimate.
         let mut tl = Timeline::new(order_events(), SimTime::from_ms(100));
-        tl.set_checkpoint_limits(32, 2_000_000);
+        tl.set_checkpoint_limits(32, 8_000_000);
         tl.run_until(SimTime::from_ms(20_000), u64::MAX);
-        assert_eq!((tl.checkpoints.len(), tl.checkpoint_bytes()), (32, 668_332));
-        tl.set_checkpoint_limits(32, 450_000);
-        assert_eq!((tl.checkpoints.len(), tl.checkpoint_bytes()), (5, 447_148));
-        // The old history went (least replay per freed byte first: all gaps are below the
-        // state cap here, so each drop frees one open ring chunk's 8 kB and the smallest
-        // products of neighbouring gaps went first); once at most RECENT_CHECKPOINTS + 1 are
-        // left, the recent ones are candidates too.
+        assert_eq!(
+            (tl.checkpoints.len(), tl.checkpoint_bytes()),
+            (32, 3_699_382)
+        );
+        tl.set_checkpoint_limits(32, 2_000_000);
+        assert_eq!(
+            (tl.checkpoints.len(), tl.checkpoint_bytes()),
+            (16, 1_968_310)
+        );
+        // The old history went (evenly, smallest gaps first; each drop frees one open ring
+        // chunk's 8 kB here); once at most RECENT_CHECKPOINTS + 1 are left, the recent ones
+        // are candidates too.
         assert_eq!(tl.checkpoint_times()[1], SimTime::from_ms(15_000));
         // The timeline still lands where a straight run does.
         let mut straight = order_events();
