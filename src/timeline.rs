@@ -19,7 +19,9 @@
 //! [`RECENT_CHECKPOINTS`] newest are kept (dense recent history for stepping back and
 //! scrubbing), and among the older ones the one whose removal leaves the smallest gap (in
 //! events) goes, so the rest stay evenly spread over the run and a seek anywhere replays about
-//! `events / checkpoints` events at most.
+//! `events / checkpoints` events at most. A long seek back also leaves a checkpoint at the
+//! boundary just before where it landed (kept while it is the latest such), so scrubbing
+//! around that place and stepping back from it are short replays.
 
 use crate::command::Command;
 use crate::error::CommandError;
@@ -78,6 +80,9 @@ pub struct Timeline {
     max_checkpoints: usize,
     /// Estimated checkpoint bytes kept at most (default [`MAX_CHECKPOINT_BYTES`]).
     max_checkpoint_bytes: u64,
+    /// The landing checkpoint of the latest long seek back, `(events, time)`: thinning keeps
+    /// it while it is not the only candidate (see [`Timeline::seek_to`]).
+    landing: Option<(u64, SimTime)>,
 }
 
 /// Whether the state `s` lies on the way to `target` (a replay from it can get there).
@@ -106,6 +111,7 @@ impl Timeline {
             last_replayed: 0,
             max_checkpoints: MAX_CHECKPOINTS,
             max_checkpoint_bytes: MAX_CHECKPOINT_BYTES,
+            landing: None,
         }
     }
 
@@ -181,14 +187,18 @@ impl Timeline {
     /// Use it to open a shared run in chunks (`Timeline::with_log`, then `advance` once per
     /// animation frame until [`Progress::Done`]).
     pub fn advance(&mut self, target: Target, budget: u64) -> Result<Progress, ReplayError> {
-        self.advance_counting(target, budget).map(|(p, _)| p)
+        self.advance_counting(target, budget, None).map(|(p, _)| p)
     }
 
-    /// [`Timeline::advance`], also returning the events it handled.
+    /// [`Timeline::advance`], also returning the events it handled. With `land_before`, when
+    /// the run stands more than one checkpoint interval behind the newest checkpoint (a seek
+    /// back that restored a far checkpoint), it also stops at the last interval boundary
+    /// before `land_before` and leaves a checkpoint there (see [`Timeline::seek_to`]).
     fn advance_counting(
         &mut self,
         target: Target,
         budget: u64,
+        land_before: Option<SimTime>,
     ) -> Result<(Progress, u64), ReplayError> {
         self.restore_for(target);
         let mut handled = 0u64;
@@ -199,9 +209,20 @@ impl Timeline {
                 .map(|c| c.now())
                 .unwrap_or(SimTime::ZERO);
             let boundary = SimTime(last.0.saturating_add(self.interval.0));
+            // The boundary (on the checkpoints' grid, `last - k·interval`) just before
+            // `land_before`, when it lies ahead of the run.
+            let landing = land_before
+                .filter(|&h| h <= last && h > SimTime::ZERO)
+                .map(|h| {
+                    let back = (last.0 - h.0) / self.interval.0 + 1;
+                    SimTime(last.0.saturating_sub(back.saturating_mul(self.interval.0)))
+                })
+                .filter(|&b| b > self.current.now());
             let pause = match target {
-                Target::Time(t) | Target::Place { at: t, .. } => (boundary < t).then_some(boundary),
-                Target::Events(_) => Some(boundary),
+                Target::Time(t) | Target::Place { at: t, .. } => landing
+                    .filter(|&b| b < t)
+                    .or((boundary < t).then_some(boundary)),
+                Target::Events(_) => landing.or(Some(boundary)),
             };
             let (stop, n) = replay::drive(
                 &mut self.current,
@@ -213,7 +234,9 @@ impl Timeline {
             handled += n;
             match stop {
                 Stop::Paused => {
-                    if self.current.now() > last {
+                    if landing.is_some_and(|b| Some(b) == pause) {
+                        self.land();
+                    } else if self.current.now() > last {
                         self.checkpoint();
                     }
                 }
@@ -234,11 +257,30 @@ impl Timeline {
         }
     }
 
+    /// Inserts a checkpoint of the current state (at an interval boundary behind the newest
+    /// checkpoint) in its place, as the protected landing checkpoint, and thins.
+    fn land(&mut self) {
+        let key = |s: &Simulation| (s.events_processed(), s.now());
+        let k = key(&self.current);
+        let at = self.checkpoints.partition_point(|c| key(c) < k);
+        if self.checkpoints.get(at).is_some_and(|c| key(c) == k) {
+            return;
+        }
+        self.checkpoints.insert(at, self.current.clone());
+        self.landing = Some(k);
+        self.thin();
+    }
+
     /// As [`Timeline::advance`], dropping a logged command ahead that does not fit the run (and
     /// the rest of the log after it; see [`Timeline::dropped`]) instead of stopping there.
-    fn go(&mut self, target: Target, budget: u64) -> Result<(Progress, u64), ReplayError> {
+    fn go(
+        &mut self,
+        target: Target,
+        budget: u64,
+        land_before: Option<SimTime>,
+    ) -> Result<(Progress, u64), ReplayError> {
         loop {
-            match self.advance_counting(target, budget) {
+            match self.advance_counting(target, budget, land_before) {
                 Err(
                     e @ (ReplayError::IdleBeforeCommand { index, .. }
                     | ReplayError::CommandMismatch { index, .. }
@@ -258,7 +300,7 @@ impl Timeline {
     /// `max_events` stopped it first.
     pub fn run_until(&mut self, until: SimTime, max_events: u64) -> RunOutcome {
         let target = Target::Time(until.max(self.current.now()));
-        match self.go(target, max_events) {
+        match self.go(target, max_events, None) {
             Ok((p, events)) => RunOutcome {
                 events,
                 reached: p == Progress::Done,
@@ -347,7 +389,9 @@ impl Timeline {
             };
             let cps = &self.checkpoints;
             let ev = |i: usize| cps[i].events_processed();
+            let landing = self.landing;
             let drop = (1..last_candidate)
+                .filter(|&i| landing != Some((ev(i), cps[i].now())))
                 .min_by_key(|&i| (ev(i + 1).saturating_sub(ev(i - 1)), i))
                 .unwrap_or(1);
             let before = Self::gap_bytes(&cps[drop - 1], &cps[drop])
@@ -363,7 +407,7 @@ impl Timeline {
     pub fn step(&mut self) -> Option<SimTime> {
         let n = self.current.events_processed();
         self.current.next_event_time()?;
-        let _ = self.go(Target::Events(n + 1), 1);
+        let _ = self.go(Target::Events(n + 1), 1, None);
         (self.current.events_processed() == n + 1).then(|| self.current.now())
     }
 
@@ -409,15 +453,29 @@ impl Timeline {
     /// Moves to `target` (backward or forward, restoring the best checkpoint) with at most
     /// `budget` events of work in this call; resumable like [`Timeline::advance`]. Logged
     /// commands ahead that do not fit the run are dropped (see [`Timeline::dropped`]).
+    ///
+    /// A seek that replays from a checkpoint more than one interval behind its target (or, for
+    /// an event count — a step back —, behind the current time) leaves a checkpoint at the last
+    /// interval boundary before it (the same state a forward run checkpoints there), so that
+    /// scrubbing around the place and stepping back from it replay from there. Thinning keeps
+    /// the latest such landing checkpoint (while other candidates remain); it counts against
+    /// both bounds like any other.
     pub fn seek_to(&mut self, target: Target, budget: u64) -> Result<Progress, ReplayError> {
         let before = self.current.events_processed();
+        // Where the seek lands (at most): the target's time, or for an event count (a step
+        // back) the current time.
+        let land_before = match target {
+            Target::Time(t) | Target::Place { at: t, .. } => t,
+            Target::Events(_) => self.current.now(),
+        };
+        let land_before = Some(land_before);
         let restored = self.restore_for(target);
         let from = if restored {
             self.current.events_processed()
         } else {
             before
         };
-        let out = self.go(target, budget);
+        let out = self.go(target, budget, land_before);
         self.last_replayed = self.current.events_processed().saturating_sub(from);
         out.map(|(p, _)| p)
     }
@@ -619,6 +677,44 @@ mod tests {
         assert_eq!(tl.checkpoint_bytes(), 27_934_390);
         // A seek replays at most one gap.
         assert_eq!(tl.seek(SimTime::from_ms(8_010)), 3);
+    }
+
+    #[test]
+    fn a_long_seek_back_leaves_a_checkpoint_where_it_landed() {
+        // Eight checkpoints over the run (16.58 s): far apart in the middle.
+        let mut tl = Timeline::new(order_events(), SimTime::from_ms(100));
+        tl.set_checkpoint_limits(8, MAX_CHECKPOINT_BYTES);
+        tl.run_until(SimTime::from_ms(20_000), u64::MAX);
+        assert_eq!(
+            tl.checkpoint_times(),
+            [0, 1_800, 3_900, 5_900, 9_200, 11_200, 14_500, 16_500]
+                .map(SimTime::from_ms)
+                .to_vec()
+        );
+        // The first seek replays from a far checkpoint and stops once at the boundary before
+        // 5.05 s to leave one there (kept through thinning while it is the latest such).
+        assert_eq!(tl.seek(SimTime::from_ms(5_050)), 104);
+        // Thinning then dropped the checkpoint it replayed from (3.9 s: now the smallest gap).
+        assert_eq!(
+            tl.checkpoint_times(),
+            [0, 1_800, 5_000, 5_900, 9_200, 11_200, 14_500, 16_500]
+                .map(SimTime::from_ms)
+                .to_vec()
+        );
+        // Scrubbing nearby, and stepping back, replay from it.
+        assert_eq!(tl.seek(SimTime::from_ms(5_020)), 2);
+        let mut straight = order_events();
+        straight.run_until(SimTime::from_ms(5_020), u64::MAX);
+        assert_eq!(tl.current().trace_hash(), straight.trace_hash());
+        let n = tl.current().events_processed();
+        assert!(tl.step_back());
+        assert_eq!(tl.last_replayed, 1);
+        let mut straight = order_events();
+        while straight.events_processed() < n - 1 {
+            straight.step();
+        }
+        assert_eq!(tl.current().trace_hash(), straight.trace_hash());
+        assert!(tl.checkpoint_times().len() <= 8);
     }
 
     #[test]
