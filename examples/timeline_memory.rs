@@ -13,7 +13,9 @@
 //! Linux only; each scenario runs in its own process so the peaks do not mix), the checkpoints
 //! kept (and their estimated memory, `Timeline::checkpoint_bytes`), and the median and 95th
 //! percentile wall time of 200 seeks to random earlier times (xorshift, fixed seed) with the
-//! median number of events a seek replayed (independent of the machine's load). With `parts`, it also prints what one more checkpoint costs, part by
+//! median number of events a seek replayed (independent of the machine's load), and for
+//! scrubbing (20 random places, 10 seeks within 30 s of virtual time before each) the median
+//! events a nearby seek replayed. With `parts`, it also prints what one more checkpoint costs, part by
 //! part: the bytes a deep copy of each big part of the state allocates (a counting allocator;
 //! structure shared between checkpoints is not counted). After the last mark it prints what the
 //! checkpoints really hold beyond the current state (the bytes freed by dropping them) next to
@@ -54,6 +56,9 @@ unsafe impl GlobalAlloc for Counting {
         unsafe { System.realloc(ptr, layout, new_size) }
     }
 }
+
+/// Median events replayed by the last `seeks` call's nearby (scrubbing) seeks.
+static SCRUB_MEDIAN: AtomicU64 = AtomicU64::new(0);
 
 /// Bytes allocated and not freed yet.
 fn live() -> u64 {
@@ -105,6 +110,24 @@ fn seeks(tl: &mut Timeline) -> (f64, f64, u64) {
         replayed.push(tl.seek(t));
         ms.push(s.elapsed().as_secs_f64() * 1e3);
     }
+    // Scrubbing: 20 places, each a seek to a random time and then 10 seeks within 30 s of
+    // virtual time before it; the median events those nearby seeks replayed.
+    let mut nearby = Vec::new();
+    for _ in 0..20 {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        let t = x % end.as_us().max(1);
+        tl.seek(SimTime(t));
+        for _ in 0..10 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            nearby.push(tl.seek(SimTime(t.saturating_sub(x % 30_000_000))));
+        }
+    }
+    nearby.sort_unstable();
+    SCRUB_MEDIAN.store(nearby[nearby.len() / 2], Ordering::Relaxed);
     // Back to the end of the run (not timed) to go on from there.
     tl.run_to_place(at, Some(events), u64::MAX)
         .expect("the end of the run is reachable again");
@@ -193,13 +216,14 @@ fn run(scenario: &str, marks: &[u64], show_parts: bool) {
         let run_s = started.elapsed().as_secs_f64();
         let (median, p95, replayed) = seeks(&mut tl);
         println!(
-            "{scenario} {:>9} events (t = {}, {run_s:.1} s): RSS {} MB, peak {} MB; {} checkpoints (estimate {:.1} MB); seek median {median:.2} ms, p95 {p95:.2} ms, median {replayed} events replayed",
+            "{scenario} {:>9} events (t = {}, {run_s:.1} s): RSS {} MB, peak {} MB; {} checkpoints (estimate {:.1} MB); seek median {median:.2} ms, p95 {p95:.2} ms, median {replayed} events replayed; scrubbing: median {} events replayed",
             tl.current().events_processed(),
             tl.current().now(),
             status_kb("VmRSS:") / 1024,
             status_kb("VmHWM:") / 1024,
             tl.checkpoint_times().len(),
             tl.checkpoint_bytes() as f64 / 1e6,
+            SCRUB_MEDIAN.load(Ordering::Relaxed),
         );
         if show_parts {
             parts(tl.current());
