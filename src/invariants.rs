@@ -247,22 +247,12 @@ impl InvariantStatus {
     }
 }
 
-/// A set that forgets its smallest entries beyond [`MAX_TRACKED`] (keys start with a message id,
-/// which grows with time, so the smallest is the oldest). A persistent B-tree ([`imbl::OrdSet`]):
-/// the checker is cloned with the trace by every timeline checkpoint, and a clone shares every
-/// node (a later insert copies only its path), instead of copying up to 100 000 entries.
-#[derive(Clone, Debug, Default)]
-struct Bounded<T: Ord + Clone>(imbl::OrdSet<T>);
-
-impl<T: Ord + Clone> Bounded<T> {
-    fn insert(&mut self, v: T) -> bool {
-        let new = self.0.insert(v).is_none();
-        if self.0.len() > MAX_TRACKED {
-            self.0.remove_min();
-        }
-        new
-    }
-}
+/// A set of `(message, tag)` entries that forgets its smallest entries beyond [`MAX_TRACKED`]
+/// (message ids grow with time, so the smallest is the oldest): 64-id bitmaps in a persistent
+/// B-tree ([`crate::id_bitmap::IdBitmap`]). The checker is cloned with the trace by every
+/// timeline checkpoint, and a clone shares every node (a later insert copies only its path),
+/// instead of copying up to 100 000 entries; an entry costs a few bits of a shared word.
+type Bounded<S> = crate::id_bitmap::IdBitmap<S, MAX_TRACKED>;
 
 /// A record's producing service, topic and key.
 type RecordOrigin = (Arc<str>, Arc<str>, Option<Arc<str>>);
@@ -283,15 +273,15 @@ pub struct InvariantChecker {
     /// Consumer services of each queue channel.
     queue_consumers: BTreeMap<String, Vec<Arc<str>>>,
     /// Messages the broker enqueued (or confirmed as duplicates), or appended to a partition.
-    enqueued: Bounded<MessageId>,
+    enqueued: Bounded<()>,
     /// Messages published (any attempt) by anyone.
-    published: Bounded<MessageId>,
+    published: Bounded<()>,
     /// Dual writes: (message, service, instance) committed and not published yet.
-    unpublished: Bounded<(MessageId, Arc<str>, u32)>,
+    unpublished: Bounded<(Arc<str>, u32)>,
     /// Effects applied: (message, service).
-    effects: Bounded<(MessageId, Arc<str>)>,
+    effects: Bounded<Arc<str>>,
     /// First processings (message, service), and first appends (message, `log`).
-    processed: Bounded<(MessageId, Arc<str>)>,
+    processed: Bounded<Arc<str>>,
     /// Commit LSN of messages from a database transaction.
     lsn: imbl::OrdMap<MessageId, u64>,
     /// Records of partitioned topics: message -> (producing service, topic, key).
@@ -739,10 +729,9 @@ impl InvariantChecker {
                             self.publishing.pop_first();
                         }
                     }
-                    self.published.insert(*msg);
+                    self.published.insert(msg.0, ());
                     self.unpublished
-                        .0
-                        .remove(&(*msg, Arc::clone(&from.node), from.instance));
+                        .remove(msg.0, (Arc::clone(&from.node), from.instance));
                     if first {
                         self.count(NoMessageLost, &[&from.node]);
                     }
@@ -764,20 +753,20 @@ impl InvariantChecker {
                 insert_bounded_shared(&mut self.records, *msg, record);
             }
             TraceKind::Enqueue { queue, msg, .. } => {
-                self.enqueued.insert(*msg);
+                self.enqueued.insert(msg.0, ());
                 self.gave_up.remove(msg);
                 let consumers = self.consumers_of(queue);
                 let names: Vec<&str> = consumers.iter().map(|c| &**c).collect();
                 self.count(NoMessageLost, &names);
             }
             TraceKind::BrokerDuplicate { msg, .. } | TraceKind::DuplicateAppend { msg, .. } => {
-                self.enqueued.insert(*msg);
+                self.enqueued.insert(msg.0, ());
                 self.gave_up.remove(msg);
             }
             TraceKind::Append {
                 broker, tp, msg, ..
             } => {
-                self.enqueued.insert(*msg);
+                self.enqueued.insert(msg.0, ());
                 self.appended(event, broker, tp, *msg);
             }
             TraceKind::Arrive {
@@ -787,7 +776,7 @@ impl InvariantChecker {
             } => {
                 self.publish_landed(*msg);
             }
-            TraceKind::GiveUp { at, msg, attempts } if !self.enqueued.0.contains(msg) => {
+            TraceKind::GiveUp { at, msg, attempts } if !self.enqueued.contains(msg.0, ()) => {
                 if self.publishing.contains_key(msg) {
                     // A copy is still on its way: lost only if it never reaches the broker.
                     insert_bounded(&mut self.gave_up, *msg, (at.clone(), *attempts));
@@ -805,7 +794,7 @@ impl InvariantChecker {
                 ..
             } => {
                 let last = self.publish_landed(*msg);
-                let lost = last && !self.enqueued.0.contains(msg);
+                let lost = last && !self.enqueued.contains(msg.0, ());
                 if let Some((at, attempts)) = lost.then(|| self.gave_up.remove(msg)).flatten() {
                     self.violate(NoMessageLost, &[&at.node], event, || {
                         format!(
@@ -815,7 +804,9 @@ impl InvariantChecker {
                     });
                 }
             }
-            TraceKind::ProduceFailed { at, tp, msg, error } if !self.enqueued.0.contains(msg) => {
+            TraceKind::ProduceFailed { at, tp, msg, error }
+                if !self.enqueued.contains(msg.0, ()) =>
+            {
                 self.violate(NoMessageLost, &[&at.node], event, || {
                     format!("{at} gave up producing {msg} to {tp} ({error}); it was never appended")
                 });
@@ -874,24 +865,17 @@ impl InvariantChecker {
                 self.count(NoMessageLost, &[&at.node]);
                 if outbox_row.is_none()
                     && self.claims(NoMessageLost)
-                    && !self.published.0.contains(msg)
+                    && !self.published.contains(msg.0, ())
                 {
                     self.unpublished
-                        .insert((*msg, Arc::clone(&at.node), at.instance));
+                        .insert(msg.0, (Arc::clone(&at.node), at.instance));
                 }
             }
             TraceKind::FailpointCrash { at, point } => {
-                let lost: Vec<MessageId> = self
-                    .unpublished
-                    .0
-                    .iter()
-                    .filter(|(_, n, i)| *n == at.node && *i == at.instance)
-                    .map(|(m, _, _)| *m)
-                    .collect();
+                let tag = (Arc::clone(&at.node), at.instance);
+                let lost: Vec<MessageId> = self.unpublished.ids_with(&tag).map(MessageId).collect();
                 for m in &lost {
-                    self.unpublished
-                        .0
-                        .remove(&(*m, Arc::clone(&at.node), at.instance));
+                    self.unpublished.remove(m.0, tag.clone());
                 }
                 if let Some(first) = lost.first() {
                     self.violate(NoMessageLost, &[&at.node], event, || {
@@ -979,7 +963,7 @@ impl InvariantChecker {
             return;
         }
         self.count(Invariant::EffectAppliedOnce, &[&at.node]);
-        if !self.effects.insert((msg, Arc::clone(&at.node))) {
+        if !self.effects.insert(msg.0, Arc::clone(&at.node)) {
             self.violate(Invariant::EffectAppliedOnce, &[&at.node], event, || {
                 format!(
                     "{at} applied the effect of {msg} again: {} has it twice",
@@ -999,7 +983,7 @@ impl InvariantChecker {
         key: &str,
     ) {
         if !self.claims(Invariant::PerKeyOrder)
-            || !self.processed.insert((msg, Arc::clone(&at.node)))
+            || !self.processed.insert(msg.0, Arc::clone(&at.node))
         {
             return;
         }
@@ -1024,7 +1008,7 @@ impl InvariantChecker {
         let Some((producer, _, Some(key))) = self.records.get(&msg).cloned() else {
             return;
         };
-        if !self.processed.insert((msg, Arc::from("log"))) {
+        if !self.processed.insert(msg.0, Arc::from("log")) {
             return;
         }
         self.count(Invariant::PerKeyOrder, &[&producer]);
@@ -1101,18 +1085,18 @@ mod tests {
 
     #[test]
     fn tables_forget_their_oldest_entries_beyond_the_bound() {
-        let mut b: Bounded<MessageId> = Bounded::default();
+        let mut b: Bounded<()> = Bounded::default();
         for i in 0..(MAX_TRACKED as u64 + 3) {
-            assert!(b.insert(MessageId(i)));
+            assert!(b.insert(i, ()));
         }
-        assert_eq!(b.0.len(), MAX_TRACKED);
-        assert_eq!(b.0.get_min(), Some(&MessageId(3)));
-        assert!(!b.insert(MessageId(4)), "still remembered");
+        assert_eq!(b.len(), MAX_TRACKED);
+        assert!(!b.contains(2, ()) && b.contains(3, ()));
+        assert!(!b.insert(4, ()), "still remembered");
         // A clone shares the tree: both keep their own contents after diverging.
         let before = b.clone();
-        assert!(b.insert(MessageId(MAX_TRACKED as u64 + 3)));
-        assert_eq!(before.0.get_min(), Some(&MessageId(3)));
-        assert_eq!(b.0.get_min(), Some(&MessageId(4)));
+        assert!(b.insert(MAX_TRACKED as u64 + 3, ()));
+        assert!(before.contains(3, ()) && !before.contains(MAX_TRACKED as u64 + 3, ()));
+        assert!(!b.contains(3, ()) && b.contains(4, ()));
         let mut m = BTreeMap::new();
         for i in 0..(MAX_TRACKED as u64 + 1) {
             insert_bounded(&mut m, i, ());

@@ -34,6 +34,7 @@ pub mod contract;
 pub mod error;
 pub mod experiment;
 pub mod export;
+mod id_bitmap;
 pub mod invariants;
 pub mod log;
 pub mod message;

@@ -9,14 +9,19 @@
 //! event and command up to the boundary done, the clock at it).
 //!
 //! A checkpoint is cheap: the simulation's big tables are persistent (the trace ring's full
-//! chunks, the processed-message tables and the claim checker's tables are shared between
-//! clones), so a checkpoint holds only what changed since the one before it. Checkpoints are
-//! bounded in count ([`MAX_CHECKPOINTS`]) and in estimated memory ([`MAX_CHECKPOINT_BYTES`],
-//! see [`Timeline::checkpoint_bytes`]); past either bound they are thinned: the
+//! chunks, the processed-message tables and the claim checker's tables, stored as 64-id bitmaps,
+//! are shared between clones), so a checkpoint holds only what changed since the one before it:
+//! the trace events pushed since (up to a whole ring) and the state the run turned over since
+//! (messages consumed from queues and logs, ids forgotten by the tables; up to one whole state).
+//! Checkpoints are bounded in count ([`MAX_CHECKPOINTS`]) and in estimated memory
+//! ([`MAX_CHECKPOINT_BYTES`], see [`Timeline::checkpoint_bytes`], an upper bound of what they
+//! really hold, tested on a long run); past either bound they are thinned: the
 //! [`RECENT_CHECKPOINTS`] newest are kept (dense recent history for stepping back and
 //! scrubbing), and among the older ones the one whose removal leaves the smallest gap (in
 //! events) goes, so the rest stay evenly spread over the run and a seek anywhere replays about
-//! `events / MAX_CHECKPOINTS` events at most.
+//! `events / checkpoints` events at most. A long seek back also leaves a checkpoint at the
+//! boundary just before where it landed (kept while it is the latest such), so scrubbing
+//! around that place and stepping back from it are short replays.
 
 use crate::command::Command;
 use crate::error::CommandError;
@@ -27,24 +32,37 @@ use std::collections::BTreeMap;
 
 /// Default virtual time between checkpoints: 5 s.
 pub const DEFAULT_CHECKPOINT_INTERVAL: SimTime = SimTime::from_ms(5_000);
-/// Checkpoints kept at most (then thinned): 64. Not more: what a checkpoint holds outside the
-/// memory estimate (state still copied whole by a clone, e.g. about 2 MB of partitioned-topic
-/// state in `partitioned-orders`) is bounded by this count alone.
-pub const MAX_CHECKPOINTS: usize = 64;
+/// Checkpoints kept at most (then thinned): 256. What a checkpoint holds outside the memory
+/// estimate's per-event terms (the containers a clone copies whole, about 60 kB on the built-in
+/// scenarios) is estimated as [`CHECKPOINT_SHELL_BYTES`] each, so long runs are bounded by the
+/// bytes first and short ones by this count.
+pub const MAX_CHECKPOINTS: usize = 256;
 /// The newest checkpoints that thinning never drops: 16 (one interval apart each).
 pub const RECENT_CHECKPOINTS: usize = 16;
 /// Estimated memory all checkpoints may hold beyond the current state, in bytes: 96 MB (see
 /// [`Timeline::checkpoint_bytes`]); past it they are thinned.
 pub const MAX_CHECKPOINT_BYTES: u64 = 96_000_000;
 /// Estimate of the state bytes a run adds per handled event that a checkpoint keeps alive once
-/// the current state has moved on (processed-message ids, the claim checker's tables, queues):
-/// 50 bytes, measured on `order-events` at 5 and 10 M events (`examples/timeline_memory.rs`:
-/// resident memory beyond a plain run over the events the checkpoints span).
+/// the current state has moved on, beyond the trace ring (messages the checkpoint still holds in
+/// broker queues that the current state consumed since, records its logs retired,
+/// processed-message ids and claim-table entries the current state forgot): 50 bytes. Measured
+/// (`examples/timeline_memory.rs held`: the bytes freed by dropping a state kept 20 000 –
+/// 100 000 events earlier, less the trace ring) at 41 bytes per event on `order-events`
+/// (mostly the ~470-byte messages its broker queues turn over) and 14 on
+/// `partitioned-orders`.
 pub const STATE_BYTES_PER_EVENT: u64 = 50;
-/// Cap of the per-gap state estimate, in bytes: 40 MB. However far apart two checkpoints are,
-/// the later one holds at most one whole state of its own (the retention-bounded tables: at most
-/// 1 M processed ids per service, 100 000 entries per claim table).
-pub const STATE_BYTES_CAP: u64 = 40_000_000;
+/// Cap of the per-gap state estimate, in bytes: 16 MB. However far apart two checkpoints are,
+/// the older one holds at most one whole state of its own beyond what they share: measured at
+/// most 10.9 MB on `order-events` (a state at 10 M events, 2 M events later) and 2.6 MB on
+/// `partitioned-orders`, since the processed-message ids and the claim checker's tables are
+/// 64-id bitmaps (`IdBitmap`; over 40 MB with one B-tree slot per id) and partition logs are
+/// persistent vectors.
+pub const STATE_BYTES_CAP: u64 = 16_000_000;
+/// Estimate of what a checkpoint copies outright (the containers a clone of the simulation
+/// copies whole rather than shares), in bytes: 100 kB. Measured (`timeline_memory … parts`,
+/// the whole simulation's clone) at 60 kB on `order-events` and 50 kB on
+/// `partitioned-orders`.
+pub const CHECKPOINT_SHELL_BYTES: u64 = 100_000;
 /// Bookmarks kept at most.
 pub const MAX_BOOKMARKS: usize = 100;
 
@@ -62,6 +80,9 @@ pub struct Timeline {
     max_checkpoints: usize,
     /// Estimated checkpoint bytes kept at most (default [`MAX_CHECKPOINT_BYTES`]).
     max_checkpoint_bytes: u64,
+    /// The landing checkpoint of the latest long seek back, `(events, time)`: thinning keeps
+    /// it while it is not the only candidate (see [`Timeline::seek_to`]).
+    landing: Option<(u64, SimTime)>,
 }
 
 /// Whether the state `s` lies on the way to `target` (a replay from it can get there).
@@ -90,6 +111,7 @@ impl Timeline {
             last_replayed: 0,
             max_checkpoints: MAX_CHECKPOINTS,
             max_checkpoint_bytes: MAX_CHECKPOINT_BYTES,
+            landing: None,
         }
     }
 
@@ -165,14 +187,18 @@ impl Timeline {
     /// Use it to open a shared run in chunks (`Timeline::with_log`, then `advance` once per
     /// animation frame until [`Progress::Done`]).
     pub fn advance(&mut self, target: Target, budget: u64) -> Result<Progress, ReplayError> {
-        self.advance_counting(target, budget).map(|(p, _)| p)
+        self.advance_counting(target, budget, None).map(|(p, _)| p)
     }
 
-    /// [`Timeline::advance`], also returning the events it handled.
+    /// [`Timeline::advance`], also returning the events it handled. With `land_before`, when
+    /// the run stands more than one checkpoint interval behind the newest checkpoint (a seek
+    /// back that restored a far checkpoint), it also stops at the last interval boundary
+    /// before `land_before` and leaves a checkpoint there (see [`Timeline::seek_to`]).
     fn advance_counting(
         &mut self,
         target: Target,
         budget: u64,
+        land_before: Option<SimTime>,
     ) -> Result<(Progress, u64), ReplayError> {
         self.restore_for(target);
         let mut handled = 0u64;
@@ -183,9 +209,20 @@ impl Timeline {
                 .map(|c| c.now())
                 .unwrap_or(SimTime::ZERO);
             let boundary = SimTime(last.0.saturating_add(self.interval.0));
+            // The boundary (on the checkpoints' grid, `last - k·interval`) just before
+            // `land_before`, when it lies ahead of the run.
+            let landing = land_before
+                .filter(|&h| h <= last && h > SimTime::ZERO)
+                .map(|h| {
+                    let back = (last.0 - h.0) / self.interval.0 + 1;
+                    SimTime(last.0.saturating_sub(back.saturating_mul(self.interval.0)))
+                })
+                .filter(|&b| b > self.current.now());
             let pause = match target {
-                Target::Time(t) | Target::Place { at: t, .. } => (boundary < t).then_some(boundary),
-                Target::Events(_) => Some(boundary),
+                Target::Time(t) | Target::Place { at: t, .. } => landing
+                    .filter(|&b| b < t)
+                    .or((boundary < t).then_some(boundary)),
+                Target::Events(_) => landing.or(Some(boundary)),
             };
             let (stop, n) = replay::drive(
                 &mut self.current,
@@ -197,7 +234,9 @@ impl Timeline {
             handled += n;
             match stop {
                 Stop::Paused => {
-                    if self.current.now() > last {
+                    if landing.is_some_and(|b| Some(b) == pause) {
+                        self.land();
+                    } else if self.current.now() > last {
                         self.checkpoint();
                     }
                 }
@@ -218,11 +257,30 @@ impl Timeline {
         }
     }
 
+    /// Inserts a checkpoint of the current state (at an interval boundary behind the newest
+    /// checkpoint) in its place, as the protected landing checkpoint, and thins.
+    fn land(&mut self) {
+        let key = |s: &Simulation| (s.events_processed(), s.now());
+        let k = key(&self.current);
+        let at = self.checkpoints.partition_point(|c| key(c) < k);
+        if self.checkpoints.get(at).is_some_and(|c| key(c) == k) {
+            return;
+        }
+        self.checkpoints.insert(at, self.current.clone());
+        self.landing = Some(k);
+        self.thin();
+    }
+
     /// As [`Timeline::advance`], dropping a logged command ahead that does not fit the run (and
     /// the rest of the log after it; see [`Timeline::dropped`]) instead of stopping there.
-    fn go(&mut self, target: Target, budget: u64) -> Result<(Progress, u64), ReplayError> {
+    fn go(
+        &mut self,
+        target: Target,
+        budget: u64,
+        land_before: Option<SimTime>,
+    ) -> Result<(Progress, u64), ReplayError> {
         loop {
-            match self.advance_counting(target, budget) {
+            match self.advance_counting(target, budget, land_before) {
                 Err(
                     e @ (ReplayError::IdleBeforeCommand { index, .. }
                     | ReplayError::CommandMismatch { index, .. }
@@ -242,7 +300,7 @@ impl Timeline {
     /// `max_events` stopped it first.
     pub fn run_until(&mut self, until: SimTime, max_events: u64) -> RunOutcome {
         let target = Target::Time(until.max(self.current.now()));
-        match self.go(target, max_events) {
+        match self.go(target, max_events, None) {
             Ok((p, events)) => RunOutcome {
                 events,
                 reached: p == Progress::Done,
@@ -261,8 +319,9 @@ impl Timeline {
 
     /// Estimated bytes checkpoint `later` holds that checkpoint `earlier` (the one kept before
     /// it) does not share: the trace events pushed between them (plus the open ring chunk,
-    /// at most the ring's cap; [`TraceEvent`](crate::trace::TraceEvent) size each) and
-    /// [`STATE_BYTES_PER_EVENT`] per event handled between them, at most [`STATE_BYTES_CAP`].
+    /// at most the ring's cap; [`TraceEvent`](crate::trace::TraceEvent) size each),
+    /// [`STATE_BYTES_PER_EVENT`] per event handled between them, at most [`STATE_BYTES_CAP`],
+    /// and [`CHECKPOINT_SHELL_BYTES`].
     fn gap_bytes(earlier: &Simulation, later: &Simulation) -> u64 {
         let trace = later.trace();
         let pushed = trace
@@ -280,13 +339,17 @@ impl Timeline {
                     .saturating_mul(STATE_BYTES_PER_EVENT)
                     .min(STATE_BYTES_CAP),
             )
+            .saturating_add(CHECKPOINT_SHELL_BYTES)
     }
 
     /// Estimated memory the checkpoints hold beyond the first one, in bytes: the sum of
     /// `Timeline::gap_bytes`-style estimates between consecutive checkpoints (trace events
-    /// pushed between them, 128 bytes each, plus 50 bytes per handled event, at most 40 MB a
-    /// gap). Kept at most [`MAX_CHECKPOINT_BYTES`] (unless only the first and last are left:
-    /// then at most one gap, 40 MB + the trace ring).
+    /// pushed between them, 128 bytes each, plus [`STATE_BYTES_PER_EVENT`] (50) bytes per
+    /// handled event, at most [`STATE_BYTES_CAP`] (16 MB) a gap, plus
+    /// [`CHECKPOINT_SHELL_BYTES`] (100 kB)). Kept at most [`MAX_CHECKPOINT_BYTES`] (unless only
+    /// the first and last are left: then at most one gap, 16.1 MB + the trace ring). An upper
+    /// bound of what they really hold on the built-in scenarios `order-events` (tested over a
+    /// real run, `tests/checkpoint_memory.rs`) and `partitioned-orders` (measured).
     pub fn checkpoint_bytes(&self) -> u64 {
         self.checkpoints
             .windows(2)
@@ -299,8 +362,13 @@ impl Timeline {
     /// [`Timeline::set_checkpoint_limits`]). Never drops the first or the newest
     /// [`RECENT_CHECKPOINTS`] while older ones remain; among the others it drops the one
     /// whose neighbours are closest (in handled events; ties: the oldest), so the older
-    /// checkpoints stay evenly spread over the run. Dropping one never raises the estimate
-    /// (each gap's estimate is subadditive), so the loop ends within the bounds.
+    /// checkpoints stay evenly spread over the run. Over the byte bound too: a gap's estimate is
+    /// linear in its events up to the trace ring's and the state's caps, so for a given total
+    /// even gaps keep the most checkpoints and the shortest mean replay of a random seek (a
+    /// rule dropping the least replay per freed byte merges the largest gaps first, since
+    /// merging two gaps past the ring's size frees a whole ring, and leaves a few huge gaps).
+    /// Dropping one never raises the estimate (each gap's estimate is subadditive), so the
+    /// loop ends within the bounds.
     fn thin(&mut self) {
         let mut bytes: Option<u64> = None;
         loop {
@@ -321,7 +389,9 @@ impl Timeline {
             };
             let cps = &self.checkpoints;
             let ev = |i: usize| cps[i].events_processed();
+            let landing = self.landing;
             let drop = (1..last_candidate)
+                .filter(|&i| landing != Some((ev(i), cps[i].now())))
                 .min_by_key(|&i| (ev(i + 1).saturating_sub(ev(i - 1)), i))
                 .unwrap_or(1);
             let before = Self::gap_bytes(&cps[drop - 1], &cps[drop])
@@ -337,7 +407,7 @@ impl Timeline {
     pub fn step(&mut self) -> Option<SimTime> {
         let n = self.current.events_processed();
         self.current.next_event_time()?;
-        let _ = self.go(Target::Events(n + 1), 1);
+        let _ = self.go(Target::Events(n + 1), 1, None);
         (self.current.events_processed() == n + 1).then(|| self.current.now())
     }
 
@@ -383,15 +453,29 @@ impl Timeline {
     /// Moves to `target` (backward or forward, restoring the best checkpoint) with at most
     /// `budget` events of work in this call; resumable like [`Timeline::advance`]. Logged
     /// commands ahead that do not fit the run are dropped (see [`Timeline::dropped`]).
+    ///
+    /// A seek that replays from a checkpoint more than one interval behind its target (or, for
+    /// an event count — a step back —, behind the current time) leaves a checkpoint at the last
+    /// interval boundary before it (the same state a forward run checkpoints there), so that
+    /// scrubbing around the place and stepping back from it replay from there. Thinning keeps
+    /// the latest such landing checkpoint (while other candidates remain); it counts against
+    /// both bounds like any other.
     pub fn seek_to(&mut self, target: Target, budget: u64) -> Result<Progress, ReplayError> {
         let before = self.current.events_processed();
+        // Where the seek lands (at most): the target's time, or for an event count (a step
+        // back) the current time.
+        let land_before = match target {
+            Target::Time(t) | Target::Place { at: t, .. } => t,
+            Target::Events(_) => self.current.now(),
+        };
+        let land_before = Some(land_before);
         let restored = self.restore_for(target);
         let from = if restored {
             self.current.events_processed()
         } else {
             before
         };
-        let out = self.go(target, budget);
+        let out = self.go(target, budget, land_before);
         self.last_replayed = self.current.events_processed().saturating_sub(from);
         out.map(|(p, _)| p)
     }
@@ -569,7 +653,7 @@ mod tests {
 
     #[test]
     fn checkpoints_are_thinned_beyond_the_bound() {
-        // 829 interval boundaries with events before the run goes idle at 16.58 s; 64 kept.
+        // 829 interval boundaries with events before the run goes idle at 16.58 s; 256 kept.
         let mut tl = Timeline::new(order_events(), SimTime::from_ms(20));
         tl.run_until(SimTime::from_ms(20_000), u64::MAX);
         let times = tl.checkpoint_times();
@@ -588,13 +672,49 @@ mod tests {
             .map(|c| c.events_processed())
             .collect();
         let gaps: Vec<u64> = ev.windows(2).map(|w| w[1] - w[0]).collect();
-        assert_eq!(
-            (gaps.iter().min(), gaps.iter().max()),
-            (Some(&0), Some(&41))
-        );
-        assert_eq!(tl.checkpoint_bytes(), 861_526);
+        assert_eq!((gaps.iter().min(), gaps.iter().max()), (Some(&0), Some(&8)));
+        // 255 gaps of 100 kB (what a clone copies whole) and the trace and state between.
+        assert_eq!(tl.checkpoint_bytes(), 27_934_390);
         // A seek replays at most one gap.
-        assert_eq!(tl.seek(SimTime::from_ms(8_010)), 1);
+        assert_eq!(tl.seek(SimTime::from_ms(8_010)), 3);
+    }
+
+    #[test]
+    fn a_long_seek_back_leaves_a_checkpoint_where_it_landed() {
+        // Eight checkpoints over the run (16.58 s): far apart in the middle.
+        let mut tl = Timeline::new(order_events(), SimTime::from_ms(100));
+        tl.set_checkpoint_limits(8, MAX_CHECKPOINT_BYTES);
+        tl.run_until(SimTime::from_ms(20_000), u64::MAX);
+        assert_eq!(
+            tl.checkpoint_times(),
+            [0, 1_800, 3_900, 5_900, 9_200, 11_200, 14_500, 16_500]
+                .map(SimTime::from_ms)
+                .to_vec()
+        );
+        // The first seek replays from a far checkpoint and stops once at the boundary before
+        // 5.05 s to leave one there (kept through thinning while it is the latest such).
+        assert_eq!(tl.seek(SimTime::from_ms(5_050)), 104);
+        // Thinning then dropped the checkpoint it replayed from (3.9 s: now the smallest gap).
+        assert_eq!(
+            tl.checkpoint_times(),
+            [0, 1_800, 5_000, 5_900, 9_200, 11_200, 14_500, 16_500]
+                .map(SimTime::from_ms)
+                .to_vec()
+        );
+        // Scrubbing nearby, and stepping back, replay from it.
+        assert_eq!(tl.seek(SimTime::from_ms(5_020)), 2);
+        let mut straight = order_events();
+        straight.run_until(SimTime::from_ms(5_020), u64::MAX);
+        assert_eq!(tl.current().trace_hash(), straight.trace_hash());
+        let n = tl.current().events_processed();
+        assert!(tl.step_back());
+        assert_eq!(tl.last_replayed, 1);
+        let mut straight = order_events();
+        while straight.events_processed() < n - 1 {
+            straight.step();
+        }
+        assert_eq!(tl.current().trace_hash(), straight.trace_hash());
+        assert!(tl.checkpoint_times().len() <= 8);
     }
 
     #[test]
@@ -613,15 +733,22 @@ mod tests {
         assert_eq!((a.ring().chunks().count(), shared), (9, 8));
         assert_eq!(b.ring().items_not_shared_with(a.ring()), 44);
 
-        // Lower bounds, enforced on a longer run: 32 checkpoints, then 450 kB of estimate.
+        // Lower bounds, enforced on a longer run: 32 checkpoints, then 2 MB of estimate.
         let mut tl = Timeline::new(order_events(), SimTime::from_ms(100));
-        tl.set_checkpoint_limits(32, 2_000_000);
+        tl.set_checkpoint_limits(32, 8_000_000);
         tl.run_until(SimTime::from_ms(20_000), u64::MAX);
-        assert_eq!((tl.checkpoints.len(), tl.checkpoint_bytes()), (32, 599_382));
-        tl.set_checkpoint_limits(32, 450_000);
-        assert_eq!((tl.checkpoints.len(), tl.checkpoint_bytes()), (13, 443_734));
-        // The old history went (evenly, smallest gaps first); once at most
-        // RECENT_CHECKPOINTS + 1 are left, the recent ones are candidates too.
+        assert_eq!(
+            (tl.checkpoints.len(), tl.checkpoint_bytes()),
+            (32, 3_699_382)
+        );
+        tl.set_checkpoint_limits(32, 2_000_000);
+        assert_eq!(
+            (tl.checkpoints.len(), tl.checkpoint_bytes()),
+            (16, 1_968_310)
+        );
+        // The old history went (evenly, smallest gaps first; each drop frees one open ring
+        // chunk's 8 kB here); once at most RECENT_CHECKPOINTS + 1 are left, the recent ones
+        // are candidates too.
         assert_eq!(tl.checkpoint_times()[1], SimTime::from_ms(15_000));
         // The timeline still lands where a straight run does.
         let mut straight = order_events();

@@ -281,12 +281,25 @@ pub struct ProducerSequenceView {
     pub batches_retained: usize,
 }
 
+/// Serializes the retained records as a sequence, as a `VecDeque` does.
+fn serialize_records<S: serde::Serializer>(
+    records: &imbl::Vector<Record>,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    s.collect_seq(records.iter())
+}
+
 /// One partition's log. Read it through the accessors; append through
 /// [`PartitionedTopic::append`].
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct PartitionLog {
     partition: u32,
-    records: VecDeque<Record>,
+    /// The retained records, oldest first: a persistent vector ([`imbl::Vector`], chunks of 64
+    /// shared through reference counts), so cloning the log — every timeline checkpoint clones
+    /// the simulation — shares them and a later append copies only the open chunk, instead of
+    /// copying up to `retention_records` records (and their keys) each.
+    #[serde(serialize_with = "serialize_records")]
+    records: imbl::Vector<Record>,
     log_start_offset: u64,
     log_end_offset: u64,
     retention_records: u64,
@@ -297,7 +310,7 @@ impl PartitionLog {
     fn new(partition: u32, retention_records: u64) -> PartitionLog {
         PartitionLog {
             partition,
-            records: VecDeque::new(),
+            records: imbl::Vector::new(),
             log_start_offset: 0,
             log_end_offset: 0,
             retention_records,
@@ -370,12 +383,10 @@ impl PartitionLog {
             return None;
         }
         let skip = usize::try_from(offset - self.log_start_offset).ok()?;
+        let end = skip.saturating_add(max_records).min(self.records.len());
         Some(
-            self.records
-                .iter()
-                .skip(skip)
-                .take(max_records)
-                .cloned()
+            (skip..end)
+                .filter_map(|i| self.records.get(i).cloned())
                 .collect(),
         )
     }

@@ -277,8 +277,6 @@ struct TopicRt {
     broker: u32,
     name: Arc<str>,
     log: PartitionedTopic,
-    /// The message of every retained record, per partition, aligned with the log.
-    msgs: Vec<VecDeque<Arc<Message>>>,
     tp_names: Vec<Arc<str>>,
     groups: Vec<u32>,
     parked: Vec<Parked>,
@@ -491,7 +489,6 @@ impl KafkaState {
             k.topics.push(TopicRt {
                 broker: idx(&spec.broker),
                 name: Arc::from(spec.name.as_str()),
-                msgs: (0..spec.partitions).map(|_| VecDeque::new()).collect(),
                 tp_names: (0..spec.partitions)
                     .map(|p| Arc::from(format!("{}-{p}", spec.name).as_str()))
                     .collect(),
@@ -1147,15 +1144,6 @@ impl Simulation {
             }) => {
                 let n = last_offset - base_offset + 1;
                 topic.appended += n;
-                if let (Some(q), Ok(log)) = (topic.msgs.get_mut(p as usize), topic.log.partition(p))
-                {
-                    for _ in 0..n {
-                        q.push_back(Arc::clone(&msg));
-                    }
-                    while q.len() > log.len() {
-                        q.pop_front();
-                    }
-                }
                 if self.trace.enabled() {
                     for (i, r) in request.batch.records.iter().enumerate() {
                         let what = TraceKind::Append {

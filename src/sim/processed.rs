@@ -9,37 +9,32 @@
 //! is processed again (a second effect under `dedup`), as with a real table pruned by age; so is
 //! an id smaller than every id of a full table (it is forgotten as soon as it is recorded).
 //!
-//! Storage: a persistent ordered set ([`imbl::OrdSet`], a B-tree whose nodes are shared through
-//! reference counts). Cloning the table — every timeline checkpoint clones the simulation — is
-//! O(1) and shares every node with the original; a later insert or eviction copies only the
-//! nodes on its path. So checkpoints of a long run cost the ids added since the previous one,
-//! not the whole table each. Lookups and inserts are O(log n); iteration (never used for output)
-//! is in id order, so nothing depends on hashing.
+//! Storage: 64-id bitmaps in a persistent B-tree ([`crate::id_bitmap::IdBitmap`]: a word per
+//! 64-id window holding a bit per processed id, plus a count), so an id costs a few bits rather
+//! than a B-tree slot of its own. Cloning the table — every timeline checkpoint clones the
+//! simulation — is O(1) and shares every node with the original; a later insert or eviction
+//! copies only the nodes on its path. So checkpoints of a long run cost the ids added since the
+//! previous one (and those the current table forgot since), not the whole table each. Lookups
+//! and inserts are O(log n); nothing depends on hashing.
 
 use crate::message::MessageId;
 
 /// The processed-messages table of one service (see the module docs for the retention).
 #[derive(Clone, Debug, Default)]
 pub(super) struct ProcessedIds {
-    ids: imbl::OrdSet<MessageId>,
+    ids: crate::id_bitmap::IdBitmap<(), { super::bounds::MAX_PROCESSED_IDS }>,
 }
 
 impl ProcessedIds {
     /// Records `id` as processed. Returns true when it is new (not in the table: never seen, or
     /// forgotten since); then, beyond the retention bound, the smallest id is forgotten.
     pub(super) fn insert(&mut self, id: MessageId) -> bool {
-        if self.ids.insert(id).is_some() {
-            return false;
-        }
-        if self.ids.len() > super::bounds::MAX_PROCESSED_IDS {
-            self.ids.remove_min();
-        }
-        true
+        self.ids.insert(id.0, ())
     }
 
     /// Whether `id` is in the table.
     pub(super) fn contains(&self, id: &MessageId) -> bool {
-        self.ids.contains(id)
+        self.ids.contains(id.0, ())
     }
 
     /// Ids held.
