@@ -92,6 +92,11 @@ engine_is_pure() {
 }
 stage "engine dependency check" engine_is_pure
 stage "native tests msgsim (unit, integration, doc)" cargo test -p msgsim
+# The engine without its optional features (`avro`, `export`), as the lean widget builds it.
+stage "clippy msgsim --no-default-features (all targets)" \
+  cargo clippy -p msgsim --all-targets --no-default-features -- -D warnings
+stage "native tests msgsim --no-default-features (unit: Avro scenarios refused, the rest run)" \
+  cargo test -p msgsim --no-default-features --lib
 stage "cargo doc msgsim (no broken intra-doc links, -D warnings)" \
   env RUSTDOCFLAGS="-D warnings" cargo doc -p msgsim --no-deps
 stage "cargo package msgsim (the crate as crates.io gets it builds on its own)" \

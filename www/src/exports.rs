@@ -19,6 +19,11 @@ pub fn asyncapi_json(s: &Scenario) -> Result<Option<String>, String> {
         .map_err(|e| e.to_string())
 }
 
+/// The trace events as JSON Lines ([`msgsim::export::trace_jsonl`]).
+pub fn trace_jsonl<'a>(events: impl IntoIterator<Item = &'a msgsim::TraceEvent>) -> String {
+    msgsim::export::trace_jsonl(events)
+}
+
 /// The services with a REST API, in scenario order.
 pub fn api_services(s: &Scenario) -> Vec<&str> {
     s.apis
