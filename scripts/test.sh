@@ -126,7 +126,7 @@ else
 fi
 
 if [[ "${SKIP_E2E}" == "0" ]]; then
-  stage "trunk build --release (dist/)" trunk build --release
+  stage "site build: trunk build --release (dist/) + the lean widget (dist/widget/)" bash scripts/build-site.sh
   stage "end-to-end (Playwright + headless Chromium against dist/)" node e2e/e2e.mjs
   stage "security suite (Playwright, three loopback origins: hostile links, host flood and seek, origins, exports)" \
     node e2e/security.mjs

@@ -24,6 +24,15 @@ pub fn trace_jsonl<'a>(events: impl IntoIterator<Item = &'a msgsim::TraceEvent>)
     msgsim::export::trace_jsonl(events)
 }
 
+/// A Mermaid `sequenceDiagram` of `events` ([`msgsim::export::mermaid_sequence`]).
+pub fn mermaid_sequence<'a>(
+    scenario: &Scenario,
+    events: impl IntoIterator<Item = &'a msgsim::TraceEvent>,
+    max_arrows: usize,
+) -> String {
+    msgsim::export::mermaid_sequence(scenario, events, max_arrows)
+}
+
 /// The services with a REST API, in scenario order.
 pub fn api_services(s: &Scenario) -> Vec<&str> {
     s.apis

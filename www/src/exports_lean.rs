@@ -26,3 +26,12 @@ pub fn openapi_json(_s: &Scenario, _service: &str) -> Result<Option<String>, Str
 pub fn trace_jsonl<'a>(_events: impl IntoIterator<Item = &'a msgsim::TraceEvent>) -> String {
     String::new()
 }
+
+/// Always the empty diagram `sequenceDiagram\n`.
+pub fn mermaid_sequence<'a>(
+    _scenario: &Scenario,
+    _events: impl IntoIterator<Item = &'a msgsim::TraceEvent>,
+    _max_arrows: usize,
+) -> String {
+    "sequenceDiagram\n".into()
+}

@@ -359,6 +359,11 @@ pub struct TimelineMarks {
     pub interval_hint: SimTime,
 }
 
+/// Whether the story panes are fed: the explanations and the event log's text lines. The lean
+/// widget (built without the `full` feature) shows neither, so it leaves out the explainers and
+/// the trace's text formatting.
+const STORY: bool = cfg!(feature = "full");
+
 /// The engine and the bookkeeping that must not be cloned per frame.
 #[derive(Debug)]
 pub struct Engine {
@@ -366,7 +371,8 @@ pub struct Engine {
     /// 64) and the whole command log (also commands after the current time once the user seeked
     /// back; a new command applied in the past replaces the ones after it).
     pub timeline: Timeline,
-    explainer: Explainer,
+    /// The story's explainer (`None` in the lean widget, see [`STORY`]).
+    explainer: Option<Explainer>,
     log_seq: u64,
     /// The last-seen copy of recent messages, for the inspector after they are processed.
     memo: crate::subsystems::message::MessageMemo,
@@ -379,7 +385,7 @@ pub struct Engine {
 impl Engine {
     fn new(sim: Simulation, scenario: &Scenario) -> Engine {
         Engine {
-            explainer: Explainer::new(scenario),
+            explainer: STORY.then(|| Explainer::new(scenario)),
             timeline: Timeline::new(sim, DEFAULT_CHECKPOINT_INTERVAL),
             log_seq: 0,
             memo: Default::default(),
@@ -715,7 +721,9 @@ impl Playground {
             let falling = Rc::make_mut(&mut self.falling);
             let skip_log = new.saturating_sub(LOG_LINES as u64);
             for (i, ev) in sim.trace().since(*log_seq).enumerate() {
-                explainer.feed(ev);
+                if let Some(explainer) = explainer.as_mut() {
+                    explainer.feed(ev);
+                }
                 if let TraceKind::Drop {
                     transit,
                     from,
@@ -753,7 +761,7 @@ impl Playground {
                         });
                     }
                 }
-                if (i as u64) >= skip_log {
+                if STORY && (i as u64) >= skip_log {
                     if log.len() >= LOG_LINES {
                         log.pop_front();
                     }
@@ -766,8 +774,10 @@ impl Playground {
             }
             *log_seq = total;
             memo.observe(sim);
-            self.explanations = Rc::new(explainer.sentences().cloned().collect());
-            self.explanations_older = explainer.older_folded();
+            if let Some(explainer) = explainer.as_ref() {
+                self.explanations = Rc::new(explainer.sentences().cloned().collect());
+                self.explanations_older = explainer.older_folded();
+            }
         }
         if sim.command_log().len() != self.commands.len() {
             self.commands = Rc::new(sim.command_log().to_vec());
@@ -814,7 +824,7 @@ impl Playground {
     fn resync(&mut self) {
         {
             let mut e = self.engine.borrow_mut();
-            e.explainer = Explainer::new(&self.scenario);
+            e.explainer = STORY.then(|| Explainer::new(&self.scenario));
             let total = e.sim().trace().len_total();
             e.log_seq = total.saturating_sub(RESYNC_EVENTS);
         }
