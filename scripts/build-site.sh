@@ -9,4 +9,4 @@ DIST="${1:-dist}"
 source scripts/setup.sh
 setup_serve
 trunk build --release --dist "${DIST}"
-trunk build --release widget.html --dist "${DIST}/widget"
+trunk build widget.html --release --dist "${DIST}/widget"

@@ -347,6 +347,11 @@ pub fn html_attr(s: &str) -> String {
 /// built from `widget.html`). The playground's own `?embed=1` keeps working for old embeds.
 pub const WIDGET_PATH: &str = "widget/";
 
+/// The playground's folder relative to this page: the page itself in the full build, `../`
+/// from the lean widget (built without the `full` feature, served at [`WIDGET_PATH`]). Prefixes
+/// the widget's "open in the playground" link.
+pub const PLAYGROUND_DIR: &str = if cfg!(feature = "full") { "" } else { "../" };
+
 /// The `<iframe>` snippet that embeds `query` (from [`link_query`] with `embed`) in the lean
 /// widget ([`WIDGET_PATH`]) beside the page at `page_url` (origin and path, e.g.
 /// `https://example.org/msgsim/`), titled after the scenario.
