@@ -5,7 +5,9 @@
 //! No browser calls here: real time comes in with the actions (`real_ms`), so the whole state
 //! machine also runs natively in tests.
 
-use crate::explain::{tone_of, Explainer, Sentence, Tone};
+#[cfg(feature = "full")]
+use crate::explain::Explainer;
+use crate::explain::{tone_of, Sentence, Tone};
 use crate::format::{self, LinkField};
 use crate::geometry::{Layout, Point};
 use msgsim::network::{Direction, DropReason};
@@ -364,6 +366,44 @@ pub struct TimelineMarks {
 /// the trace's text formatting.
 const STORY: bool = cfg!(feature = "full");
 
+/// The story's explainer: `Explainer` in the full build. The lean widget has [`NoStory`], a
+/// type with no values, so neither the explainers nor their drop code are linked.
+#[cfg(feature = "full")]
+type StoryExplainer = Explainer;
+#[cfg(not(feature = "full"))]
+type StoryExplainer = NoStory;
+
+/// The story explainer of the lean widget: no value of it exists ([`STORY`] is false there).
+#[cfg(not(feature = "full"))]
+#[derive(Debug)]
+pub enum NoStory {}
+
+#[cfg(not(feature = "full"))]
+impl NoStory {
+    fn feed(&mut self, _ev: &msgsim::TraceEvent) {
+        match *self {}
+    }
+    fn sentences(&self) -> std::iter::Empty<&Sentence> {
+        match *self {}
+    }
+    fn older_folded(&self) -> u64 {
+        match *self {}
+    }
+}
+
+/// A fresh story explainer for `scenario` (`None` in the lean widget).
+fn story_explainer(scenario: &Scenario) -> Option<StoryExplainer> {
+    #[cfg(feature = "full")]
+    {
+        Some(Explainer::new(scenario))
+    }
+    #[cfg(not(feature = "full"))]
+    {
+        let _ = scenario;
+        None
+    }
+}
+
 /// The engine and the bookkeeping that must not be cloned per frame.
 #[derive(Debug)]
 pub struct Engine {
@@ -372,7 +412,7 @@ pub struct Engine {
     /// back; a new command applied in the past replaces the ones after it).
     pub timeline: Timeline,
     /// The story's explainer (`None` in the lean widget, see [`STORY`]).
-    explainer: Option<Explainer>,
+    explainer: Option<StoryExplainer>,
     log_seq: u64,
     /// The last-seen copy of recent messages, for the inspector after they are processed.
     memo: crate::subsystems::message::MessageMemo,
@@ -385,7 +425,7 @@ pub struct Engine {
 impl Engine {
     fn new(sim: Simulation, scenario: &Scenario) -> Engine {
         Engine {
-            explainer: STORY.then(|| Explainer::new(scenario)),
+            explainer: story_explainer(scenario),
             timeline: Timeline::new(sim, DEFAULT_CHECKPOINT_INTERVAL),
             log_seq: 0,
             memo: Default::default(),
@@ -825,7 +865,7 @@ impl Playground {
     fn resync(&mut self) {
         {
             let mut e = self.engine.borrow_mut();
-            e.explainer = STORY.then(|| Explainer::new(&self.scenario));
+            e.explainer = story_explainer(&self.scenario);
             let total = e.sim().trace().len_total();
             e.log_seq = total.saturating_sub(RESYNC_EVENTS);
         }
