@@ -694,12 +694,14 @@ async function embedElement(browser, base) {
 <script>
   window.__events = [];
   for (const t of ['ready', 'state', 'size', 'error']) {
-    document.addEventListener('msgsim-' + t, (e) => window.__events.push({ type: t, detail: e.detail }));
+    document.addEventListener('msgsim-' + t, (e) => window.__events.push({ type: t, id: e.target.id, detail: e.detail }));
   }
 </script></head>
 <body style="margin:0;font-family:sans-serif"><h1>Docs</h1><div style="height:2400px">scroll down</div>
 <msgsim-embed id="el" scenario="outbox-polling" seed="7"><a href="${base}/?scenario=outbox-polling&amp;seed=7">Open the outbox-polling scenario</a></msgsim-embed>
-<p>after</p></body></html>`;
+<p>after</p>
+<msgsim-embed id="auto" scenario="circuit-breaker" seed="11" autoplay loading="eager"></msgsim-embed>
+</body></html>`;
   const docServer = http.createServer((req, res) => {
     res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-store' }).end(doc);
   });
@@ -714,7 +716,7 @@ async function embedElement(browser, base) {
     const f = document.getElementById('el').shadowRoot.querySelector('iframe');
     return f ? { src: f.src, height: f.getBoundingClientRect().height } : null;
   });
-  const events = (type) => page.evaluate((t) => window.__events.filter((e) => e.type === t).map((e) => e.detail), type);
+  const events = (type, id = 'el') => page.evaluate(([t, i]) => window.__events.filter((e) => e.type === t && e.id === i).map((e) => e.detail), [type, id]);
   try {
     await page.goto(`${host}/guide.html`);
     await check(`[${label}] no frame before the element is near the viewport (lazy)`, async () => {
@@ -748,6 +750,12 @@ async function embedElement(browser, base) {
       // 1000 px wide: the canvas at 1000 × 600 needs 600 px plus the transport and caption.
       assert(sz.height > 600 && sz.height < 760, JSON.stringify(sz));
       return `size ${sz.height} px, frame ${f.height} px`;
+    });
+    await check(`[${label}] autoplay: the eager element plays once ready, with no request from the page`, async () => {
+      const st = await waitFor(async () => (await events('state', 'auto')).find((m) => m.playing === true), APP_START_TIMEOUT, 'a playing state of #auto');
+      // #el has no autoplay: it said ready and has not played.
+      assert(!(await events('state')).some((m) => m.playing === true), 'the element without autoplay played');
+      return `t=${st.time_us} µs`;
     });
     await check(`[${label}] el.play() reaches the widget; msgsim-state says playing`, async () => {
       await page.evaluate(() => document.getElementById('el').play());

@@ -130,9 +130,9 @@ if [[ "${SKIP_E2E}" == "0" ]]; then
   stage "end-to-end (Playwright + headless Chromium against dist/)" node e2e/e2e.mjs
   stage "security suite (Playwright, three loopback origins: hostile links, host flood and seek, origins, exports)" \
     node e2e/security.mjs
-  stage "documentation recipe: <msgsim-embed> in a MkDocs site (docs/recipes/check.sh, headless Chromium)" \
+  stage "documentation recipes: <msgsim-embed> in MkDocs, mdBook and Docusaurus sites (docs/recipes/check.sh, headless Chromium)" \
     bash docs/recipes/check.sh
-  stage "npm package: the packed tarball in fresh Node ESM, Node CommonJS, TypeScript and Vite projects (Vite page in headless Chromium)" \
+  stage "npm package: the packed tarball in fresh Node ESM, Node CommonJS, TypeScript, Vite and webpack projects (bundled pages in headless Chromium)" \
     bash js/tests/package.sh
 else
   skip "trunk build --release + e2e"

@@ -5,32 +5,12 @@ use msgsim::share::{ScenarioRef, SharedRun};
 use msgsim::{Command, CommandError, Scenario, SimTime, Simulation, TraceKind};
 use serde_json::json;
 
-/// Producer `p` -> broker `b` -> consumer `c` over the queue `q`: 10 ms links, 5 ms processing,
-/// 100 ms ack timeout, 50 ms publish timeout (as tests/delivery.rs).
-fn pbc(messages: u64) -> Scenario {
-    let text = json!({
-        "name": "pbc",
-        "nodes": [
-            {"name": "p", "kind": "service"},
-            {"name": "b", "kind": "broker"},
-            {"name": "c", "kind": "service", "processing_ms": 5}
-        ],
-        "links": [
-            {"a": "p", "b": "b", "latency_ms": 10},
-            {"a": "b", "b": "c", "latency_ms": 10}
-        ],
-        "channels": [{"name": "q", "kind": "queue", "broker": "b", "consumers": ["c"]}],
-        "workloads": [{"from": "p", "every_ms": 20, "count": messages, "messages": [
-            {"channel": "q", "kind": "command", "type": "Do", "key": "k-{n}"}
-        ]}],
-        "policies": {"ack_timeout_ms": 100, "publish_timeout_ms": 50, "max_delivery_attempts": 4}
-    })
-    .to_string();
-    Scenario::from_json(&text).unwrap()
-}
+mod common;
+use common::lines;
 
-fn lines(sim: &Simulation) -> Vec<String> {
-    sim.trace().events().map(|e| e.to_string()).collect()
+/// The delivery tests' topology (tests/common): one naive consumer.
+fn pbc(messages: u64) -> Scenario {
+    common::pbc(messages, 1, false)
 }
 
 /// Packets from `from` to `to` (node names) that arrived and that were dropped by a partition.

@@ -4,30 +4,9 @@
 //! `q`; 10 ms links, 5 ms processing, 100 ms ack timeout, 50 ms publish timeout.
 
 use msgsim::{Command, Direction, LinkFaults, Scenario, SimTime, Simulation, TraceKind};
-use serde_json::json;
 
-fn scenario(messages: u64, consumers: u32, dedup: bool) -> Scenario {
-    let text = json!({
-        "name": "pbc",
-        "nodes": [
-            {"name": "p", "kind": "service"},
-            {"name": "b", "kind": "broker"},
-            {"name": "c", "kind": "service", "instances": consumers, "processing_ms": 5,
-             "duplicates": if dedup { "dedup" } else { "naive" }}
-        ],
-        "links": [
-            {"a": "p", "b": "b", "latency_ms": 10},
-            {"a": "b", "b": "c", "latency_ms": 10}
-        ],
-        "channels": [{"name": "q", "kind": "queue", "broker": "b", "consumers": ["c"]}],
-        "workloads": [{"from": "p", "every_ms": 20, "count": messages, "messages": [
-            {"channel": "q", "kind": "command", "type": "Do", "key": "k-{n}"}
-        ]}],
-        "policies": {"ack_timeout_ms": 100, "publish_timeout_ms": 50, "max_delivery_attempts": 4}
-    })
-    .to_string();
-    Scenario::from_json(&text).unwrap()
-}
+mod common;
+use common::{lines, pbc as scenario};
 
 fn sim(messages: u64, consumers: u32, dedup: bool) -> Simulation {
     Simulation::new(scenario(messages, consumers, dedup), 5).unwrap()
@@ -50,10 +29,6 @@ fn set(sim: &mut Simulation, a: &str, b: &str, direction: Direction, f: LinkFaul
         faults: f,
     })
     .unwrap();
-}
-
-fn lines(sim: &Simulation) -> Vec<String> {
-    sim.trace().events().map(|e| e.to_string()).collect()
 }
 
 #[test]

@@ -21,6 +21,8 @@
  *              160–1600)
  *   loading    "lazy" (default) or "eager"
  *   title      the iframe's accessible title (default "msgsim: <scenario>")
+ *   autoplay   (boolean) play as soon as the widget is ready, once (not when the reader's system
+ *              asks for reduced motion); without it the widget waits for Play or `el.play()`
  *
  * Sizing: the widget posts `{"msgsim":1,"type":"size","height":N}` (the height its canvas needs at
  * the frame's width, in CSS px); the element takes it, clamped to 160–1600 px.
@@ -213,6 +215,12 @@
         this._ready = true;
         const queued = this._queue.splice(0);
         queued.forEach((q) => this._frame.contentWindow.postMessage(q, this._origin));
+        // `autoplay`: play once ready, unless the reader asked the system for reduced motion.
+        const still = window.matchMedia && window.matchMedia("(prefers-reduced-motion: reduce)").matches;
+        if (this.hasAttribute("autoplay") && !still && !this._autoplayed) {
+          this._autoplayed = true;
+          this._frame.contentWindow.postMessage({ msgsim: 1, type: "play" }, this._origin);
+        }
       }
       if (m.type === "size") {
         this._height = clampHeight(m.height, this._height);

@@ -377,6 +377,17 @@ impl JsSimulation {
         to_js(self.sim.metrics())
     }
 
+    /// The scenario's claimed invariants (its `claims`) and where each stands, checked on every
+    /// trace event so far, in the scenario's order (`InvariantStatus[]`, empty without claims):
+    /// `{claim: {claim, services?}, state: {state: "holding"} | {state: "violated", seq, time,
+    /// reason, line}, checked, violations}` (`time` in µs; `seq` is the first violating trace
+    /// event). The same as the Rust API's `Simulation::invariants` and the playground's
+    /// Invariants panel.
+    #[wasm_bindgen(unchecked_return_type = "InvariantStatus[]")]
+    pub fn invariants(&self) -> Result<JsValue, JsError> {
+        to_js(self.sim.invariants())
+    }
+
     /// Counters of one node (`NodeMetrics`), or `undefined` for an unknown name.
     #[wasm_bindgen(js_name = nodeMetrics, unchecked_return_type = "NodeMetrics | undefined")]
     pub fn node_metrics(&self, name: &str) -> Result<JsValue, JsError> {

@@ -127,6 +127,40 @@ export interface RunResult {
   now: number;
 }
 
+/** A standard invariant a scenario can claim (`msgsim::invariants::Invariant`). */
+export type InvariantName = "no_message_lost" | "effect_applied_once" | "per_key_order" | "breaker_protects_caller";
+
+/** One of a scenario's `claims`: the invariant and the services it is limited to (all when absent). */
+export interface ClaimSpec {
+  claim: InvariantName;
+  services?: string[];
+}
+
+/** Where a claim stands: holding, or its first violation. */
+export type InvariantState =
+  | { state: "holding" }
+  | {
+      state: "violated";
+      /** Trace sequence number of the first violating event. */
+      seq: number;
+      /** Its virtual time, µs. */
+      time: number;
+      /** One line: what broke the claim. */
+      reason: string;
+      /** The event's trace line. */
+      line: string;
+    };
+
+/** A claim and where it stands (`Simulation.invariants()`). */
+export interface InvariantStatus {
+  claim: ClaimSpec;
+  state: InvariantState;
+  /** Things checked so far (messages followed, effects applied, calls made: per invariant). */
+  checked: number;
+  /** Violating events so far (the first is in `state`). */
+  violations: number;
+}
+
 /** Run-wide counters (`msgsim::Metrics`), totals since the start of the run. */
 export interface Metrics {
   /** Packets put on the network by nodes, network duplicates excluded. */

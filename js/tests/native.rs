@@ -64,3 +64,26 @@ fn the_node_examples_values_are_the_native_engines() {
         "t=0.000ms order#0 -> broker publish m1 attempt=1 #1"
     );
 }
+
+/// `outbox-polling`, seed 7, to 20 s: its claims as the JS API's `invariants()` returns them
+/// (`tests/web.rs` checks the JS API gives the same objects in headless Chromium).
+#[test]
+fn the_outbox_claims_at_20_s() {
+    let json = msgsim::scenarios::get("outbox-polling").unwrap();
+    let mut sim = Simulation::from_json(json, 7).unwrap();
+    sim.run_until(SimTime::from_ms(20_000), 10_000_000);
+    // The relay's built-in crash republishes m14: the naive accounting applies it twice.
+    assert_eq!(
+        serde_json::to_string(sim.invariants()).unwrap(),
+        OUTBOX_CLAIMS_AT_20_S
+    );
+}
+
+/// What `invariants()` gives for `outbox-polling`, seed 7, at 20 s, as JSON.
+pub const OUTBOX_CLAIMS_AT_20_S: &str = concat!(
+    r#"[{"claim":{"claim":"no_message_lost"},"state":{"state":"holding"},"checked":206,"violations":0},"#,
+    r#"{"claim":{"claim":"effect_applied_once","services":["kitchen"]},"state":{"state":"holding"},"checked":51,"violations":0},"#,
+    r#"{"claim":{"claim":"effect_applied_once","services":["accounting"]},"state":{"state":"violated","seq":362,"time":2673946,"#,
+    r#""reason":"accounting#0 applied the effect of m14 again: accounting has it twice","#,
+    r#""line":"t=2673.946ms accounting#0 process m14 attempt=1 effect applied"},"checked":52,"violations":1}]"#
+);

@@ -6,8 +6,10 @@
 #   3. TypeScript:         tsc (moduleResolution node16 and bundler) type-checks the ESM example
 #   4. Vite + Chromium:    a Vite build of a page running the ESM example, opened in headless
 #                          Chromium; the .wasm is resolved and emitted by the bundler
+#   5. webpack + Chromium: the same page built by webpack 5 (its asset modules resolve
+#                          `new URL("….wasm", import.meta.url)`), opened in headless Chromium
 # and checks each prints exactly the README's expected output (pinned from a real run).
-# Needs network access to the npm registry (vite, typescript) and Chromium + playwright-core
+# Needs network access to the npm registry (vite, webpack, typescript) and Chromium + playwright-core
 # (scripts/setup.sh installs both; e2e/node_modules).
 set -euo pipefail
 
@@ -66,14 +68,14 @@ JSON
   echo "ok: TypeScript (moduleResolution ${resolution}) types the example"
 done
 
-# 4. Vite build, opened in headless Chromium.
-project "${WORK}/vite" vite@8
-cat >"${WORK}/vite/index.html" <<'HTML'
+# The page both bundlers build: the ESM example with console.log copied into #out.
+page() { # dir: writes index.html (loading main.js as a module), capture.js and main.js
+  cat >"$1/index.html" <<'HTML'
 <!doctype html>
-<html><head><meta charset="utf-8"><link rel="icon" href="data:,"><title>msgsim in Vite</title></head>
-<body><p id="status">running</p><pre id="out"></pre><script type="module" src="/main.js"></script></body></html>
+<html><head><meta charset="utf-8"><link rel="icon" href="data:,"><title>msgsim in a bundler</title></head>
+<body><p id="status">running</p><pre id="out"></pre><script type="module" src="./main.js"></script></body></html>
 HTML
-cat >"${WORK}/vite/capture.js" <<'JS'
+  cat >"$1/capture.js" <<'JS'
 // Runs before the example (imports evaluate in order): console.log goes to #out too.
 const out = document.getElementById("out");
 const log = console.log.bind(console);
@@ -81,17 +83,50 @@ console.log = (...args) => { out.textContent += args.join(" ") + "\n"; log(...ar
 window.addEventListener("error", (e) => { document.getElementById("status").textContent = `error: ${e.message}`; });
 window.addEventListener("unhandledrejection", (e) => { document.getElementById("status").textContent = `error: ${e.reason}`; });
 JS
-{ echo 'import "./capture.js";'; cat "${WORK}/example.mjs"; echo 'document.getElementById("status").textContent = "done";'; } >"${WORK}/vite/main.js"
+  { echo 'import "./capture.js";'; cat "${WORK}/example.mjs"; echo 'document.getElementById("status").textContent = "done";'; } >"$1/main.js"
+}
+
+in_chromium() { # name, site dir, port: serves the built site and checks the page printed the README's output
+  python3 -m http.server "$3" --bind 127.0.0.1 --directory "$2" >/dev/null 2>&1 &
+  SERVER_PID=$!
+  for _ in $(seq 50); do
+    if curl -fs "http://127.0.0.1:$3/" >/dev/null; then break; fi
+    sleep 0.1
+  done
+  node "${HERE}/browser.mjs" "http://127.0.0.1:$3/" "${ROOT}/e2e/node_modules/playwright-core" >"${WORK}/$1.out"
+  kill "${SERVER_PID}" 2>/dev/null || true
+  SERVER_PID=""
+  same "$1 build in headless Chromium (the bundler resolved the .wasm)" "${WORK}/expected.txt" "${WORK}/$1.out"
+}
+
+PORT="${PACKAGE_TEST_PORT:-18790}"
+
+# 4. Vite build, opened in headless Chromium.
+project "${WORK}/vite" vite@8
+page "${WORK}/vite"
 (cd "${WORK}/vite" && npx vite build --logLevel error)
 ls "${WORK}/vite/dist/assets" | grep -q '\.wasm$' || { echo "FAILED: Vite emitted no .wasm asset"; exit 1; }
-PORT="${PACKAGE_TEST_PORT:-18790}"
-python3 -m http.server "${PORT}" --bind 127.0.0.1 --directory "${WORK}/vite/dist" >/dev/null 2>&1 &
-SERVER_PID=$!
-for _ in $(seq 50); do
-  if curl -fs "http://127.0.0.1:${PORT}/" >/dev/null; then break; fi
-  sleep 0.1
-done
-node "${HERE}/browser.mjs" "http://127.0.0.1:${PORT}/" "${ROOT}/e2e/node_modules/playwright-core" >"${WORK}/vite.out"
-same "Vite build in headless Chromium (the bundler resolved the .wasm)" "${WORK}/expected.txt" "${WORK}/vite.out"
+in_chromium Vite "${WORK}/vite/dist" "${PORT}"
+
+# 5. webpack 5 build (production mode, the configuration a project starts from), in Chromium.
+project "${WORK}/webpack" webpack@5 webpack-cli@6
+# An ES-module project ("type": "module"; `npm init` now writes "commonjs", under which webpack
+# parses .js as CommonJS and refuses `import`).
+(cd "${WORK}/webpack" && npm pkg set type=module)
+page "${WORK}/webpack"
+cat >"${WORK}/webpack/webpack.config.mjs" <<'JS'
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+const here = path.dirname(fileURLToPath(import.meta.url));
+export default {
+  mode: "production",
+  entry: "./main.js",
+  output: { path: path.join(here, "dist"), filename: "main.js", clean: true },
+};
+JS
+(cd "${WORK}/webpack" && npx webpack --config webpack.config.mjs --stats errors-only)
+cp "${WORK}/webpack/index.html" "${WORK}/webpack/dist/"
+ls "${WORK}/webpack/dist" | grep -q '\.wasm$' || { echo "FAILED: webpack emitted no .wasm asset"; exit 1; }
+in_chromium webpack "${WORK}/webpack/dist" "$((PORT + 1))"
 
 echo "npm package: every target runs the README's example ($(basename "${TARBALL}"), $(wc -c <"${TARBALL}") bytes)"

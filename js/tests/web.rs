@@ -126,6 +126,29 @@ fn the_js_api_gives_the_engines_run_and_the_node_examples_values() {
     assert_eq!(js_sys::Array::from(&log).length(), 3);
 }
 
+/// `invariants()`: the scenario's claims as plain objects, the engine's in the same page and
+/// the values `tests/native.rs` pins (`outbox-polling`, seed 7, 20 s: the relay's crash makes the
+/// naive accounting apply m14 twice).
+#[wasm_bindgen_test]
+fn invariants_are_the_engines_claims_as_plain_objects() {
+    let mut sim = JsSimulation::new("outbox-polling".into(), JsValue::from(7)).unwrap();
+    sim.run_until(JsValue::from(20_000_000), None).unwrap();
+    let got = sim.invariants().unwrap();
+    let text = String::from(js_sys::JSON::stringify(&got).unwrap());
+    let got: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let mut engine =
+        msgsim::Simulation::from_json(msgsim::scenarios::get("outbox-polling").unwrap(), 7)
+            .unwrap();
+    engine.run_until(SimTime::from_ms(20_000), u64::MAX);
+    assert_eq!(got, serde_json::to_value(engine.invariants()).unwrap());
+    assert_eq!(got[2]["state"]["state"], "violated");
+    assert_eq!(got[2]["state"]["seq"], 362);
+    assert_eq!(got[2]["state"]["time"], 2_673_946);
+    assert_eq!(got[2]["claim"]["services"][0], "accounting");
+    assert_eq!(got[0]["state"]["state"], "holding");
+    assert_eq!(got[0]["checked"], 206);
+}
+
 #[wasm_bindgen_test]
 fn trace_pages_are_bounded_plain_objects_with_their_line() {
     let sim = node_example_run();

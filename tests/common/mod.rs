@@ -1,7 +1,40 @@
-//! Shared by the native and the wasm determinism tests: one canonical run and its golden values.
+//! Shared by the integration tests: one canonical run and its golden values (the native and the
+//! wasm determinism tests), and the small producer -> broker -> consumer topology of the delivery
+//! tests.
 #![allow(dead_code)]
 
-use msgsim::{Command, Direction, LinkFaults, SimTime, Simulation};
+use msgsim::{Command, Direction, LinkFaults, Scenario, SimTime, Simulation};
+
+/// Producer `p` -> broker `b` -> consumer `c` (`consumers` instances, deduplicating or naive) over
+/// the queue `q`: 10 ms links, 5 ms processing, a message every 20 ms (`messages` of them, type
+/// `Do`, key `k-{n}`), 100 ms ack timeout, 50 ms publish timeout, at most 4 delivery attempts.
+pub fn pbc(messages: u64, consumers: u32, dedup: bool) -> Scenario {
+    let text = serde_json::json!({
+        "name": "pbc",
+        "nodes": [
+            {"name": "p", "kind": "service"},
+            {"name": "b", "kind": "broker"},
+            {"name": "c", "kind": "service", "instances": consumers, "processing_ms": 5,
+             "duplicates": if dedup { "dedup" } else { "naive" }}
+        ],
+        "links": [
+            {"a": "p", "b": "b", "latency_ms": 10},
+            {"a": "b", "b": "c", "latency_ms": 10}
+        ],
+        "channels": [{"name": "q", "kind": "queue", "broker": "b", "consumers": ["c"]}],
+        "workloads": [{"from": "p", "every_ms": 20, "count": messages, "messages": [
+            {"channel": "q", "kind": "command", "type": "Do", "key": "k-{n}"}
+        ]}],
+        "policies": {"ack_timeout_ms": 100, "publish_timeout_ms": 50, "max_delivery_attempts": 4}
+    })
+    .to_string();
+    Scenario::from_json(&text).unwrap()
+}
+
+/// The trace as text lines, oldest first.
+pub fn lines(sim: &Simulation) -> Vec<String> {
+    sim.trace().events().map(|e| e.to_string()).collect()
+}
 
 /// The canonical run: `order-events`, seed 42, with loss, duplication, a partition, a crash and a
 /// pause applied at fixed virtual times, run until nothing is scheduled.

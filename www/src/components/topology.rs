@@ -72,8 +72,17 @@ fn far_name(name: &str, b: &NodeBox, sub: Option<(&'static str, String)>) -> Htm
     html! { <>{ name }{ for sub }</> }
 }
 
+thread_local! {
+    /// CSS px per canvas unit of the canvas being drawn (at most 1; see
+    /// [`crate::subsystems::story::zoom::TextScale`]), set by [`topology`] before it draws the
+    /// boxes, read by [`fitted`].
+    static TEXT_SCALE: std::cell::Cell<f64> = const { std::cell::Cell::new(1.0) };
+}
+
 /// A line of a box (`class`, at `x`, `y`) that must fit `room` px: when its estimated width
-/// (`em` px per character) is larger, the browser squeezes it to `room` (`textLength`).
+/// (`em` px per character) is larger, the browser squeezes it to `room` (`textLength`). On a
+/// canvas drawn small the stylesheet grows the line's font to 11 CSS px (font ≈ `em` / 0.55
+/// units at its own size), and the estimate grows with it.
 #[inline(never)]
 fn fitted(
     class: String,
@@ -84,7 +93,9 @@ fn fitted(
     em: f64,
     testid: Option<String>,
 ) -> Html {
-    let too_wide = content.chars().count() as f64 * em > room;
+    let zs = TEXT_SCALE.with(|t| t.get());
+    let growth = (11.0 / (zs * em / 0.55)).max(1.0);
+    let too_wide = content.chars().count() as f64 * em * growth > room;
     html! {
         <text class={class} x={f1(x)} y={f1(y)} data-testid={testid}
               textLength={too_wide.then(|| f1(room))} lengthAdjust={too_wide.then_some("spacingAndGlyphs")}>{ content }</text>
@@ -1105,7 +1116,9 @@ fn broker(
         .filter(|ch| ch.broker == n.name)
         .flat_map(|ch| ch.queues.iter().map(move |q| (ch.kind, q)))
         .collect();
-    let col = |k: f64| x0 + w - 12.0 - k * 46.0;
+    // Columns 48 units apart and names of at most 20 characters: the table still fits when its
+    // text grows to 12.5-13 units on a canvas drawn at 0.7-0.9 CSS px per unit (main.css).
+    let col = |k: f64| x0 + w - 12.0 - k * 48.0;
     let on_instance = {
         let cb = props.on_instance.clone();
         Callback::from(move |e: MouseEvent| {
@@ -1148,7 +1161,7 @@ fn broker(
                 html! {
                     <g key={format!("{k}-{}", q.name)} class="queue-row" data-testid={format!("queue-{}", q.name)}>
                         <title>{ format!("{}: consumer {}, enqueued {}, acked {}, redelivered {}", q.name, q.consumer, q.enqueued, q.acked, q.redelivered) }</title>
-                        { text("queue-name", x0 + 14.0, y, html! { format!("{icon}{}", crate::format::short_queue(&q.name, 23)) }) }
+                        { text("queue-name", x0 + 14.0, y, html! { format!("{icon}{}", crate::format::short_queue(&q.name, 20)) }) }
                         { text("num", col(2.0), y, html! { q.ready }) }
                         { text("num", col(1.0), y, html! { q.unacked }) }
                         { text(if q.dead_letters > 0 { "num dlq" } else { "num" }, col(0.0), y, html! { q.dead_letters }) }
@@ -1172,9 +1185,52 @@ const RPC_LEGEND: &str = concat!(
     r#"</ul>"#,
 );
 
+/// The label of a relay's line to its service's database (`polls OUTBOX`, `tails log`), from `p`
+/// to `q` (midpoint `m`), on a canvas drawn at `zs` CSS px per unit (its text grows to 11 CSS
+/// px): beside a steep line; centred above a flat one; above both boxes when the line is
+/// shorter than the label.
+fn db_label(
+    p: Point,
+    q: Point,
+    m: Point,
+    tailing: bool,
+    zs: f64,
+    a: &NodeBox,
+    b: &NodeBox,
+) -> Html {
+    let label = if tailing { "tails log" } else { "polls OUTBOX" };
+    let width = label.chars().count() as f64 * 0.62 * (11.0 / zs).max(11.0) + 8.0;
+    let (dx, dy) = ((q.x - p.x).abs(), (q.y - p.y).abs());
+    let len = (dx * dx + dy * dy).sqrt();
+    let flat = dx > dy;
+    if len < 96.0 || (flat && len < width) {
+        // Too short a line for the label: above both boxes.
+        let top = a.top().min(b.top());
+        text("db-label db-label-mid", m.x, top - 6.0, html! { label })
+    } else if dx > dy {
+        text(
+            "db-label db-label-mid",
+            m.x.min(VIEW_W - width / 2.0),
+            m.y - 5.0,
+            html! { label },
+        )
+    } else if m.x + width > VIEW_W {
+        text(
+            "db-label db-label-end",
+            m.x - 6.0,
+            m.y - 4.0,
+            html! { label },
+        )
+    } else {
+        text("db-label", m.x + 6.0, m.y - 4.0, html! { label })
+    }
+}
+
 /// The topology canvas.
 #[function_component(Topology)]
 pub fn topology(props: &TopologyProps) -> Html {
+    let zs = use_context::<crate::subsystems::story::zoom::TextScale>().map_or(1.0, |t| t.0);
+    TEXT_SCALE.with(|t| t.set(zs));
     let snap = &props.snapshot;
     let layout = &props.layout;
     let now = snap.time;
@@ -1252,15 +1308,7 @@ pub fn topology(props: &TopologyProps) -> Html {
                             <g key={format!("db-{r}")} class="db-link">
                                 <title>{ if tailing { "The relay tails the service database's commit log" } else { "The relay polls the service database's OUTBOX table" } }</title>
                                 <line x1={f1(p.x)} y1={f1(p.y)} x2={f1(q.x)} y2={f1(q.y)} />
-                                { if ((q.x - p.x).powi(2) + (q.y - p.y).powi(2)).sqrt() < 96.0 {
-                                    // Too short a line for the label: above both boxes.
-                                    let top = layout.boxes[r].top().min(layout.boxes[svc].top());
-                                    text("db-label db-label-mid", m.x, top - 6.0, html! { { if tailing { "tails log" } else { "polls OUTBOX" } } })
-                                } else if m.x + 100.0 > VIEW_W {
-                                    text("db-label db-label-end", m.x - 6.0, m.y - 4.0, html! { { if tailing { "tails log" } else { "polls OUTBOX" } } })
-                                } else {
-                                    text("db-label", m.x + 6.0, m.y - 4.0, html! { { if tailing { "tails log" } else { "polls OUTBOX" } } })
-                                } }
+                                { db_label(p, q, m, tailing, zs, &layout.boxes[r], &layout.boxes[svc]) }
                             </g>
                         }
                     }) }

@@ -59,11 +59,17 @@ pub fn partition_tables(snap: &Snapshot, node: &str, b: &NodeBox) -> Html {
         return Html::default();
     }
     let x = b.left();
-    let cols = [0.0, 72.0, 134.0, 212.0, 252.0];
+
     let mut y = b.bottom() + 20.0;
     let mut out: Vec<Html> = Vec::new();
     for ti in topics {
         let t = &snap.partitioned_topics[ti];
+        // The first column holds `<topic>-<p>`: as wide as the topic's longest partition name at
+        // 13 units (main.css caps the table's text there when the canvas is drawn small), then
+        // room for `committed` and 4-digit lags.
+        let digits = t.partitions.len().saturating_sub(1).to_string().len();
+        let first = (7.5 * (t.name.chars().count() + 1 + digits) as f64 + 10.0).max(72.0);
+        let cols = [0.0, first, first + 64.0, first + 142.0, first + 180.0];
         let groups = if t.groups.is_empty() {
             1
         } else {

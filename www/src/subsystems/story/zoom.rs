@@ -57,10 +57,25 @@ fn geometry(svg: &Element, v: &ViewBox) -> (f64, f64, f64, f64, f64) {
     (r.left(), r.top(), s, ox, oy)
 }
 
-/// Writes the view on the canvas: `viewBox`, `--zs`, `far`, `zoomed`.
-fn apply(host: &Element, v: &ViewBox) {
+/// CSS px per canvas unit as the canvas's lines see it ([`TextScale`]): at most 1 (text never
+/// shrinks below its own size), rounded down to 0.05 so the canvas re-renders only when the text
+/// would grow noticeably more or less.
+fn text_scale(s: f64) -> f64 {
+    ((s.min(1.0) * 20.0).floor() / 20.0).max(0.05)
+}
+
+/// CSS px per canvas unit (at most 1, in steps of 0.05), for the canvas's lines: the stylesheet
+/// grows canvas text to at least 11 CSS px (`--zs`), so a line drawn on a small canvas is wider
+/// than its design size, and a line fitted to its box (`textLength`) must know by how much.
+/// Provided by [`CanvasZoom`] to its child; 1 outside it.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct TextScale(pub f64);
+
+/// Writes the view on the canvas: `viewBox`, `--zs`, `far`, `zoomed`. Returns the CSS px per
+/// canvas unit (1 when the canvas is not drawn yet).
+fn apply(host: &Element, v: &ViewBox) -> f64 {
     let Ok(Some(svg)) = host.query_selector("svg.topology") else {
-        return;
+        return 1.0;
     };
     let attr = v.attr();
     if svg.get_attribute("viewBox").as_deref() != Some(attr.as_str()) {
@@ -78,6 +93,7 @@ fn apply(host: &Element, v: &ViewBox) {
     if host.class_name() != class {
         host.set_class_name(&class);
     }
+    s
 }
 
 /// The canvas point under the screen point (`cx`, `cy`).
@@ -104,24 +120,35 @@ pub fn canvas_zoom(p: &CanvasZoomProps) -> Html {
     let host = use_node_ref();
     let view = use_mut_ref(|| ViewBox::FIT);
     let zoomed = use_state(|| false);
+    let scale = use_state(|| TextScale(1.0));
+    // The child re-renders with the new text scale only when it changes (a resize, a zoom).
+    let keep_scale = {
+        let scale = scale.clone();
+        Rc::new(move |s: f64| {
+            let t = TextScale(text_scale(s));
+            if *scale != t {
+                scale.set(t);
+            }
+        })
+    };
     // Every render (the canvas re-renders per frame): keep the view written on the canvas.
     {
-        let (host, view) = (host.clone(), view.clone());
+        let (host, view, keep_scale) = (host.clone(), view.clone(), keep_scale.clone());
         use_effect(move || {
             if let Some(el) = host.cast::<Element>() {
-                apply(&el, &view.borrow());
+                keep_scale(apply(&el, &view.borrow()));
             }
         });
     }
     // A resize of the window (a host growing the widget's frame, a rotated phone) changes the CSS
     // px per canvas unit while nothing re-renders (paused): write the view again.
     {
-        let (host, view) = (host.clone(), view.clone());
+        let (host, view, keep_scale) = (host.clone(), view.clone(), keep_scale.clone());
         use_effect_with((), move |_| {
             let listener = web_sys::window().map(|w| {
                 EventListener::new(&w, "resize", move |_| {
                     if let Some(el) = host.cast::<Element>() {
-                        apply(&el, &view.borrow());
+                        keep_scale(apply(&el, &view.borrow()));
                     }
                 })
             });
@@ -129,21 +156,31 @@ pub fn canvas_zoom(p: &CanvasZoomProps) -> Html {
         });
     }
     {
-        let (host, view, zoomed) = (host.clone(), view.clone(), zoomed.clone());
+        let (host, view, zoomed, keep_scale) = (
+            host.clone(),
+            view.clone(),
+            zoomed.clone(),
+            keep_scale.clone(),
+        );
         use_effect_with(p.reset_key.clone(), move |_| {
             *view.borrow_mut() = ViewBox::FIT;
             zoomed.set(false);
             if let Some(el) = host.cast::<Element>() {
-                apply(&el, &ViewBox::FIT);
+                keep_scale(apply(&el, &ViewBox::FIT));
             }
         });
     }
     let set = {
-        let (host, view, zoomed) = (host.clone(), view.clone(), zoomed.clone());
+        let (host, view, zoomed, keep_scale) = (
+            host.clone(),
+            view.clone(),
+            zoomed.clone(),
+            keep_scale.clone(),
+        );
         Rc::new(move |v: ViewBox| {
             *view.borrow_mut() = v;
             if let Some(el) = host.cast::<Element>() {
-                apply(&el, &v);
+                keep_scale(apply(&el, &v));
             }
             let on = !v.is_fit();
             if *zoomed != on {
@@ -312,7 +349,7 @@ pub fn canvas_zoom(p: &CanvasZoomProps) -> Html {
     };
     html! {
         <div class="zoom-host" ref={host}>
-            { p.children.clone() }
+            <ContextProvider<TextScale> context={*scale}>{ p.children.clone() }</ContextProvider<TextScale>>
             <div class="zoom-tools" role="group" aria-label="Zoom">
                 { button("+", "zoom-in", "Zoom in (or Ctrl + wheel, or pinch)", |v| v.zoom_at(STEP, v.x + v.w / 2.0, v.y + v.h() / 2.0)) }
                 { button("−", "zoom-out", "Zoom out", |v| v.zoom_at(1.0 / STEP, v.x + v.w / 2.0, v.y + v.h() / 2.0)) }
