@@ -1,6 +1,6 @@
 //! The API documents a scenario can be exported as: AsyncAPI 3.0 (channels with schemas) and
 //! OpenAPI 3.1 (one document per service with a REST API), as the engine's exporters write
-//! them. Pure; the download itself is [`crate::web::download`].
+//! them. Pure; the download itself is `web::download`.
 
 use msgsim::scenario::Scenario;
 use msgsim::schema::{HttpMethod, MessageSchema, RestEndpoint};
