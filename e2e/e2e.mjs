@@ -1,6 +1,6 @@
 // End-to-end test of the msgsim playground.
 //
-//   node e2e/e2e.mjs            (after `trunk build --release`, from any directory)
+//   node e2e/e2e.mjs            (after `bash scripts/build-site.sh`: dist/ and dist/widget/; from any directory)
 //
 // Serves dist/ on a free 127.0.0.1 port with Node's own http module, drives the
 // system Chromium (/usr/bin/chromium) through playwright-core, and checks the
@@ -429,6 +429,30 @@ async function embed(context, base) {
       const n = await page.locator(tid('fault-panel')).count();
       assert(n === 0, `${tid('fault-panel')} present ${n} time(s) in embed mode`);
     });
+    // The lean widget (dist/widget/, widget.html): the same widget from a smaller module.
+    await check(`[${label}] the lean widget at /widget/ draws, plays and loads its own module`, async () => {
+      await page.goto(`${base}/widget/?scenario=order-events&seed=42`);
+      await page.locator(tid('topology')).first().waitFor({ state: 'visible', timeout: APP_START_TIMEOUT });
+      await page.locator(tid('caption')).first().waitFor({ state: 'visible', timeout: 5_000 });
+      const n = await page.locator(tid('fault-panel')).count();
+      assert(n === 0, `${tid('fault-panel')} present ${n} time(s) in the lean widget`);
+      const wasm = await page.evaluate(() => performance.getEntriesByType('resource').map((e) => new URL(e.name).pathname).filter((p) => p.endsWith('.wasm')));
+      assert(wasm.length === 1 && wasm[0].startsWith('/widget/'), JSON.stringify(wasm));
+      const caption = await page.locator(tid('caption')).first().textContent();
+      assert(caption.includes('seed 42'), caption);
+      return wasm[0];
+    });
+    // An Avro scenario: the lean build has no Avro, so it hands the run to the full page's widget.
+    await check(`[${label}] the lean widget hands an Avro scenario to the full page's widget`, async () => {
+      await page.goto(`${base}/widget/?scenario=schema-registry&seed=3`);
+      await page.waitForURL((u) => !u.pathname.includes('/widget/'), { timeout: APP_START_TIMEOUT });
+      await page.locator(tid('topology')).first().waitFor({ state: 'visible', timeout: APP_START_TIMEOUT });
+      const u = new URL(page.url());
+      assert(u.pathname === '/' && u.searchParams.get('scenario') === 'schema-registry' && u.searchParams.get('seed') === '3' && u.searchParams.get('embed') === '1', page.url());
+      const errors = await page.locator(tid('error')).count();
+      assert(errors === 0, `${errors} error banner(s)`);
+      return `${u.pathname}${u.search}`;
+    });
   } catch (e) {
     if (!(e instanceof CheckFailed)) fail(`[${label}] unexpected error`, e);
   } finally {
@@ -619,7 +643,8 @@ async function embedExample(context, base) {
       const a = page.frameLocator(tid('embed-demo')).locator(tid('open-playground'));
       await a.focus();
       const href = await a.getAttribute('href');
-      assert(href.startsWith('?run=v1.'), `href ${href}`);
+      // The demo frames the lean widget (widget/): its link goes up to the playground.
+      assert(href.startsWith('../?run=v1.'), `href ${href}`);
       return `${href.length} characters`;
     });
     await check(`[${label}] play: state playing, metrics flow`, async () => {
@@ -706,7 +731,7 @@ async function embedElement(browser, base) {
     await check(`[${label}] scrolled into view: the widget is framed with the host's origin`, async () => {
       const f = await waitFor(frameOf, 10_000, 'the iframe');
       const u = new URL(f.src);
-      assert(u.origin === new URL(base).origin, f.src);
+      assert(u.origin === new URL(base).origin && u.pathname === '/widget/', f.src);
       assert(u.searchParams.get('scenario') === 'outbox-polling' && u.searchParams.get('seed') === '7', f.src);
       assert(u.searchParams.get('embed') === '1' && u.searchParams.get('origins') === host, f.src);
       return u.search;
@@ -808,6 +833,14 @@ async function subPath(context, base) {
       await page.locator(tid('topology')).waitFor({ state: 'visible', timeout: APP_START_TIMEOUT });
       assert(failed.length === 0, `failed: ${failed.join(', ')}`);
       return 'ok';
+    });
+    await check(`[${label}] the lean widget at /msgsim/widget/ draws its canvas from /msgsim/widget/ assets`, async () => {
+      await page.goto(`${base}/msgsim/widget/?scenario=circuit-breaker&seed=11`);
+      await page.locator(tid('topology')).waitFor({ state: 'visible', timeout: APP_START_TIMEOUT });
+      const assets = await page.evaluate(() => performance.getEntriesByType('resource').map((e) => new URL(e.name).pathname).filter((p) => /\.(js|wasm|css)$/.test(p)));
+      assert(assets.length >= 3 && assets.every((p) => p.startsWith('/msgsim/widget/')), JSON.stringify(assets));
+      assert(failed.length === 0, `failed: ${failed.join(', ')}`);
+      return assets.join(' ');
     });
   } catch (e) {
     if (!(e instanceof CheckFailed)) fail(`[${label}] unexpected error`, e);
@@ -1062,7 +1095,8 @@ async function nothingLost(context, base) {
 }
 
 // The widget with every built-in at 640 × 400 and 320 × 240: the canvas keeps at least 60 % of
-// the frame's area, and the legend is a toggle over it.
+// the frame's area, and the legend is a toggle over it. Every built-in opens in the lean widget
+// (widget/); the Avro ones are handed to the playground's ?embed=1 and are measured there.
 async function embedEveryBuiltin(browser, base) {
   for (const [w, h] of [[640, 400], [320, 240]]) {
     const label = `embed-all-${w}x${h}`;
@@ -1078,7 +1112,7 @@ async function embedEveryBuiltin(browser, base) {
       const worst = await check(`[${label}] every built-in (${names.length}): canvas >= 60 % of the frame`, async () => {
         let min = { share: 2 };
         for (const name of names) {
-          await page.goto(`${base}/?scenario=${name}&embed=1`, { waitUntil: 'load', timeout: APP_START_TIMEOUT });
+          await page.goto(`${base}/widget/?scenario=${name}`, { waitUntil: 'load', timeout: APP_START_TIMEOUT });
           await page.locator(tid('topology')).first().waitFor({ state: 'visible', timeout: APP_START_TIMEOUT });
           const m = await page.evaluate(() => {
             const r = document.querySelector('.canvas-wrap').getBoundingClientRect();

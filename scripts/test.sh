@@ -92,6 +92,11 @@ engine_is_pure() {
 }
 stage "engine dependency check" engine_is_pure
 stage "native tests msgsim (unit, integration, doc)" cargo test -p msgsim
+# The engine without its optional features (`avro`, `export`), as the lean widget builds it.
+stage "clippy msgsim --no-default-features (all targets)" \
+  cargo clippy -p msgsim --all-targets --no-default-features -- -D warnings
+stage "native tests msgsim --no-default-features (unit: Avro scenarios refused, the rest run)" \
+  cargo test -p msgsim --no-default-features --lib
 stage "cargo doc msgsim (no broken intra-doc links, -D warnings)" \
   env RUSTDOCFLAGS="-D warnings" cargo doc -p msgsim --no-deps
 stage "cargo package msgsim (the crate as crates.io gets it builds on its own)" \
@@ -121,7 +126,7 @@ else
 fi
 
 if [[ "${SKIP_E2E}" == "0" ]]; then
-  stage "trunk build --release (dist/)" trunk build --release
+  stage "site build: trunk build --release (dist/) + the lean widget (dist/widget/)" bash scripts/build-site.sh
   stage "end-to-end (Playwright + headless Chromium against dist/)" node e2e/e2e.mjs
   stage "security suite (Playwright, three loopback origins: hostile links, host flood and seek, origins, exports)" \
     node e2e/security.mjs

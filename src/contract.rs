@@ -57,15 +57,20 @@
 
 use crate::error::ScenarioError;
 use crate::scenario::{NodeKind, Scenario};
+#[cfg(feature = "export")]
 use crate::schema::{
-    asyncapi_document, encode_json, openapi_document, Action, ApiInfo, AvroCodec,
-    ChannelSpec as ApiChannel, CompatibilityLevel, MessageSchema, OperationSpec, ReaderMode,
-    RestEndpoint, SchemaError, SchemaId, SchemaRegistry,
+    asyncapi_document, openapi_document, Action, ApiInfo, ChannelSpec as ApiChannel, OperationSpec,
+    RestEndpoint, SchemaError,
+};
+use crate::schema::{
+    encode_json, AvroCodec, CompatibilityLevel, MessageSchema, ReaderMode, SchemaId, SchemaRegistry,
 };
 use semver::Version;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
+#[cfg(feature = "export")]
+use std::collections::BTreeSet;
 use std::sync::Arc;
 
 /// Limits of the API contracts of a scenario.
@@ -541,6 +546,7 @@ pub(crate) fn compile(s: &Scenario) -> Result<Compiled, ScenarioError> {
 }
 
 /// Replaces characters not allowed in AsyncAPI/OpenAPI component keys by `_`.
+#[cfg(feature = "export")]
 fn key(s: &str) -> String {
     s.chars()
         .map(|c| {
@@ -555,6 +561,7 @@ fn key(s: &str) -> String {
 
 /// AsyncAPI 3.0 document of a scenario with the message version `chosen[c]` for channel `c`
 /// (channels with `None` are left out). `Ok(None)` when no channel is chosen.
+#[cfg(feature = "export")]
 pub(crate) fn asyncapi_for(
     s: &Scenario,
     chosen: &[Option<&MessageSchema>],
@@ -649,6 +656,8 @@ pub(crate) fn asyncapi_for(
     asyncapi_document(&info, &schemas, &channels, &operations).map(Some)
 }
 
+/// The AsyncAPI and OpenAPI exports of a scenario (feature `export`, on by default).
+#[cfg(feature = "export")]
 impl Scenario {
     /// The scenario's channels and message schemas as an AsyncAPI 3.0.0 document (valid against
     /// the published AsyncAPI 3.0.0 JSON Schema; tested): one channel per channel with schemas

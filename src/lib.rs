@@ -33,6 +33,7 @@ pub mod command;
 pub mod contract;
 pub mod error;
 pub mod experiment;
+#[cfg(feature = "export")]
 pub mod export;
 mod id_bitmap;
 pub mod invariants;

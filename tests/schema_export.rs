@@ -1,7 +1,7 @@
 //! Export of a scenario's (and a running simulation's) API as AsyncAPI 3.0 and OpenAPI 3.1,
 //! validated against the published specification schemas (vendored in `src/schema/fixtures`,
 //! offline, native only).
-#![cfg(not(target_arch = "wasm32"))]
+#![cfg(all(not(target_arch = "wasm32"), feature = "export"))]
 
 use msgsim::schema::{HttpMethod, MessageSchema, RestEndpoint, SchemaError};
 use msgsim::{Scenario, SimTime, Simulation};

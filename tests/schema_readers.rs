@@ -5,6 +5,8 @@
 //! one message: published at 0, enqueued at 10 ms, delivered at 20 ms, decoded at 30 ms, its ack
 //! or nack at the broker at 40 ms.
 
+#![cfg(feature = "avro")]
+
 use msgsim::schema::{decode_avro, MessageSchema, SchemaError, SchemaId};
 use msgsim::schema_view::{DeadLetterView, DecodeOutcome};
 use msgsim::{MessageId, Scenario, SimTime, Simulation};

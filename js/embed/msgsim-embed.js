@@ -6,7 +6,7 @@
  *     <a href="https://example.org/msgsim/?scenario=outbox-polling&seed=7">Open the outbox-polling scenario</a>
  *   </msgsim-embed>
  *
- * The element frames the msgsim widget (`?embed=1`) of a hosted playground, lazily: the iframe is
+ * The element frames the lean msgsim widget (`widget/`) of a hosted playground, lazily: the iframe is
  * made when the element comes within 200 px of the viewport (or at once with `loading="eager"`).
  * Without JavaScript the element's children (a plain link) show instead.
  *
@@ -95,6 +95,12 @@
       if (url.protocol !== "https:" && url.protocol !== "http:") {
         this._problem = "src must be an http(s) URL";
         return null;
+      }
+      // The frame loads the lean widget, `widget/` beside the playground (a smaller download;
+      // it hands an Avro scenario over to the playground's own `?embed=1`).
+      if (!/\/widget\/(index\.html)?$/.test(url.pathname)) {
+        if (!url.pathname.endsWith("/") && !/\.html?$/i.test(url.pathname)) url.pathname += "/";
+        url = new URL("widget/", url);
       }
       const run = this.getAttribute("run");
       const scenario = this.getAttribute("scenario");

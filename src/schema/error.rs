@@ -63,6 +63,12 @@ pub enum SchemaError {
     #[error("Avro library error: {0}")]
     Avro(String),
 
+    /// This build of msgsim has no Avro support (built without the `avro` feature, e.g. the
+    /// lean embed widget): a channel that declares schemas needs it, because every message
+    /// records its Avro size (and `encoding: avro` puts Avro bytes on the wire).
+    #[error("this build has no Avro support (feature `avro`); open the scenario in the full playground, or build msgsim with the `avro` feature")]
+    AvroUnavailable,
+
     /// A decoded Avro double is NaN or infinite and cannot be represented in JSON.
     #[error("field `{path}`: non-finite double cannot be represented in JSON")]
     NonFiniteDouble {

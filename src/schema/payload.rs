@@ -143,7 +143,7 @@ impl MessageSchema {
 ///
 /// The payload is validated and normalized first (see [`MessageSchema::validate`]); the
 /// output holds every declared field, in schema order, with defaults filled in, so that its
-/// size is directly comparable with [`super::encode_avro`]. The key order does not depend on
+/// size is directly comparable with `encode_avro` (feature `avro`). The key order does not depend on
 /// `serde_json`'s `preserve_order` feature.
 ///
 /// Errors: those of [`MessageSchema::validate`]; [`SchemaError::InvalidPayload`] if

@@ -5,8 +5,10 @@ use std::fmt;
 
 use semver::Version;
 use serde::{Deserialize, Serialize};
+#[cfg(feature = "avro")]
 use serde_json::Value;
 
+#[cfg(feature = "avro")]
 use super::avro::decode_avro;
 use super::error::SchemaError;
 use super::evolution::{bump_class, can_read, schema_changes, ChangeClass};
@@ -284,6 +286,7 @@ impl SchemaRegistry {
     /// into `reader`'s shape (see [`super::decode_avro`]).
     ///
     /// Errors: [`SchemaError::UnknownSchemaId`], then those of [`super::decode_avro`].
+    #[cfg(feature = "avro")]
     pub fn decode_avro(
         &self,
         writer_id: SchemaId,

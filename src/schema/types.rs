@@ -268,6 +268,7 @@ impl Field {
     /// True when the Avro union for this (optional) field puts `null` first, i.e. when the
     /// effective default is `null` (Avro 1.11: a union field's default must match the union's
     /// first branch).
+    #[cfg(feature = "avro")]
     pub(super) fn null_first(&self) -> bool {
         matches!(self.default, None | Some(Value::Null))
     }

@@ -11,8 +11,10 @@ use super::*;
 use crate::contract::{self, Compiled, Encoded, Encoding, Reader};
 use crate::schema::{
     can_read, classify_change, compatibility, hex, hex_dump, read_json, schema_changes,
-    ChangeClass, MessageSchema, ReaderMode, RestEndpoint, SchemaError, SchemaId,
+    ChangeClass, MessageSchema, ReaderMode, SchemaId,
 };
+#[cfg(feature = "export")]
+use crate::schema::{RestEndpoint, SchemaError};
 use crate::schema_view::{
     self as view, CompatibilityView, ConsumerView, ContractView, DeadLetterView, DecodeOutcome,
     DecodeView, MessageInspection, ProducerRejectionView, ProducerView, RegistryEntryView,
@@ -1082,6 +1084,7 @@ impl Simulation {
     /// each channel with schemas carries the greatest version its producers currently write (the
     /// latest declared one if nobody produces to it). See [`Scenario::asyncapi_document`] for the
     /// shape. `Ok(None)` without schemas.
+    #[cfg(feature = "export")]
     pub fn asyncapi_document(&self) -> Result<Option<Value>, SchemaError> {
         let Some(state) = self.schemas.as_deref() else {
             return Ok(None);
@@ -1110,6 +1113,7 @@ impl Simulation {
 
     /// The run's REST endpoints as an OpenAPI 3.1.0 document (see
     /// [`Scenario::openapi_document`]): `Ok(None)` when `endpoints` is empty.
+    #[cfg(feature = "export")]
     pub fn openapi_document(
         &self,
         endpoints: &[RestEndpoint],

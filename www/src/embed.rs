@@ -625,6 +625,13 @@ pub fn state_key(p: &Playground) -> (bool, String, u64, usize, Option<u64>) {
     )
 }
 
+/// Whether `error` (a scenario's or a shared run's validation error, as text) is the engine's
+/// refusal of a build without Avro ([`msgsim::schema::SchemaError::AvroUnavailable`]): the lean
+/// widget then hands the run to the full page's widget.
+pub fn needs_avro(error: &str) -> bool {
+    error.contains(&msgsim::schema::SchemaError::AvroUnavailable.to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1019,5 +1026,22 @@ mod tests {
                 Some(sim.events_processed())
             )
         );
+    }
+
+    #[test]
+    fn the_lean_widget_hands_over_exactly_the_avro_refusal() {
+        let full = format!(
+            "channels[0].schemas[0]: {}",
+            msgsim::schema::SchemaError::AvroUnavailable
+        );
+        assert!(needs_avro(&full));
+        assert!(!needs_avro(
+            "channels[0].schemas[0]: invalid schema User: duplicate field id"
+        ));
+        // The full build plays every schema built-in (no refusal to hand over).
+        for name in ["schema-rollout", "encoding-comparison", "schema-registry"] {
+            let json = msgsim::scenarios::get(name).unwrap();
+            assert!(msgsim::Simulation::from_json(json, 7).is_ok(), "{name}");
+        }
     }
 }

@@ -241,3 +241,35 @@ pub fn replace_params(params: &[(&str, Option<String>)]) {
         let _ = history.replace_state_with_url(&JsValue::NULL, "", Some(&url.href()));
     }
 }
+
+/// The lean widget (built without the `full` feature) leaves Avro out: a scenario whose
+/// channels declare schemas is refused with [`msgsim::schema::SchemaError::AvroUnavailable`].
+/// When the run asked for (`?scenario=` or `?run=`) is refused so, this is the full page's
+/// widget for the same query (`../?…&embed=1`, the playground beside `widget/`), which the page
+/// then opens in its place; `None` when the lean build plays it (or the page has no URL).
+pub fn full_widget_fallback(init: &crate::state::AppInit) -> Option<String> {
+    let refused = match &init.run {
+        Some(run) => run
+            .resolve_scenario()
+            .map_err(|e| e.to_string())
+            .and_then(|s| msgsim::Simulation::new(s, run.seed).map_err(|e| e.to_string()))
+            .err(),
+        None => msgsim::scenarios::get(init.scenario)
+            .and_then(|j| msgsim::Simulation::from_json(j, init.seed).err())
+            .map(|e| e.to_string()),
+    };
+    let needs_avro = refused
+        .iter()
+        .chain(&init.errors)
+        .any(|e| embed::needs_avro(e));
+    if !needs_avro {
+        return None;
+    }
+    let href = web_sys::window()?.location().href().ok()?;
+    let here = web_sys::Url::new(&href).ok()?;
+    let full = web_sys::Url::new_with_base("../", &href).ok()?;
+    full.set_search(&here.search());
+    full.search_params().set("embed", "1");
+    full.set_hash(&here.hash());
+    Some(full.href())
+}

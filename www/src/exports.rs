@@ -1,6 +1,6 @@
 //! The API documents a scenario can be exported as: AsyncAPI 3.0 (channels with schemas) and
 //! OpenAPI 3.1 (one document per service with a REST API), as the engine's exporters write
-//! them. Pure; the download itself is [`crate::web::download`].
+//! them. Pure; the download itself is `web::download`.
 
 use msgsim::scenario::Scenario;
 use msgsim::schema::{HttpMethod, MessageSchema, RestEndpoint};
@@ -17,6 +17,20 @@ pub fn asyncapi_json(s: &Scenario) -> Result<Option<String>, String> {
     s.asyncapi_document()
         .map(|d| d.map(|v| format!("{v:#}")))
         .map_err(|e| e.to_string())
+}
+
+/// The trace events as JSON Lines ([`msgsim::export::trace_jsonl`]).
+pub fn trace_jsonl<'a>(events: impl IntoIterator<Item = &'a msgsim::TraceEvent>) -> String {
+    msgsim::export::trace_jsonl(events)
+}
+
+/// A Mermaid `sequenceDiagram` of `events` ([`msgsim::export::mermaid_sequence`]).
+pub fn mermaid_sequence<'a>(
+    scenario: &Scenario,
+    events: impl IntoIterator<Item = &'a msgsim::TraceEvent>,
+    max_arrows: usize,
+) -> String {
+    msgsim::export::mermaid_sequence(scenario, events, max_arrows)
 }
 
 /// The services with a REST API, in scenario order.

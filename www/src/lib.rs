@@ -17,6 +17,10 @@ pub mod components;
 pub mod embed;
 pub mod embed_web;
 pub mod explain;
+#[cfg(feature = "full")]
+pub mod exports;
+#[cfg(not(feature = "full"))]
+#[path = "exports_lean.rs"]
 pub mod exports;
 pub mod format;
 pub mod geometry;

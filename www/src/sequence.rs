@@ -617,14 +617,14 @@ pub fn mermaid_window<'a>(
         return "sequenceDiagram\n".into();
     }
     let Some(first) = layout.first_seq else {
-        return msgsim::export::mermaid_sequence(scenario, std::iter::empty(), 0);
+        return crate::exports::mermaid_sequence(scenario, std::iter::empty(), 0);
     };
     let drawn: BTreeSet<u64> = layout.arrows.iter().map(|a| a.transit).collect();
     let picked = events.into_iter().filter(|e| {
         e.seq >= first
             || matches!(&e.what, TraceKind::Send { transit, .. } if drawn.contains(transit))
     });
-    msgsim::export::mermaid_sequence(scenario, picked, MERMAID_MAX_LINES)
+    crate::exports::mermaid_sequence(scenario, picked, MERMAID_MAX_LINES)
 }
 
 /// `s` as XML 1.0 text or a double-quoted attribute value: `&`, `<`, `>` and `"` as entity

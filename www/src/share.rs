@@ -343,13 +343,23 @@ pub fn html_attr(s: &str) -> String {
     out
 }
 
-/// The `<iframe>` snippet that embeds `query` (from [`link_query`] with `embed`) of the page at
-/// `page_url` (origin and path, e.g. `https://example.org/msgsim/`), titled after the scenario.
+/// Where the lean embed widget lives, relative to the playground's folder (`dist/widget/`,
+/// built from `widget.html`). The playground's own `?embed=1` keeps working for old embeds.
+pub const WIDGET_PATH: &str = "widget/";
+
+/// The playground's folder relative to this page: the page itself in the full build, `../`
+/// from the lean widget (built without the `full` feature, served at [`WIDGET_PATH`]). Prefixes
+/// the widget's "open in the playground" link.
+pub const PLAYGROUND_DIR: &str = if cfg!(feature = "full") { "" } else { "../" };
+
+/// The `<iframe>` snippet that embeds `query` (from [`link_query`] with `embed`) in the lean
+/// widget ([`WIDGET_PATH`]) beside the page at `page_url` (origin and path, e.g.
+/// `https://example.org/msgsim/`), titled after the scenario.
 pub fn embed_snippet(page_url: &str, query: &str, title: &str) -> String {
     let (w, h) = EMBED_SIZE;
     format!(
         "<iframe src=\"{}\" width=\"{w}\" height=\"{h}\" loading=\"lazy\" title=\"{}\" style=\"border:0;max-width:100%\"></iframe>",
-        html_attr(&format!("{page_url}{query}")),
+        html_attr(&format!("{page_url}{WIDGET_PATH}{query}")),
         html_attr(&format!("msgsim: {}", shorten(title, 80)))
     )
 }
@@ -776,7 +786,7 @@ mod tests {
                 "?scenario=order-events&seed=42&embed=1",
                 "Order \"events\" <demo>"
             ),
-            "<iframe src=\"https://example.org/msgsim/?scenario=order-events&amp;seed=42&amp;embed=1\" width=\"640\" height=\"400\" loading=\"lazy\" title=\"msgsim: Order &quot;events&quot; &lt;demo&gt;\" style=\"border:0;max-width:100%\"></iframe>"
+            "<iframe src=\"https://example.org/msgsim/widget/?scenario=order-events&amp;seed=42&amp;embed=1\" width=\"640\" height=\"400\" loading=\"lazy\" title=\"msgsim: Order &quot;events&quot; &lt;demo&gt;\" style=\"border:0;max-width:100%\"></iframe>"
         );
     }
 }

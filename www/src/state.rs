@@ -5,7 +5,9 @@
 //! No browser calls here: real time comes in with the actions (`real_ms`), so the whole state
 //! machine also runs natively in tests.
 
-use crate::explain::{tone_of, Explainer, Sentence, Tone};
+#[cfg(feature = "full")]
+use crate::explain::Explainer;
+use crate::explain::{tone_of, Sentence, Tone};
 use crate::format::{self, LinkField};
 use crate::geometry::{Layout, Point};
 use msgsim::network::{Direction, DropReason};
@@ -359,6 +361,49 @@ pub struct TimelineMarks {
     pub interval_hint: SimTime,
 }
 
+/// Whether the story panes are fed: the explanations and the event log's text lines. The lean
+/// widget (built without the `full` feature) shows neither, so it leaves out the explainers and
+/// the trace's text formatting.
+const STORY: bool = cfg!(feature = "full");
+
+/// The story's explainer: `Explainer` in the full build. The lean widget has [`NoStory`], a
+/// type with no values, so neither the explainers nor their drop code are linked.
+#[cfg(feature = "full")]
+type StoryExplainer = Explainer;
+#[cfg(not(feature = "full"))]
+type StoryExplainer = NoStory;
+
+/// The story explainer of the lean widget: no value of it exists ([`STORY`] is false there).
+#[cfg(not(feature = "full"))]
+#[derive(Debug)]
+pub enum NoStory {}
+
+#[cfg(not(feature = "full"))]
+impl NoStory {
+    fn feed(&mut self, _ev: &msgsim::TraceEvent) {
+        match *self {}
+    }
+    fn sentences(&self) -> std::iter::Empty<&Sentence> {
+        match *self {}
+    }
+    fn older_folded(&self) -> u64 {
+        match *self {}
+    }
+}
+
+/// A fresh story explainer for `scenario` (`None` in the lean widget).
+fn story_explainer(scenario: &Scenario) -> Option<StoryExplainer> {
+    #[cfg(feature = "full")]
+    {
+        Some(Explainer::new(scenario))
+    }
+    #[cfg(not(feature = "full"))]
+    {
+        let _ = scenario;
+        None
+    }
+}
+
 /// The engine and the bookkeeping that must not be cloned per frame.
 #[derive(Debug)]
 pub struct Engine {
@@ -366,7 +411,8 @@ pub struct Engine {
     /// 64) and the whole command log (also commands after the current time once the user seeked
     /// back; a new command applied in the past replaces the ones after it).
     pub timeline: Timeline,
-    explainer: Explainer,
+    /// The story's explainer (`None` in the lean widget, see [`STORY`]).
+    explainer: Option<StoryExplainer>,
     log_seq: u64,
     /// The last-seen copy of recent messages, for the inspector after they are processed.
     memo: crate::subsystems::message::MessageMemo,
@@ -379,7 +425,7 @@ pub struct Engine {
 impl Engine {
     fn new(sim: Simulation, scenario: &Scenario) -> Engine {
         Engine {
-            explainer: Explainer::new(scenario),
+            explainer: story_explainer(scenario),
             timeline: Timeline::new(sim, DEFAULT_CHECKPOINT_INTERVAL),
             log_seq: 0,
             memo: Default::default(),
@@ -715,7 +761,10 @@ impl Playground {
             let falling = Rc::make_mut(&mut self.falling);
             let skip_log = new.saturating_sub(LOG_LINES as u64);
             for (i, ev) in sim.trace().since(*log_seq).enumerate() {
-                explainer.feed(ev);
+                // (`STORY` first: a constant, so the lean build drops the explainers' code.)
+                if let (true, Some(explainer)) = (STORY, explainer.as_mut()) {
+                    explainer.feed(ev);
+                }
                 if let TraceKind::Drop {
                     transit,
                     from,
@@ -753,7 +802,7 @@ impl Playground {
                         });
                     }
                 }
-                if (i as u64) >= skip_log {
+                if STORY && (i as u64) >= skip_log {
                     if log.len() >= LOG_LINES {
                         log.pop_front();
                     }
@@ -766,8 +815,10 @@ impl Playground {
             }
             *log_seq = total;
             memo.observe(sim);
-            self.explanations = Rc::new(explainer.sentences().cloned().collect());
-            self.explanations_older = explainer.older_folded();
+            if let (true, Some(explainer)) = (STORY, explainer.as_ref()) {
+                self.explanations = Rc::new(explainer.sentences().cloned().collect());
+                self.explanations_older = explainer.older_folded();
+            }
         }
         if sim.command_log().len() != self.commands.len() {
             self.commands = Rc::new(sim.command_log().to_vec());
@@ -814,7 +865,7 @@ impl Playground {
     fn resync(&mut self) {
         {
             let mut e = self.engine.borrow_mut();
-            e.explainer = Explainer::new(&self.scenario);
+            e.explainer = story_explainer(&self.scenario);
             let total = e.sim().trace().len_total();
             e.log_seq = total.saturating_sub(RESYNC_EVENTS);
         }

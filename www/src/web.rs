@@ -38,7 +38,8 @@ pub fn read_url() -> UrlParams {
                 sp.get("run").is_none().then(|| pair.scenario.to_string())
             }),
             seed: sp.get("seed"),
-            embed: format::embed_flag(sp.get("embed").as_deref()),
+            // The lean widget build (no `full` feature, widget.html) is always the widget.
+            embed: cfg!(not(feature = "full")) || format::embed_flag(sp.get("embed").as_deref()),
         },
         Err(_) => UrlParams::default(),
     }
@@ -169,8 +170,18 @@ pub fn install_panic_hook() {
 /// Starts the playground: panic hook, URL, mount into `#app` (or `<body>`).
 pub fn start() {
     install_panic_hook();
+    let init = crate::embed_web::start_init(&read_url());
+    if cfg!(not(feature = "full")) {
+        // The lean widget cannot play an Avro scenario: the full page's widget plays it.
+        if let Some(full) = crate::embed_web::full_widget_fallback(&init) {
+            let moved = web_sys::window().map(|w| w.location().replace(&full).is_ok());
+            if moved == Some(true) {
+                return;
+            }
+        }
+    }
     let props = AppProps {
-        init: crate::embed_web::start_init(&read_url()),
+        init,
         sync_url: true,
         autoplay: true,
     };

@@ -230,7 +230,9 @@ pub fn app(props: &AppProps) -> Html {
         }
     };
 
-    if state.embed {
+    // The lean widget build (no `full` feature) has only this layout: the rest of the page and
+    // the components only it uses are left out of that build.
+    if state.embed || cfg!(not(feature = "full")) {
         return super::embed_view::embed_layout(&state, url_errors, transport, topology);
     }
 

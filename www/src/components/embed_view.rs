@@ -13,7 +13,11 @@ pub fn embed_layout(state: &Playground, url_errors: Html, transport: Html, topol
     let title = state.scenario_title();
     // The link carries the run (`?run=`); it is made when the link is about to be used (pointer
     // down, focus, click), not on every frame.
-    let fallback = crate::format::playground_query(state.builtin_name(), state.seed);
+    let fallback = format!(
+        "{}{}",
+        share::PLAYGROUND_DIR,
+        crate::format::playground_query(state.builtin_name(), state.seed)
+    );
     let refresh = {
         let state = state.clone();
         move |target: Option<web_sys::EventTarget>| {
@@ -27,7 +31,11 @@ pub fn embed_layout(state: &Playground, url_errors: Html, transport: Html, topol
                         .flatten()
                 });
             if let Some(a) = link {
-                let href = share::playground_href(&share::current_run(&state));
+                let href = format!(
+                    "{}{}",
+                    share::PLAYGROUND_DIR,
+                    share::playground_href(&share::current_run(&state))
+                );
                 let _ = a.set_attribute("href", &href);
             }
         }

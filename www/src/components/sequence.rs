@@ -100,7 +100,7 @@ pub fn sequence_view(p: &SequenceProps) -> Html {
                     )
                 }
                 _ => {
-                    let text = sim.with(|s| msgsim::export::trace_jsonl(s.trace().events()));
+                    let text = sim.with(|s| crate::exports::trace_jsonl(s.trace().events()));
                     (format!("{name}-trace.jsonl"), "application/x-ndjson", text)
                 }
             };
