@@ -32,6 +32,10 @@ try {
     h = await height();
   }
   if (h === 400) throw new Error('the frame kept its default 400 px: no size event arrived');
+  // The frame just grew: let the widget redraw at its new size before the screenshot (under load
+  // a screenshot taken at once caught a blank frame).
+  await page.frameLocator('msgsim-embed iframe').locator('[data-testid="topology"]').waitFor({ state: 'visible', timeout: 10_000 });
+  await new Promise((r) => setTimeout(r, 500));
   await page.screenshot({ path: path.join(OUT, `recipe-${name}.png`), fullPage: true });
   console.log(`ok: ${name} recipe: <msgsim-embed> framed the widget (canvas drawn, frame ${h} px)`);
   ok = true;
