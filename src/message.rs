@@ -111,13 +111,19 @@ impl Payload {
     /// The payload of message number `n` of a workload template (`{n}` in its strings replaced
     /// by `n`). Shares `template`; nothing is copied until the payload is read.
     pub fn templated(template: &Arc<serde_json::Value>, n: u64) -> Payload {
+        Payload::templated_known(template, has_placeholder(template), n)
+    }
+
+    /// [`Payload::templated`] when whether the template has a `{n}` is known already
+    /// (`placeholder`; a workload finds it out once).
+    pub(crate) fn templated_known(
+        template: &Arc<serde_json::Value>,
+        placeholder: bool,
+        n: u64,
+    ) -> Payload {
         Payload {
             value: Arc::clone(template),
-            n: if has_placeholder(template) {
-                Some(n)
-            } else {
-                None
-            },
+            n: placeholder.then_some(n),
         }
     }
 

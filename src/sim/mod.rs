@@ -461,6 +461,8 @@ struct Template {
     /// The key and whether it has a `{n}` (then it is built per message).
     key: Option<(Arc<str>, bool)>,
     payload: Arc<serde_json::Value>,
+    /// Whether the payload has a `{n}` to substitute.
+    payload_templated: bool,
 }
 
 /// A running simulation of one scenario under one seed.
@@ -635,6 +637,7 @@ impl Simulation {
                         reply_to: t.reply_to.as_deref().map(Arc::from),
                         key: t.key.as_deref().map(|k| (Arc::from(k), k.contains("{n}"))),
                         payload: Arc::new(t.payload.clone()),
+                        payload_templated: crate::message::has_placeholder(&t.payload),
                     })
                     .collect(),
             })

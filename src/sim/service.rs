@@ -37,7 +37,11 @@ impl Simulation {
                         }),
                         schema_id: None,
                     },
-                    payload: crate::message::Payload::templated(&r.payload, n),
+                    payload: crate::message::Payload::templated_known(
+                        &r.payload,
+                        r.payload_templated,
+                        n,
+                    ),
                     encoded: None,
                 });
                 let Some(msg) = self.schema_outgoing(ep, channel, msg) else {
