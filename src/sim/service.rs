@@ -11,6 +11,8 @@ impl Simulation {
         if let Some(ep) = self.workload_instance(w) {
             let channels = Arc::clone(&self.workloads[w as usize].channels);
             let templates = Arc::clone(&self.workloads[w as usize].templates);
+            // The messages of one tick with the same key template share one key string.
+            let mut last_key: Option<(&str, Arc<str>)> = None;
             for ((t, &channel), r) in spec
                 .messages
                 .iter()
@@ -29,10 +31,16 @@ impl Simulation {
                         correlation_id: None,
                         reply_to: r.reply_to.clone(),
                         key: r.key.as_ref().map(|(k, templated)| {
-                            if *templated {
-                                crate::message::substitute_arc(k, n)
-                            } else {
-                                Arc::clone(k)
+                            if !*templated {
+                                return Arc::clone(k);
+                            }
+                            match &last_key {
+                                Some((text, built)) if *text == &**k => Arc::clone(built),
+                                _ => {
+                                    let built = crate::message::substitute_arc(k, n);
+                                    last_key = Some((k, Arc::clone(&built)));
+                                    built
+                                }
                             }
                         }),
                         schema_id: None,
