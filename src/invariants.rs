@@ -755,10 +755,16 @@ impl InvariantChecker {
                             self.publishing.pop_first();
                         }
                     }
-                    self.published.insert(*msg);
-                    self.unpublished
-                        .0
-                        .remove(&(*msg, Arc::clone(&from.node), from.instance));
+                    // Looking first leaves the persistent tree untouched for a message seen
+                    // already (a retry, a duplicate) instead of rewriting its path.
+                    if !self.published.0.contains(msg) {
+                        self.published.insert(*msg);
+                    }
+                    if !self.unpublished.0.is_empty() {
+                        self.unpublished
+                            .0
+                            .remove(&(*msg, Arc::clone(&from.node), from.instance));
+                    }
                     if first {
                         self.count(NoMessageLost, &[&from.node]);
                     }
@@ -780,12 +786,17 @@ impl InvariantChecker {
                 insert_bounded_shared(&mut self.records, *msg, record);
             }
             TraceKind::Enqueue { queue, msg, .. } => {
-                self.enqueued.insert(*msg);
+                if !self.enqueued.0.contains(msg) {
+                    // once per message, not per subscription
+                    self.enqueued.insert(*msg);
+                }
                 self.gave_up.remove(msg);
                 self.count_consumers(NoMessageLost, queue);
             }
             TraceKind::BrokerDuplicate { msg, .. } | TraceKind::DuplicateAppend { msg, .. } => {
-                self.enqueued.insert(*msg);
+                if !self.enqueued.0.contains(msg) {
+                    self.enqueued.insert(*msg);
+                }
                 self.gave_up.remove(msg);
             }
             TraceKind::Append {
