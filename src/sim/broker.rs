@@ -23,8 +23,8 @@ impl Simulation {
                 }
                 self.channel_appended(channel, &msg, t.from, attempt);
                 let max = self.scenario.policies.max_queue_length as usize;
-                let queues = self.channel_queues[channel as usize].clone();
-                for &q in &queues {
+                let queues = Arc::clone(&self.channel_queues[channel as usize]);
+                for &q in queues.iter() {
                     let queue = &mut self.queues[q as usize];
                     if queue.ready.len() >= max {
                         self.metrics.dropped += 1;
@@ -49,7 +49,7 @@ impl Simulation {
                     }
                 }
                 self.send(t.to, t.from, Packet::PublishAck { msg, attempt });
-                for q in queues {
+                for &q in queues.iter() {
                     self.dispatch(q);
                 }
             }

@@ -158,8 +158,8 @@ impl Simulation {
         dlq.push_back(DeadLetterView {
             msg: msg.id,
             kind: msg.kind,
-            type_name: msg.type_name.clone(),
-            key: msg.headers.key.clone(),
+            type_name: msg.type_name.to_string(),
+            key: msg.headers.key.as_deref().map(str::to_string),
             deliveries: attempt,
             reason,
             at: self.now,

@@ -759,8 +759,8 @@ impl Simulation {
             let row_view = |(&id, r): (&u64, &OutboxRow)| OutboxRowView {
                 id,
                 msg: r.msg.id,
-                aggregate_id: r.msg.headers.key.clone().unwrap_or_default(),
-                event_type: r.msg.type_name.clone(),
+                aggregate_id: r.msg.headers.key.as_deref().unwrap_or_default().to_string(),
+                event_type: r.msg.type_name.to_string(),
                 destination: chan(r.channel),
                 lsn: r.lsn,
                 committed_at: r.committed_at,
@@ -914,7 +914,7 @@ impl Simulation {
                     .map(|(at, msg, producer, attempt)| AppendView {
                         at: *at,
                         msg: msg.id,
-                        key: msg.headers.key.clone(),
+                        key: msg.headers.key.as_deref().map(str::to_string),
                         row: self.txm.ledger.records.get(&msg.id).and_then(|r| r.row),
                         producer: name(*producer),
                         attempt: *attempt,

@@ -448,6 +448,21 @@ struct Workload {
     next_instance: u32,
     /// Channel index of each of the workload's message templates (resolved once).
     channels: Arc<[u32]>,
+    /// Each template's strings and payload, shared by every message it produces.
+    templates: Arc<[Template]>,
+}
+
+/// A workload's message template, resolved once: every message shares these.
+#[derive(Debug)]
+struct Template {
+    type_name: Arc<str>,
+    channel: Arc<str>,
+    reply_to: Option<Arc<str>>,
+    /// The key and whether it has a `{n}` (then it is built per message).
+    key: Option<(Arc<str>, bool)>,
+    payload: Arc<serde_json::Value>,
+    /// Whether the payload has a `{n}` to substitute.
+    payload_templated: bool,
 }
 
 /// A running simulation of one scenario under one seed.
@@ -464,7 +479,9 @@ pub struct Simulation {
     nodes: Vec<Node>,
     links: Vec<Link>,
     link_of: BTreeMap<(u32, u32), (u32, u8)>,
-    channel_queues: Vec<Vec<u32>>,
+    /// Queue indices of each channel (a topic's subscriptions), shared so a publish can hold
+    /// them while it mutates the queues without copying.
+    channel_queues: Vec<Arc<[u32]>>,
     channel_broker: Vec<u32>,
     queues: Vec<Queue>,
     workloads: Vec<Workload>,
@@ -490,33 +507,6 @@ pub struct Simulation {
 }
 
 /// `text` with every `{n}` replaced by `n`, in one pass and one allocation.
-fn substitute(text: &str, n: u64) -> String {
-    use std::fmt::Write as _;
-    let mut out = String::with_capacity(text.len() + 8);
-    let mut rest = text;
-    while let Some(i) = rest.find("{n}") {
-        out.push_str(&rest[..i]);
-        let _ = write!(out, "{n}");
-        rest = &rest[i + 3..];
-    }
-    out.push_str(rest);
-    out
-}
-
-fn substitute_value(v: &serde_json::Value, n: u64) -> serde_json::Value {
-    match v {
-        serde_json::Value::String(s) if s.contains("{n}") => {
-            serde_json::Value::String(substitute(s, n))
-        }
-        serde_json::Value::Array(a) => a.iter().map(|x| substitute_value(x, n)).collect(),
-        serde_json::Value::Object(o) => o
-            .iter()
-            .map(|(k, x)| (k.clone(), substitute_value(x, n)))
-            .collect(),
-        other => other.clone(),
-    }
-}
-
 impl Simulation {
     /// Builds a simulation of a validated scenario with the given seed and the default trace
     /// settings. Errors if the scenario (or its fault schedule) is inconsistent.
@@ -638,6 +628,18 @@ impl Simulation {
                             .unwrap_or(0) as u32
                     })
                     .collect(),
+                templates: w
+                    .messages
+                    .iter()
+                    .map(|t| Template {
+                        type_name: Arc::from(t.type_name.as_str()),
+                        channel: Arc::from(t.channel.as_str()),
+                        reply_to: t.reply_to.as_deref().map(Arc::from),
+                        key: t.key.as_deref().map(|k| (Arc::from(k), k.contains("{n}"))),
+                        payload: Arc::new(t.payload.clone()),
+                        payload_templated: crate::message::has_placeholder(&t.payload),
+                    })
+                    .collect(),
             })
             .collect();
         let messaging = Messaging::new(&scenario, seed);
@@ -653,7 +655,7 @@ impl Simulation {
             nodes,
             links,
             link_of,
-            channel_queues,
+            channel_queues: channel_queues.into_iter().map(Arc::from).collect(),
             channel_broker,
             queues,
             workloads,
@@ -935,8 +937,8 @@ impl Simulation {
                     msg: msg.id,
                     packet: t.packet.kind(),
                     kind,
-                    label: msg.type_name.clone(),
-                    key: msg.headers.key.clone(),
+                    label: msg.type_name.to_string(),
+                    key: msg.headers.key.as_deref().map(str::to_string),
                     from: name(t.from.node),
                     from_instance: t.from.instance,
                     to: name(t.to.node),

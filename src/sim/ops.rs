@@ -122,16 +122,16 @@ impl Simulation {
                 encoded: None,
                 id: msg_id,
                 kind: e.kind,
-                type_name,
-                channel: e.channel.clone(),
+                type_name: type_name.into(),
+                channel: e.channel.as_str().into(),
                 headers: Headers {
                     schema_id: None,
                     message_id: msg_id,
                     correlation_id: None,
                     reply_to: None,
-                    key: Some(key.to_string()),
+                    key: Some(Arc::from(&*key)),
                 },
-                payload: expand_value(&e.payload, origin.n, &key, &status),
+                payload: expand_value(&e.payload, origin.n, &key, &status).into(),
             });
             self.metrics.published += 1;
             self.nodes[node].metrics.published += 1;
@@ -358,7 +358,7 @@ impl Simulation {
         let handlers = self.txm.handlers_of[ep.node as usize].clone();
         for j in handlers {
             let h = &scenario.transactional.handlers[j as usize];
-            if h.on != msg.type_name {
+            if *h.on != *msg.type_name {
                 continue;
             }
             let origin = Origin {
@@ -395,7 +395,7 @@ impl Simulation {
         let table_status = |sim: &Simulation, table: &str| -> Option<Arc<str>> {
             let db = sim.txm.dbs[ep.node as usize].as_ref()?;
             let t = db.tables.get(table)?;
-            let id = t.by_key.get(key.as_str())?;
+            let id = t.by_key.get(&*key)?;
             t.rows.get(id).map(|row| Arc::clone(&row.status))
         };
         if !create {
@@ -409,7 +409,7 @@ impl Simulation {
         let Some(h) = self.txm.handlers_of[ep.node as usize]
             .iter()
             .map(|&j| &scenario.transactional.handlers[j as usize])
-            .find(|h| h.on == msg.type_name)
+            .find(|h| *h.on == *msg.type_name)
         else {
             self.respond(ep, &r, 404, "not_found");
             return;
@@ -461,8 +461,8 @@ impl Simulation {
             encoded: None,
             id,
             kind: MessageKind::Reply,
-            type_name: reason.to_string(),
-            channel: String::new(),
+            type_name: reason.into(),
+            channel: "".into(),
             headers: Headers {
                 schema_id: None,
                 message_id: id,
@@ -470,7 +470,7 @@ impl Simulation {
                 reply_to: None,
                 key: None,
             },
-            payload: serde_json::json!({ "status": status }),
+            payload: serde_json::json!({ "status": status }).into(),
         });
         self.send(
             ep,
@@ -610,16 +610,16 @@ impl Simulation {
             } else {
                 MessageKind::Document
             },
-            type_name,
-            channel: String::new(),
+            type_name: type_name.into(),
+            channel: "".into(),
             headers: Headers {
                 schema_id: None,
                 message_id: id,
                 correlation_id: Some(r.request),
                 reply_to: None,
-                key: Some(r.key.to_string()),
+                key: Some(Arc::from(&*r.key)),
             },
-            payload: serde_json::Value::Null,
+            payload: serde_json::Value::Null.into(),
         });
         let incarnation = self.inst(ep).incarnation;
         self.send(

@@ -414,10 +414,10 @@ fn control_msg(label: String) -> Arc<Message> {
         encoded: None,
         id: MessageId(0),
         kind: MessageKind::Document,
-        type_name: label,
-        channel: String::new(),
+        type_name: label.into(),
+        channel: "".into(),
         headers: Headers::default(),
-        payload: serde_json::Value::Null,
+        payload: serde_json::Value::Null.into(),
     })
 }
 
@@ -953,7 +953,7 @@ impl Simulation {
                     at: self.endpoint(ep),
                     tp: self.tp_name(t, request.tp.partition),
                     msg: msg.id,
-                    key: msg.headers.key.clone(),
+                    key: msg.headers.key.as_deref().map(str::to_string),
                     sequence: request.batch.base_sequence,
                     attempt: request.attempt,
                 };

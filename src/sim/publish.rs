@@ -115,16 +115,16 @@ impl Simulation {
         let msg = Arc::new(Message {
             id,
             kind: m.kind,
-            type_name: m.type_name.clone(),
-            channel: m.channel.clone(),
+            type_name: m.type_name.as_str().into(),
+            channel: m.channel.as_str().into(),
             headers: Headers {
                 message_id: id,
                 correlation_id: None,
                 reply_to: None,
-                key: m.key.clone(),
+                key: m.key.as_deref().map(Arc::from),
                 schema_id: None,
             },
-            payload: m.payload.clone(),
+            payload: m.payload.clone().into(),
             encoded: None,
         });
         let Some(msg) = self.schema_outgoing(ep, channel, msg) else {

@@ -92,7 +92,7 @@ impl Simulation {
             node.metrics.distinct += 1;
         }
         let key: Arc<str> = match &d.msg.headers.key {
-            Some(k) => Arc::from(k.as_str()),
+            Some(k) => Arc::clone(k),
             None => Arc::from(d.msg.id.to_string()),
         };
         let ns = &mut self.messaging.nodes[ep.node as usize];
@@ -135,7 +135,7 @@ impl Simulation {
                     attempt: d.attempt,
                     applied: true,
                 },
-                msg_key.map(|k| (d.msg.channel.as_str(), k)),
+                msg_key.map(|k| (&*d.msg.channel, k)),
             );
             self.trace.push(
                 now,
@@ -168,7 +168,7 @@ impl Simulation {
             }
             table.push_back(ProcessedRow {
                 msg: d.msg.id,
-                key: d.msg.headers.key.clone(),
+                key: d.msg.headers.key.as_deref().map(str::to_string),
                 instance: ep.instance,
                 at: now,
                 repeats: 0,

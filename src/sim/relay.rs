@@ -633,7 +633,7 @@ impl Simulation {
                     row: w.row,
                     lsn: w.lsn,
                     msg: w.msg.id,
-                    key: w.msg.headers.key.clone().unwrap_or_default(),
+                    key: w.msg.headers.key.as_deref().unwrap_or_default().to_string(),
                     attempt: w.attempt,
                     state: w.state,
                 })

@@ -123,7 +123,7 @@ impl Simulation {
                 Arc::clone(&key),
                 ReplicaRow {
                     version,
-                    event_type: Arc::from(msg.type_name.as_str()),
+                    event_type: Arc::clone(&msg.type_name),
                     source_committed_at: committed_at.unwrap_or(now),
                     applied_at: now,
                 },

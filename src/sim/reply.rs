@@ -55,7 +55,7 @@ impl Simulation {
             msg.id,
             PendingRequest {
                 instance: ep.instance,
-                type_name: msg.type_name.clone(),
+                type_name: msg.type_name.to_string(),
                 sent_at: self.now,
                 until,
                 collect,
@@ -97,7 +97,7 @@ impl Simulation {
             .scenario
             .channels
             .iter()
-            .position(|c| &c.name == reply_to)
+            .position(|c| *c.name == **reply_to)
         else {
             return; // validated: never
         };
@@ -106,14 +106,14 @@ impl Simulation {
         let type_name = self
             .messaging
             .reply_types
-            .get(&request.type_name)
+            .get(&*request.type_name)
             .cloned()
             .unwrap_or_else(|| format!("{}Reply", request.type_name));
         let reply = Arc::new(Message {
             encoded: None,
             id,
             kind: MessageKind::Reply,
-            type_name,
+            type_name: type_name.into(),
             channel: reply_to.clone(),
             headers: Headers {
                 schema_id: None,
@@ -122,7 +122,7 @@ impl Simulation {
                 reply_to: None,
                 key: request.headers.key.clone(),
             },
-            payload: serde_json::json!({ "responder": responder, "request": request.id.0 }),
+            payload: serde_json::json!({ "responder": responder, "request": request.id.0 }).into(),
         });
         self.metrics.replies += 1;
         self.nodes[ep.node as usize].metrics.replies_sent += 1;
@@ -131,7 +131,7 @@ impl Simulation {
                 at: self.endpoint(ep),
                 msg: id,
                 correlation: request.id,
-                channel: Arc::from(reply_to.as_str()),
+                channel: Arc::clone(reply_to),
             };
             self.trace.push(self.now, what);
         }
@@ -219,6 +219,7 @@ impl Simulation {
         let responder = d
             .msg
             .payload
+            .value()
             .get("responder")
             .and_then(|v| v.as_str())
             .and_then(|n| self.node_id(n));

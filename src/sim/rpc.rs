@@ -653,8 +653,8 @@ impl Simulation {
             encoded: None,
             id,
             kind,
-            type_name,
-            channel: channel.to_string(),
+            type_name: type_name.into(),
+            channel: channel.into(),
             headers: Headers {
                 schema_id: None,
                 message_id: id,
@@ -662,7 +662,7 @@ impl Simulation {
                 reply_to: None,
                 key: None,
             },
-            payload,
+            payload: payload.into(),
         })
     }
 

@@ -273,10 +273,10 @@ impl Simulation {
         let entry = &contract.versions[vi];
         let at = self.trace.enabled().then(|| self.endpoint(ep));
         let now = self.now;
-        match contract::encode_message(entry, contract.encoding, &msg.payload) {
+        match contract::encode_message(entry, contract.encoding, &msg.payload.value()) {
             Ok((payload, enc)) => {
                 let mut m = Arc::unwrap_or_clone(msg);
-                m.payload = payload;
+                m.payload = payload.into();
                 m.headers.schema_id = Some(entry.id);
                 if let Some(at) = at {
                     self.trace.push(
@@ -326,7 +326,7 @@ impl Simulation {
                     ProducerRejectionView {
                         at: now,
                         node,
-                        channel: msg.channel.clone(),
+                        channel: msg.channel.to_string(),
                         msg: msg.id,
                         writer: entry.label.to_string(),
                         reason,
@@ -351,7 +351,7 @@ impl Simulation {
         let Some(enc) = d.msg.encoded.clone() else {
             return Some(d);
         };
-        let Some(&ch) = state.st.channel_of.get(&d.msg.channel) else {
+        let Some(&ch) = state.st.channel_of.get(&*d.msg.channel) else {
             return Some(d);
         };
         let st = Arc::clone(&state.st);
@@ -486,7 +486,7 @@ impl Simulation {
                 at: now,
                 msg: d.msg.id,
                 instance: ep.instance,
-                channel: d.msg.channel.clone(),
+                channel: d.msg.channel.to_string(),
                 writer: writer_label.to_string(),
                 schema_id: enc.schema_id.0,
                 reader_version: reader_version.to_string(),
@@ -597,7 +597,7 @@ impl Simulation {
         let Some(st) = self.schemas.as_deref().map(|s| Arc::clone(&s.st)) else {
             return;
         };
-        let Some(&ch) = st.channel_of.get(&d.msg.channel) else {
+        let Some(&ch) = st.channel_of.get(&*d.msg.channel) else {
             return;
         };
         let Some(Some(contract)) = st.compiled.channels.get(ch as usize) else {
@@ -630,7 +630,7 @@ impl Simulation {
         let Some(st) = self.schemas.as_deref().map(|s| Arc::clone(&s.st)) else {
             return;
         };
-        let ch = st.channel_of.get(&d.msg.channel).copied();
+        let ch = st.channel_of.get(&*d.msg.channel).copied();
         let contract = ch.and_then(|c| st.compiled.channels.get(c as usize)?.as_ref());
         let registry = contract
             .and_then(|c| c.registry)
@@ -665,7 +665,7 @@ impl Simulation {
                     at: now,
                     msg: d.msg.id,
                     instance: ep.instance,
-                    channel: d.msg.channel.clone(),
+                    channel: d.msg.channel.to_string(),
                     writer: writer
                         .map(|w| contract.versions[w].label.to_string())
                         .unwrap_or_else(|| format!("{}@{}", enc.schema, enc.version)),
@@ -1044,11 +1044,11 @@ impl Simulation {
         let m = self.find_message(id)?;
         let e = m.encoded.as_deref()?;
         let state = self.schemas.as_deref()?;
-        let &ch = state.st.channel_of.get(&m.channel)?;
+        let &ch = state.st.channel_of.get(&*m.channel)?;
         let contract = state.st.compiled.channels.get(ch as usize)?.as_ref()?;
         let v = contract.versions.iter().find(|v| v.id == e.schema_id)?;
-        let json = crate::schema::encode_json(&v.schema, &m.payload).ok()?;
-        let avro = v.codec.encode(&m.payload).ok()?;
+        let json = crate::schema::encode_json(&v.schema, &m.payload.value()).ok()?;
+        let avro = v.codec.encode(&m.payload.value()).ok()?;
         let decodes = state
             .decodes
             .iter()
@@ -1062,10 +1062,10 @@ impl Simulation {
         Some(MessageInspection {
             msg: m.id,
             kind: m.kind,
-            type_name: m.type_name.clone(),
-            channel: m.channel.clone(),
+            type_name: m.type_name.to_string(),
+            channel: m.channel.to_string(),
             headers: m.headers.clone(),
-            payload: m.payload.clone(),
+            payload: m.payload.clone().into_value(),
             schema: v.schema.clone(),
             schema_id: e.schema_id.0,
             encoding: e.encoding,

@@ -10,21 +10,46 @@ impl Simulation {
         // Round robin over running instances (publish.rs).
         if let Some(ep) = self.workload_instance(w) {
             let channels = Arc::clone(&self.workloads[w as usize].channels);
-            for (t, &channel) in spec.messages.iter().zip(channels.iter()) {
+            let templates = Arc::clone(&self.workloads[w as usize].templates);
+            // The messages of one tick with the same key template share one key string.
+            let mut last_key: Option<(&str, Arc<str>)> = None;
+            for ((t, &channel), r) in spec
+                .messages
+                .iter()
+                .zip(channels.iter())
+                .zip(templates.iter())
+            {
                 let id = self.next_message_id();
+                // Strings and payload shared with the template; only a key with `{n}` is built.
                 let msg = Arc::new(Message {
                     id,
                     kind: t.kind,
-                    type_name: t.type_name.clone(),
-                    channel: t.channel.clone(),
+                    type_name: Arc::clone(&r.type_name),
+                    channel: Arc::clone(&r.channel),
                     headers: Headers {
                         message_id: id,
                         correlation_id: None,
-                        reply_to: t.reply_to.clone(),
-                        key: t.key.as_deref().map(|k| substitute(k, n)),
+                        reply_to: r.reply_to.clone(),
+                        key: r.key.as_ref().map(|(k, templated)| {
+                            if !*templated {
+                                return Arc::clone(k);
+                            }
+                            match &last_key {
+                                Some((text, built)) if *text == &**k => Arc::clone(built),
+                                _ => {
+                                    let built = crate::message::substitute_arc(k, n);
+                                    last_key = Some((k, Arc::clone(&built)));
+                                    built
+                                }
+                            }
+                        }),
                         schema_id: None,
                     },
-                    payload: substitute_value(&t.payload, n),
+                    payload: crate::message::Payload::templated_known(
+                        &r.payload,
+                        r.payload_templated,
+                        n,
+                    ),
                     encoded: None,
                 });
                 let Some(msg) = self.schema_outgoing(ep, channel, msg) else {
@@ -200,7 +225,7 @@ impl Simulation {
                 applied,
             };
             let key = d.msg.headers.key.as_deref();
-            let key = key.map(|k| (d.msg.channel.as_str(), k));
+            let key = key.map(|k| (&*d.msg.channel, k));
             self.trace.push_keyed(self.now, what, key);
         }
         self.txm_processed(ep, &d.msg, applied);

@@ -7,6 +7,8 @@
 //! and the first push after a clone copies the open last chunk (at most `CHUNK - 1` items).
 //! Evicting only moves the start index into the first chunk; the chunk is freed when all its
 //! items are evicted (and no clone holds it). In memory at most `cap + CHUNK - 1` items.
+//! A fully evicted chunk that no clone holds is emptied and kept as the spare for the next
+//! chunk (its capacity, no items), so a full ring that is not shared pushes without allocating.
 
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -27,6 +29,18 @@ pub struct Ring<T> {
     cap: usize,
     /// Items per chunk: `min(CHUNK, cap)`, at least 1.
     chunk: usize,
+    /// An emptied chunk (capacity `chunk`) to reuse for the next one; never cloned.
+    spare: Spare<T>,
+}
+
+/// A ring's spare chunk: not copied by a clone (a shared spare could be reused by neither).
+#[derive(Debug)]
+struct Spare<T>(Option<Arc<Vec<T>>>);
+
+impl<T> Clone for Spare<T> {
+    fn clone(&self) -> Self {
+        Spare(None)
+    }
 }
 
 impl<T: Clone> Ring<T> {
@@ -38,6 +52,7 @@ impl<T: Clone> Ring<T> {
             len: 0,
             cap,
             chunk: cap.clamp(1, CHUNK),
+            spare: Spare(None),
         }
     }
 
@@ -60,7 +75,12 @@ impl<T: Clone> Ring<T> {
             self.head += 1;
             self.len -= 1;
             if self.head == self.chunk {
-                self.chunks.pop_front();
+                if let Some(mut old) = self.chunks.pop_front() {
+                    if let Some(v) = Arc::get_mut(&mut old) {
+                        v.clear();
+                        self.spare.0 = Some(old);
+                    }
+                }
                 self.head = 0;
             }
         }
@@ -77,9 +97,20 @@ impl<T: Clone> Ring<T> {
                 }
             },
             _ => {
-                let mut v = Vec::with_capacity(chunk);
-                v.push(item);
-                self.chunks.push_back(Arc::new(v));
+                let mut next = self
+                    .spare
+                    .0
+                    .take()
+                    .unwrap_or_else(|| Arc::new(Vec::with_capacity(chunk)));
+                match Arc::get_mut(&mut next) {
+                    Some(v) => v.push(item),
+                    None => {
+                        let mut v = Vec::with_capacity(chunk);
+                        v.push(item);
+                        next = Arc::new(v);
+                    }
+                }
+                self.chunks.push_back(next);
             }
         }
         self.len += 1;
@@ -214,6 +245,43 @@ mod tests {
                 assert!(stored < cap + CHUNK, "cap {cap} n {n}: {stored} stored");
             }
         }
+    }
+
+    #[test]
+    fn a_full_ring_reuses_its_evicted_chunk_and_a_clone_never_shares_the_spare() {
+        // cap 128 after 1 000 pushes: chunks 832.. (40 evicted), 896.., 960.. (40 items).
+        let mut a = ring(128, 1_000);
+        assert!(a.spare.0.is_none());
+        for i in 1_000..1_024 {
+            a.push(i); // evicts the rest of the first chunk: emptied, kept as the spare
+        }
+        let spare = a.spare.0.as_ref().map(Arc::as_ptr).expect("a spare chunk");
+        assert_eq!(
+            a.spare.0.as_ref().map(|v| (v.len(), v.capacity())),
+            Some((0, 64))
+        );
+        a.push(1_024); // opens a new chunk: the spare
+        assert!(a.spare.0.is_none());
+        assert_eq!(a.chunks().last().map(Arc::as_ptr), Some(spare));
+        assert_eq!(
+            a.iter_from(0).copied().collect::<Vec<_>>(),
+            (897..1_025).collect::<Vec<_>>()
+        );
+        // A clone shares the chunks and has no spare; a chunk a clone holds is never reused.
+        let b = a.clone();
+        assert!(b.spare.0.is_none());
+        for i in 1_025..1_153 {
+            a.push(i);
+        }
+        assert!(a.spare.0.is_none());
+        assert_eq!(
+            b.iter_from(0).copied().collect::<Vec<_>>(),
+            (897..1_025).collect::<Vec<_>>()
+        );
+        assert_eq!(
+            a.iter_from(0).copied().collect::<Vec<_>>(),
+            (1_025..1_153).collect::<Vec<_>>()
+        );
     }
 
     #[test]

@@ -289,7 +289,7 @@ pub fn message_inspector(p: &InspectorProps) -> Html {
             if let Some(m) = &c.message {
                 <div class="kvs">
                     <span class="kv"><span class="k">{ "type" }</span><b data-testid="inspector-kind">{ kind_words(m.kind) }</b></span>
-                    <span class="kv"><span class="k">{ "channel" }</span><b>{ if m.channel.is_empty() { "—".to_string() } else { m.channel.clone() } }</b></span>
+                    <span class="kv"><span class="k">{ "channel" }</span><b>{ if m.channel.is_empty() { "—".to_string() } else { m.channel.to_string() } }</b></span>
                     <span class="kv"><span class="k">{ "key" }</span><b>{ m.headers.key.clone().unwrap_or_else(|| "—".into()) }</b></span>
                 </div>
                 <div class="k">{ "headers" }</div><pre data-testid="inspector-headers">{ headers.unwrap_or_default() }</pre>

@@ -76,7 +76,7 @@ mod tests {
         assert!(sim.message(MessageId(1)).is_none());
         let m = memo.get(MessageId(1)).expect("kept");
         assert_eq!(
-            (m.kind.as_str(), m.type_name.as_str(), m.channel.as_str()),
+            (m.kind.as_str(), &*m.type_name, &*m.channel),
             ("event", "OrderCreated", "order-events")
         );
         assert_eq!(m.headers.key.as_deref(), Some("order-1"));
