@@ -80,7 +80,7 @@ fn the_checkpoint_estimate_bounds_what_checkpoints_really_hold() {
     // 600 000 events: past 100 000 entries in the claim checker's effects table (it evicts
     // from there on), and 26 000 orders of about 470-byte messages through the broker queues.
     // Default bounds: byte-bound already (65 of 256 checkpoints, 96.0 MB estimated); they
-    // really hold 81.9 MB (this build).
+    // really hold 66.9 MB (81.9 MB before messages shared their strings and payloads).
     let (count, estimate, held) = run(600_000, MAX_CHECKPOINTS, u64::MAX);
     assert_eq!((count, estimate), (65, 95_984_920));
     assert!(held <= estimate, "held {held} > estimate {estimate}");
@@ -88,9 +88,11 @@ fn the_checkpoint_estimate_bounds_what_checkpoints_really_hold() {
     assert!(held * 4 >= estimate, "held {held}, estimate {estimate}");
 
     // A tight byte bound: thinned by bytes at every checkpoint, gaps past the state cap.
-    // (22 checkpoints, 30.0 MB estimated; they really hold 8.5 MB.)
+    // (22 checkpoints, 30.0 MB estimated; they really hold 6.7 MB since messages share their
+    // strings and payload templates (issue 13), 8.5 MB before: the per-event rate of the
+    // estimate, measured before that, is now about 4.5 times what a gap past the cap holds.)
     let (count, estimate, held) = run(600_000, MAX_CHECKPOINTS, 30_000_000);
     assert_eq!((count, estimate), (22, 29_994_578));
     assert!(held <= estimate, "held {held} > estimate {estimate}");
-    assert!(held * 4 >= estimate, "held {held}, estimate {estimate}");
+    assert!(held * 5 >= estimate, "held {held}, estimate {estimate}");
 }
