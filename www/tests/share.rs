@@ -156,7 +156,8 @@ async fn copy_link_shows_the_link_that_reopens_the_run() {
     assert_eq!(
         field.value(),
         format!(
-            "<iframe src=\"{page}?run={}&amp;embed=1\" width=\"640\" height=\"400\" loading=\"lazy\" title=\"msgsim: Order events: publish/subscribe and competing consumers\" style=\"border:0;max-width:100%\"></iframe>",
+            "<iframe src=\"{page}{}?run={}&amp;embed=1\" width=\"640\" height=\"400\" loading=\"lazy\" title=\"msgsim: Order events: publish/subscribe and competing consumers\" style=\"border:0;max-width:100%\"></iframe>",
+            msgsim_web::share::WIDGET_PATH,
             run.encode().unwrap()
         )
     );
