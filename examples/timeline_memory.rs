@@ -28,47 +28,15 @@
 
 use msgsim::timeline::{Timeline, DEFAULT_CHECKPOINT_INTERVAL};
 use msgsim::{SimTime, Simulation};
-use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
-/// Counts the bytes allocated and freed since the start: deltas of `ALLOCATED` around a clone
-/// measure what it copies; `live()` (allocated − freed) around a drop measures what it held.
-struct Counting;
-static ALLOCATED: AtomicU64 = AtomicU64::new(0);
-static FREED: AtomicU64 = AtomicU64::new(0);
-
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCATED.fetch_add(layout.size() as u64, Ordering::Relaxed);
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        FREED.fetch_add(layout.size() as u64, Ordering::Relaxed);
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        if new_size >= layout.size() {
-            ALLOCATED.fetch_add((new_size - layout.size()) as u64, Ordering::Relaxed);
-        } else {
-            FREED.fetch_add((layout.size() - new_size) as u64, Ordering::Relaxed);
-        }
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
+#[path = "../tests/support/counting_alloc.rs"]
+mod counting_alloc;
+use counting_alloc::live;
 
 /// Median events replayed by the last `seeks` call's nearby (scrubbing) seeks.
 static SCRUB_MEDIAN: AtomicU64 = AtomicU64::new(0);
-
-/// Bytes allocated and not freed yet.
-fn live() -> u64 {
-    ALLOCATED
-        .load(Ordering::Relaxed)
-        .saturating_sub(FREED.load(Ordering::Relaxed))
-}
-
-#[global_allocator]
-static GLOBAL: Counting = Counting;
 
 /// A field of /proc/self/status in kB (0 where there is none).
 fn status_kb(field: &str) -> u64 {
@@ -86,9 +54,9 @@ fn status_kb(field: &str) -> u64 {
 fn parts(sim: &Simulation) {
     let mut rows = Vec::new();
     sim.profile_parts(&mut |name, clone| {
-        let before = ALLOCATED.load(Ordering::Relaxed);
+        let before = counting_alloc::allocated();
         clone();
-        rows.push((name.to_string(), ALLOCATED.load(Ordering::Relaxed) - before));
+        rows.push((name.to_string(), counting_alloc::allocated() - before));
     });
     for (name, bytes) in rows {
         println!("    {name:<22} {:>10.2} MB", bytes as f64 / 1e6);
